@@ -1,0 +1,244 @@
+"""A deterministic rule-based brain for every role: offline play, baselines and fast tests.
+
+Each creature makes what it can, keeps a small reserve, sells its surplus, and buys the food
+and firewood it lacks, bidding harder when it went hungry or cold. On top of that the
+woodcutter decides how much to fell, the lender lends, the trader speculates and writes
+forward contracts, and anyone short of pebbles asks the lender for a loan.
+"""
+
+from __future__ import annotations
+
+import math
+
+from engine import actions as A
+from engine.brains.base import Answer, Observation, OfferView
+from engine.scenario import PEBBLES
+
+FOOD_STOCK = 2
+"""Meals of each bought food a creature likes to keep."""
+FUEL_TURNS = 3
+"""Turns of firewood need a creature likes to keep."""
+
+
+def _ceil(x: float) -> int:
+    return max(1, math.ceil(x))
+
+
+class ScriptedBrain:
+    """Rules of thumb per role. The same observation always gives the same answer."""
+
+    name = "scripted"
+
+    def decide(self, observations: list[Observation]) -> list[Answer]:
+        return [Answer(actions=_Mind(o).decide()) for o in observations]
+
+
+class _Mind:
+    def __init__(self, o: Observation) -> None:
+        self.o = o
+        self.acts: list[A.Action] = []
+        self.pebbles = o.free.get(PEBBLES, 0)
+        self.lender = next((n.name for n in o.neighbours if n.role == "lender" and n.alive and n.name != o.name), None)
+        self.woodcutter = next(
+            (n.name for n in o.neighbours if n.role == "woodcutter" and n.alive and n.name != o.name), None
+        )
+        self.owe: dict[str, int] = {}
+        for ob in o.obligations:
+            for a, q in ob.i_owe.items():
+                self.owe[a] = self.owe.get(a, 0) + q
+
+    # ----------------------------------------------------------------- helpers
+    def room(self) -> bool:
+        return len(self.acts) < self.o.max_actions
+
+    def add(self, a: A.Action) -> None:
+        if self.room():
+            self.acts.append(a)
+
+    def my_order(self, good: str, side: str) -> int | None:
+        for od in self.o.my_orders:
+            if od.good == good and od.side == side:
+                return od.id
+        return None
+
+    def value(self, bundle: dict[str, int]) -> int:
+        return sum(q if a == PEBBLES else q * self.o.prices.get(a, 1) for a, q in bundle.items())
+
+    # ------------------------------------------------------------------- turn
+    def decide(self) -> list[A.Action]:
+        o = self.o
+        self.answer_offers()
+        made = self.produce()
+        held = dict(o.free)
+        if o.makes:
+            held[o.makes] = held.get(o.makes, 0) + made
+        self.sell_surplus(held)
+        self.buy_needs(held)
+        if o.role == "lender":
+            self.lend()
+        elif o.role == "trader":
+            self.speculate(held)
+        self.chatter()
+        return self.acts
+
+    def produce(self) -> int:
+        """Produce, and return how much that should yield."""
+        o = self.o
+        if not o.makes or o.can_make <= 0:
+            return 0
+        if o.role != "woodcutter":
+            self.add(A.Produce(qty=o.capacity))
+            return o.can_make
+        qty = o.can_make
+        stock = o.free.get(o.makes, 0)
+        ahead = sum(o.fuel_need) * max(1, len(o.neighbours))
+        share = o.forest_trees / o.forest_capacity if o.forest_capacity else 0.0
+        # A prudent woodcutter spares a thin forest and a full woodpile; greed overrides both.
+        if o.greed <= 1.0 and (share < 0.45 or stock > ahead + o.capacity):
+            qty = max(1, qty // 2)
+        qty = min(o.can_make, _ceil(qty * max(0.5, o.greed)))
+        self.add(A.Produce(qty=qty))
+        return qty
+
+    def reserve(self, good: str) -> int:
+        o = self.o
+        keep = self.owe.get(good, 0)
+        if good in o.fuel:
+            keep += sum(o.fuel_need[:FUEL_TURNS])
+        elif good in o.food:
+            keep += FOOD_STOCK if good != o.makes else 1
+        return keep
+
+    def sell_surplus(self, held: dict[str, int]) -> None:
+        o = self.o
+        for good in o.goods:
+            surplus = held.get(good, 0) - self.reserve(good)
+            if good != o.makes and o.role != "trader":
+                surplus -= FOOD_STOCK  # keep a cushion of bought goods
+            if surplus <= 0 or self.my_order(good, "sell") is not None or not self.room():
+                continue
+            ref = o.prices[good]
+            # Gluts sell cheaper; a small stock asks a premium.
+            glut = surplus / max(1, o.capacity if good == o.makes else 4)
+            price = _ceil(ref * (1.05 - 0.08 * min(glut, 3.0)) * (1 + 0.1 * (o.greed - 1)))
+            self.add(A.PlaceOrder(side="sell", good=good, qty=min(surplus, 100), price=price))
+
+    def buy_needs(self, held: dict[str, int]) -> None:
+        o = self.o
+        budget = self.pebbles - self.owe.get(PEBBLES, 0)
+        wants: list[tuple[float, str, int, int]] = []
+        fuel = o.fuel[0] if o.fuel else None
+        if fuel and fuel not in o.never_buy:
+            need = sum(o.fuel_need[:FUEL_TURNS]) + self.owe.get(fuel, 0) - held.get(fuel, 0)
+            if need > 0:
+                urgency = 1.15 + 0.12 * o.cold + (0.25 if held.get(fuel, 0) < o.fuel_need[0] else 0.0)
+                wants.append((2.0 + o.cold, fuel, need, _ceil(o.prices[fuel] * urgency)))
+        for good in o.food:
+            if good in o.never_buy:
+                continue
+            need = FOOD_STOCK + self.owe.get(good, 0) - held.get(good, 0)
+            if need > 0:
+                urgency = 1.1 + 0.1 * o.hungry + (0.2 if held.get(good, 0) == 0 else 0.0)
+                wants.append((1.0 + o.hungry / 3, good, need, _ceil(o.prices[good] * urgency)))
+        wants.sort(key=lambda w: (-w[0], w[1]))
+        short = 0
+        for _, good, need, price in wants:
+            existing = self.my_order(good, "buy")
+            if existing is not None:
+                continue
+            qty = min(need, budget // price)
+            short += (need - qty) * price
+            if qty <= 0 or not self.room():
+                continue
+            budget -= qty * price
+            self.add(A.PlaceOrder(side="buy", good=good, qty=qty, price=price))
+        if short > 0:
+            self.borrow(short)
+
+    def borrow(self, short: int) -> None:
+        o = self.o
+        if o.role == "lender" or self.lender is None or not self.room():
+            return
+        if any(ob.kind == "loan" and ob.i_owe for ob in o.obligations) or any(f.kind == "borrow" for f in o.my_offers):
+            return
+        amount = min(40, short + 4)
+        collateral = {}
+        if o.makes and o.free.get(o.makes, 0) >= 4 and o.makes not in o.food:
+            collateral = {o.makes: 2}
+        due = min(o.max_term, 5)
+        interest = min(amount * o.max_interest_pct // 100, _ceil(amount * 0.2))
+        self.add(A.Borrow(to=self.lender, pebbles=amount, interest=interest, due=due, collateral=collateral))
+
+    def answer_offers(self) -> None:
+        o = self.o
+        for off in o.offers_to_me[:2]:
+            if self.worth_accepting(off):
+                self.add(A.Accept(id=off.id))
+                if off.kind == "trade" and off.due is None:
+                    for a, q in off.get.items():
+                        o.free[a] = o.free.get(a, 0) - q
+                        if a == PEBBLES:
+                            self.pebbles -= q
+            else:
+                self.add(A.Reject(id=off.id))
+
+    def worth_accepting(self, off: OfferView) -> bool:
+        o = self.o
+        if off.kind == "borrow":
+            credit = next((n.credit for n in o.neighbours if n.name == off.sender), 0)
+            return o.role == "lender" and credit >= 40 and self.pebbles - off.principal >= 10
+        if off.kind == "lend":
+            return self.pebbles < 10 and all(o.free.get(a, 0) >= q for a, q in off.collateral.items())
+        if any(g in o.never_buy for g in off.give):
+            return False
+        if off.due is None and any(o.free.get(a, 0) < q for a, q in off.get.items()):
+            return False
+        if off.due is not None:
+            # A forward sale: only promise what I can make by then, on top of what I already owe.
+            for a, q in off.get.items():
+                if a == PEBBLES:
+                    continue
+                turns = max(0, off.due - o.turn)
+                if a != o.makes or q + self.owe.get(a, 0) > o.free.get(a, 0) + o.capacity * turns // 2:
+                    return False
+        return self.value(off.give) >= self.value(off.get)
+
+    def lend(self) -> None:
+        # The lender answers borrow requests (in answer_offers); it also keeps its hoard working
+        # by bidding for bargains below the reference price.
+        o = self.o
+        for good in o.food:
+            if good in o.never_buy or self.my_order(good, "buy") is not None or not self.room():
+                continue
+            price = max(1, int(o.prices[good] * 0.7))
+            if self.pebbles > 60 + 3 * price:
+                self.add(A.PlaceOrder(side="buy", good=good, qty=3, price=price))
+                self.pebbles -= 3 * price
+
+    def speculate(self, held: dict[str, int]) -> None:
+        o = self.o
+        fuel = o.fuel[0] if o.fuel else None
+        # Before the cold comes, buy firewood forward from the woodcutter to sell into the winter.
+        rising = o.fuel_need[-1] > o.fuel_need[0] or (o.fuel_need[0] == 0 and o.fuel_need[-1] > 0)
+        if fuel and self.woodcutter and rising and not any(ob.kind == "forward" for ob in o.obligations) and self.room():
+            qty = 4
+            price = _ceil(o.prices[fuel] * 1.05) * qty
+            if self.pebbles >= price:
+                self.add(A.MakeOffer(to=self.woodcutter, give={PEBBLES: price}, get={fuel: qty}, due=min(o.max_term, 4)))
+        for good in o.goods:
+            if good in o.never_buy or good == fuel or not self.room():
+                continue
+            ref = o.prices[good]
+            if self.my_order(good, "buy") is None and held.get(good, 0) < 6 and self.pebbles > 30 + 3 * ref:
+                self.add(A.PlaceOrder(side="buy", good=good, qty=2, price=max(1, int(ref * 0.85))))
+
+    def chatter(self) -> None:
+        o = self.o
+        if not self.room() or (o.turn + len(o.name)) % 4:
+            return
+        if o.cold:
+            self.add(A.Say(text=f"{o.name} is freezing. Who has firewood?"))
+        elif o.hungry:
+            self.add(A.Say(text=f"{o.name} is hungry and buying food."))
+        elif o.makes:
+            self.add(A.Say(text=f"Fine {o.makes} for sale at {o.name}'s den."))

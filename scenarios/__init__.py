@@ -1,0 +1,1 @@
+"""Bundled scenarios: TOML files that ship inside the installed package (as ``ttwood_scenarios``)."""
