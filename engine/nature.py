@@ -77,10 +77,8 @@ def feed_and_warm(wood: Wood) -> list[Creature]:
             ledger.sink(c, f, take, "burned")
             burned += take
         c.cold = need - burned
-        if c.hungry or c.cold:
-            c.health -= round(c.hungry * hunger + c.cold * cold_dmg)
-        else:
-            c.health = min(needs.max_health, c.health + round(recovery))
+        # Health mends each turn and suffers for every missing meal unit and missing log.
+        c.health = min(needs.max_health, c.health + round(recovery - c.hungry * hunger - c.cold * cold_dmg))
         if c.health <= 0:
             c.health = 0
             gone.append(c)

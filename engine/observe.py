@@ -67,7 +67,7 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
                 capacity=c.capacity, never_buy=c.never_buy, personality=c.personality, greed=c.greed,
                 health=c.health, max_health=sc.needs.max_health, credit=c.credit,
                 free=dict(c.free), escrow=dict(c.escrow), hungry=c.hungry, cold=c.cold,
-                prices=prices, last_prices=last, fuel_need=fuel_need,
+                prices=prices, base_values=wood.base_value, last_prices=last, fuel_need=fuel_need,
                 meal_size=int(wood.rule("needs.meal_size", sc.needs.meal_size)),
                 food=wood.food, fuel=wood.fuel, goods=goods, my_orders=orders,
                 offers_to_me=to_me.get(c.id, []), my_offers=mine.get(c.id, []),

@@ -145,7 +145,7 @@ class Needs(Strict):
     cold_damage: Annotated[int, Field(ge=0, le=100)] = 6
     """Health lost per missing unit of firewood."""
     recovery: Annotated[int, Field(ge=0, le=100)] = 3
-    """Health regained on a turn that is fed and warm."""
+    """Health regained each turn, before the damage of hunger and cold."""
     max_health: Annotated[int, Field(ge=1, le=1000)] = 100
 
 

@@ -82,6 +82,8 @@ class Observation:
     cold: int
     prices: dict[str, int]
     """Reference price of every good."""
+    base_values: dict[str, int]
+    """The scenario's customary value of every good (public knowledge)."""
     last_prices: dict[str, int | None]
     """Price of each good on the last turn it traded this turn (``None``: no trade last turn)."""
     fuel_need: list[int]

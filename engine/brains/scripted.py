@@ -43,9 +43,11 @@ class _Mind:
             (n.name for n in o.neighbours if n.role == "woodcutter" and n.alive and n.name != o.name), None
         )
         self.owe: dict[str, int] = {}
+        """What it must hand over within the next couple of turns."""
         for ob in o.obligations:
-            for a, q in ob.i_owe.items():
-                self.owe[a] = self.owe.get(a, 0) + q
+            if ob.due - o.turn <= 2:
+                for a, q in ob.i_owe.items():
+                    self.owe[a] = self.owe.get(a, 0) + q
 
     # ----------------------------------------------------------------- helpers
     def room(self) -> bool:
@@ -74,6 +76,7 @@ class _Mind:
             held[o.makes] = held.get(o.makes, 0) + made
         self.sell_surplus(held)
         self.buy_needs(held)
+        self.barter(held)
         if o.role == "lender":
             self.lend()
         elif o.role == "trader":
@@ -90,13 +93,19 @@ class _Mind:
             self.add(A.Produce(qty=o.capacity))
             return o.can_make
         qty = o.can_make
-        stock = o.free.get(o.makes, 0)
-        ahead = sum(o.fuel_need) * max(1, len(o.neighbours))
+        stock = o.free.get(o.makes, 0) + o.escrow.get(o.makes, 0)
+        # Enough for the whole wood's next few turns of fire, plus what is promised.
+        target = sum(o.fuel_need) * sum(1 for n in o.neighbours if n.alive) + self.owe.get(o.makes, 0)
         share = o.forest_trees / o.forest_capacity if o.forest_capacity else 0.0
-        # A prudent woodcutter spares a thin forest and a full woodpile; greed overrides both.
-        if o.greed <= 1.0 and (share < 0.45 or stock > ahead + o.capacity):
-            qty = max(1, qty // 2)
-        qty = min(o.can_make, _ceil(qty * max(0.5, o.greed)))
+        # A prudent woodcutter spares a thin forest and fells to demand; greed overrides both.
+        if o.greed <= 1.0:
+            qty = min(qty, max(0, target - stock + 2))
+            if share < 0.45:
+                qty = qty // 2
+        else:
+            qty = min(o.can_make, _ceil(qty * o.greed))
+        if qty <= 0:
+            return 0
         self.add(A.Produce(qty=qty))
         return qty
 
@@ -118,9 +127,14 @@ class _Mind:
             if surplus <= 0 or self.my_order(good, "sell") is not None or not self.room():
                 continue
             ref = o.prices[good]
+            if good in o.fuel:
+                # Fire sells dear when the wood is cold, cheap when it is warm: the seller
+                # anchors on the customary value and the cold, not only on the last trade.
+                ref = (ref + o.base_values[good] * (1 + 0.3 * o.fuel_need[0])) / 2
             # Gluts sell cheaper; a small stock asks a premium.
             glut = surplus / max(1, o.capacity if good == o.makes else 4)
-            price = _ceil(ref * (1.05 - 0.08 * min(glut, 3.0)) * (1 + 0.1 * (o.greed - 1)))
+            markup = 1.05 - 0.08 * min(glut, 3.0) + 0.1 * (o.greed - 1)
+            price = _ceil(ref * markup)
             self.add(A.PlaceOrder(side="sell", good=good, qty=min(surplus, 100), price=price))
 
     def buy_needs(self, held: dict[str, int]) -> None:
@@ -132,14 +146,18 @@ class _Mind:
             need = sum(o.fuel_need[:FUEL_TURNS]) + self.owe.get(fuel, 0) - held.get(fuel, 0)
             if need > 0:
                 urgency = 1.15 + 0.12 * o.cold + (0.25 if held.get(fuel, 0) < o.fuel_need[0] else 0.0)
-                wants.append((2.0 + o.cold, fuel, need, _ceil(o.prices[fuel] * urgency)))
+                price = min(_ceil(o.prices[fuel] * urgency), 4 * o.base_values[fuel])
+                wants.append((2.0 + o.cold, fuel, need, price))
+        # The well-off keep a deeper larder, which sends their pebbles back round the wood.
+        stock = FOOD_STOCK + min(4, self.pebbles // 50)
         for good in o.food:
             if good in o.never_buy:
                 continue
-            need = FOOD_STOCK + self.owe.get(good, 0) - held.get(good, 0)
+            need = stock + self.owe.get(good, 0) - held.get(good, 0)
             if need > 0:
                 urgency = 1.1 + 0.1 * o.hungry + (0.2 if held.get(good, 0) == 0 else 0.0)
-                wants.append((1.0 + o.hungry / 3, good, need, _ceil(o.prices[good] * urgency)))
+                price = min(_ceil(o.prices[good] * urgency), 4 * o.base_values[good])
+                wants.append((1.0 + o.hungry / 3, good, need, price))
         wants.sort(key=lambda w: (-w[0], w[1]))
         short = 0
         for _, good, need, price in wants:
@@ -155,13 +173,30 @@ class _Mind:
         if short > 0:
             self.borrow(short)
 
+    def barter(self, held: dict[str, int]) -> None:
+        """With a glut of my own food, offer a swap to the maker of a food I lack."""
+        o = self.o
+        if not o.makes or o.makes not in o.food or o.my_offers or not self.room():
+            return
+        glut = held.get(o.makes, 0) - 2 * max(1, o.capacity)
+        if glut <= 0:
+            return
+        makers = {n.makes: n.name for n in o.neighbours if n.alive and n.makes and n.name != o.name}
+        for good in o.food:
+            if good == o.makes or held.get(good, 0) > 0 or good not in makers:
+                continue
+            want = 2
+            give = min(glut, max(1, math.ceil(want * o.prices[good] / max(1, o.prices[o.makes]))))
+            self.add(A.MakeOffer(to=makers[good], give={o.makes: give}, get={good: want}))
+            return
+
     def borrow(self, short: int) -> None:
         o = self.o
         if o.role == "lender" or self.lender is None or not self.room():
             return
         if any(ob.kind == "loan" and ob.i_owe for ob in o.obligations) or any(f.kind == "borrow" for f in o.my_offers):
             return
-        amount = min(40, short + 4)
+        amount = min(25, short + 4)
         collateral = {}
         if o.makes and o.free.get(o.makes, 0) >= 4 and o.makes not in o.food:
             collateral = {o.makes: 2}

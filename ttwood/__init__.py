@@ -1,0 +1,1 @@
+"""The ``ttwood`` command line."""

@@ -1,0 +1,180 @@
+"""``ttwood``: play, run, benchmark and inspect Thousand Token Wood from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from engine import scenario as scenarios
+from engine.brains.scripted import ScriptedBrain
+from engine.errors import TTWoodError
+from engine.game import Game
+from engine.report import run_json
+
+app = typer.Typer(
+    help="Thousand Token Wood: a woodland economy run by small language models.\n\n"
+    "Start with `ttwood run --turns 30` to watch the default wood headless.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Measure speed.", no_args_is_help=True)
+scen_app = typer.Typer(help="List, show and validate scenarios.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+app.add_typer(scen_app, name="scenarios")
+
+err = Console(stderr=True)
+out = Console()
+
+BRAINS = ("scripted",)
+
+
+def _brain(name: str) -> ScriptedBrain:
+    if name not in BRAINS:
+        raise TTWoodError(f"unknown brain {name!r}; available here: {', '.join(BRAINS)}")
+    return ScriptedBrain()
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold green]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=err,
+        disable=not enabled,
+        transient=False,
+    )
+
+
+@app.command()
+def run(
+    scenario: Annotated[Optional[str], typer.Argument(help="A bundled scenario id or a path to a .toml file.")] = None,
+    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns to play.")] = 30,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
+    brain: Annotated[str, typer.Option("--brain", "-b", help="Who decides: scripted.")] = "scripted",
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+) -> None:
+    """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
+    sc, _text = scenarios.load(scenario)
+    game = Game(sc, seed, _brain(brain))
+    reports = []
+    with _progress(err.is_terminal) as progress:
+        task = progress.add_task(sc.meta.name, total=turns, info="")
+        for _ in range(turns):
+            r = game.step()
+            reports.append(r)
+            progress.update(task, advance=1, info=f"{r.season} · {r.trades} trades · gini {r.gini:.2f}")
+    data = run_json(game, reports, brain=brain)
+    if as_json:
+        sys.stdout.write(json.dumps(data) + "\n")
+        return
+    _summary(data)
+
+
+def _summary(data: dict) -> None:
+    t = data["totals"]
+    out.print(f"[bold]{data['scenario']}[/] · seed {data['seed']} · {data['turns']} turns · brain {data['brain']}")
+    out.print(
+        f"trades {t['trades']} (in {t['turns_with_trades']} of {data['turns']} turns) · defaults {t['defaults']} · "
+        f"gini {t['gini_min']}–{t['gini_max']} · actions {t['valid_actions']} valid, {t['rejected_actions']} refused"
+    )
+    table = Table(title="the creatures at the end")
+    for col in ("name", "alive", "health", "credit", "wealth", "holdings"):
+        table.add_column(col)
+    for c in data["final"]["creatures"]:
+        holdings = ", ".join(f"{q} {a}" for a, q in c["holdings"].items())
+        table.add_row(c["name"], "yes" if c["alive"] else "left", str(c["health"]), str(c["credit"]), str(c["wealth"]), holdings)
+    out.print(table)
+    prices = Table(title="average traded price by season")
+    seasons = list(dict.fromkeys(p["season"] for p in data["per_turn"]))
+    prices.add_column("good")
+    for s in seasons:
+        prices.add_column(s)
+    for good, by_season in t["season_prices"].items():
+        prices.add_row(good, *[("—" if by_season.get(s) is None else str(by_season[s])) for s in seasons])
+    out.print(prices)
+    cons = data["conservation"]
+    out.print("books balance: " + ("[green]ok[/]" if cons["ok"] else f"[red]FAILED[/] {cons['detail']['problems'][:3]}"))
+
+
+@bench_app.command("engine")
+def bench_engine_cmd(
+    creatures: Annotated[int, typer.Option("--creatures", "-c", min=1, max=5000, help="Creatures in the wood.")] = 100,
+    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns to time.")] = 50,
+    scenario: Annotated[Optional[str], typer.Option("--scenario", help="Scenario whose cast is scaled up.")] = None,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+) -> None:
+    """Engine-only speed with scripted creatures, in agent-turns per second."""
+    from engine.bench import bench_engine
+
+    sc, _ = scenarios.load(scenario)
+    with _progress(err.is_terminal) as progress:
+        task = progress.add_task(f"{creatures} creatures", total=turns, info="")
+        result = bench_engine(sc, creatures, turns, seed, on_turn=lambda i: progress.update(task, completed=i))
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    out.print(
+        f"{result['creatures']} creatures × {result['turns']} turns: "
+        f"[bold]{result['agent_turns_per_s']:,}[/] agent-turns/s ({result['us_per_agent_turn']} µs each), "
+        f"{result['trades']} trades, books {'ok' if result['conservation_ok'] else 'FAILED'}"
+    )
+
+
+@scen_app.command("list")
+def scenarios_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The bundled scenarios."""
+    rows = []
+    for sid in scenarios.bundled_ids():
+        sc, _ = scenarios.load(sid)
+        rows.append({"id": sid, "name": sc.meta.name, "description": sc.meta.description, "source": "bundled"})
+    if as_json:
+        sys.stdout.write(json.dumps({"scenarios": rows}) + "\n")
+        return
+    table = Table()
+    for col in ("id", "name", "description"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["name"], r["description"])
+    out.print(table)
+
+
+@scen_app.command("validate")
+def scenarios_validate(files: Annotated[Optional[list[str]], typer.Argument(help="Files or ids; all bundled when none.")] = None) -> None:
+    """Check scenario files; every problem names the file and the key."""
+    refs = files or scenarios.bundled_ids()
+    failed = 0
+    for ref in refs:
+        try:
+            scenarios.load(ref)
+            out.print(f"[green]ok[/]  {ref}")
+        except TTWoodError as exc:
+            failed += 1
+            err.print(f"[red]bad[/] {exc}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: every error we know of becomes one clear message and a non-zero exit."""
+    try:
+        app()
+    except TTWoodError as exc:
+        err.print(f"[red]{exc.title}:[/] {exc.message}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
