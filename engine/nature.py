@@ -100,10 +100,10 @@ def produce(wood: Wood, c: Creature, qty: int) -> int:
 
 def _fell(wood: Wood, c: Creature, qty: int) -> int:
     m = wood.scenario.map
-    x0, y0 = c.den
-    standing = [t for t in wood.forest if t.trees > 0 and not t.collapsed_until]
-    # Fullest tiles first, nearer ones breaking ties: a woodcutter does not walk far for nothing.
-    standing.sort(key=lambda t: (-t.trees, abs(t.x - x0) + abs(t.y - y0), t.y, t.x))
+    # Fullest tiles of its patch first: a woodcutter does not walk far for nothing.
+    standing = sorted(
+        (t for t in wood.patch(c) if t.trees > 0 and not t.collapsed_until), key=lambda t: -t.trees
+    )
     felled = 0
     for t in standing:
         if felled >= qty:

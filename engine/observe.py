@@ -49,15 +49,15 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
                 ObligationView(k.id, k.kind, wood.creatures[other].name, k.due, i_owe, owed, coll)
             )
     goods = list(wood.goods)
+    clearing = [(i.turn, i.kind, i.sender, i.text) for i in wood.clearing]
     trees = wood.trees()
-    standing = sum(t.trees for t in wood.forest if not t.collapsed_until)
     forest_capacity = len(wood.forest) * sc.map.tree_capacity
     out = []
     for c in creatures:
         if c.makes is None:
             can_make = 0
         elif c.role == "woodcutter":
-            can_make = min(c.capacity, standing)
+            can_make = min(c.capacity, sum(t.trees for t in wood.patch(c) if not t.collapsed_until))
         else:
             can_make = int(c.capacity * wood.yield_factor(c.makes, wood.turn))
         orders = [OrderView(o.id, o.side, o.good, o.qty, o.price, o.expires) for o in wood.book.owned(c.id)]
@@ -72,7 +72,7 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
                 food=wood.food, fuel=wood.fuel, goods=goods, my_orders=orders,
                 offers_to_me=to_me.get(c.id, []), my_offers=mine.get(c.id, []),
                 obligations=obligations.get(c.id, []), neighbours=neighbours,
-                inbox=[(i.turn, i.kind, i.sender, i.text) for i in c.inbox],
+                inbox=[(i.turn, i.kind, i.sender, i.text) for i in c.inbox], clearing=clearing,
                 rejections=rejections.get(c.id, []), notes=list(c.notes),
                 max_actions=sc.budget.max_actions, max_term=sc.credit.max_term,
                 max_interest_pct=sc.credit.max_interest_pct, token_budget=sc.budget.tokens,

@@ -293,9 +293,7 @@ def _say(wood: Wood, c: Creature, a: A.Say, produced: set[int]) -> None:
     text = clean_text(a.text, wood.scenario.budget.message_chars)
     if not text:
         raise Refused("nothing to say")
-    for other in wood.creatures:
-        if other.alive and other is not c:
-            wood.tell(other, "say", c.name, text)
+    wood.announce(c.name, text)
     wood.event("say", f"{c.name}: {text}", creature=c.name)
 
 

@@ -95,9 +95,7 @@ def _default(wood: Wood, k: Contract, debtor: Creature, creditor: Creature, why:
     if fine:
         text += f"; fined {fine} pebbles"
     wood.event("default", text, contract=k.id, debtor=debtor.name, creditor=creditor.name)
-    for c in wood.creatures:
-        if c.alive:
-            wood.tell(c, "notice", "the wood", text)
+    wood.announce("the wood", text, kind="notice")
     if finish:
         wood.deals.finish(k, ContractStatus.DEFAULTED, wood.turn, why)
 

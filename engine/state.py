@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,10 @@ from engine.world import Creature, InboxItem, Ledger, Tile, TileKind, all_assets
 
 INBOX_LIMIT = 16
 """Inbox items a creature keeps; older ones drop off (memory stays bounded)."""
+CLEARING_LIMIT = 12
+"""Public messages the clearing keeps (everyone reads the same ones)."""
+PATCH_TILES = 16
+"""Forest tiles nearest its den that a woodcutter works."""
 
 
 @dataclass(slots=True)
@@ -68,12 +73,15 @@ class Wood:
         self.pending_legends: list[str] = []
         """On-demand legends the player asked for, fired at the start of the next turn."""
         self.defaults_total = 0
+        self.clearing: deque[InboxItem] = deque(maxlen=CLEARING_LIMIT)
+        """The public channel: what creatures say and what the wood announces."""
         self._next_id = 0
         self.tiles = self._make_map()
         self.creatures = self._make_cast()
         self.by_name = {c.name: c for c in self.creatures}
         self.forest = [t for t in self.tiles if t.kind == TileKind.FOREST]
         self.initial = asset_totals(self.creatures, self.assets)
+        self.patches: dict[int, list[Tile]] = {}
 
     # ------------------------------------------------------------------ set-up
     def _make_map(self) -> list[Tile]:
@@ -177,6 +185,19 @@ class Wood:
         c.inbox.append(InboxItem(self.turn, kind, sender, text))
         if len(c.inbox) > INBOX_LIMIT:
             del c.inbox[: len(c.inbox) - INBOX_LIMIT]
+
+    def announce(self, sender: str, text: str, kind: str = "say") -> None:
+        """Say something in the clearing, where every creature hears it."""
+        self.clearing.append(InboxItem(self.turn, kind, sender, text))
+
+    def patch(self, c: Creature) -> list[Tile]:
+        """The forest tiles a woodcutter works: the nearest to its den (computed once)."""
+        tiles = self.patches.get(c.id)
+        if tiles is None:
+            x0, y0 = c.den
+            tiles = sorted(self.forest, key=lambda t: (abs(t.x - x0) + abs(t.y - y0), t.y, t.x))[:PATCH_TILES]
+            self.patches[c.id] = tiles
+        return tiles
 
     def event(self, kind: str, text: str, **data: Any) -> None:
         self.events.append(Event(self.turn, kind, text, data))

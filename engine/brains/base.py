@@ -98,7 +98,9 @@ class Observation:
     obligations: list[ObligationView]
     neighbours: list[Neighbour]
     inbox: list[tuple[int, str, str, str]]
-    """``(turn, kind, sender, text)``, oldest first."""
+    """Private items ``(turn, kind, sender, text)``, oldest first."""
+    clearing: list[tuple[int, str, str, str]]
+    """The last public messages and notices, oldest first (shared by everyone)."""
     rejections: list[str]
     """Why last turn's refused actions were refused."""
     notes: list[str]

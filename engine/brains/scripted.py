@@ -30,18 +30,46 @@ class ScriptedBrain:
     name = "scripted"
 
     def decide(self, observations: list[Observation]) -> list[Answer]:
-        return [Answer(actions=_Mind(o).decide()) for o in observations]
+        towns: dict[int, _Town] = {}
+        answers = []
+        for i, o in enumerate(observations):
+            town = towns.get(id(o.neighbours))
+            if town is None:
+                town = towns[id(o.neighbours)] = _Town(o)
+            answers.append(Answer(actions=_Mind(o, town, i).decide()))
+        return answers
+
+
+class _Town:
+    """What a turn's observations share about the other creatures, worked out once per turn."""
+
+    def __init__(self, o: Observation) -> None:
+        alive = [n for n in o.neighbours if n.alive]
+        self.alive = len(alive)
+        self.lenders = [n.name for n in alive if n.role == "lender"]
+        self.woodcutters = [n.name for n in alive if n.role == "woodcutter"]
+        self.makers: dict[str, list[str]] = {}
+        for n in alive:
+            if n.makes:
+                self.makers.setdefault(n.makes, []).append(n.name)
+        self.credit = {n.name: n.credit for n in o.neighbours}
+
+    @staticmethod
+    def pick(names: list[str], me: str, k: int) -> str | None:
+        """A partner other than me, spread over creatures so no one gets every request."""
+        others = [n for n in names if n != me] if me in names else names
+        return others[k % len(others)] if others else None
 
 
 class _Mind:
-    def __init__(self, o: Observation) -> None:
+    def __init__(self, o: Observation, town: _Town, k: int) -> None:
         self.o = o
+        self.town = town
+        self.k = k
         self.acts: list[A.Action] = []
         self.pebbles = o.free.get(PEBBLES, 0)
-        self.lender = next((n.name for n in o.neighbours if n.role == "lender" and n.alive and n.name != o.name), None)
-        self.woodcutter = next(
-            (n.name for n in o.neighbours if n.role == "woodcutter" and n.alive and n.name != o.name), None
-        )
+        self.lender = town.pick(town.lenders, o.name, k)
+        self.woodcutter = town.pick(town.woodcutters, o.name, k)
         self.owe: dict[str, int] = {}
         """What it must hand over within the next couple of turns."""
         for ob in o.obligations:
@@ -95,7 +123,9 @@ class _Mind:
         qty = o.can_make
         stock = o.free.get(o.makes, 0) + o.escrow.get(o.makes, 0)
         # Enough for the whole wood's next few turns of fire, plus what is promised.
-        target = sum(o.fuel_need) * sum(1 for n in o.neighbours if n.alive) + self.owe.get(o.makes, 0)
+        # Its share of the wood's fire for the next few turns, plus what is promised.
+        share_of = max(1, len(self.town.woodcutters))
+        target = sum(o.fuel_need) * self.town.alive // share_of + self.owe.get(o.makes, 0)
         share = o.forest_trees / o.forest_capacity if o.forest_capacity else 0.0
         # A prudent woodcutter spares a thin forest and fells to demand; greed overrides both.
         if o.greed <= 1.0:
@@ -181,13 +211,13 @@ class _Mind:
         glut = held.get(o.makes, 0) - 2 * max(1, o.capacity)
         if glut <= 0:
             return
-        makers = {n.makes: n.name for n in o.neighbours if n.alive and n.makes and n.name != o.name}
         for good in o.food:
-            if good == o.makes or held.get(good, 0) > 0 or good not in makers:
+            partner = self.town.pick(self.town.makers.get(good, []), o.name, self.k)
+            if good == o.makes or held.get(good, 0) > 0 or partner is None:
                 continue
             want = 2
             give = min(glut, max(1, math.ceil(want * o.prices[good] / max(1, o.prices[o.makes]))))
-            self.add(A.MakeOffer(to=makers[good], give={o.makes: give}, get={good: want}))
+            self.add(A.MakeOffer(to=partner, give={o.makes: give}, get={good: want}))
             return
 
     def borrow(self, short: int) -> None:
@@ -220,7 +250,7 @@ class _Mind:
     def worth_accepting(self, off: OfferView) -> bool:
         o = self.o
         if off.kind == "borrow":
-            credit = next((n.credit for n in o.neighbours if n.name == off.sender), 0)
+            credit = self.town.credit.get(off.sender, 0)
             return o.role == "lender" and credit >= 40 and self.pebbles - off.principal >= 10
         if off.kind == "lend":
             return self.pebbles < 10 and all(o.free.get(a, 0) >= q for a, q in off.collateral.items())
