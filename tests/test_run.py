@@ -1,0 +1,101 @@
+"""The must-show numbers of the default wood, through the real command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from ttwood.cli import app
+
+runner = CliRunner()
+
+
+def run_json(*args: str) -> dict:
+    result = runner.invoke(app, ["run", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def hundred() -> dict:
+    return run_json("--turns", "100", "--seed", "7", "--brain", "scripted")
+
+
+def test_json_has_the_promised_keys(hundred: dict) -> None:
+    for key in ("scenario", "seed", "turns", "creatures", "per_turn", "conservation"):
+        assert key in hundred
+    assert hundred["scenario"] == "thousand-token-wood"
+    assert hundred["turns"] == 100 and len(hundred["per_turn"]) == 100
+    assert {c["name"] for c in hundred["creatures"]} == {"Barnaby", "Oona", "Hazel", "Clover", "Rusk"}
+    for c in hundred["creatures"]:
+        assert set(c) >= {"name", "species", "role"}
+    turn = hundred["per_turn"][0]
+    for key in ("turn", "season", "trades", "volume", "gini", "prices", "defaults", "trees", "valid_actions", "rejected_actions"):
+        assert key in turn
+    assert set(turn["prices"]) == {"firewood", "honey", "acorns", "berries", "mushrooms"}
+
+
+def test_the_wood_is_alive(hundred: dict) -> None:
+    turns = hundred["per_turn"]
+    with_trades = sum(1 for t in turns if t["trades"] > 0)
+    assert with_trades >= 90, f"trades in only {with_trades} of 100 turns"
+    ginis = [t["gini"] for t in turns]
+    assert max(ginis) - min(ginis) >= 0.1
+    assert sum(t["defaults"] for t in turns) >= 1
+    assert hundred["conservation"]["ok"], hundred["conservation"]["detail"]["problems"]
+
+
+def test_winter_firewood_dearer_than_autumn(hundred: dict) -> None:
+    prices = hundred["totals"]["season_prices"]["firewood"]
+    assert prices["winter"] is not None and prices["autumn"] is not None
+    assert prices["winter"] > prices["autumn"]
+
+
+def test_same_seed_same_game_other_seed_other_game() -> None:
+    a = run_json("--turns", "40", "--seed", "11")
+    b = run_json("--turns", "40", "--seed", "11")
+    c = run_json("--turns", "40", "--seed", "12")
+    assert a["per_turn"] == b["per_turn"]
+    assert a["final"] == b["final"]
+    assert a["per_turn"] != c["per_turn"]
+
+
+def test_console_script_prints_exactly_one_json_object() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ttwood.cli", "run", "--turns", "3", "--seed", "2", "--json"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 1
+    assert json.loads(lines[0])["turns"] == 3
+
+
+def test_readable_summary() -> None:
+    result = runner.invoke(app, ["run", "--turns", "5", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "books balance: ok" in result.stdout
+    assert "Barnaby" in result.stdout
+
+
+def test_unknown_scenario_is_one_clear_message() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ttwood.cli", "run", "no-such-wood", "--turns", "1"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "no scenario called 'no-such-wood'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bench_engine_json() -> None:
+    result = runner.invoke(app, ["bench", "engine", "--creatures", "12", "--turns", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["creatures"] == 12 and data["turns"] == 5
+    assert data["agent_turns"] > 0 and data["agent_turns_per_s"] > 0
+    assert data["conservation_ok"] is True
