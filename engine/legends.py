@@ -53,7 +53,8 @@ def fire(wood: Wood, lg: LegendSpec) -> None:
     wood.fired_legends.add(lg.id)
     wood.event("legend", f"LEGEND: {lg.name}" + (f" — {lg.description}" if lg.description else ""), legend=lg.id)
     for e in lg.effects:
-        targets = wood.alive() if e.to == "all" else [wood.by_name[n] for n in e.to if wood.by_name[n].alive]
+        to = getattr(e, "to", "all")
+        targets = wood.alive() if to == "all" else [wood.by_name[n] for n in to if wood.by_name[n].alive]
         if isinstance(e, RuleEffect):
             op, value = ("multiply", e.multiply) if e.multiply is not None else ("set", e.set)
             assert value is not None
