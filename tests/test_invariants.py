@@ -102,6 +102,6 @@ class Economy(RuleBasedStateMachine):
 
 
 Economy.TestCase.settings = settings(
-    max_examples=80, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=200, stateful_step_count=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestEconomy = Economy.TestCase
