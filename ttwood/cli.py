@@ -25,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 bench_app = typer.Typer(help="Measure speed.", no_args_is_help=True)
-scen_app = typer.Typer(help="List, show and validate scenarios.", no_args_is_help=True)
+scen_app = typer.Typer(help="List and validate scenarios.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(scen_app, name="scenarios")
 
