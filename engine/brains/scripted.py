@@ -102,9 +102,9 @@ class _Mind:
         held = dict(o.free)
         if o.makes:
             held[o.makes] = held.get(o.makes, 0) + made
+        self.barter(held)
         self.sell_surplus(held)
         self.buy_needs(held)
-        self.barter(held)
         if o.role == "lender":
             self.lend()
         elif o.role == "trader":
@@ -208,7 +208,8 @@ class _Mind:
         o = self.o
         if not o.makes or o.makes not in o.food or o.my_offers or not self.room():
             return
-        glut = held.get(o.makes, 0) - 2 * max(1, o.capacity)
+        # Only what is free now can go in an offer (this turn's making comes later).
+        glut = min(o.free.get(o.makes, 0), held.get(o.makes, 0) - 2 * max(1, o.capacity))
         if glut <= 0:
             return
         for good in o.food:
@@ -218,6 +219,7 @@ class _Mind:
             want = 2
             give = min(glut, max(1, math.ceil(want * o.prices[good] / max(1, o.prices[o.makes]))))
             self.add(A.MakeOffer(to=partner, give={o.makes: give}, get={good: want}))
+            held[o.makes] -= give
             return
 
     def borrow(self, short: int) -> None:
