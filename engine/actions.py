@@ -8,7 +8,7 @@ parsed here and validated again by the rules: grammar never replaces validation.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -147,11 +147,6 @@ class Decision(BaseModel):
 
     thinking: Annotated[str, Field(max_length=2000)] = ""
     actions: list[AnyAction] = []
-
-
-def action_json_schema() -> dict[str, Any]:
-    """The JSON schema of a decision (the unnarrowed shape; see :mod:`engine.mask` for a creature's)."""
-    return Decision.model_json_schema()
 
 
 def parse_decision(raw: str, max_actions: int) -> tuple[list[Action], list[str], str]:

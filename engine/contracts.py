@@ -130,10 +130,6 @@ class Deals:
         self.offers.pop(offer.id, None)
         self.closed_offers += 1
 
-    def to(self, cid: int) -> list[Offer]:
-        """Open offers addressed to a creature, oldest first."""
-        return [o for o in self.offers.values() if o.to == cid]
-
     def sent_by(self, cid: int) -> list[Offer]:
         return [o for o in self.offers.values() if o.sender == cid]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from engine.errors import EngineBug
 from engine.scenario import PEBBLES
@@ -165,14 +164,3 @@ def check_no_negative(creatures: list[Creature]) -> list[str]:
                     out.append(f"{c.name} has {v} {a} {pool_name}")
     return out
 
-
-def snapshot_creature(c: Creature) -> dict[str, Any]:
-    """A JSON-ready view of one creature's books."""
-    return {
-        "name": c.name,
-        "alive": c.alive,
-        "health": c.health,
-        "credit": c.credit,
-        "free": {k: v for k, v in c.free.items() if v},
-        "escrow": {k: v for k, v in c.escrow.items() if v},
-    }
