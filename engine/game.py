@@ -201,15 +201,16 @@ class Game:
         settle_due(w)
 
         alive = w.alive()
+        reference = {g: w.price(g) for g in w.goods}
         report = TurnReport(
             turn=w.turn,
             season=w.season,
             trades=len(trades),
             volume=sum(t.qty for t in trades),
             value=sum(t.qty * t.price for t in trades),
-            gini=gini([w.wealth(c) for c in alive]),
+            gini=gini([w.wealth(c, reference) for c in alive]),
             prices=prices,
-            reference={g: w.price(g) for g in w.goods},
+            reference=reference,
             defaults=w.defaults_total - defaults_before,
             trees=w.trees(),
             valid_actions=valid,

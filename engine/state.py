@@ -135,12 +135,7 @@ class Wood:
 
     @property
     def season_index(self) -> int:
-        t = (max(self.turn, 1) - 1) % self.scenario.year_length
-        for i, s in enumerate(self.scenario.seasons):
-            if t < s.length:
-                return i
-            t -= s.length
-        return len(self.scenario.seasons) - 1
+        return self.season_at(self.turn)[0]
 
     def season_at(self, turn: int) -> tuple[int, int]:
         """``(season index, turns already passed in that season)`` for a turn."""
@@ -202,14 +197,10 @@ class Wood:
     def event(self, kind: str, text: str, **data: Any) -> None:
         self.events.append(Event(self.turn, kind, text, data))
 
-    def wealth(self, c: Creature) -> int:
-        """Pebbles plus goods at reference prices, free and escrowed."""
-        total = c.total(PEBBLES)
-        for g in self.goods:
-            q = c.total(g)
-            if q:
-                total += q * self.price(g)
-        return total
+    def wealth(self, c: Creature, prices: dict[str, int] | None = None) -> int:
+        """Pebbles plus goods at reference prices (pass ``prices`` to reuse them), free and escrowed."""
+        prices = prices or {g: self.price(g) for g in self.goods}
+        return c.total(PEBBLES) + sum(c.total(g) * prices[g] for g in self.goods)
 
     def trees(self) -> int:
         return sum(t.trees for t in self.forest)
