@@ -12,10 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from engine import scenario as scenarios
-from engine.brains.scripted import ScriptedBrain
 from engine.errors import TTWoodError
 from engine.game import Game
 from engine.report import run_json
+from ttwood.brains import BrainChoice, make_brains
 
 app = typer.Typer(
     help="Thousand Token Wood: a woodland economy run by small language models.\n\n"
@@ -31,15 +31,6 @@ app.add_typer(scen_app, name="scenarios")
 
 err = Console(stderr=True)
 out = Console()
-
-BRAINS = ("scripted",)
-
-
-def _brain(name: str) -> ScriptedBrain:
-    if name not in BRAINS:
-        raise TTWoodError(f"unknown brain {name!r}; available here: {', '.join(BRAINS)}")
-    return ScriptedBrain()
-
 
 def _progress(enabled: bool) -> Progress:
     return Progress(
@@ -64,7 +55,8 @@ def run(
 ) -> None:
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
     sc, _text = scenarios.load(scenario)
-    game = Game(sc, seed, _brain(brain))
+    choice = BrainChoice(kind=brain)
+    game = Game(sc, seed, make_brains(sc, choice))
     reports = []
     with _progress(err.is_terminal) as progress:
         task = progress.add_task(sc.meta.name, total=turns, info="")
