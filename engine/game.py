@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import legends, nature
+from engine import legends, memory, nature
 from engine.actions import Action
 from engine.brains.base import Answer, Brain
 from engine.errors import TTWoodError
@@ -116,6 +116,12 @@ class Game:
     def brain_of(self, name: str) -> Brain:
         return self._brain_of[self.wood.by_name[name].id]
 
+    def set_brain(self, name: str, brain: Brain) -> None:
+        """Hand one creature to another brain from the next turn on (the player taking it over)."""
+        if name not in self.wood.by_name:
+            raise TTWoodError(f"no creature called {name!r}")
+        self._brain_of[self.wood.by_name[name].id] = brain
+
     def inject(self, legend_id: str) -> None:
         """Ask for an on-demand legend; it fires at the start of the next turn."""
         ids = {lg.id for lg in self.scenario.legends}
@@ -199,6 +205,7 @@ class Game:
                     f"{w.creatures[t.buyer].name} at {t.price}", good=t.good, qty=t.qty, price=t.price)
         prices = w.book.record([t for t in trades if t.price > 0], w.turn)
         settle_due(w)
+        memory.remember(w)
 
         alive = w.alive()
         reference = {g: w.price(g) for g in w.goods}
@@ -208,7 +215,7 @@ class Game:
             trades=len(trades),
             volume=sum(t.qty for t in trades),
             value=sum(t.qty * t.price for t in trades),
-            gini=gini([w.wealth(c, reference) for c in alive]),
+            gini=gini([w.wealth(c, reference) for c in alive if c.role != "patron"]),
             prices=prices,
             reference=reference,
             defaults=w.defaults_total - defaults_before,

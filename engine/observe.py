@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.brains.base import Neighbour, ObligationView, Observation, OfferView, OrderView
 from engine.contracts import Offer
+from engine.memory import recall
 from engine.state import Wood
 from engine.world import Creature
 
@@ -52,6 +53,8 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
     clearing = [(i.turn, i.kind, i.sender, i.text) for i in wood.clearing]
     trees = wood.trees()
     forest_capacity = len(wood.forest) * sc.map.tree_capacity
+    mem = getattr(sc, "memory", None)
+    n_events = getattr(mem, "events", 6)
     out = []
     for c in creatures:
         if c.makes is None:
@@ -77,6 +80,8 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
                 max_actions=sc.budget.max_actions, max_term=sc.credit.max_term,
                 max_interest_pct=sc.credit.max_interest_pct, token_budget=sc.budget.tokens,
                 seasons_ahead=ahead, can_make=can_make, forest_trees=trees, forest_capacity=forest_capacity,
+                memories=recall(c.memories, wood.turn, n_events), trust={k: (v[0], v[1]) for k, v in c.trust.items()},
+                market_price_cap=sc.market.max_price, market_qty_cap=sc.market.max_qty,
             )
         )
     return out

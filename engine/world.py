@@ -53,6 +53,10 @@ class Creature:
     left_turn: int | None = None
     inbox: list[InboxItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    memories: list[tuple[int, int, str]] = field(default_factory=list)
+    """Remembered events ``(turn, importance, text)``, bounded (see :mod:`engine.memory`)."""
+    trust: dict[str, list[int]] = field(default_factory=dict)
+    """Per counterpart: ``[contracts delivered, contracts defaulted]``, from the books."""
     hungry: int = 0
     """Food units missing at the last meal."""
     cold: int = 0

@@ -113,6 +113,12 @@ class Observation:
     forest_trees: int = 0
     forest_capacity: int = 0
     seasons_ahead: list[str] = field(default_factory=list)
+    memories: list[str] = field(default_factory=list)
+    """The most salient remembered events, oldest first (bounded)."""
+    trust: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per counterpart: contracts delivered, contracts defaulted (from the books)."""
+    market_price_cap: int = 1000
+    market_qty_cap: int = 100
 
 
 @dataclass(slots=True)
