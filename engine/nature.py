@@ -61,7 +61,7 @@ def feed_and_warm(wood: Wood) -> list[Creature]:
     ledger = wood.ledger
     gone = []
     for c in wood.creatures:
-        if not c.alive:
+        if not c.alive or c.role == "patron":
             continue
         # A meal: at most one unit of each food, most plentiful first, up to the meal size.
         foods = sorted((g for g in wood.food if c.free.get(g, 0) > 0), key=lambda g: (-c.free[g], g))

@@ -29,6 +29,10 @@ scen_app = typer.Typer(help="List and validate scenarios.", no_args_is_help=True
 app.add_typer(bench_app, name="bench")
 app.add_typer(scen_app, name="scenarios")
 
+from ttwood import cli_play  # noqa: E402 - registers `play` and `serve`
+
+cli_play.register(app)
+
 err = Console(stderr=True)
 out = Console()
 

@@ -36,7 +36,8 @@ class ScriptedBrain:
             town = towns.get(id(o.neighbours))
             if town is None:
                 town = towns[id(o.neighbours)] = _Town(o)
-            answers.append(Answer(actions=_Mind(o, town, i).decide()))
+            # A patron left to the scripted brain does nothing: it is the player's purse.
+            answers.append(Answer(actions=[] if o.role == "patron" else _Mind(o, town, i).decide()))
         return answers
 
 
@@ -44,7 +45,7 @@ class _Town:
     """What a turn's observations share about the other creatures, worked out once per turn."""
 
     def __init__(self, o: Observation) -> None:
-        alive = [n for n in o.neighbours if n.alive]
+        alive = [n for n in o.neighbours if n.alive and n.role != "patron"]
         self.alive = len(alive)
         self.lenders = [n.name for n in alive if n.role == "lender"]
         self.woodcutters = [n.name for n in alive if n.role == "woodcutter"]

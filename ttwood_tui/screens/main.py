@@ -1,0 +1,104 @@
+"""The main screen: the map, the ledgers, the talk, the prices and the event log."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Container, Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+
+from engine.game import TurnReport
+from engine.session import Session
+from ttwood_tui.messages import CreatureChosen
+from ttwood_tui.widgets.event_log import EventLog
+from ttwood_tui.widgets.forest_map import ForestMap
+from ttwood_tui.widgets.game_header import GameHeader
+from ttwood_tui.widgets.ledgers import Ledgers
+from ttwood_tui.widgets.prices import PriceSparklines
+from ttwood_tui.widgets.talk import TalkPanes
+
+NARROW = 120
+"""Below this many columns the screen stacks the map over the ledgers and hides the talk and prices."""
+
+
+def trade_parties(kind: str, text: str) -> set[str]:
+    """Who traded in a ``trade`` ("A sold 2 honey to B at 8") or ``deal`` ("A accepted B's offer #3…") event."""
+    if kind == "trade" and " sold " in text and " to " in text:
+        seller, _, rest = text.partition(" sold ")
+        buyer = rest.rpartition(" to ")[2].rpartition(" at ")[0]
+        return {seller, buyer}
+    if kind == "deal" and " accepted " in text and "'s offer" in text:
+        taker, _, rest = text.partition(" accepted ")
+        return {taker, rest.partition("'s offer")[0]}
+    return set()
+
+
+class MainScreen(Screen[None]):
+    """Everything about the wood at once. The app sets its state with :meth:`show`."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(id="main")
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield GameHeader(id="header")
+        with Horizontal(id="top"):
+            with Container(id="map-box") as box:
+                box.border_title = "the forest"
+                yield ForestMap(id="map")
+            ledgers = Ledgers(id="ledgers")
+            ledgers.border_title = "ledgers  (enter: inspect)"
+            yield ledgers
+        with Horizontal(id="middle"):
+            prices = PriceSparklines(self.session.wood.goods, id="prices")
+            prices.border_title = "prices"
+            yield prices
+            yield TalkPanes(id="talk")
+        yield EventLog(id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show(None)
+        self.set_play_state(*self._play_state)
+        self.query_one(Ledgers).focus()
+
+    _play_state: tuple[str, bool, bool] = ("", False, False)
+
+    def set_play_state(self, speed: str, playing: bool, thinking: bool) -> None:
+        """The app tells the screen its speed, whether it plays, and whether a turn is in flight."""
+        self._play_state = (speed, playing, thinking)
+        if not self.is_mounted:
+            return
+        h = self.query_one(GameHeader)
+        h.speed, h.playing, h.thinking = speed, playing, thinking
+        self.query_one(TalkPanes).thinking(thinking, self.session.turn + 1)
+
+    def note(self, text: str, style: str = "bold") -> None:
+        """A line in the event log from the player's side."""
+        self.query_one(EventLog).note(text, style)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+
+    def show(self, report: TurnReport | None) -> None:
+        """Render the session's state; ``report`` is the turn that just ended (its talk and events)."""
+        s = self.session
+        w = s.wood
+        traders: set[str] = set()
+        if report is not None:
+            for e in report.events:
+                traders.update(trade_parties(e.kind, e.text))
+            self.query_one(TalkPanes).add_turn(report)
+            self.query_one(EventLog).add_turn(report)
+        self.query_one(ForestMap).show(w, traders)
+        self.query_one(Ledgers).show(s)
+        self.query_one(PriceSparklines).show(s)
+        h = self.query_one(GameHeader)
+        h.game_name = s.name
+        h.turn = w.turn
+        h.season = w.season if w.turn else w.scenario.seasons[0].name
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(CreatureChosen(str(event.row_key.value)))

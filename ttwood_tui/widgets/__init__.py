@@ -1,0 +1,1 @@
+"""Reusable widgets of the wood's screens; each carries its own DEFAULT_CSS."""
