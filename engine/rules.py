@@ -119,22 +119,35 @@ def _order(wood: Wood, c: Creature, a: A.PlaceOrder, produced: set[int]) -> None
     mine = wood.book.by_owner.get(c.id, {})
     if len(mine) >= MAX_OPEN_ORDERS:
         raise Refused(f"you already have {MAX_OPEN_ORDERS} open orders; cancel one first")
+    fee = order_fee(wood, a.qty, a.price)
     if a.side == "buy":
         if a.good in c.never_buy:
             raise Refused(f"you make {a.good}: never buy it, sell it")
-        cost = a.qty * a.price
+        cost = a.qty * a.price + fee
         if c.free.get(PEBBLES, 0) < cost:
-            raise Refused(f"buying {a.qty} {a.good} at {a.price} needs {cost} pebbles; you have {c.free.get(PEBBLES, 0)} free")
+            with_fee = f" (with the {fee} pebble fee)" if fee else ""
+            raise Refused(f"buying {a.qty} {a.good} at {a.price} needs {cost} pebbles{with_fee}; you have {c.free.get(PEBBLES, 0)} free")
         if any(o.good == a.good and o.side == "sell" and o.price <= a.price for o in mine.values()):
             raise Refused(f"that bid would trade with your own ask for {a.good}; cancel the ask first")
     else:
         if c.free.get(a.good, 0) < a.qty:
             raise Refused(f"you hold {c.free.get(a.good, 0)} {a.good} free, not {a.qty}")
+        if c.free.get(PEBBLES, 0) < fee:
+            raise Refused(f"placing this order costs a fee of {fee} pebbles; you have {c.free.get(PEBBLES, 0)} free")
         if any(o.good == a.good and o.side == "buy" and o.price >= a.price for o in mine.values()):
             raise Refused(f"that ask would trade with your own bid for {a.good}; cancel the bid first")
     expiry = int(wood.rule("market.order_expiry", m.order_expiry))
     order = Order(wood.next_id(), c.id, a.side, a.good, a.qty, a.price, wood.turn, wood.turn + max(1, expiry), 0)
+    wood.ledger.sink(c, PEBBLES, fee, "fee")
     wood.book.place(order, c, wood.ledger)
+
+
+def order_fee(wood: Wood, qty: int, price: int) -> int:
+    """Pebbles it costs to place an order: the flat fee plus a share of its value (a ``fee`` sink)."""
+    m = wood.scenario.market
+    flat = wood.rule("market.order_fee", m.order_fee)
+    pct = wood.rule("market.fee_pct", m.fee_pct)
+    return max(0, int(flat + qty * price * pct / 100))
 
 
 def _cancel(wood: Wood, c: Creature, a: A.Cancel, produced: set[int]) -> None:
@@ -306,15 +319,15 @@ def _whisper(wood: Wood, c: Creature, a: A.Whisper, produced: set[int]) -> None:
     wood.event("whisper", f"{c.name} → {target.name}: {text}", creature=c.name, to=target.name)
 
 
-NOTES_KEPT = 5
-
-
 def _note(wood: Wood, c: Creature, a: A.Note, produced: set[int]) -> None:
+    kept = wood.scenario.memory.notes
+    if kept <= 0:
+        raise Refused("this wood keeps no notes")
     text = clean_text(a.text, wood.scenario.budget.message_chars)
     if not text:
         raise Refused("empty note")
     c.notes.append(text)
-    del c.notes[:-NOTES_KEPT]
+    del c.notes[:-kept]
 
 
 _HANDLERS: dict[type, Callable[[Wood, Creature, A.Action, set[int]], None]] = {

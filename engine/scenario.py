@@ -2,81 +2,103 @@
 
 A scenario is read with :mod:`tomllib` and validated by the pydantic models below (unknown
 keys are refused, so a typo never passes silently). Every number the rules use lives here,
-not in code.
+not in code. Errors name the file, the line and the key path (see :func:`parse`), scenarios
+are found by id among the bundled ones and the user's mod folder, or by path (see :func:`find`),
+and :func:`json_schema` is the JSON Schema editors use to complete and check scenario files.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import json
+import os
+import re
 import tomllib
+import types
+from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from engine.errors import ScenarioError
+from engine.toml_positions import KeyPath, Positions, ScanError, scan
 
 PEBBLES = "pebbles"
 """The wood's money. Held like a good, but never eaten, burned or spoiled."""
 
 DEFAULT_SCENARIO = "thousand-token-wood"
 
-Role = Literal["woodcutter", "producer", "lender", "trader"]
+MAX_BYTES = 1_000_000
+"""Largest scenario file read (a big cast with legends is a few tens of kilobytes)."""
+MAX_KEY_DEPTH = 12
+"""Longest key path a scenario may use (the deepest real one has six parts)."""
+MAX_CAST = 5000
+"""Most creatures a scenario may have once its generated cast is expanded."""
+MAX_SHOWN = 10
+"""Problems listed in one error message."""
+USER_DIR_ENV = "TTWOOD_SCENARIOS"
+"""Environment variable naming the user's scenario folder (overrides the platform's data folder)."""
+SCHEMA_FILE = "ttwood-scenario.schema.json"
+"""The JSON Schema's file name, next to the bundled scenarios (their ``#:schema`` line points at it)."""
+
+Role = Literal["woodcutter", "producer", "lender", "trader", "patron"]
+"""``patron``: the player's purse in the wood. It has no needs, is left out of the Gini, and acts
+only through the actions its brain queues (the TUI adds one; a scripted patron does nothing)."""
 Name = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z][A-Za-z0-9 _'-]*$")]
 GoodId = Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[a-z][a-z0-9_]*$")]
+ScenarioId = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+TILES = {"T": "forest", ".": "meadow", "~": "water"}
+"""The characters of a map layout and the tile kind each stands for."""
 
 
 class Strict(BaseModel):
     """Base for every scenario table: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Meta(Strict):
     """Who made the scenario and what it is about."""
 
-    id: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    id: ScenarioId
+    """The scenario's id: lower case, digits and ``-``. A file in the mod folder must be called ``ID.toml``."""
     name: Annotated[str, Field(min_length=1, max_length=80)]
+    """The title players see."""
     description: Annotated[str, Field(max_length=600)] = ""
+    """One or two sentences: what makes this wood different."""
     author: Annotated[str, Field(max_length=80)] = ""
     version: Annotated[str, Field(max_length=20)] = "1"
 
 
 class MapSpec(Strict):
-    """The wood's tiles. Forest tiles hold trees that regrow logistically (a commons)."""
+    """The wood's tiles: forest (trees that regrow logistically, a commons), meadow (dens) and water.
+
+    Give a ``layout`` to draw the map, or leave it out and the map is generated from
+    ``forest_fraction`` with the game's seed."""
 
     width: Annotated[int, Field(ge=4, le=200)] = 16
     height: Annotated[int, Field(ge=4, le=200)] = 8
     forest_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.35
     """Share of tiles that are forest when no layout is given."""
     layout: list[str] | None = None
-    """Optional rows of characters: ``T`` forest, ``.`` meadow, ``~`` water."""
+    """Optional rows of characters, ``height`` rows of ``width``: ``T`` forest, ``.`` meadow, ``~`` water."""
     tree_capacity: Annotated[int, Field(ge=1, le=10_000)] = 30
     """Trees one forest tile can carry (K of the logistic growth)."""
     tree_start: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8
     """Trees standing at the start, as a share of capacity."""
     regrowth_rate: Annotated[float, Field(ge=0.0, le=2.0)] = 0.15
     """r of the logistic growth: trees += r * trees * (1 - trees / capacity)."""
-    collapse_below: Annotated[int, Field(ge=0)] = 3
+    collapse_below: Annotated[int, Field(ge=0, le=10_000)] = 3
     """A tile felled below this many trees collapses."""
     collapse_turns: Annotated[int, Field(ge=0, le=1000)] = 12
     """Turns a collapsed tile grows nothing before saplings return."""
-    saplings: Annotated[int, Field(ge=0)] = 2
+    saplings: Annotated[int, Field(ge=0, le=10_000)] = 2
     """Trees a collapsed tile restarts with."""
-
-    @model_validator(mode="after")
-    def _layout_matches(self) -> MapSpec:
-        if self.layout is not None:
-            if len(self.layout) != self.height:
-                raise ValueError(f"layout has {len(self.layout)} rows but height is {self.height}")
-            for i, row in enumerate(self.layout):
-                if len(row) != self.width:
-                    raise ValueError(f"layout row {i + 1} has {len(row)} tiles but width is {self.width}")
-                bad = set(row) - set("T.~")
-                if bad:
-                    raise ValueError(f"layout row {i + 1} has unknown tile {sorted(bad)[0]!r} (use T . ~)")
-        return self
 
 
 class Season(Strict):
@@ -84,6 +106,7 @@ class Season(Strict):
 
     name: Annotated[str, Field(min_length=1, max_length=20)]
     length: Annotated[int, Field(ge=1, le=100)] = 6
+    """Turns the season lasts."""
     cold: Annotated[int, Field(ge=0, le=100)] = 0
     """Firewood each creature must burn per turn at the start of the season."""
     cold_rise: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
@@ -98,11 +121,13 @@ class Good(Strict):
     """A good that can be held, traded and (for food and fuel) consumed."""
 
     id: GoodId
+    """Lower case letters, digits and ``_``; creatures, seasons and legends name goods by it."""
     kind: Literal["food", "fuel", "other"]
+    """``food`` is eaten (a meal needs several kinds), ``fuel`` is burned in the cold, ``other`` is only traded."""
     perish: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     """Share of a creature's free stock that rots each turn."""
     base_value: Annotated[int, Field(ge=1, le=1_000_000)] = 1
-    """Opening reference price in pebbles, before any trade sets one."""
+    """Opening reference price in pebbles, before any trade sets one; also its value in wealth metrics until then."""
 
 
 class CreatureSpec(Strict):
@@ -111,9 +136,14 @@ class CreatureSpec(Strict):
     name: Name
     species: Annotated[str, Field(min_length=1, max_length=30)]
     glyph: Annotated[str, Field(min_length=1, max_length=2)] = "?"
+    """One or two characters drawn on the map."""
     colour: Annotated[str, Field(max_length=30)] = "white"
+    """A colour name the terminal understands (Rich's names, e.g. ``dark_orange``)."""
     role: Role
+    """``woodcutter`` fells trees for a fuel good; ``producer`` makes a good; ``lender`` lends its hoard;
+    ``trader`` speculates and writes forward contracts; ``patron`` is the player's purse."""
     makes: GoodId | None = None
+    """The good it produces (a woodcutter must make a fuel good)."""
     capacity: Annotated[int, Field(ge=0, le=1000)] = 4
     """Most units it can make in one turn (trees felled, for a woodcutter)."""
     never_buy: list[GoodId] | None = None
@@ -121,18 +151,24 @@ class CreatureSpec(Strict):
     holdings: dict[str, Annotated[int, Field(ge=0, le=10**9)]] = {}
     """Starting pebbles and goods."""
     personality: Annotated[str, Field(max_length=200)] = ""
+    """A line that tells a model brain who this creature is."""
     greed: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
-    """How hard the scripted brain pushes: felling, margins, leverage."""
+    """How hard the scripted brain pushes: felling, margins, leverage (1.0 is prudent)."""
     den: tuple[int, int] | None = None
+    """``[x, y]`` of its den on the map; a free meadow tile is drawn when left out."""
     brain: Literal["scripted", "llama", "http"] | None = None
+    """Who decides for it, overriding the command line's ``--brain``."""
     model: Annotated[str, Field(max_length=400)] | None = None
+    """The model for a model brain, overriding the command line's ``--model``."""
 
 
 class GenerateSpec(Strict):
     """Copies of a named creature, for large markets: ``Hazel`` becomes ``Hazel 2``, ``Hazel 3``…"""
 
     like: Name
-    count: Annotated[int, Field(ge=1, le=5000)]
+    """The creature to copy (its den is not copied)."""
+    count: Annotated[int, Field(ge=1, le=MAX_CAST)]
+    """How many copies."""
 
 
 class Needs(Strict):
@@ -159,40 +195,68 @@ class Market(Strict):
     price_window: Annotated[int, Field(ge=1, le=100)] = 4
     """Turns of trades averaged into the reference price."""
     max_price: Annotated[int, Field(ge=1, le=10**9)] = 1000
+    """Highest limit price per unit."""
     max_qty: Annotated[int, Field(ge=1, le=10**9)] = 100
+    """Most units in one order."""
+    order_fee: Annotated[int, Field(ge=0, le=10**6)] = 0
+    """Pebbles paid to place a limit order. Fees leave the wood (the ledger's ``fee`` sink)."""
+    fee_pct: Annotated[float, Field(ge=0.0, le=50.0)] = 0.0
+    """Percent of an order's value (qty × limit price), rounded down, paid when it is placed (also a ``fee``)."""
 
 
 class Credit(Strict):
     """Contracts, loans and what a default costs."""
 
     max_term: Annotated[int, Field(ge=1, le=1000)] = 12
-    """Longest time to a contract's due turn."""
+    """Longest time, in turns, to a contract's or loan's due turn."""
     max_interest_pct: Annotated[int, Field(ge=0, le=1000)] = 50
+    """Interest cap: a loan's interest may be at most this percent of its principal."""
     default_penalty: Annotated[int, Field(ge=0, le=10**6)] = 3
     """Pebbles fined (a sink) from a defaulter, as far as it has them."""
     start_score: Annotated[int, Field(ge=0, le=100)] = 80
+    """Credit score every creature starts with (everyone can see everyone's)."""
     default_drop: Annotated[int, Field(ge=0, le=100)] = 25
+    """Credit score lost per default."""
     repay_gain: Annotated[int, Field(ge=0, le=100)] = 5
+    """Credit score gained per contract kept."""
 
 
 class Budget(Strict):
     """The hard token budget each creature gets each turn (prompt + answer)."""
 
     tokens: Annotated[int, Field(ge=200, le=100_000)] = 1000
+    """Prompt plus answer tokens per creature per turn, counted with the model's own tokenizer."""
     max_actions: Annotated[int, Field(ge=1, le=20)] = 6
+    """Actions a creature may take in one turn."""
     message_chars: Annotated[int, Field(ge=10, le=2000)] = 160
+    """Longest message, whisper or note."""
+
+
+class Memory(Strict):
+    """How much a creature remembers. Every size is a bound: memory never grows with the game."""
+
+    notes: Annotated[int, Field(ge=0, le=50)] = 5
+    """Its own notes kept (the oldest drop off)."""
+    events: Annotated[int, Field(ge=0, le=50)] = 6
+    """Salient events shown in its prompt, ranked by importance and recency."""
+    messages: Annotated[int, Field(ge=0, le=50)] = 6
+    """Newest inbox and clearing messages shown in its prompt."""
+
+
+METRIC_PATTERN = r"^(turn|trees|gini|alive|defaults|price\.[a-z][a-z0-9_]*)$"
 
 
 class Condition(Strict):
     """A condition over the wood, e.g. ``{metric = "price.firewood", op = ">", value = 8}``."""
 
-    metric: Annotated[str, Field(pattern=r"^(turn|trees|gini|alive|defaults|price\.[a-z][a-z0-9_]*)$")]
+    metric: Annotated[str, Field(pattern=METRIC_PATTERN)]
+    """``turn``, ``trees`` (standing), ``gini``, ``alive`` (creatures), ``defaults`` (so far) or ``price.GOOD``."""
     op: Literal["<", "<=", ">", ">=", "=="]
     value: float
 
 
 class When(Strict):
-    """When a legend fires: on a turn, on a condition, or only when the player calls it."""
+    """When a legend fires: on a turn, on a condition (the first time it holds), or only when the player calls it."""
 
     turn: Annotated[int, Field(ge=1)] | None = None
     condition: Condition | None = None
@@ -214,19 +278,23 @@ RULE_NAMES = (
     "map.regrowth_rate",
     "cold",
     "market.order_expiry",
+    "market.order_fee",
+    "market.fee_pct",
     "credit.default_penalty",
 )
 """Numbers a legend may change for a while. ``yield.GOOD`` and ``perish.GOOD`` too."""
 
 
 class RuleEffect(Strict):
-    """Change one rule's number for some turns."""
+    """Change one rule's number for some turns: ``multiply`` it or ``set`` it."""
 
     kind: Literal["rule"]
     rule: str
+    """One of the rule names (``needs.meal_size``, ``cold``, ``map.regrowth_rate``, …) or ``yield.GOOD`` / ``perish.GOOD``."""
     multiply: float | None = None
     set: float | None = None
     turns: Annotated[int, Field(ge=1, le=10_000)] = 1
+    """How long the change lasts."""
 
     @model_validator(mode="after")
     def _one_op(self) -> RuleEffect:
@@ -240,8 +308,11 @@ class GoodsEffect(Strict):
 
     kind: Literal["goods"]
     good: str
-    qty: int
+    """A good's id, or ``pebbles``."""
+    qty: Annotated[int, Field(ge=-10**6, le=10**6)]
+    """Units per creature: positive adds, negative destroys (never below what it holds)."""
     to: list[Name] | Literal["all"] = "all"
+    """Creatures' names, or ``all`` the living."""
 
 
 class RumourEffect(Strict):
@@ -250,7 +321,9 @@ class RumourEffect(Strict):
     kind: Literal["rumour"]
     text: Annotated[str, Field(min_length=1, max_length=300)]
     true: bool = False
+    """Whether the rumour is true (for the record and the player; creatures only hear it)."""
     to: list[Name] | Literal["all"] = "all"
+    """Creatures' names, or ``all`` the living."""
 
 
 Effect = Annotated[RuleEffect | GoodsEffect | RumourEffect, Field(discriminator="kind")]
@@ -259,7 +332,7 @@ Effect = Annotated[RuleEffect | GoodsEffect | RumourEffect, Field(discriminator=
 class LegendSpec(Strict):
     """A shock, as data: when it fires and what it changes."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
+    id: ScenarioId
     name: Annotated[str, Field(min_length=1, max_length=80)]
     description: Annotated[str, Field(max_length=600)] = ""
     when: When
@@ -267,7 +340,7 @@ class LegendSpec(Strict):
 
 
 class Scenario(Strict):
-    """A whole wood: its map, seasons, goods, cast and rules."""
+    """A whole wood: its map, seasons, goods, cast, rules and legends."""
 
     meta: Meta
     map: MapSpec = MapSpec()
@@ -275,71 +348,112 @@ class Scenario(Strict):
     goods: Annotated[list[Good], Field(min_length=1, max_length=50)]
     creatures: Annotated[list[CreatureSpec], Field(min_length=1, max_length=500)]
     generate: list[GenerateSpec] = []
+    """Generated copies of creatures, for large markets."""
     needs: Needs = Needs()
     market: Market = Market()
     credit: Credit = Credit()
     budget: Budget = Budget()
+    memory: Memory = Memory()
     legends: list[LegendSpec] = []
 
-    @field_validator("goods")
-    @classmethod
-    def _unique_goods(cls, goods: list[Good]) -> list[Good]:
-        ids = [g.id for g in goods]
-        for g in ids:
-            if ids.count(g) > 1:
-                raise ValueError(f"good {g!r} is listed twice")
-        if PEBBLES in ids:
-            raise ValueError("'pebbles' is the money, not a good")
-        return goods
-
     @model_validator(mode="after")
-    def _cross_references(self) -> Scenario:
-        goods = {g.id for g in self.goods}
+    def _cross_references(self, info: ValidationInfo) -> Scenario:
+        # parse() runs these checks itself, to put a line on each; other callers get them here.
+        if info.context and info.context.get("cross_references") == "caller":
+            return self
+        found = self.problems()
+        if found:
+            raise ValueError("; ".join(f"{path_text(p)}: {m}" for p, m in found[:MAX_SHOWN]))
+        return self
+
+    def problems(self) -> list[tuple[KeyPath, str]]:
+        """What the tables say about each other that does not hold: ``(key path, reason)`` each.
+
+        Goods named by creatures, seasons and legends must exist, names must be unique, dens on
+        the map, the layout the map's size, and so on."""
+        out: list[tuple[KeyPath, str]] = []
+        ids = [g.id for g in self.goods]
+        for i, g in enumerate(self.goods):
+            if g.id == PEBBLES:
+                out.append((("goods", i, "id"), "'pebbles' is the money, not a good; give this good another id"))
+            elif ids.index(g.id) != i:
+                out.append((("goods", i, "id"), f"good {g.id!r} is listed twice (first as goods.{ids.index(g.id)})"))
+        goods = set(ids) - {PEBBLES}
         assets = goods | {PEBBLES}
-        names = [c.name for c in self.creatures]
-        for c in self.creatures:
-            if names.count(c.name) > 1:
-                raise ValueError(f"creature {c.name!r} is listed twice")
-            if c.makes is not None and c.makes not in goods:
-                raise ValueError(f"creature {c.name!r} makes {c.makes!r}, which is not a good")
-            if c.role == "woodcutter" and (c.makes is None or self.good(c.makes).kind != "fuel"):
-                raise ValueError(f"woodcutter {c.name!r} must make a fuel good")
-            for g in c.never_buy or []:
-                if g not in goods:
-                    raise ValueError(f"creature {c.name!r} never_buy lists {g!r}, which is not a good")
-            for a in c.holdings:
-                if a not in assets:
-                    raise ValueError(f"creature {c.name!r} holds {a!r}, which is not a good or pebbles")
-            if c.den is not None and not (0 <= c.den[0] < self.map.width and 0 <= c.den[1] < self.map.height):
-                raise ValueError(f"creature {c.name!r} has its den outside the map")
-        for gen in self.generate:
-            if gen.like not in names:
-                raise ValueError(f"generate names {gen.like!r}, which is not a creature")
-        for s in self.seasons:
+        fuels = ", ".join(sorted(g.id for g in self.goods if g.kind == "fuel")) or "no good has kind = 'fuel'"
+
+        m = self.map
+        if m.layout is not None:
+            if len(m.layout) != m.height:
+                out.append((("map", "layout"), f"layout has {len(m.layout)} rows but height is {m.height}"))
+            for r, row in enumerate(m.layout):
+                if len(row) != m.width:
+                    out.append((("map", "layout", r), f"layout row {r + 1} has {len(row)} tiles but width is {m.width}"))
+                unknown = sorted(set(row) - set(TILES))
+                if unknown:
+                    out.append((("map", "layout", r), f"layout row {r + 1} has unknown tile {unknown[0]!r}; "
+                                "use T (forest), . (meadow) or ~ (water)"))
+
+        season_names = [s.name for s in self.seasons]
+        for i, s in enumerate(self.seasons):
+            if season_names.index(s.name) != i:
+                out.append((("seasons", i, "name"), f"season {s.name!r} is listed twice"))
             for g in s.yields:
                 if g not in goods:
-                    raise ValueError(f"season {s.name!r} yields lists {g!r}, which is not a good")
-        if not any(g.kind == "food" for g in self.goods) and self.needs.meal_size > 0:
-            raise ValueError("meals need food, but no good has kind = 'food'")
-        ids = [lg.id for lg in self.legends]
-        for lg in self.legends:
-            if ids.count(lg.id) > 1:
-                raise ValueError(f"legend {lg.id!r} is listed twice")
-            if lg.when.condition and lg.when.condition.metric.startswith("price."):
-                g = lg.when.condition.metric.split(".", 1)[1]
+                    out.append((("seasons", i, "yields", g), f"season {s.name!r} yields lists {g!r}, which is not a good{hint(g, goods)}"))
+
+        names = [c.name for c in self.creatures]
+        for i, c in enumerate(self.creatures):
+            at: KeyPath = ("creatures", i)
+            if names.index(c.name) != i:
+                out.append((at + ("name",), f"creature {c.name!r} is listed twice"))
+            if c.makes is not None and c.makes not in goods:
+                out.append((at + ("makes",), f"creature {c.name!r} makes {c.makes!r}, which is not a good{hint(c.makes, goods)}"))
+            elif c.role == "woodcutter" and (c.makes is None or self.good(c.makes).kind != "fuel"):
+                out.append((at + ("makes" if c.makes else "role",),
+                            f"woodcutter {c.name!r} must make a fuel good ({fuels})"))
+            for j, g in enumerate(c.never_buy or []):
                 if g not in goods:
-                    raise ValueError(f"legend {lg.id!r} watches the price of {g!r}, which is not a good")
-            for e in lg.effects:
+                    out.append((at + ("never_buy", j), f"creature {c.name!r} never_buy lists {g!r}, which is not a good{hint(g, goods)}"))
+            for a in c.holdings:
+                if a not in assets:
+                    out.append((at + ("holdings", a), f"creature {c.name!r} holds {a!r}, which is not a good or pebbles{hint(a, assets)}"))
+            if c.den is not None and not (0 <= c.den[0] < m.width and 0 <= c.den[1] < m.height):
+                out.append((at + ("den",), f"creature {c.name!r} has its den {list(c.den)} outside the {m.width}×{m.height} map"))
+        cast = len(self.creatures)
+        for i, gen in enumerate(self.generate):
+            cast += gen.count
+            if gen.like not in names:
+                out.append((("generate", i, "like"), f"generate copies {gen.like!r}, which is not a creature{hint(gen.like, names)}"))
+        if cast > MAX_CAST:
+            out.append((("generate",), f"the cast would have {cast} creatures; at most {MAX_CAST}"))
+        if not any(g.kind == "food" for g in self.goods) and self.needs.meal_size > 0:
+            out.append((("needs", "meal_size"), "meals need food, but no good has kind = 'food' (set meal_size = 0 for a wood without food)"))
+
+        legend_ids = [lg.id for lg in self.legends]
+        for i, lg in enumerate(self.legends):
+            at = ("legends", i)
+            if legend_ids.index(lg.id) != i:
+                out.append((at + ("id",), f"legend {lg.id!r} is listed twice"))
+            cond = lg.when.condition
+            if cond is not None and cond.metric.startswith("price."):
+                g = cond.metric.split(".", 1)[1]
+                if g not in goods:
+                    out.append((at + ("when", "condition", "metric"),
+                                f"legend {lg.id!r} watches the price of {g!r}, which is not a good{hint(g, goods)}"))
+            for j, e in enumerate(lg.effects):
+                here = at + ("effects", j)
                 if isinstance(e, GoodsEffect) and e.good not in assets:
-                    raise ValueError(f"legend {lg.id!r} changes {e.good!r}, which is not a good or pebbles")
+                    out.append((here + ("good",), f"legend {lg.id!r} changes {e.good!r}, which is not a good or pebbles{hint(e.good, assets)}"))
                 if isinstance(e, RuleEffect) and not _known_rule(e.rule, goods):
-                    raise ValueError(f"legend {lg.id!r} changes unknown rule {e.rule!r}")
+                    rules = list(RULE_NAMES) + [f"{k}.{g}" for k in ("yield", "perish") for g in sorted(goods)]
+                    out.append((here + ("rule",), f"legend {lg.id!r} changes unknown rule {e.rule!r}{hint(e.rule, rules)}"))
                 to = getattr(e, "to", "all")
                 if to != "all":
-                    for n in to:
+                    for k, n in enumerate(to):
                         if n not in names:
-                            raise ValueError(f"legend {lg.id!r} names {n!r}, which is not a creature")
-        return self
+                            out.append((here + ("to", k), f"legend {lg.id!r} names {n!r}, which is not a creature{hint(n, names)}"))
+        return out
 
     def good(self, good_id: str) -> Good:
         """The good with this id."""
@@ -404,7 +518,299 @@ def _known_rule(rule: str, goods: set[str]) -> bool:
     return head in ("yield", "perish") and tail in goods
 
 
-# --------------------------------------------------------------------------- loading
+def hint(word: str, choices: Any) -> str:
+    """``; did you mean 'x'?`` for the closest choice, else the choices themselves (a few)."""
+    options = sorted(str(c) for c in choices)
+    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    if not options:
+        return ""
+    shown = ", ".join(options[:12]) + (", …" if len(options) > 12 else "")
+    return f" (known: {shown})"
+
+
+def path_text(path: KeyPath) -> str:
+    """``creatures.1.capacity``: a key path as the error messages write it."""
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file, for editors (Taplo, Even Better TOML) and other tools."""
+    schema = Scenario.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://thousand-token-wood.invalid/{SCHEMA_FILE}",
+        **schema,
+        "title": "Thousand Token Wood scenario",
+    }
+
+
+def schema_text() -> str:
+    """:func:`json_schema` as the exact text of the committed ``ttwood-scenario.schema.json``."""
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- errors with lines
+
+
+_PATTERN_WORDS = {
+    r"^[A-Za-z][A-Za-z0-9 _'-]*$": "a name starts with a letter and uses only letters, digits, spaces, _ ' and -",
+    r"^[a-z][a-z0-9_]*$": "a good id starts with a lower-case letter and uses only a-z, 0-9 and _",
+    r"^[a-z0-9][a-z0-9-]*$": "an id uses only lower-case letters, digits and - (e.g. my-wood)",
+    METRIC_PATTERN: "a metric is turn, trees, gini, alive, defaults or price.GOOD",
+}
+
+
+def _unwrap(tp: Any) -> Any:
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    return tp
+
+
+def _step(tp: Any, part: str | int) -> tuple[Any, bool]:
+    """The type one step down a validation location, and whether ``part`` was a union's tag."""
+    tp = _unwrap(tp)
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        members = [_unwrap(m) for m in get_args(tp) if m is not type(None)]
+        for m in members:
+            if isinstance(m, type) and issubclass(m, BaseModel) and "kind" in m.model_fields:
+                if part in get_args(m.model_fields["kind"].annotation):
+                    return m, True
+        for m in members:
+            nxt, tag = _step(m, part)
+            if nxt is not None:
+                return nxt, tag
+        return None, False
+    if origin is list and isinstance(part, int):
+        return get_args(tp)[0], False
+    if origin is dict and isinstance(part, str):
+        return get_args(tp)[1], False
+    if origin is tuple and isinstance(part, int):
+        args = get_args(tp)
+        return (args[part] if part < len(args) else None), False
+    if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(part, str) and part in tp.model_fields:
+        return tp.model_fields[part].annotation, False
+    return None, False
+
+
+def _walk(loc: tuple[str | int, ...]) -> tuple[KeyPath, Any]:
+    """The location as a modder's key path (union tags dropped) and the type at its end's parent."""
+    tp: Any = Scenario
+    shown: list[str | int] = []
+    parent: Any = Scenario
+    for k, part in enumerate(loc):
+        nxt, tag = _step(tp, part) if tp is not None else (None, False)
+        if tag:
+            tp = nxt
+            continue
+        if nxt is None and (k < len(loc) - 1 or get_origin(_unwrap(tp)) in (Union, types.UnionType)):
+            continue  # a union member's label such as "list[constrained-str]"
+        if k == len(loc) - 1:
+            parent = _unwrap(tp)
+        shown.append(part)
+        tp = nxt
+    return tuple(shown), parent
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, dict | list) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _message(err: Any, path: KeyPath, parent: Any) -> str:
+    kind = err["type"]
+    msg: str = err["msg"]
+    got = err.get("input")
+    last = path[-1] if path else ""
+    if kind == "missing":
+        return f"required key {last!r} is missing"
+    if kind == "extra_forbidden":
+        allowed = list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        table = f"[{path_text(path[:-1])}]" if path[:-1] else "the top level"
+        return f"Extra inputs are not permitted: unknown key {last!r} in {table}{hint(str(last), allowed)}"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        words = _PATTERN_WORDS.get(err.get("ctx", {}).get("pattern", ""), msg)
+        return f"{words} (got {_short(got)})"
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
+        return f"{msg} (got {_short(got)}){hint(str(got), expected) if isinstance(got, str) and expected else ''}"
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        expected = re.findall(r"'([^']*)'", ctx.get("expected_tags", ""))
+        return f"kind {ctx.get('tag')!r} is not one of {', '.join(expected)}{hint(str(ctx.get('tag')), expected)}"
+    if kind == "union_tag_not_found":
+        return "required key 'kind' is missing (rule, goods or rumour)"
+    if isinstance(got, dict):
+        return msg
+    return f"{msg} (got {_short(got)})"
+
+
+@dataclass(slots=True, frozen=True)
+class Problem:
+    """One thing wrong with a scenario file, where it is and why."""
+
+    source: str
+    line: int
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.path}: {self.reason}"
+
+
+def _refuse(problems: list[Problem]) -> ScenarioError:
+    problems = sorted(problems, key=lambda p: p.line)
+    merged: list[Problem] = []
+    for p in problems:
+        if merged and (merged[-1].line, merged[-1].path) == (p.line, p.path):
+            merged[-1] = Problem(p.source, p.line, p.path, f"{merged[-1].reason}, or {p.reason}")
+        else:
+            merged.append(p)
+    lines = [str(p) for p in merged[:MAX_SHOWN]]
+    if len(merged) > MAX_SHOWN:
+        lines.append(f"… and {len(merged) - MAX_SHOWN} more")
+    return ScenarioError("\n".join(lines))
+
+
+def _one(source: str, line: int, path: str, reason: str) -> ScenarioError:
+    return _refuse([Problem(source, line, path, reason)])
+
+
+def _deepest(data: Any) -> KeyPath:
+    """The longest key path in parsed data (walked without recursion)."""
+    best: KeyPath = ()
+    stack: list[tuple[Any, KeyPath]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > len(best):
+            best = path
+        if len(path) > MAX_KEY_DEPTH:
+            return path
+        if isinstance(value, dict):
+            stack.extend((v, path + (k,)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, path + (i,)) for i, v in enumerate(value))
+    return best
+
+
+def parse(text: str, source: str = "<scenario>") -> Scenario:
+    """Validate TOML text as a scenario. Every error names ``source``, the line and the key path
+    (``mods/my-wood.toml:12: creatures.1.capacity: …``), all problems at once."""
+    if len(text) > MAX_BYTES:
+        raise _one(source, 1, "(whole file)", f"the file is {len(text):,} characters; a scenario may have at most {MAX_BYTES:,}")
+    if not text.strip():
+        raise _one(source, 1, "(whole file)", "the file is empty; a scenario needs [meta], [[seasons]], [[goods]] and [[creatures]]")
+    try:
+        positions = scan(text)
+    except ScanError as exc:
+        partial = exc.positions or Positions()
+        where = path_text(exc.path or partial.key_near(exc.line))
+        if exc.too_deep:
+            raise _one(source, exc.line, where, exc.message) from None
+        positions = None
+        scan_hint: ScanError | None = exc
+    else:
+        scan_hint = None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(source, text, str(exc), positions, scan_hint) from None
+    except RecursionError:
+        raise _one(source, 1, "(whole file)", "values nest too deeply to read") from None
+    positions = positions or Positions()
+    for path, first, second in positions.duplicates:
+        raise _one(source, second, path_text(path), f"set twice (first on line {first})")
+    if not data:
+        raise _one(source, 1, "(whole file)", "the file has only comments; a scenario needs [meta], [[seasons]], [[goods]] and [[creatures]]")
+    deep = _deepest(data)
+    if len(deep) > MAX_KEY_DEPTH:
+        line, _ = positions.locate(deep)
+        raise _one(source, line, path_text(deep[: MAX_KEY_DEPTH + 1]),
+                   f"keys nest {len(deep)} levels deep; a scenario needs at most {MAX_KEY_DEPTH}")
+    try:
+        sc = Scenario.model_validate(data, context={"cross_references": "caller"})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path, parent = _walk(tuple(err["loc"]))
+            line, _ = positions.locate(tuple(err["loc"]))
+            problems.append(Problem(source, line, path_text(path), _message(err, path, parent)))
+        raise _refuse(problems) from None
+    found = sc.problems()
+    if found:
+        raise _refuse([Problem(source, positions.locate(p)[0], path_text(p), why) for p, why in found])
+    return sc
+
+
+def _syntax_error(source: str, text: str, msg: str, positions: Positions | None, scan_hint: ScanError | None) -> ScenarioError:
+    m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+    reason = re.sub(r"\s*\((at line \d+, column \d+|at end of document)\)", "", msg)
+    if m:
+        line, col = int(m.group(1)), int(m.group(2))
+        where = f"column {col}"
+    elif scan_hint is not None:
+        line, where = scan_hint.line, scan_hint.message
+    else:
+        line, where = text.count("\n") + 1, "at the end of the file"
+    if positions is not None and positions.duplicates:
+        path, first, second = positions.duplicates[0]
+        return _one(source, second, path_text(path), f"TOML syntax error: {path_text(path)} is set twice (first on line {first})")
+    near = (scan_hint.positions if scan_hint is not None and scan_hint.positions else positions or Positions()).key_near(line)
+    return _one(source, line, path_text(near), f"TOML syntax error: {reason} ({where})")
+
+
+# --------------------------------------------------------------------------- finding scenarios
+
+
+def user_dir() -> Path:
+    """The user's scenario folder for mods: ``$TTWOOD_SCENARIOS``, else the platform's data folder
+    (``~/.local/share/ttwood/scenarios`` on Linux)."""
+    env = os.environ.get(USER_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("ttwood")) / "scenarios"
+
+
+@dataclass(slots=True, frozen=True)
+class Found:
+    """A scenario file that was found: its id, where it comes from and where it lies."""
+
+    id: str
+    source: Literal["bundled", "user", "path"]
+    location: str
+    """The file's path (used in error messages)."""
+    file: Traversable
+
+    def read(self) -> str:
+        """The file's text, refused with a clear message when it is too large or not UTF-8."""
+        try:
+            data = self.file.read_bytes()
+        except OSError as exc:
+            raise _one(self.location, 1, "(whole file)", f"cannot read: {exc.strerror or exc}") from None
+        return decode(data, self.location)
+
+
+def decode(data: bytes, source: str) -> str:
+    """Scenario bytes as text: refused when too large or not UTF-8 (naming the line of the bad byte)."""
+    if len(data) > MAX_BYTES:
+        raise _one(source, 1, "(whole file)", f"the file is {len(data):,} bytes; a scenario may have at most {MAX_BYTES:,}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        try:
+            near = scan(data.decode("utf-8", errors="replace")).key_near(line)
+        except ScanError:
+            near = ()
+        raise _one(source, line, path_text(near),
+                   f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column {col}); save the file as UTF-8") from None
 
 
 def bundled_ids() -> list[str]:
@@ -413,59 +819,75 @@ def bundled_ids() -> list[str]:
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
 
 
-def resolve(ref: str | None) -> tuple[str, str]:
-    """Find a scenario by bundled id or path. Returns ``(source label, TOML text)``."""
+def user_ids() -> list[str]:
+    """Ids of the scenarios in the user's folder (``ID.toml`` files)."""
+    folder = user_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.toml") if p.is_file())
+
+
+def known() -> list[Found]:
+    """Every scenario found by id, sorted by id: the bundled ones and the user's, a user file
+    taking the place of a bundled one with the same id."""
+    out = {sid: _bundled(sid) for sid in bundled_ids()}
+    for sid in user_ids():
+        out[sid] = _user(sid)
+    return [out[k] for k in sorted(out)]
+
+
+def _bundled(sid: str) -> Found:
+    f = resources.files("ttwood_scenarios").joinpath(f"{sid}.toml")
+    return Found(sid, "bundled", str(f), f)
+
+
+def _user(sid: str) -> Found:
+    p = user_dir() / f"{sid}.toml"
+    return Found(sid, "user", str(p), p)
+
+
+def find(ref: str | None) -> Found:
+    """Find a scenario by id (the user's folder first, then the bundled ones) or by path."""
     ref = ref or DEFAULT_SCENARIO
     path = Path(ref)
-    if ref.endswith(".toml") or path.exists():
+    if ref.endswith(".toml") or "/" in ref or os.sep in ref or path.is_file():
         if not path.is_file():
-            raise ScenarioError(f"{ref}: no such scenario file")
-        return str(path), _read_text(path)
-    bundled = resources.files("ttwood_scenarios").joinpath(f"{ref}.toml")
-    if bundled.is_file():
-        return f"{ref} (bundled)", bundled.read_text(encoding="utf-8")
-    known = ", ".join(bundled_ids())
-    raise ScenarioError(f"no scenario called {ref!r}; bundled ones are: {known} (or give a path to a .toml file)")
+            raise _one(ref, 1, "(whole file)", "no such scenario file")
+        return Found(path.stem, "path", str(path), path)
+    if (user_dir() / f"{ref}.toml").is_file():
+        return _user(ref)
+    if ref in bundled_ids():
+        return _bundled(ref)
+    ids = sorted({f.id for f in known()})
+    close = difflib.get_close_matches(ref, ids, n=1)
+    maybe = f"; did you mean {close[0]!r}?" if close else ""
+    raise ScenarioError(
+        f"no scenario called {ref!r}{maybe} Known: {', '.join(ids)} "
+        f"(bundled, or ID.toml files in {user_dir()}), or give a path to a .toml file"
+    )
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
-
-
-def parse(text: str, source: str = "<scenario>") -> Scenario:
-    """Validate TOML text as a scenario, with errors that name the source and key path."""
-    if not text.strip():
-        raise ScenarioError(f"{source}: the file is empty")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: TOML syntax error: {exc}") from None
-    except RecursionError:
-        raise ScenarioError(f"{source}: nesting is too deep") from None
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors()[:8]:
-            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"{source}: {loc}: {err['msg']}")
-        more = exc.error_count() - 8
-        if more > 0:
-            lines.append(f"… and {more} more")
-        raise ScenarioError("\n".join(lines)) from None
+def resolve(ref: str | None) -> tuple[str, str]:
+    """Find a scenario by id or path. Returns ``(source label, TOML text)``; the label is the
+    file's path, which error messages name."""
+    f = find(ref)
+    return f.location, f.read()
 
 
 def load(ref: str | None = None) -> tuple[Scenario, str]:
-    """Load a scenario by bundled id or path. Returns the scenario and its exact TOML text."""
-    source, text = resolve(ref)
-    return parse(text, source), text
+    """Load a scenario by id or path. Returns the scenario and its exact TOML text."""
+    return load_found(find(ref))
+
+
+def load_found(f: Found) -> tuple[Scenario, str]:
+    """Read and validate a found scenario. A file found by id must carry that id in ``[meta]``."""
+    text = f.read()
+    sc = parse(text, f.location)
+    if f.source != "path" and sc.meta.id != f.id:
+        line = scan(text).locate(("meta", "id"))[0]
+        raise _one(f.location, line, "meta.id",
+                   f"the file is {f.id}.toml but its id is {sc.meta.id!r}; set id = \"{f.id}\" (or rename the file)")
+    return sc, text
 
 
 def text_hash(text: str) -> str:
