@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from engine.scenario import Scenario
-from engine.session import Session
+from engine.session import Session, is_save
 from ttwood.brains import BrainChoice, make_brains
 
 
@@ -25,6 +25,8 @@ def brain_maker(kind: str):  # noqa: ANN201 - a BrainMaker
 
 def open_session(game: str | None, brain: str, seed: int, patron: bool = True) -> Session:
     """A session for a scenario id/path (a new game) or a save file (resumed)."""
+    if game is not None and is_save(game):
+        return Session.open(game, brain_maker(brain), brain_label=brain)
     return Session.new(game, brain_maker(brain), seed, patron=patron, brain_label=brain)
 
 
@@ -36,9 +38,14 @@ def play(
 ) -> None:
     """Open the wood in the terminal UI (the default scenario when none is given; a save resumes)."""
     from ttwood_tui.app import TTWoodApp
+    from ttwood_tui.screens.games import GameChoice
+
+    def factory(choice: GameChoice) -> Session:
+        ref = str(choice.save) if choice.save is not None else choice.scenario
+        return open_session(ref, choice.brain, choice.seed, patron)
 
     session = open_session(game, brain, seed, patron)
-    TTWoodApp(session).run()
+    TTWoodApp(session, factory=factory).run()
 
 
 def serve(

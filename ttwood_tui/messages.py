@@ -38,3 +38,11 @@ class Status(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Status)
+
+
+@dataclass
+class SessionReady(Message):
+    """A worker built a session (a new game, an opened save or a rewind) for the app to play."""
+
+    session: object
+    """An :class:`engine.session.Session` (typed loosely so this module stays import-light)."""

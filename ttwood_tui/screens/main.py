@@ -56,7 +56,7 @@ class MainScreen(Screen[None]):
             yield prices
             yield TalkPanes(id="talk")
         yield EventLog(id="events")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.show(None)
@@ -73,6 +73,10 @@ class MainScreen(Screen[None]):
         h = self.query_one(GameHeader)
         h.speed, h.playing, h.thinking = speed, playing, thinking
         self.query_one(TalkPanes).thinking(thinking, self.session.turn + 1)
+
+    def selected(self) -> str | None:
+        """The creature under the ledgers' cursor."""
+        return self.query_one(Ledgers).selected_name()
 
     def note(self, text: str, style: str = "bold") -> None:
         """A line in the event log from the player's side."""

@@ -1,0 +1,197 @@
+"""Forms for the player's actions: the Patron's (lend, order, tip, broker) and a taken-over
+creature's (produce, order, answer an offer, say, whisper).
+
+A form only collects values; it dismisses with a :class:`Request` and the app hands that to the
+session, where the action is built and later validated by the rules like any creature's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Switch, TabbedContent, TabPane
+
+from engine.session import Session
+
+
+@dataclass
+class Request:
+    """What the player asked for: a kind (``lend``, ``order``, ``tip``, ``broker``, ``produce``,
+    ``accept``, ``reject``, ``say``, ``whisper``) and its values."""
+
+    kind: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def tip_text(session: Session, good: str, planted: bool) -> str:
+    """A suggested tip about a good: the true reference price, or a planted doubling of it."""
+    price = session.wood.price(good)
+    if planted:
+        return f"Psst: {good} will fetch {price * 2} pebbles by next turn. Buy all you can."
+    return f"Psst: {good} trades at {price} pebbles; it is worth no more."
+
+
+class ActionDialog(ModalScreen[Request | None]):
+    """Tabs of small forms; each tab's button dismisses with its :class:`Request`."""
+
+    DEFAULT_CSS = """
+    ActionDialog { align: center middle; }
+    ActionDialog > Vertical { width: 100; max-width: 100%; height: auto; max-height: 95%;
+        border: round $accent; background: $surface; padding: 0 1; }
+    ActionDialog #act-title { text-style: bold; padding: 0 0 1 0; }
+    ActionDialog Horizontal { height: auto; }
+    ActionDialog Horizontal > Label { width: 14; padding: 1 1 0 0; }
+    ActionDialog Input { width: 1fr; }
+    ActionDialog Select { width: 1fr; }
+    ActionDialog #act-error { color: $error; height: auto; }
+    ActionDialog TabPane { height: auto; width: 100%; }
+    ActionDialog TabbedContent { height: auto; width: 100%; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="act-cancel", tooltip="Close without acting.")]
+
+    def __init__(self, session: Session, actor: str) -> None:
+        """``actor``: the Patron's name, or the creature the player has taken over."""
+        super().__init__(id="act")
+        self.session = session
+        self.actor = actor
+        self.is_patron = session.wood.by_name[actor].role == "patron"
+
+    # ------------------------------------------------------------------ layout
+    def _others(self) -> list[tuple[str, str]]:
+        return [(c.name, c.name) for c in self.session.wood.creatures if c.alive and c.name != self.actor]
+
+    def _goods(self) -> list[tuple[str, str]]:
+        return [(g, g) for g in self.session.wood.goods]
+
+    def _row(self, label: str, widget: Input | Select | Switch) -> Horizontal:
+        return Horizontal(Label(label), widget)
+
+    def _int(self, id_: str, value: int | str = "") -> Input:
+        return Input(str(value), type="integer", id=id_)
+
+    def compose(self) -> ComposeResult:
+        me = self.session.wood.by_name[self.actor]
+        title = f"{self.actor} acts (queued for turn {self.session.turn + 1}; the rules check it then)"
+        with Vertical():
+            yield Label(title, id="act-title")
+            with TabbedContent(id="act-tabs"):
+                if self.is_patron:
+                    yield from self._patron_tabs()
+                else:
+                    yield from self._creature_tabs(me.makes)
+            yield Label("", id="act-error")
+
+    def _patron_tabs(self) -> ComposeResult:
+        others, goods = self._others(), self._goods()
+        first_good = goods[0][0] if goods else ""
+        with TabPane("lend", id="tab-lend"):
+            yield self._row("to", Select(others, id="lend-to", allow_blank=False))
+            yield self._row("pebbles", self._int("lend-pebbles", 20))
+            yield self._row("interest", self._int("lend-interest", 3))
+            yield self._row("due in turns", self._int("lend-due", 4))
+            yield Button("offer the loan", id="lend-go", variant="primary")
+        with TabPane("order", id="tab-order"):
+            yield self._row("side", Select([("buy", "buy"), ("sell", "sell")], id="order-side", allow_blank=False))
+            yield self._row("good", Select(goods, id="order-good", allow_blank=False))
+            yield self._row("qty", self._int("order-qty", 2))
+            yield self._row("price", self._int("order-price", self.session.wood.price(first_good) if first_good else 1))
+            yield Button("place the order", id="order-go", variant="primary")
+        with TabPane("tip", id="tab-tip"):
+            yield self._row("to", Select(others, id="tip-to", allow_blank=False))
+            yield self._row("about", Select(goods, id="tip-good", allow_blank=False))
+            yield self._row("planted", Switch(False, id="tip-planted"))
+            yield self._row("text", Input(tip_text(self.session, first_good, False), id="tip-text"))
+            yield Button("whisper the tip", id="tip-go", variant="primary")
+        with TabPane("broker", id="tab-broker"):
+            yield self._row("seller", Select(others, id="broker-seller", allow_blank=False))
+            yield self._row("buyer", Select(others, id="broker-buyer", allow_blank=False))
+            yield self._row("good", Select(goods, id="broker-good", allow_blank=False))
+            yield self._row("qty", self._int("broker-qty", 2))
+            yield self._row("price each", self._int("broker-price", self.session.wood.price(first_good) if first_good else 1))
+            yield self._row("your fee", self._int("broker-fee", 2))
+            yield Button("broker the deal", id="broker-go", variant="primary")
+
+    def _creature_tabs(self, makes: str | None) -> ComposeResult:
+        others, goods = self._others(), self._goods()
+        me = self.session.wood.by_name[self.actor]
+        with TabPane("produce", id="tab-produce"):
+            yield Label(f"you make {makes}, at most {me.capacity} a turn" if makes else "you make nothing")
+            yield self._row("qty", self._int("produce-qty", me.capacity))
+            yield Button("produce", id="produce-go", variant="primary", disabled=not makes)
+        with TabPane("order", id="tab-order"):
+            yield self._row("side", Select([("buy", "buy"), ("sell", "sell")], id="order-side", allow_blank=False))
+            yield self._row("good", Select(goods, id="order-good", allow_blank=False))
+            yield self._row("qty", self._int("order-qty", 2))
+            yield self._row("price", self._int("order-price", 4))
+            yield Button("place the order", id="order-go", variant="primary")
+        offers = [o for o in self.session.wood.deals.offers.values() if o.to == me.id]
+        with TabPane("offers to you", id="tab-reply"):
+            choices = [(f"#{o.id} from {self.session.wood.creatures[o.sender].name}: {o.kind} "
+                        f"{o.give or o.principal} for {o.get or o.interest}", str(o.id)) for o in offers]
+            if choices:
+                yield Select(choices, id="reply-offer", allow_blank=False)
+                with Horizontal():
+                    yield Button("accept", id="accept-go", variant="success")
+                    yield Button("reject", id="reject-go", variant="error")
+            else:
+                yield Label("no open offers to you")
+        with TabPane("talk", id="tab-talk"):
+            yield self._row("to", Select([("everyone (the clearing)", "*"), *others], id="talk-to", allow_blank=False))
+            yield self._row("text", Input("", id="talk-text", placeholder="what to say"))
+            yield Button("speak", id="talk-go", variant="primary")
+
+    # ------------------------------------------------------------------ reading the forms
+    def _value(self, id_: str) -> Any:
+        w = self.query_one(f"#{id_}")
+        if isinstance(w, Input):
+            if w.type == "integer":
+                if not w.value.strip():
+                    raise ValueError(f"{id_.split('-', 1)[1]} is empty")
+                return int(w.value)
+            return w.value
+        if isinstance(w, Switch):
+            return w.value
+        assert isinstance(w, Select)
+        return w.value
+
+    def _fields(self, *ids: str) -> dict[str, Any]:
+        return {i.split("-", 1)[1]: self._value(i) for i in ids}
+
+    @on(Select.Changed, "#tip-good")
+    @on(Switch.Changed, "#tip-planted")
+    def _suggest_tip(self) -> None:
+        good = self._value("tip-good")
+        if isinstance(good, str):
+            self.query_one("#tip-text", Input).value = tip_text(self.session, good, bool(self._value("tip-planted")))
+
+    @on(Button.Pressed)
+    def _go(self, event: Button.Pressed) -> None:
+        event.stop()
+        kind = (event.button.id or "").removesuffix("-go")
+        spec = {
+            "lend": ("lend-to", "lend-pebbles", "lend-interest", "lend-due"),
+            "order": ("order-side", "order-good", "order-qty", "order-price"),
+            "tip": ("tip-to", "tip-text", "tip-planted"),
+            "broker": ("broker-seller", "broker-buyer", "broker-good", "broker-qty", "broker-price", "broker-fee"),
+            "produce": ("produce-qty",),
+            "accept": ("reply-offer",),
+            "reject": ("reply-offer",),
+            "talk": ("talk-to", "talk-text"),
+        }.get(kind)
+        if spec is None:
+            return
+        try:
+            values = self._fields(*spec)
+        except ValueError as exc:
+            self.query_one("#act-error", Label).update(str(exc))
+            return
+        self.dismiss(Request(kind, values))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
