@@ -637,7 +637,12 @@ def _message(err: Any, path: KeyPath, parent: Any) -> str:
         return f"{words} (got {_short(got)})"
     if kind == "literal_error":
         expected = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
-        return f"{msg} (got {_short(got)}){hint(str(got), expected) if isinstance(got, str) and expected else ''}"
+        close = difflib.get_close_matches(str(got), expected, n=1, cutoff=0.6)
+        return f"{msg} (got {_short(got)})" + (f"; did you mean {close[0]!r}?" if close else "")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"should be a table ([{path_text(path)}] or {{ key = value, … }}), not {_short(got)}"
+    if kind == "list_type":
+        return f"should be a list ([ … ]), not {_short(got)}"
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
         expected = re.findall(r"'([^']*)'", ctx.get("expected_tags", ""))
@@ -688,8 +693,6 @@ def _deepest(data: Any) -> KeyPath:
         value, path = stack.pop()
         if len(path) > len(best):
             best = path
-        if len(path) > MAX_KEY_DEPTH:
-            return path
         if isinstance(value, dict):
             stack.extend((v, path + (k,)) for k, v in value.items())
         elif isinstance(value, list):
@@ -860,9 +863,9 @@ def find(ref: str | None) -> Found:
         return _bundled(ref)
     ids = sorted({f.id for f in known()})
     close = difflib.get_close_matches(ref, ids, n=1)
-    maybe = f"; did you mean {close[0]!r}?" if close else ""
+    maybe = f" (did you mean {close[0]!r}?)" if close else ""
     raise ScenarioError(
-        f"no scenario called {ref!r}{maybe} Known: {', '.join(ids)} "
+        f"no scenario called {ref!r}{maybe}; known: {', '.join(ids)} "
         f"(bundled, or ID.toml files in {user_dir()}), or give a path to a .toml file"
     )
 

@@ -248,7 +248,8 @@ class _Scanner:
     def deeper(self, path: KeyPath, depth: int) -> None:
         if depth > self.max_depth:
             raise TooDeep(
-                self.line(), f"values nest {depth} levels deep here; a scenario needs at most {self.max_depth}", path
+                self.line(), f"values nest more than {self.max_depth} levels deep here (arrays and inline tables)",
+                tuple(path[: max((k + 1 for k, p in enumerate(path) if isinstance(p, str)), default=0)]),
             )
 
     def array(self, path: KeyPath, depth: int) -> None:

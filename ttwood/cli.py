@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -25,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 bench_app = typer.Typer(help="Measure speed.", no_args_is_help=True)
-scen_app = typer.Typer(help="List and validate scenarios.", no_args_is_help=True)
+from ttwood.cli_scenarios import app as scen_app  # noqa: E402 - `scenarios list|show|validate|schema`
 app.add_typer(bench_app, name="bench")
 app.add_typer(scen_app, name="scenarios")
 
@@ -126,46 +127,12 @@ def bench_engine_cmd(
     )
 
 
-@scen_app.command("list")
-def scenarios_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The bundled scenarios."""
-    rows = []
-    for sid in scenarios.bundled_ids():
-        sc, _ = scenarios.load(sid)
-        rows.append({"id": sid, "name": sc.meta.name, "description": sc.meta.description, "source": "bundled"})
-    if as_json:
-        sys.stdout.write(json.dumps({"scenarios": rows}) + "\n")
-        return
-    table = Table()
-    for col in ("id", "name", "description"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["id"], r["name"], r["description"])
-    out.print(table)
-
-
-@scen_app.command("validate")
-def scenarios_validate(files: Annotated[Optional[list[str]], typer.Argument(help="Files or ids; all bundled when none.")] = None) -> None:
-    """Check scenario files; every problem names the file and the key."""
-    refs = files or scenarios.bundled_ids()
-    failed = 0
-    for ref in refs:
-        try:
-            scenarios.load(ref)
-            out.print(f"[green]ok[/]  {ref}")
-        except TTWoodError as exc:
-            failed += 1
-            err.print(f"[red]bad[/] {exc}")
-    if failed:
-        raise typer.Exit(1)
-
-
 def main() -> None:
     """Entry point: every error we know of becomes one clear message and a non-zero exit."""
     try:
         app()
     except TTWoodError as exc:
-        err.print(f"[red]{exc.title}:[/] {exc.message}")
+        err.print(f"[red]{exc.title}:[/] {escape(exc.message)}", soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")
