@@ -169,7 +169,11 @@ class TTWoodApp(App[None]):
         if self._quit_after_turn:
             self.exit()
         elif self.playing:
-            self.set_timer(SPEEDS[self.speed], self._next_if_playing)
+            delay = SPEEDS[self.speed]
+            if delay:
+                self.set_timer(delay, self._next_if_playing)
+            else:  # Textual timers refuse a zero interval; at full speed the next turn waits only for a refresh
+                self.call_after_refresh(self._next_if_playing)
 
     def _next_if_playing(self) -> None:
         if self.playing and not self.busy:
@@ -185,7 +189,7 @@ class TTWoodApp(App[None]):
         self.playing = False
         self.session = session
         self.title = session.name
-        while len(self.screen_stack) > 1:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
             self.pop_screen()
         self.switch_screen(MainScreen(session))
         self.call_after_refresh(self._header_state)

@@ -38,7 +38,7 @@ class MainScreen(Screen[None]):
     """Everything about the wood at once. The app sets its state with :meth:`show`."""
 
     def __init__(self, session: Session) -> None:
-        super().__init__(id="main")
+        super().__init__()
         self.session = session
 
     def compose(self) -> ComposeResult:

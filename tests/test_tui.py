@@ -1,0 +1,268 @@
+"""The terminal UI, headless: a Pilot presses the keys a player would."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from textual.widgets import Input, Select, Static
+
+from engine.session import Session, describe
+from tests.tui_helpers import SIZE, make_app, new_session, settle, state
+from ttwood.cli_play import brain_maker
+from ttwood_tui.dialogs.act import ActionDialog
+from ttwood_tui.dialogs.pick import PickDialog
+from ttwood_tui.screens.charts import ChartsScreen
+from ttwood_tui.screens.games import GamesScreen
+from ttwood_tui.screens.inspector import InspectorScreen
+from ttwood_tui.screens.main import MainScreen
+from ttwood_tui.widgets.game_header import GameHeader
+from ttwood_tui.widgets.ledgers import Ledgers
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _text(widget: Static) -> str:
+    """What a Static shows, as plain text (Rich renderables rendered wide, without styles)."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+async def test_new_game_steps_inspect_legend_patron_loan_save_quit_open(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        # Steps: n plays exactly one turn each, and the header follows.
+        for _ in range(3):
+            await pilot.press("n")
+            await settle(app, pilot)
+        assert app.session.turn == 3
+        assert app.screen.query_one(GameHeader).turn == 3
+        ledgers = app.screen.query_one(Ledgers)
+        assert ledgers.row_count == len(app.session.wood.creatures)
+
+        # Inspect the creature under the cursor: a scripted brain says so, and its actions are listed
+        # with what the rules made of them.
+        await pilot.press("i")
+        assert isinstance(app.screen, InspectorScreen)
+        first = app.session.wood.creatures[0].name
+        assert app.screen.creature == first
+        assert "scripted brain" in _text(app.screen.query_one("#prompt", Static))
+        answer = _text(app.screen.query_one("#answer", Static))
+        d = app.session.last[first]
+        assert d.results, "the scripted woodcutter acts every turn"
+        for action, reason in d.results:
+            assert describe(action) in answer
+        assert answer.count("applied") == sum(r is None for _, r in d.results)
+        assert "Barnaby" in _text(app.screen.query_one("#who", Static))
+        await pilot.press("right_square_bracket")
+        assert app.screen.creature == app.session.wood.creatures[1].name
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+        # A legend: chosen in the dialog, fires when the next turn starts.
+        await pilot.press("l")
+        assert isinstance(app.screen, PickDialog)
+        ids = [lg.id for lg in app.session.legends()]
+        await pilot.press(*(["down"] * ids.index("beetle-blight")), "enter")
+        assert app.session.pending_legends() == ["beetle-blight"]
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert app.session.history[-1]["legends"] == ["beetle-blight"]
+        assert any(m.source == "beetle-blight" for m in app.session.wood.modifiers)
+
+        # A Patron loan: queued from the form, validated by the rules in the next turn.
+        patron_before = app.session.patron.total("pebbles")
+        await pilot.press("p")
+        assert isinstance(app.screen, ActionDialog)
+        app.screen.query_one("#lend-to", Select).value = "Clover"
+        app.screen.query_one("#lend-pebbles", Input).value = "20"
+        await pilot.click("#lend-go")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        entry = app.session.patron_log[-1]
+        assert entry.result is None and entry.action.type == "lend"
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert entry.result == "done", entry.result
+        events = [e.text for h in [app.session.game.reports[-1]] for e in h.events]
+        assert any("Patron offers to lend Clover 20 pebbles" in t for t in events)
+        assert app.session.patron.total("pebbles") == patron_before, "an open loan offer only locks the principal"
+        assert app.session.patron.escrow["pebbles"] == 20
+        assert app.session.game.conservation()[0]
+
+        # Save, then quit (which saves too).
+        await pilot.press("s")
+        saved = tmp_path / f"{app.session.name}.ttwood.json"
+        assert saved.is_file()
+        before = state(app.session)
+        history = list(app.session.history)
+        await pilot.press("q")
+        await pilot.pause()
+    assert not app.is_running
+    assert not app.errors
+
+    # Open: a fresh app opens the save from the games screen and plays the very same game on.
+    other = make_app(tmp_path, session=new_session(seed=99))
+    async with other.run_test(size=SIZE) as pilot:
+        await pilot.press("o")
+        assert isinstance(other.screen, PickDialog)
+        await pilot.press("enter")
+        await settle(other, pilot)
+        await pilot.pause()
+        assert state(other.session) == before
+        assert other.session.history == history
+        assert other.screen.query_one(GameHeader).turn == before[0]
+        # And it goes on exactly as the original would have.
+        original = Session.open(saved, brain_maker("scripted"))
+        original.step()
+        await pilot.press("n")
+        await settle(other, pilot)
+        assert state(other.session) == state(original)
+    assert not other.errors
+
+
+async def test_space_plays_until_paused_and_pausing_waits_for_the_turn(tmp_path: Path) -> None:
+    app = make_app(tmp_path, autosave=False)
+    app.speed = 5  # no pause between turns
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        for _ in range(200):
+            await pilot.pause(0.01)
+            if app.session.turn >= 3:
+                break
+        await pilot.press("space")
+        assert not app.playing
+        await settle(app, pilot)
+        stopped = app.session.turn
+        assert stopped >= 3
+        await pilot.pause(0.2)
+        assert app.session.turn == stopped, "no turn starts after pausing"
+        assert app.screen.query_one(GameHeader).turn == stopped
+
+
+async def test_speed_keys_change_the_pause_between_turns(tmp_path: Path) -> None:
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        start = app.speed
+        await pilot.press("plus")
+        assert app.speed == start + 1
+        await pilot.press("minus", "minus")
+        assert app.speed == start - 1
+        assert app.screen.query_one(GameHeader).speed == "0.5 turn/s"
+
+
+async def test_a_failing_brain_shows_an_error_and_the_app_keeps_running(tmp_path: Path) -> None:
+    class Broken:
+        name = "broken"
+
+        def decide(self, observations):  # noqa: ANN001, ANN201
+            raise RuntimeError("the model fell over")
+
+    session = new_session()
+    session.game.set_brain("Barnaby", Broken())
+    app = make_app(tmp_path, session=session, autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert app.is_running
+        assert app.errors and "the model fell over" in app.errors[-1]
+        assert not app.busy and not app.playing
+        # The player can still use the app: give Barnaby a working brain back and play on.
+        app.session.game.set_brain("Barnaby", app.session.game.brain_of("Oona"))
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert app.session.history[-1]["turn"] == app.session.turn
+
+
+async def test_take_over_a_creature_and_play_its_turn(tmp_path: Path) -> None:
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down", "down")  # Hazel, the squirrel
+        assert app.screen.selected() == "Hazel"
+        await pilot.press("t")
+        assert "Hazel" in app.session.taken
+        assert app.session.brain_name("Hazel") == "human"
+        await pilot.press("a")
+        assert isinstance(app.screen, ActionDialog) and app.screen.actor == "Hazel"
+        app.screen.query_one("#produce-qty", Input).value = "3"
+        await pilot.click("#produce-go")
+        await pilot.pause()
+        acorns = app.session.wood.by_name["Hazel"].total("acorns")
+        await pilot.press("n")
+        await settle(app, pilot)
+        d = app.session.last["Hazel"]
+        assert [(a.type, r) for a, r in d.results] == [("produce", None)], "Hazel did exactly what the player queued"
+        assert app.session.wood.by_name["Hazel"].total("acorns") != acorns
+        await pilot.press("t")
+        assert "Hazel" not in app.session.taken and app.session.brain_name("Hazel") == "scripted"
+
+
+async def test_refused_patron_action_is_reported_with_its_reason(tmp_path: Path) -> None:
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        app.screen.query_one("#lend-pebbles", Input).value = "5000"
+        await pilot.click("#lend-go")
+        await pilot.pause()
+        await pilot.press("n")
+        await settle(app, pilot)
+        entry = app.session.patron_log[-1]
+        assert entry.result is not None and entry.result != "done"
+        assert "pebbles" in entry.result
+
+
+async def test_charts_games_and_help_screens_open_and_close(tmp_path: Path) -> None:
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(2):
+            await pilot.press("n")
+            await settle(app, pilot)
+        await pilot.press("c")
+        assert isinstance(app.screen, ChartsScreen)
+        assert "turns 1–2" in str(app.screen.query_one("#chart-gini Label", Static).render())
+        await pilot.press("escape")
+        await pilot.press("g")
+        assert isinstance(app.screen, GamesScreen)
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        help_text = "".join(_text(s) for s in app.screen.query(Static))
+        for b in app.BINDINGS:
+            assert b.tooltip in help_text.replace("\n", " ") or b.tooltip[:30] in help_text
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_new_game_from_the_games_screen(tmp_path: Path) -> None:
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press("g")
+        app.screen.query_one("#seed", Input).value = "11"
+        app.screen.query_one("#scenarios").focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.session.turn == 0 and app.session.game.seed == 11
+        assert app.screen.session is app.session
+
+
+async def test_readable_at_80_by_24(tmp_path: Path) -> None:
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert app.screen.has_class("-narrow")
+        ledgers = app.screen.query_one(Ledgers)
+        assert ledgers.region.height >= len(app.session.wood.creatures) + 1, "every creature's row is on screen"
+        assert app.screen.query_one("#map").region.height == app.session.wood.scenario.map.height
