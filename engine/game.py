@@ -202,7 +202,8 @@ class Game:
         trades = w.book.clear(w.turn, w.creatures, w.ledger) + w.offer_trades
         for t in trades:
             w.event("trade", f"{w.creatures[t.seller].name} sold {t.qty} {t.good} to "
-                    f"{w.creatures[t.buyer].name} at {t.price}", good=t.good, qty=t.qty, price=t.price)
+                    f"{w.creatures[t.buyer].name} at {t.price}", good=t.good, qty=t.qty, price=t.price,
+                    buyer=w.creatures[t.buyer].name, seller=w.creatures[t.seller].name, via=t.via)
         prices = w.book.record([t for t in trades if t.price > 0], w.turn)
         settle_due(w)
         memory.remember(w)

@@ -33,6 +33,9 @@ app.add_typer(scen_app, name="scenarios")
 from ttwood import cli_play  # noqa: E402 - registers `play` and `serve`
 
 cli_play.register(app)
+from ttwood import cli_saves  # noqa: E402 - registers `saves list|inspect|export|branch` and `replay`
+
+cli_saves.register(app)
 
 err = Console(stderr=True)
 out = Console()
@@ -57,16 +60,19 @@ def run(
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
     brain: Annotated[str, typer.Option("--brain", "-b", help="Who decides: scripted.")] = "scripted",
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    save: Annotated[Optional[str], typer.Option("--save", help="Autosave every turn to this file (a bare NAME goes to the saves folder).")] = None,
+    resume: Annotated[Optional[str], typer.Option("--resume", help="Continue a saved game for --turns more turns (it keeps saving).")] = None,
 ) -> None:
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
-    sc, _text = scenarios.load(scenario)
     choice = BrainChoice(kind=brain)
-    game = Game(sc, seed, make_brains(sc, choice))
+    game, saver = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume)
+    sc = game.scenario
     reports = []
-    with _progress(err.is_terminal) as progress:
+    with saver, _progress(err.is_terminal) as progress:
         task = progress.add_task(sc.meta.name, total=turns, info="")
         for _ in range(turns):
             r = game.step()
+            saver.record(r)
             reports.append(r)
             progress.update(task, advance=1, info=f"{r.season} · {r.trades} trades · gini {r.gini:.2f}")
     data = run_json(game, reports, brain=brain)

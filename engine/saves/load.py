@@ -1,0 +1,291 @@
+"""Opening a save: checks, then the game at any turn, its history and its tape.
+
+:func:`open_save` runs every check in :mod:`engine.saves.guard` on a private copy, migrates an
+older format on that copy, validates the meta rows and every turn's digest, restores the last
+turn and checks its state hash and the economy's books. What it returns reads from the copy;
+the original file is never opened by SQLite nor changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from engine.brains.base import Answer, Brain
+from engine.contracts import Contract
+from engine.errors import TTWoodError
+from engine.game import Game, TurnReport
+from engine.saves import migrate
+from engine.saves.convert import TapeEntry, check_digests, tape_entry, turn_report
+from engine.saves.guard import MAX_SAVE_BYTES, SaveError, checked_copy, connect_untrusted
+from engine.saves.snapshot import SnapshotError, Snapshotter, decode, field_names, last_gini, restore
+from engine.saves.store import meta_digest
+from engine.scenario import Scenario
+from engine.brains.tape import TapeBrain
+
+class SaveMeta(BaseModel):
+    """The ``meta`` table, validated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: int
+    app: str
+    app_version: str
+    created: str
+    scenario_id: str
+    scenario_name: str
+    scenario_source: str | None
+    scenario_text: str
+    scenario_sha256: str
+    scenario_json: dict[str, Any]
+    seed: int
+    brains: dict[str, Any]
+    creatures: list[str]
+    keyframe_every: int
+    branched_from: dict[str, Any] | None
+    digest: str
+
+
+class LoadedSave:
+    """A checked save, open for reading. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: Path, tmp: tempfile.TemporaryDirectory[str], db: Path, migrated_from: int | None) -> None:
+        self.path = path
+        """The file the player named."""
+        self._tmp = tmp
+        self.db = db
+        """The private checked copy everything is read from."""
+        self.migrated_from = migrated_from
+        """The older format version the copy was migrated from, if it was."""
+        self.con = connect_untrusted(db)
+        self.meta = self._read_meta()
+        try:
+            self.scenario = Scenario.model_validate(self.meta.scenario_json)
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            raise self._bad(f"its scenario is not valid ({'.'.join(map(str, e['loc']))}: {e['msg']})") from None
+        rows = self.con.execute("SELECT turn, state_hash, state IS NOT NULL, injected FROM turns ORDER BY turn").fetchall()
+        turns = [r[0] for r in rows]
+        if not turns or turns != list(range(len(turns))):
+            raise self._bad("its turns are not numbered 0, 1, 2, … without gaps")
+        self.hashes: dict[int, str] = {r[0]: r[1] for r in rows}
+        """The recorded state hash of every turn (0 is the start)."""
+        self.keyframes: list[int] = [r[0] for r in rows if r[2]]
+        try:
+            self.injected: dict[int, list[str]] = {
+                r[0]: TypeAdapter(list[str]).validate_json(r[3]) for r in rows if r[3] != "[]"
+            }
+            """Legends the player asked for before each turn (replay asks for them again)."""
+        except ValidationError:
+            raise self._bad("its list of legends asked for is not valid") from None
+        known = {lg.id for lg in self.scenario.legends}
+        for t, ids in self.injected.items():
+            if not set(ids) <= known:
+                raise self._bad(f"turn {t} asks for a legend the scenario does not have")
+        """Turns whose full state is stored."""
+        if 0 not in self.keyframes:
+            raise self._bad("it does not hold the starting state")
+        self.turns = turns[-1]
+        """The last turn played."""
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def scenario_text(self) -> str:
+        return self.meta.scenario_text
+
+    @property
+    def seed(self) -> int:
+        return self.meta.seed
+
+    @property
+    def brains(self) -> dict[str, Any]:
+        """What decided for the creatures when the game was played (``BrainChoice.describe()``)."""
+        return self.meta.brains
+
+    def _bad(self, why: str) -> SaveError:
+        return SaveError(f"{self.path}: {why}")
+
+    def _read_meta(self) -> SaveMeta:
+        raw = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
+        try:
+            values = {k: orjson.loads(v) for k, v in raw.items()}
+            meta = SaveMeta.model_validate(values)
+        except orjson.JSONDecodeError:
+            raise self._bad("its meta table is not JSON") from None
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            raise self._bad(f"its meta table is not valid ({'.'.join(map(str, e['loc']))}: {e['msg']})") from None
+        if meta.digest != meta_digest(raw):
+            raise self._bad("its meta table was changed after it was written (digest mismatch)")
+        if meta.scenario_text and hashlib.sha256(meta.scenario_text.encode()).hexdigest() != meta.scenario_sha256:
+            raise self._bad("its scenario text does not match its hash")
+        return meta
+
+    def close(self) -> None:
+        """Close the copy and delete it."""
+        try:
+            self.con.close()
+        finally:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> LoadedSave:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ checks
+    def check_digests(self) -> None:
+        """Refuse if any turn's rows differ from what was written (a flipped bit, an edit)."""
+        try:
+            check_digests(self.con, migrate.CURRENT)
+        except SnapshotError as exc:
+            raise self._bad(str(exc)) from None
+
+    # ------------------------------------------------------------------ reading
+    def finished_contracts(self, turn: int) -> list[Contract]:
+        """Contracts that had finished by the end of ``turn``, in order."""
+        out = []
+        names = field_names()
+        for seq, record in self.con.execute("SELECT seq, record FROM contracts WHERE turn <= ? ORDER BY seq", (turn,)):
+            if seq != len(out):
+                raise self._bad("its finished contracts are not numbered without gaps")
+            try:
+                out.append(decode(Contract, orjson.loads(record), names, f"contract #{seq}"))
+            except (SnapshotError, orjson.JSONDecodeError) as exc:
+                raise self._bad(f"finished contract {seq}: {exc}") from None
+        return out
+
+    def tape_entries(self, first: int = 1, last: int | None = None) -> dict[int, list[TapeEntry]]:
+        """Every recorded answer, by turn, validated (actions re-checked by ``engine.actions``)."""
+        last = self.turns if last is None else last
+        out: dict[int, list[TapeEntry]] = {}
+        q = ("SELECT turn, seq, creature, brain, actions, reasons, problems, raw, thinking, meta FROM tape "
+             "WHERE turn BETWEEN ? AND ? ORDER BY turn, seq")
+        for row in self.con.execute(q, (first, last)):
+            try:
+                out.setdefault(row[0], []).append(tape_entry(row[2:], f"tape turn {row[0]} #{row[1]}"))
+            except SnapshotError as exc:
+                raise self._bad(str(exc)) from None
+        return out
+
+    def tape(self, first: int = 1, last: int | None = None) -> dict[int, dict[str, Answer]]:
+        """The tape as the tape brain reads it: turn -> creature -> answer."""
+        return {t: {e.creature: e.answer() for e in es} for t, es in self.tape_entries(first, last).items()}
+
+    def reports(self, last: int | None = None, first: int = 1) -> list[TurnReport]:
+        """Turn reports rebuilt from the file (for history, charts and a resumed game)."""
+        last = self.turns if last is None else last
+        events: dict[int, list[tuple[Any, ...]]] = {}
+        for turn, kind, text, data in self.con.execute(
+            "SELECT turn, kind, text, data FROM events WHERE turn BETWEEN ? AND ? ORDER BY turn, seq", (first, last)
+        ):
+            events.setdefault(turn, []).append((turn, kind, text, data))
+        tape = self.tape_entries(first, last)
+        out = []
+        for turn, gini, metrics in self.con.execute(
+            "SELECT turn, gini, metrics FROM turns WHERE turn BETWEEN ? AND ? ORDER BY turn", (max(first, 1), last)
+        ):
+            try:
+                out.append(turn_report(metrics, gini, events.get(turn, []), tape.get(turn, []), f"turn {turn}"))
+            except SnapshotError as exc:
+                raise self._bad(str(exc)) from None
+        return out
+
+    def _state(self, turn: int) -> str:
+        row = self.con.execute("SELECT state FROM turns WHERE turn=?", (turn,)).fetchone()
+        if row is None or row[0] is None:
+            raise self._bad(f"no stored state at turn {turn}")
+        return str(row[0])
+
+    def step(self, game: Game, turn: int) -> TurnReport:
+        """Play ``turn`` on a replaying game: the legends asked for before it, then the turn."""
+        game.wood.pending_legends.extend(self.injected.get(turn, []))
+        return game.step()
+
+    def game_at(self, turn: int | None = None, brains: Brain | Mapping[str, Brain] | None = None) -> Game:
+        """The game as it stood right after ``turn`` (default: the last), ready to step on.
+
+        The nearest stored state at or before ``turn`` is restored, the turns after it are
+        replayed from the tape (each checked against its recorded hash), and ``brains`` (default:
+        the tape brain, which can only replay) decide from then on. ``game.reports`` holds every
+        turn's report. Raises :class:`SaveError` if anything does not match.
+        """
+        turn = self.turns if turn is None else turn
+        if not 0 <= turn <= self.turns:
+            raise self._bad(f"has turns 0 to {self.turns}; there is no turn {turn}")
+        key = max(k for k in self.keyframes if k <= turn)
+        tape = TapeBrain(self.tape(key + 1, turn))
+        try:
+            game = Game(self.scenario, self.seed, tape)
+            data = self._state(key)
+            restore(game, data, self.finished_contracts(key))
+        except SnapshotError as exc:
+            raise self._bad(f"its state at turn {key} is not valid: {exc}") from None
+        except TTWoodError as exc:
+            raise self._bad(f"its game cannot be rebuilt: {exc}") from None
+        game.reports = self.reports(key) if key else []
+        if key and game.reports[-1].gini != last_gini(data):
+            raise self._bad(f"turn {key}'s Gini does not match its state")
+        snap = Snapshotter()
+        got = snap.encode(game)[1]
+        if got != self.hashes[key]:
+            raise self._bad(f"its state at turn {key} does not match the state hash recorded for it")
+        for t in range(key + 1, turn + 1):
+            self.step(game, t)
+            if snap.encode(game)[1] != self.hashes[t]:
+                raise self._bad(f"replaying turn {t} from the tape does not give the state recorded for it")
+        if tape.misses:
+            raise self._bad(f"the tape has no answer for {tape.misses[0][1]} on turn {tape.misses[0][0]}")
+        ok, detail = game.conservation()
+        if not ok:
+            raise self._bad(f"its books do not balance at turn {turn}: {detail['problems'][0]}")
+        if brains is not None:
+            fresh = Game(self.scenario, self.seed, brains)
+            for k, v in vars(game).items():
+                if k != "_brain_of":
+                    setattr(fresh, k, v)
+            game = fresh
+        return game
+
+
+def open_save(path: str | Path, *, max_bytes: int = MAX_SAVE_BYTES, full_check: bool = True) -> LoadedSave:
+    """Check a save file and open it for reading (see the module's docstring for every check).
+
+    Raises :class:`SaveError` with one message naming the file and the reason. ``full_check``
+    also verifies every turn's digest and restores the last turn (what ``inspect`` reports as
+    integrity); turn it off only for a quick listing.
+    """
+    path = Path(path)
+    tmp = tempfile.TemporaryDirectory(prefix="ttwood-save-")
+    loaded = None
+    try:
+        copy, version = checked_copy(path, Path(tmp.name), max_bytes)
+        migrated_from = None
+        if version < migrate.CURRENT:
+            migrate.upgrade(copy, path, version)
+            migrated_from = version
+        loaded = LoadedSave(path, tmp, copy, migrated_from)
+        if full_check:
+            loaded.check_digests()
+            loaded.game_at(loaded.turns)
+        return loaded
+    except sqlite3.DatabaseError as exc:
+        if loaded is not None:
+            loaded.close()
+        else:
+            tmp.cleanup()
+        raise SaveError(f"{path}: is damaged ({exc})") from None
+    except BaseException:
+        if loaded is not None:
+            loaded.close()
+        else:
+            tmp.cleanup()
+        raise

@@ -1,0 +1,77 @@
+"""Exact replay: the game re-simulated from its seed and its tape, checked turn by turn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.brains.tape import TapeBrain
+from engine.game import Game, TurnReport
+from engine.saves.load import open_save
+from engine.saves.snapshot import Snapshotter
+
+
+@dataclass(slots=True)
+class ReplayResult:
+    """What a replay found."""
+
+    path: str
+    turns: int
+    """Turns replayed."""
+    verified: bool
+    """Whether every turn's state was compared with its recorded hash."""
+    ok: bool
+    """True when nothing differed (always True when not verifying and the tape ran out cleanly)."""
+    first_mismatch: int | None = None
+    """The first turn whose state differs from the recorded one (0: the starting state)."""
+    expected_hash: str | None = None
+    actual_hash: str | None = None
+    misses: list[tuple[int, str]] = field(default_factory=list)
+    """``(turn, creature)`` the tape had no answer for."""
+    reports: list[TurnReport] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON ``ttwood replay --json`` prints."""
+        return {
+            "file": self.path, "turns": self.turns, "verified": self.verified, "ok": self.ok,
+            "first_mismatch": self.first_mismatch, "expected_hash": self.expected_hash,
+            "actual_hash": self.actual_hash, "misses": [list(m) for m in self.misses],
+            "per_turn": [r.summary() for r in self.reports],
+        }
+
+
+def replay(path: str | Path, verify: bool = True, on_turn: Callable[[TurnReport], None] | None = None) -> ReplayResult:
+    """Play the saved game again from turn 0 with the tape brain (no model loaded).
+
+    With ``verify``, every turn's state hash (and the starting state's) is compared with the
+    recorded one, and the replay stops at the first that differs.
+    """
+    with open_save(path, full_check=False) as save:
+        save.check_digests()
+        tape = TapeBrain(save.tape())
+        game = Game(save.scenario, save.seed, tape)
+        result = ReplayResult(str(path), 0, verify, True)
+        snap = Snapshotter()
+        if verify:
+            h = snap.encode(game)[1]
+            if h != save.hashes[0]:
+                result.ok, result.first_mismatch, result.expected_hash, result.actual_hash = False, 0, save.hashes[0], h
+                return result
+        for t in range(1, save.turns + 1):
+            report = save.step(game, t)
+            result.turns = t
+            result.reports.append(report)
+            if on_turn is not None:
+                on_turn(report)
+            if verify:
+                h = snap.encode(game)[1]
+                if h != save.hashes[t]:
+                    result.ok, result.first_mismatch = False, t
+                    result.expected_hash, result.actual_hash = save.hashes[t], h
+                    break
+        result.misses = list(tape.misses)
+        if result.misses:
+            result.ok = False
+        return result

@@ -1,0 +1,301 @@
+"""Writing saves: the autosaver that records every turn, and atomic copies for sharing.
+
+While a game runs, its save is written in SQLite's WAL mode with ``synchronous=NORMAL``: each
+turn is one transaction, so a crash (even ``kill -9``) loses at most the turn in flight, and a
+commit costs no disk flush. When the autosaver closes, the log is folded back into the file
+and the journal mode set back to ``DELETE``: the closed save is one self-contained file.
+
+Files written for sharing (``branch``, ``export``) are built in a temporary file in the same
+folder, flushed to disk, and renamed over the target, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+import engine
+from engine.game import Game, TurnReport
+from engine.saves.convert import TurnRows, turn_rows
+from engine.saves.guard import APPLICATION_ID, FORMAT_VERSION, SaveError, ddl
+from engine.saves.rows import ALL_ROWS, SaveTable
+from engine.saves.snapshot import Snapshotter
+
+KEYFRAME_EVERY = 10
+"""A full state is stored every this many turns (and on the last turn when the saver closes);
+the turns between are rebuilt from the nearest keyframe and the tape, checked by their hashes."""
+SUFFIX = ".ttwood"
+
+
+def _columns(row: type[SaveTable]) -> list[str]:
+    return [c.name for c in row.__table__.columns]  # type: ignore[attr-defined]
+
+
+def insert_sql(row: type[SaveTable]) -> str:
+    """``INSERT`` for a table with every column in order (the column list comes from the model)."""
+    cols = _columns(row)
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    return f'INSERT INTO {row.__tablename__} ({quoted}) VALUES ({", ".join("?" * len(cols))})'  # type: ignore[attr-defined]
+
+
+INSERT = {row.__tablename__: insert_sql(row) for row in ALL_ROWS}  # type: ignore[attr-defined]
+
+
+def meta_digest(meta: dict[str, str]) -> str:
+    """sha256 over every meta row but ``digest`` itself (checked on open)."""
+    items = sorted((k, v) for k, v in meta.items() if k != "digest")
+    return hashlib.sha256(orjson.dumps(items)).hexdigest()
+
+
+def write_meta(con: sqlite3.Connection, meta: dict[str, Any]) -> None:
+    """Replace the ``meta`` table with ``meta`` (values as JSON) and its digest."""
+    rows = {k: orjson.dumps(v).decode() for k, v in meta.items() if k != "digest"}
+    rows["digest"] = orjson.dumps(meta_digest(rows)).decode()
+    con.execute("DELETE FROM meta")
+    con.executemany(INSERT["meta"], sorted(rows.items()))
+
+
+def _insert_turn(con: sqlite3.Connection, rows: TurnRows) -> None:
+    con.execute(INSERT["turns"], (*rows.turn, rows.state, rows.digest()))
+    for table in ("creatures", "events", "trades", "messages", "orders", "contracts", "tape"):
+        batch = getattr(rows, table)
+        if batch:
+            con.executemany(INSERT[table], batch)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_file(dst: Path) -> Iterator[Path]:
+    """A temporary path in ``dst``'s folder; on success it is flushed and renamed to ``dst``."""
+    dst = Path(dst)
+    folder = dst.parent if str(dst.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{dst.name}.{os.getpid()}.tmp"
+    for p in (tmp, Path(f"{tmp}-journal")):
+        p.unlink(missing_ok=True)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, dst)
+        _fsync_dir(folder)
+    finally:
+        for p in (tmp, Path(f"{tmp}-journal")):
+            p.unlink(missing_ok=True)
+
+
+def create_schema(con: sqlite3.Connection) -> None:
+    """Format a new, empty database as a save."""
+    con.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    con.execute(f"PRAGMA user_version={FORMAT_VERSION}")
+    for stmt in ddl():
+        con.execute(stmt)
+
+
+def game_meta(game: Game, scenario_text: str | None, brains: dict[str, Any], source: str | None) -> dict[str, Any]:
+    """The ``meta`` rows of a new save."""
+    text = scenario_text or ""
+    return {
+        "format": FORMAT_VERSION,
+        "app": "ttwood",
+        "app_version": engine.__version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "scenario_id": game.scenario.meta.id,
+        "scenario_name": game.scenario.meta.name,
+        "scenario_source": source,
+        "scenario_text": text,
+        "scenario_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "scenario_json": game.scenario.model_dump(mode="json"),
+        "seed": game.seed,
+        "brains": brains,
+        "creatures": [c.name for c in game.wood.creatures],
+        "keyframe_every": KEYFRAME_EVERY,
+        "branched_from": None,
+    }
+
+
+class Autosaver:
+    """Records a game into its save file, one transaction per turn.
+
+    Make one with :meth:`create` (a new save, holding turn 0) or :meth:`resume` (an existing
+    save whose game was restored with :meth:`LoadedSave.game_at`); call :meth:`record` with each
+    turn's report right after ``game.step()``; call :meth:`close` at the end (or use ``with``).
+    """
+
+    def __init__(self, path: Path, game: Game, con: sqlite3.Connection, keyframe_every: int) -> None:
+        self.path = Path(path)
+        self.game = game
+        self._con = con
+        self.keyframe_every = max(1, keyframe_every)
+        self._snap = Snapshotter()
+        self._last_keyframe = -1
+        self.last_turn = game.turn
+        self._pending = list(game.wood.pending_legends)
+        self._on_demand = {lg.id for lg in game.scenario.legends if lg.when.on_demand}
+
+    # ------------------------------------------------------------ making one
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        return con
+
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        game: Game,
+        *,
+        scenario_text: str | None,
+        brains: dict[str, Any],
+        source: str | None = None,
+        overwrite: bool = False,
+        keyframe_every: int = KEYFRAME_EVERY,
+    ) -> Autosaver:
+        """Start a new save at ``path`` for ``game`` (which must not have played yet)."""
+        path = Path(path)
+        if game.turn != 0:
+            raise SaveError(f"{path}: a new save starts before the first turn (this game is at turn {game.turn})")
+        if path.exists() and not overwrite:
+            raise SaveError(f"{path}: already exists (resume it with --resume, or choose another name)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            p.unlink(missing_ok=True)
+        try:
+            con = cls._open(path)
+            con.execute("BEGIN")
+            create_schema(con)
+            meta = game_meta(game, scenario_text, brains, source)
+            meta["keyframe_every"] = max(1, keyframe_every)
+            write_meta(con, meta)
+            saver = cls(path, game, con, keyframe_every)
+            saver._write(saver._initial_rows())
+            con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise SaveError(f"{path}: cannot be written ({exc})") from None
+        return saver
+
+    @classmethod
+    def resume(cls, path: str | Path, game: Game) -> Autosaver:
+        """Continue writing ``path`` after ``game``'s current turn, which must be its last saved turn."""
+        path = Path(path)
+        try:
+            con = cls._open(path)
+            last = con.execute("SELECT MAX(turn) FROM turns").fetchone()[0]
+            every = con.execute("SELECT value FROM meta WHERE key='keyframe_every'").fetchone()
+        except sqlite3.Error as exc:
+            raise SaveError(f"{path}: cannot be written ({exc})") from None
+        if last != game.turn:
+            con.close()
+            raise SaveError(f"{path}: its last turn is {last}, the game is at turn {game.turn}")
+        saver = cls(path, game, con, int(orjson.loads(every[0])) if every else KEYFRAME_EVERY)
+        saver._snap.encode(game)  # fold the finished contracts the file already holds
+        saver._snap.take_finished()
+        saver._last_keyframe = game.turn
+        return saver
+
+    # ------------------------------------------------------------ writing
+    def _initial_rows(self) -> TurnRows:
+        data, h = self._snap.encode(self.game)
+        self._last_keyframe = 0
+        return TurnRows((0, self.game.wood.season, 0.0, "{}", h, "[]"), data.decode(), [], [], [], [], [], [], [])
+
+    def _write(self, rows: TurnRows) -> None:
+        _insert_turn(self._con, rows)
+
+    def record(self, report: TurnReport) -> None:
+        """Write the turn ``report`` describes (the game's latest) in one transaction."""
+        game = self.game
+        if report.turn != self.last_turn + 1 or report.turn != game.turn:
+            raise SaveError(f"{self.path}: turn {report.turn} cannot follow turn {self.last_turn} in this save")
+        data, h = self._snap.encode(game)
+        keyframe = report.turn - self._last_keyframe >= self.keyframe_every
+        pending = game.wood.pending_legends
+        # Legends the player asked for before this turn: the on-demand ones that fired (asking
+        # again for one that fires anyway changes nothing) and any still waiting.
+        fired = set(report.legends)
+        still = [p for p in self._pending if p not in fired]
+        injected = [lg for lg in report.legends if lg in self._on_demand] + pending[len(still):]
+        self._pending = list(pending)
+        rows = turn_rows(game, report, data.decode() if keyframe else None, h, self._snap.take_finished(), injected)
+        try:
+            self._con.execute("BEGIN")
+            self._write(rows)
+            self._con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._con.in_transaction:
+                self._con.execute("ROLLBACK")
+            raise SaveError(f"{self.path}: turn {report.turn} could not be saved ({exc})") from None
+        if keyframe:
+            self._last_keyframe = report.turn
+        self.last_turn = report.turn
+        self._last_state = data
+
+    def close(self) -> None:
+        """Store the last turn's full state, fold the log into the file, and close it."""
+        con = self._con
+        if con is None:
+            return
+        try:
+            if self._last_keyframe != self.last_turn and self.game.turn == self.last_turn:
+                data = getattr(self, "_last_state", None)
+                if data is None:
+                    data = Snapshotter().encode(self.game)[0]
+                con.execute("UPDATE turns SET state=? WHERE turn=?", (data.decode(), self.last_turn))
+                self._last_keyframe = self.last_turn
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            con.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error as exc:
+            raise SaveError(f"{self.path}: could not be closed cleanly ({exc})") from None
+        finally:
+            con.close()
+            self._con = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Autosaver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_copy(dst: Path, fill: Callable[[sqlite3.Connection], None], attach: Path | None = None) -> None:
+    """Write a self-contained save at ``dst`` atomically; ``fill`` writes its rows (with the
+    database ``attach``, if given, attached as ``src``)."""
+    with atomic_file(dst) as tmp:
+        con = sqlite3.connect(str(tmp), isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=DELETE")
+            if attach is not None:
+                con.execute("ATTACH DATABASE ? AS src", (str(attach),))
+            con.execute("BEGIN")
+            create_schema(con)
+            fill(con)
+            con.execute("COMMIT")
+            if attach is not None:
+                con.execute("DETACH DATABASE src")
+            con.execute("VACUUM")
+        except sqlite3.Error as exc:
+            raise SaveError(f"{dst}: cannot be written ({exc})") from None
+        finally:
+            con.close()

@@ -1,0 +1,149 @@
+"""Save files: the must-shows through the real command line, resume, branch, replay."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from engine import scenario as scenarios
+from engine.brains.scripted import ScriptedBrain
+from engine.game import Game
+from engine.saves import Autosaver, branch, inspect, open_save, replay, state_hash
+from engine.saves.migrate import reseal
+from ttwood.cli import app
+
+runner = CliRunner()
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    r = runner.invoke(app, list(args))
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    return r.exit_code, r.stdout, r.stderr
+
+
+def saved_game(path: Path, turns: int, seed: int = 7, keyframe_every: int = 10) -> list[str]:
+    """Play and save ``turns`` scripted turns; return the state hash after each turn (0 first)."""
+    sc, text = scenarios.load(None)
+    game = Game(sc, seed, ScriptedBrain())
+    hashes = [state_hash(game)]
+    with Autosaver.create(path, game, scenario_text=text, brains={"kind": "scripted"}, keyframe_every=keyframe_every) as saver:
+        for _ in range(turns):
+            saver.record(game.step())
+            hashes.append(state_hash(game))
+    return hashes
+
+
+def test_must_show_through_the_cli(tmp_path: Path) -> None:
+    save, new = tmp_path / "wood.ttwood", tmp_path / "what-if.ttwood"
+    code, stdout, _ = cli("run", "--turns", "20", "--seed", "7", "--save", str(save), "--json")
+    assert code == 0
+    assert json.loads(stdout)["turns"] == 20
+    code, stdout, _ = cli("saves", "inspect", str(save), "--json")
+    info = json.loads(stdout)
+    assert code == 0 and info["turns"] == 20 and info["integrity"] == "ok"
+    assert info["seed"] == 7 and info["scenario"]["id"] == "thousand-token-wood"
+    assert [c["name"] for c in info["creatures"]] == ["Barnaby", "Oona", "Hazel", "Clover", "Rusk"]
+    assert info["alive"] == 5 and info["answers_on_tape"] == 5 * 20
+    code, stdout, _ = cli("replay", str(save), "--verify", "--json")
+    rep = json.loads(stdout)
+    assert code == 0 and rep["ok"] and rep["verified"] and rep["turns"] == 20 and rep["first_mismatch"] is None
+    code, _, _ = cli("saves", "branch", str(save), "--at", "10", str(new))
+    assert code == 0
+    code, stdout, _ = cli("run", "--resume", str(new), "--turns", "5", "--json")
+    assert code == 0
+    assert json.loads(stdout)["final"]["turn"] == 15
+    code, stdout, _ = cli("saves", "inspect", str(new), "--json")
+    info = json.loads(stdout)
+    assert info["turns"] == 15 and info["branched_from"]["turn"] == 10
+    code, _, _ = cli("replay", str(new), "--verify")
+    assert code == 0
+    # No sidecars: each closed save is one self-contained file.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["what-if.ttwood", "wood.ttwood"]
+
+
+def test_resume_plays_exactly_the_same_turns_as_straight_through(tmp_path: Path) -> None:
+    sc, text = scenarios.load(None)
+    straight = Game(sc, 11, ScriptedBrain())
+    want = []
+    for _ in range(20):
+        r = straight.step()
+        want.append((r.summary(), state_hash(straight)))
+    path = tmp_path / "half.ttwood"
+    game = Game(sc, 11, ScriptedBrain())
+    got = []
+    with Autosaver.create(path, game, scenario_text=text, brains={"kind": "scripted"}, keyframe_every=3) as saver:
+        for _ in range(10):
+            r = game.step()
+            saver.record(r)
+            got.append((r.summary(), state_hash(game)))
+    with open_save(path) as save:
+        assert save.turns == 10
+        resumed = save.game_at(None, ScriptedBrain())
+    assert resumed.turn == 10 and len(resumed.reports) == 10
+    with Autosaver.resume(path, resumed) as saver:
+        for _ in range(10):
+            r = resumed.step()
+            saver.record(r)
+            got.append((r.summary(), state_hash(resumed)))
+    assert got == want
+    assert replay(path, verify=True).ok
+
+
+@pytest.mark.parametrize("keyframe_every", [1, 4, 10])
+def test_game_at_every_turn_matches_the_recorded_state(tmp_path: Path, keyframe_every: int) -> None:
+    path = tmp_path / "g.ttwood"
+    hashes = saved_game(path, 12, keyframe_every=keyframe_every)
+    with open_save(path) as save:
+        assert [save.hashes[t] for t in range(13)] == hashes
+        for t in (0, 1, 5, 11, 12):
+            g = save.game_at(t, ScriptedBrain())
+            assert g.turn == t and state_hash(g) == hashes[t]
+            assert [r.turn for r in g.reports] == list(range(1, t + 1))
+
+
+def test_branch_is_a_new_save_that_resumes_from_its_turn(tmp_path: Path) -> None:
+    src, dst = tmp_path / "a.ttwood", tmp_path / "b.ttwood"
+    hashes = saved_game(src, 14, keyframe_every=5)
+    before = src.read_bytes()
+    branch(src, 8, dst)
+    assert src.read_bytes() == before
+    with open_save(dst) as save:
+        assert save.turns == 8 and 8 in save.keyframes
+        assert save.meta.branched_from == {"file": "a.ttwood", "turn": 8, "state_hash": hashes[8]}
+        g = save.game_at(None, ScriptedBrain())
+    assert state_hash(g) == hashes[8]
+
+
+def _tamper_tape(path: Path, turn: int) -> None:
+    """Change one recorded answer and re-seal the digests, as a diverging engine would."""
+    con = sqlite3.connect(path)
+    seq, actions = con.execute("SELECT seq, actions FROM tape WHERE turn=? AND actions != '[]' ORDER BY seq", (turn,)).fetchone()
+    con.execute("UPDATE tape SET actions=? WHERE turn=? AND seq=?", (orjson.dumps([]).decode(), turn, seq))
+    reseal(con, 2)
+    con.commit()
+    con.close()
+
+
+def test_replay_verify_names_the_first_turn_that_differs(tmp_path: Path) -> None:
+    path = tmp_path / "t.ttwood"
+    saved_game(path, 12, keyframe_every=100)
+    _tamper_tape(path, 7)
+    result = replay(path, verify=True)
+    assert not result.ok and result.first_mismatch == 7
+    code, _, stderr = cli("replay", str(path), "--verify")
+    assert code == 1 and "turn 7 does not match" in stderr
+    # Without --verify the replay runs to the end and reports nothing wrong it could not see.
+    assert replay(path, verify=False).turns == 12
+
+
+def test_inspect_reports_models_and_brains_from_the_tape(tmp_path: Path) -> None:
+    path = tmp_path / "m.ttwood"
+    saved_game(path, 3)
+    info = inspect(path)
+    assert info["brains_used"] == ["scripted"] and info["models"] == []
+    assert info["answers_on_tape"] == 15

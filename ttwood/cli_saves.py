@@ -1,0 +1,194 @@
+"""``ttwood saves list|inspect|export|branch``, ``ttwood replay``, and the save side of ``ttwood run``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from engine import scenario as scenarios
+from engine.game import Game, TurnReport
+from engine.saves import (
+    Autosaver,
+    SaveError,
+    branch,
+    export_copy,
+    export_traces,
+    find_save,
+    inspect,
+    list_saves,
+    open_save,
+    replay,
+    save_path,
+    saves_dir,
+)
+from ttwood.brains import BrainChoice, make_brains
+
+app = typer.Typer(help="List, inspect, export and branch saved games.", no_args_is_help=True)
+err = Console(stderr=True)
+out = Console()
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``saves`` and ``replay`` to the ``ttwood`` command."""
+    root.add_typer(app, name="saves")
+    root.command("replay")(replay_cmd)
+
+
+# ------------------------------------------------------------------ ttwood run
+class _NoSave:
+    """Stands in for an autosaver when the run is not saved."""
+
+    def record(self, report: TurnReport) -> None:
+        pass
+
+    def __enter__(self) -> _NoSave:
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        pass
+
+
+def choice_from(stored: dict[str, Any], where: Path) -> BrainChoice:
+    """The brain choice a save recorded (``BrainChoice.describe()``), rebuilt for resuming."""
+    names = {f.name for f in dataclasses.fields(BrainChoice)}
+    if "kind" not in stored:
+        raise SaveError(f"{where}: does not say which brains played")
+    try:
+        return BrainChoice(**{k: v for k, v in stored.items() if k in names})
+    except TypeError as exc:
+        raise SaveError(f"{where}: its brains cannot be rebuilt ({exc})") from None
+
+
+def start_run(
+    scenario: str | None, seed: int, choice: BrainChoice, *, save: str | None, resume: str | None
+) -> tuple[Game, Autosaver | _NoSave]:
+    """The game ``ttwood run`` plays and what records it: a new game, a new save, or a resumed save."""
+    if resume is not None:
+        if save is not None:
+            raise SaveError("--save and --resume: a resumed game goes on in its own file; use one of them")
+        if scenario is not None:
+            raise SaveError(f"{resume}: --resume plays the saved game's own scenario; drop the scenario argument")
+        path = find_save(resume)
+        with open_save(path) as loaded:
+            chosen = choice_from(loaded.brains, path)
+            game = loaded.game_at(None, make_brains(loaded.scenario, chosen))
+        return game, Autosaver.resume(path, game)
+    sc, text = scenarios.load(scenario)
+    game = Game(sc, seed, make_brains(sc, choice))
+    if save is None:
+        return game, _NoSave()
+    saver = Autosaver.create(save_path(save), game, scenario_text=text, brains=choice.describe(), source=scenario or sc.meta.id)
+    return game, saver
+
+
+# ------------------------------------------------------------------ saves list
+@app.command("list")
+def list_cmd(
+    folder: Annotated[Optional[Path], typer.Option("--dir", help="Folder to list (default: the saves folder).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+) -> None:
+    """The saves in the saves folder (``$TTWOOD_SAVES_DIR`` or the user data folder), newest first."""
+    where = folder or saves_dir()
+    rows = list_saves(where)
+    if as_json:
+        sys.stdout.write(json.dumps({"folder": str(where), "saves": rows}) + "\n")
+        return
+    if not rows:
+        out.print(f"no saves in {escape(str(where))}")
+        return
+    table = Table(title=str(where))
+    for col in ("name", "scenario", "seed", "turns", "modified", "status"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*(escape(str(r[c])) if r[c] is not None else "—" for c in ("name", "scenario", "seed", "turns", "modified", "status")))
+    out.print(table)
+
+
+@app.command("inspect")
+def inspect_cmd(
+    save: Annotated[str, typer.Argument(help="A save file, or a NAME in the saves folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+) -> None:
+    """What a save holds: scenario, seed, turns, creatures, brains and models, and whether it is intact."""
+    info = inspect(find_save(save))
+    if as_json:
+        sys.stdout.write(json.dumps(info) + "\n")
+        return
+    sc = info["scenario"]
+    out.print(f"[bold]{escape(info['file'])}[/] · format {info['format']} · made by ttwood {escape(info['app_version'])}")
+    out.print(f"scenario {escape(sc['name'])} ({escape(sc['id'])}) · seed {info['seed']} · {info['turns']} turns")
+    out.print(f"brains {escape(json.dumps(info['brains']))} · models {escape(', '.join(info['models']) or 'none')}")
+    out.print(f"creatures {info['alive']} of {len(info['creatures'])} alive: " + escape(", ".join(c["name"] for c in info["creatures"])))
+    if info["branched_from"]:
+        b = info["branched_from"]
+        out.print(f"branched from {escape(str(b['file']))} at turn {b['turn']}")
+    out.print("integrity: [green]ok[/]")
+
+
+@app.command("export")
+def export_cmd(
+    save: Annotated[str, typer.Argument(help="A save file, or a NAME in the saves folder.")],
+    to: Annotated[Optional[Path], typer.Option("--to", help="Write a compact, self-contained copy here.")] = None,
+    no_prompts: Annotated[bool, typer.Option("--no-prompts", help="Leave the prompts out of the copy.")] = False,
+    traces: Annotated[Optional[Path], typer.Option("--traces", help="Write one JSON line per model call here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace files that exist.")] = False,
+) -> None:
+    """Share a game: a compact copy (``--to``) and/or its model calls as JSONL (``--traces``)."""
+    if to is None and traces is None:
+        raise SaveError(f"{save}: say what to export: --to FILE and/or --traces FILE.jsonl")
+    path = find_save(save)
+    if to is not None:
+        export_copy(path, to, prompts=not no_prompts, overwrite=force)
+        out.print(f"wrote {escape(str(to))} ({to.stat().st_size:,} bytes)")
+    if traces is not None:
+        n = export_traces(path, traces, overwrite=force)
+        out.print(f"wrote {escape(str(traces))} ({n} calls)")
+
+
+@app.command("branch")
+def branch_cmd(
+    save: Annotated[str, typer.Argument(help="A save file, or a NAME in the saves folder.")],
+    new: Annotated[str, typer.Argument(help="The new save (a path, or a NAME in the saves folder).")],
+    at: Annotated[int, typer.Option("--at", min=0, help="The last turn the new save keeps.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace NEW if it exists.")] = False,
+) -> None:
+    """A new save holding the game up to turn AT, ready to resume: `ttwood run --resume NEW`."""
+    dst = branch(find_save(save), at, save_path(new), overwrite=force)
+    out.print(f"wrote {escape(str(dst))}: turns 0 to {at}; go on with `ttwood run --resume {escape(str(dst))} --turns N`")
+
+
+# ------------------------------------------------------------------ replay
+def replay_cmd(
+    save: Annotated[str, typer.Argument(help="A save file, or a NAME in the saves folder.")],
+    verify: Annotated[bool, typer.Option("--verify", help="Check every turn's state against the recorded hash.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+) -> None:
+    """Play a saved game again from its seed and its tape, with no model loaded."""
+    path = find_save(save)
+    result = replay(path, verify=verify)
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_json()) + "\n")
+    elif result.ok:
+        checked = "every turn's state matches the recording" if verify else "not verified (add --verify)"
+        out.print(f"replayed {result.turns} turns of {escape(str(path))} from the tape: {checked}")
+    if not result.ok:
+        if result.first_mismatch is not None:
+            err.print(
+                f"[red]replay differs:[/] {escape(str(path))}: turn {result.first_mismatch} does not match the "
+                f"recorded state (expected {result.expected_hash[:12] if result.expected_hash else '?'}…, "
+                f"got {result.actual_hash[:12] if result.actual_hash else '?'}…)",
+                soft_wrap=True,
+            )
+        elif result.misses:
+            t, c = result.misses[0]
+            err.print(f"[red]replay differs:[/] {escape(str(path))}: the tape has no answer for {escape(c)} on turn {t}", soft_wrap=True)
+        raise typer.Exit(1)
