@@ -86,7 +86,7 @@ class TTWoodApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.session))
         self.title = self.session.name
-        self._header_state()
+        self.call_after_refresh(self._header_state)
 
     def _main(self) -> MainScreen | None:
         for s in self.screen_stack:

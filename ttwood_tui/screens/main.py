@@ -18,6 +18,8 @@ from ttwood_tui.widgets.ledgers import Ledgers
 from ttwood_tui.widgets.prices import PriceSparklines
 from ttwood_tui.widgets.talk import TalkPanes
 
+RECENT = 8
+"""Turns of talk and events shown when a game opens part-way through."""
 NARROW = 120
 """Below this many columns the screen stacks the map over the ledgers and hides the talk and prices."""
 
@@ -59,6 +61,10 @@ class MainScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        # An opened save (or a rewind) brings its recent turns: show their talk and events.
+        for r in self.session.game.reports[-RECENT:]:
+            self.query_one(TalkPanes).add_turn(r)
+            self.query_one(EventLog).add_turn(r)
         self.show(None)
         self.set_play_state(*self._play_state)
         self.query_one(Ledgers).focus()

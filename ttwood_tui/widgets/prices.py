@@ -62,4 +62,5 @@ class PriceSparklines(VerticalScroll):
     def show(self, session: Session) -> None:
         last = session.history[-1]["prices"] if session.history else {}
         for row in self.query(PriceRow):
-            row.show(price_series(session.history, row.good), last.get(row.good))
+            series = price_series(session.history, row.good) or [float(session.wood.price(row.good))]
+            row.show(series, last.get(row.good))
