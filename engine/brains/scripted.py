@@ -227,9 +227,11 @@ class _Mind:
         o = self.o
         if o.role == "lender" or self.lender is None or not self.room():
             return
-        if any(ob.kind == "loan" and ob.i_owe for ob in o.obligations) or any(f.kind == "borrow" for f in o.my_offers):
+        # A prudent creature owes one loan at a time; a greedy one leverages up: more loans, larger.
+        owing = sum(1 for ob in o.obligations if ob.kind == "loan" and ob.i_owe)
+        if owing >= max(1, int(o.greed)) or any(f.kind == "borrow" for f in o.my_offers):
             return
-        amount = min(25, short + 4)
+        amount = min(round(25 * max(1.0, o.greed)), short + 4)
         collateral = {}
         if o.makes and o.free.get(o.makes, 0) >= 4 and o.makes not in o.food:
             collateral = {o.makes: 2}
