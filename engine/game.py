@@ -8,6 +8,8 @@ contracts settle or default; the turn's metrics are reported.
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +65,15 @@ class TurnReport:
     legends: list[str]
     events: list[Event]
     decided: list[Decided]
+    think_seconds: float = 0.0
+    """Wall time the brains took to decide this turn."""
+
+    @property
+    def tokens_max(self) -> int | None:
+        """The largest prompt + answer of any creature this turn (``None``: no model brain)."""
+        sizes = [d.answer.meta["prompt_tokens"] + d.answer.meta["answer_tokens"] for d in self.decided
+                 if "prompt_tokens" in d.answer.meta and "answer_tokens" in d.answer.meta]
+        return max(sizes) if sizes else None
 
     def summary(self) -> dict[str, Any]:
         """The per-turn record of ``ttwood run --json``."""
@@ -85,6 +96,7 @@ class TurnReport:
             "open_orders": self.open_orders,
             "open_contracts": self.open_contracts,
             "legends": self.legends,
+            "tokens_max": self.tokens_max,
         }
 
 
@@ -159,9 +171,12 @@ class Game:
         for i, c in enumerate(living):
             groups.setdefault(id(self._brain_of[c.id]), []).append(i)
         answers: list[Answer | None] = [None] * len(living)
+        think = 0.0
         for idxs in groups.values():
             brain = self._brain_of[living[idxs[0]].id]
+            t0 = time.perf_counter()
             got = brain.decide([observations[i] for i in idxs])
+            think += time.perf_counter() - t0
             if len(got) != len(idxs):
                 raise TTWoodError(f"brain {brain.name} answered {len(got)} times for {len(idxs)} creatures")
             for i, a in zip(idxs, got):
@@ -231,6 +246,7 @@ class Game:
             legends=[lg.id for lg in fired],
             events=list(w.events),
             decided=decided,
+            think_seconds=think,
         )
         self.reports.append(report)
         return report

@@ -106,6 +106,14 @@ TEXT_CHARS = Chars(" !#-[\\]-~")
 WORD_START = Chars("!#-[\\]-~")
 
 
+THOUGHT_CHARS = Chars(" a-z")
+"""A thought is a few plain lower-case words (digits and symbols cost a token each)."""
+
+
+def thought(max_chars: int) -> Node:
+    return seq('"', Rep(THOUGHT_CHARS, 0, max_chars), '"')
+
+
 def text(max_chars: int, *, required: bool = False) -> Node:
     """A JSON string of at most ``max_chars`` plain characters; ``required``: not empty, not starting with a space."""
     if not required:
@@ -169,7 +177,7 @@ class Limits:
     """How long an answer may be: fewer, shorter parts when the token allowance is small."""
 
     actions: int = 3
-    thinking: int = 60
+    thinking: int = 40
     message: int = 60
     bundle_assets: int = 2
 
@@ -279,13 +287,131 @@ def decision_grammar(o: Observation, limits: Limits, *, max_price: int = 1000, m
         actions: Node = Lit("")
     else:
         actions = alt(Lit(""), seq(act, Rep(seq(",", act), 0, k - 1))) if k > 1 else alt(Lit(""), act)
-    return seq('{"thinking":', text(limits.thinking), ',"actions":[', actions, "]}")
+    return seq('{"thinking":', thought(limits.thinking), ',"actions":[', actions, "]}")
 
 
 def fit_grammar(o: Observation, max_tokens: int, *, max_price: int = 1000, max_qty: int = 100) -> tuple[Node, Limits]:
     """The richest grammar whose longest answer fits in ``max_tokens`` tokens (one char or more each)."""
-    for limits in (Limits(3, 60, 60, 2), Limits(2, 48, 48, 2), Limits(2, 32, 32, 1), Limits(1, 24, 24, 1), Limits(1, 0, 0, 1), Limits(0, 0, 0, 1)):
+    for limits in (Limits(3, 40, 60, 2), Limits(2, 32, 48, 2), Limits(2, 24, 32, 1), Limits(1, 16, 24, 1), Limits(1, 0, 0, 1), Limits(0, 0, 0, 1)):
         g = decision_grammar(o, limits, max_price=max_price, max_qty=max_qty)
         if max_len(g) <= max_tokens:
             return g, limits
     raise ValueError(f"even the smallest answer needs more than {max_tokens} tokens")
+
+
+# ------------------------------------------------------------------ following an answer as it grows
+_EMPTY = Alt(())
+"""Matches nothing."""
+_EPS = Lit("")
+_CHARSETS: dict[str, frozenset[str]] = {}
+
+
+def _charset(spec: str) -> frozenset[str]:
+    got = _CHARSETS.get(spec)
+    if got is None:
+        got = frozenset(chr(c) for c in range(32, 127) if re.fullmatch(f"[{spec}]", chr(c)))
+        _CHARSETS[spec] = got
+    return got
+
+
+def _nullable(n: Node) -> bool:
+    if isinstance(n, Lit):
+        return not n.text
+    if isinstance(n, Chars):
+        return False
+    if isinstance(n, Seq):
+        return all(_nullable(p) for p in n.parts)
+    if isinstance(n, Alt):
+        return any(_nullable(o) for o in n.options)
+    return n.lo == 0 or _nullable(n.node)
+
+
+def _first(n: Node) -> set[str]:
+    if isinstance(n, Lit):
+        return {n.text[0]} if n.text else set()
+    if isinstance(n, Chars):
+        return set(_charset(n.spec))
+    if isinstance(n, Seq):
+        out: set[str] = set()
+        for p in n.parts:
+            out |= _first(p)
+            if not _nullable(p):
+                break
+        return out
+    if isinstance(n, Alt):
+        out = set()
+        for o in n.options:
+            out |= _first(o)
+        return out
+    return _first(n.node) if n.hi > 0 else set()
+
+
+def _seq_of(parts: tuple[Node, ...]) -> Node:
+    parts = tuple(p for p in parts if p != _EPS)
+    if not parts:
+        return _EPS
+    if any(p == _EMPTY for p in parts):
+        return _EMPTY
+    return parts[0] if len(parts) == 1 else Seq(parts)
+
+
+def _alt_of(options: list[Node]) -> Node:
+    opts = [o for o in options if o != _EMPTY]
+    if not opts:
+        return _EMPTY
+    return opts[0] if len(opts) == 1 else Alt(tuple(opts))
+
+
+def _deriv(n: Node, ch: str) -> Node:
+    """What is left to match of ``n`` after the character ``ch`` (Brzozowski's derivative)."""
+    if isinstance(n, Lit):
+        return Lit(n.text[1:]) if n.text[:1] == ch else _EMPTY
+    if isinstance(n, Chars):
+        return _EPS if ch in _charset(n.spec) else _EMPTY
+    if isinstance(n, Seq):
+        head, rest = n.parts[0], n.parts[1:]
+        d = _seq_of((_deriv(head, ch), *rest))
+        if _nullable(head):
+            return _alt_of([d, _deriv(_seq_of(rest), ch)])
+        return d
+    if isinstance(n, Alt):
+        return _alt_of([_deriv(o, ch) for o in n.options])
+    if n.hi == 0:
+        return _EMPTY
+    rest_rep: Node = Rep(n.node, max(0, n.lo - 1), n.hi - 1) if n.hi > 1 else _EPS
+    return _seq_of((_deriv(n.node, ch), rest_rep))
+
+
+class Matcher:
+    """Follows an answer character by character through a grammar: says what is forced next
+    (so a decoder can insert it without sampling) and when the answer is complete."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def advance(self, text: str) -> bool:
+        """Consume ``text``; ``False`` (and no change) if the grammar does not allow it."""
+        n = self.node
+        for ch in text:
+            n = _deriv(n, ch)
+            if n == _EMPTY:
+                return False
+        self.node = n
+        return True
+
+    def forced(self) -> str:
+        """The characters every legal continuation starts with (empty when there is a choice)."""
+        out = []
+        n = self.node
+        while not _nullable(n):
+            first = _first(n)
+            if len(first) != 1:
+                break
+            ch = next(iter(first))
+            out.append(ch)
+            n = _deriv(n, ch)
+        return "".join(out)
+
+    def complete(self) -> bool:
+        """Nothing more can follow: the answer is finished."""
+        return _nullable(self.node) and not _first(self.node)

@@ -18,6 +18,8 @@ IMPORTANCE = {
     "default": 9, "legend": 7, "collapse": 6, "left": 6, "contract": 5, "settled": 4, "deal": 4,
     "whisper": 3, "offer": 2, "trade": 2, "say": 1, "fell": 1,
 }
+MIN_IMPORTANCE = 3
+"""Routine events (a trade, an offer, a felling) are in the books and the prices; they are not remembered."""
 PUBLIC = frozenset({"legend", "collapse", "left", "default"})
 """Events every creature hears of."""
 
@@ -41,6 +43,8 @@ def remember(wood: Wood) -> None:
     finished = {k.id: k for k in wood.deals.finished[-64:]}
     for e in wood.events:
         importance = IMPORTANCE.get(e.kind, 1)
+        if importance < MIN_IMPORTANCE:
+            continue
         for cid in _involved(wood, e):
             c = wood.creatures[cid]
             c.memories.append((e.turn, importance, e.text[:160]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +40,41 @@ def season_prices(reports: list[TurnReport], good: str) -> dict[str, float | Non
     return {s: (round(value[s] / qty[s], 2) if qty.get(s) else None) for s in seasons}
 
 
-def run_json(game: Game, reports: list[TurnReport], *, brain: str) -> dict[str, Any]:
+_NUMBER = re.compile(r"#?\d+")
+
+
+def reason_key(reason: str) -> str:
+    """A refusal reason with its numbers and ids taken out, so alike reasons count together."""
+    return _NUMBER.sub("N", reason)
+
+
+def model_card(reports: list[TurnReport], name: str) -> dict[str, Any]:
+    """How the brains did: valid answers, actions the rules accepted, why others were refused, speed."""
+    answers = [d for r in reports for d in r.decided]
+    valid = sum(1 for d in answers if not d.answer.problems)
+    actions = sum(len(d.results) + len(d.answer.problems) for d in answers)
+    accepted = sum(1 for d in answers for _, why in d.results if why is None)
+    rejections: Counter[str] = Counter()
+    for d in answers:
+        for p in d.answer.problems:
+            rejections[reason_key("answer: " + p)] += 1
+        for a, why in d.results:
+            if why is not None:
+                rejections[reason_key(f"{a.type}: {why}")] += 1
+    think = sum(r.think_seconds for r in reports)
+    return {
+        "name": name,
+        "answers": len(answers),
+        "valid_rate": round(valid / len(answers), 4) if answers else None,
+        "actions": actions,
+        "accepted_rate": round(accepted / actions, 4) if actions else None,
+        "rejections": dict(rejections.most_common()),
+        "ms_per_agent_turn": round(1000 * think / len(answers), 2) if answers else None,
+        "tokens_max": max((r.tokens_max for r in reports if r.tokens_max is not None), default=None),
+    }
+
+
+def run_json(game: Game, reports: list[TurnReport], *, brain: str, model: dict[str, Any] | None = None) -> dict[str, Any]:
     """The one JSON object ``ttwood run --json`` prints."""
     w = game.wood
     ok, detail = game.conservation()
@@ -79,4 +115,5 @@ def run_json(game: Game, reports: list[TurnReport], *, brain: str) -> dict[str, 
             ],
         },
         "conservation": {"ok": ok, "detail": detail},
+        "model": {**(model or {}), **model_card(reports, (model or {}).get("name", brain))},
     }
