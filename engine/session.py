@@ -10,19 +10,14 @@ worker thread for :meth:`Session.step` and from the UI thread for everything els
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
 from engine import actions as A
-from engine.brains.base import Answer, Brain, Observation
+from engine.brains.base import Brain
 from engine.brains.human import HumanBrain
 from engine.errors import TTWoodError
 from engine.game import Decided, Game, TurnReport
@@ -33,12 +28,6 @@ PATRON = "Patron"
 """The player's own creature: a purse with no needs, acting only through queued actions."""
 PATRON_PEBBLES = 200
 """Pebbles the Patron starts with."""
-SAVES_DIR = Path("saves")
-"""Where games are saved unless told otherwise."""
-JOURNAL_FORMAT = "ttwood-journal"
-JOURNAL_VERSION = 1
-MAX_JOURNAL_BYTES = 64_000_000
-"""Largest journal file read (untrusted input)."""
 
 BrainMaker = Callable[[Scenario], "Brain | Mapping[str, Brain]"]
 """Builds the brains for a scenario (the front end decides which kinds)."""
@@ -107,8 +96,8 @@ class Session:
     save_path: Path | None = None
     _pending_legends: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    journal: list[dict[str, Any]] = field(default_factory=list)
-    """Per turn: the legends asked for and every creature's answer (the tape a save replays)."""
+    saver: Any = None
+    """The :class:`engine.saves.Autosaver` writing this game, once saving has started."""
 
     # ------------------------------------------------------------------ making one
     @classmethod
@@ -204,7 +193,8 @@ class Session:
         for lg in pending:
             self.game.inject(lg)
         report = self.game.step()
-        self.journal.append({"turn": report.turn, "legends": pending, "answers": {d.creature: _answer_record(d.answer) for d in report.decided}})
+        if self.saver is not None:
+            self.saver.record(report)
         self.history.append(report.summary())
         for d in report.decided:
             self.last[d.creature] = d
@@ -293,155 +283,115 @@ class Session:
         self.human.queue(creature, action)
 
 
-    # ------------------------------------------------------------------ saves
-    def default_path(self) -> Path:
-        return SAVES_DIR / f"{self.name}.ttwood.json"
+    # ------------------------------------------------------------------ saves (engine.saves)
+    def start_saving(self, path: Path | str | None = None, folder: Path | None = None) -> Path:
+        """Autosave from now on: every turn is written to the save in one transaction.
 
-    def save(self, path: Path | str | None = None) -> Path:
-        """Write the game to a file (atomically: a temp file in the same folder, then a rename)."""
-        target = Path(path) if path is not None else (self.save_path or self.default_path())
-        data = {
-            "format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "name": self.name, "source": self.source,
-            "seed": self.game.seed, "brain": self.brain_label, "scenario_text": self.scenario_text,
-            "turns": self.journal, "taken": sorted(self.taken),
-            "queued": {n: [a.model_dump() for a in self.human.queued(n)] for n in self.game.wood.by_name if self.human.queued(n)},
-        }
-        _write_atomic(target, json.dumps(data))
-        self.save_path = target
-        return target
+        A new game gets a fresh file (``NAME.ttwood`` in ``folder``, numbered when taken); an
+        opened save goes on writing its own file."""
+        from engine.saves import SUFFIX, Autosaver
+
+        if self.saver is not None:
+            return self.saver.path
+        if path is None:
+            folder = folder if folder is not None else saves_folder()
+            path = folder / f"{self.name}{SUFFIX}"
+            n = 2
+            while path.exists():
+                path = folder / f"{self.name}-{n}{SUFFIX}"
+                n += 1
+            self.name = path.stem
+        path = Path(path)
+        if self.turn == 0 and not path.exists():
+            self.saver = Autosaver.create(path, self.game, scenario_text=self.scenario_text,
+                                          brains={"kind": self.brain_label}, source=self.source)
+        else:
+            self.saver = Autosaver.resume(path, self.game)
+        self.save_path = path
+        return path
+
+    def save(self) -> Path:
+        """Make the save file whole now (the log folded in: one self-contained file) and go on saving."""
+        from engine.saves import Autosaver
+
+        if self.saver is None:
+            return self.start_saving()
+        path = self.saver.path
+        self.saver.close()
+        self.saver = Autosaver.resume(path, self.game)
+        return path
+
+    def close(self) -> None:
+        """Stop saving (the file is left whole). Call it before quitting."""
+        if self.saver is not None:
+            self.saver.close()
+            self.saver = None
 
     @classmethod
-    def open(cls, path: Path | str, make_brains: BrainMaker, *, at: int | None = None, brain_label: str | None = None) -> Session:
-        """Resume a saved game (up to turn ``at`` when given: a rewind) by replaying its recorded answers."""
+    def open(cls, path: Path | str, make_brains: BrainMaker, *, at: int | None = None, brain_label: str = "scripted") -> Session:
+        """A saved game, right after its last turn (or after turn ``at``), with fresh brains to play on.
+
+        The file is checked as untrusted input (:func:`engine.saves.open_save`); refusals raise
+        :class:`~engine.saves.SaveError` naming the file and the reason."""
+        from engine.saves import open_save
+
         path = Path(path)
-        data = _read_journal(path)
-        turns = data["turns"] if at is None else data["turns"][:at]
-        if at is not None and not 0 <= at <= len(data["turns"]):
-            raise SessionError(f"{path}: rewind to turn {at}? the save holds turns 0 to {len(data['turns'])}")
-        sc = parse(data["scenario_text"], str(path))
-        tape = _Tape(turns)
-        game = Game(sc, int(data["seed"]), tape)
-        s = cls(game=game, scenario_text=data["scenario_text"], source=str(data.get("source", "")),
-                name=str(data["name"]), brain_label=brain_label or str(data.get("brain", "scripted")), make_brains=make_brains)
-        for rec in turns:
-            with s._lock:
-                s._pending_legends = list(rec.get("legends", []))
-            s.step()
-        brains = make_brains(sc)
-        for c in game.wood.creatures:
-            b = brains if not isinstance(brains, Mapping) else (brains.get(c.name) or brains.get("*"))
-            if b is None:
-                raise SessionError(f"no brain for {c.name}")
-            game.set_brain(c.name, b)
+        with open_save(path) as save:
+            brains = make_brains(save.scenario)
+            game = save.game_at(at, brains)
+            text = save.scenario_text
+            source = save.meta.scenario_source or save.meta.scenario_id
+        s = cls(game=game, scenario_text=text, source=str(source), name=path.stem.removesuffix(".ttwood"),
+                brain_label=brain_label, make_brains=make_brains)
+        s.history = [r.summary() for r in game.reports]
+        for r in game.reports[-1:]:
+            for d in r.decided:
+                s.last[d.creature] = d
         s._hand_patron()
         if at is None:
-            for name in data.get("taken", []):
-                if name in game.wood.by_name and game.wood.by_name[name].alive:
-                    s.take_over(name)
-            for name, acts in data.get("queued", {}).items():
-                for a in acts:
-                    s.human.queue(name, _ACTION.validate_python(a))
+            s.saver = None
             s.save_path = path
-        else:
-            s.name = f"{s.name}-from-{at}"
         return s
 
-    def rewind(self, turn: int) -> Session:
-        """A new game branched from this one's save at ``turn`` (this one is saved first)."""
+    def rewind(self, turn: int, folder: Path | None = None) -> Session:
+        """A new game branched from this one at ``turn`` (a new save file; this one is left whole)."""
+        from engine.saves import SUFFIX, branch
+
         if self.make_brains is None:
             raise SessionError("this session cannot build brains to rewind with")
         if not 0 <= turn <= self.turn:
             raise SessionError(f"rewind to turn {turn}? this game holds turns 0 to {self.turn}")
-        path = self.save()
-        return Session.open(path, self.make_brains, at=turn, brain_label=self.brain_label)
+        src = self.save()
+        folder = folder if folder is not None else src.parent
+        dst = folder / f"{self.name}-from-{turn}{SUFFIX}"
+        n = 2
+        while dst.exists():
+            dst = folder / f"{self.name}-from-{turn}-{n}{SUFFIX}"
+            n += 1
+        branch(src, turn, dst)
+        s = Session.open(dst, self.make_brains, brain_label=self.brain_label)
+        s.start_saving(dst)
+        return s
+
+
+def saves_folder() -> Path:
+    """Where games are saved unless told otherwise (``engine.saves.saves_dir()``)."""
+    from engine.saves import saves_dir
+
+    return saves_dir()
 
 
 def is_save(ref: str) -> bool:
     """Whether a command-line argument names a saved game rather than a scenario."""
-    return ref.endswith(".ttwood.json") or ref.endswith(".ttwood")
+    return ref.endswith(".ttwood")
 
 
-def list_saves(folder: Path = SAVES_DIR) -> list[Path]:
+def list_saves(folder: Path | None = None) -> list[Path]:
     """Saved games in a folder, newest first."""
+    folder = folder if folder is not None else saves_folder()
     if not folder.is_dir():
         return []
-    return sorted(folder.glob("*.ttwood.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-
-
-_ACTION: TypeAdapter[A.Action] = TypeAdapter(A.AnyAction)  # type: ignore[arg-type]
-
-
-def _answer_record(a: Answer) -> dict[str, Any]:
-    meta = {k: v for k, v in a.meta.items() if k in ("prompt_tokens", "answer_tokens", "latency_ms", "model", "brain")}
-    return {"actions": [x.model_dump() for x in a.actions], "problems": list(a.problems), "raw": a.raw, "thinking": a.thinking, "meta": meta}
-
-
-class _Tape:
-    """Replays a journal's recorded answers, turn by turn (so any brain's game resumes exactly)."""
-
-    name = "tape"
-
-    def __init__(self, turns: list[dict[str, Any]]) -> None:
-        self.turns = {int(t["turn"]): t for t in turns}
-
-    def decide(self, observations: list[Observation]) -> list[Answer]:
-        out = []
-        for o in observations:
-            rec = self.turns.get(o.turn, {}).get("answers", {}).get(o.name)
-            if rec is None:
-                out.append(Answer([]))
-                continue
-            out.append(Answer([_ACTION.validate_python(x) for x in rec["actions"]], list(rec["problems"]), rec.get("raw"), rec.get("thinking", ""), dict(rec.get("meta", {}))))
-        return out
-
-
-def _read_journal(path: Path) -> dict[str, Any]:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise SessionError(f"{path}: cannot open: {exc.strerror}") from None
-    if size > MAX_JOURNAL_BYTES:
-        raise SessionError(f"{path}: {size} bytes is larger than a save may be ({MAX_JOURNAL_BYTES})")
-    try:
-        data = json.loads(path.read_bytes())
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        raise SessionError(f"{path}: not a Thousand Token Wood save (not JSON)") from None
-    if not isinstance(data, dict) or data.get("format") != JOURNAL_FORMAT:
-        raise SessionError(f"{path}: not a Thousand Token Wood save")
-    if data.get("version") != JOURNAL_VERSION:
-        raise SessionError(f"{path}: save format version {data.get('version')!r}; this ttwood reads version {JOURNAL_VERSION}")
-    for key, kind in (("name", str), ("seed", int), ("scenario_text", str), ("turns", list)):
-        if not isinstance(data.get(key), kind):
-            raise SessionError(f"{path}: key {key!r} is missing or not a {kind.__name__}")
-    for i, t in enumerate(data["turns"]):
-        if not isinstance(t, dict) or t.get("turn") != i + 1 or not isinstance(t.get("answers"), dict):
-            raise SessionError(f"{path}: turns[{i}] is damaged")
-        for name, rec in t["answers"].items():
-            try:
-                for x in rec["actions"]:
-                    _ACTION.validate_python(x)
-                if not isinstance(rec["problems"], list):
-                    raise TypeError("problems")
-            except (ValidationError, KeyError, TypeError) as exc:
-                raise SessionError(f"{path}: turns[{i}].answers.{name}: damaged ({str(exc)[:80]})") from None
-    return data
-
-
-def _write_atomic(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return sorted(folder.glob("*.ttwood"), key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 def describe(action: A.Action) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from rich.console import Console
 
 from textual.widgets import Input, Select, Static
 
+from engine.saves import open_save
 from engine.session import Session, describe
 from tests.tui_helpers import SIZE, make_app, new_session, settle, state
 from ttwood.cli_play import brain_maker
@@ -101,21 +103,29 @@ async def test_new_game_steps_inspect_legend_patron_loan_save_quit_open(tmp_path
 
         # Save, then quit (which saves too).
         await pilot.press("s")
-        saved = tmp_path / f"{app.session.name}.ttwood.json"
-        assert saved.is_file()
+        saved = app.session.save_path
+        assert saved is not None and saved.parent == tmp_path and saved.suffix == ".ttwood"
+        alone = tmp_path / "copy" / saved.name
+        alone.parent.mkdir()
+        shutil.copyfile(saved, alone)  # the main file alone, without the write-ahead log
+        with open_save(alone) as copy:
+            assert copy.turns == app.session.turn, "after s the file by itself holds every turn"
         before = state(app.session)
         history = list(app.session.history)
         await pilot.press("q")
         await pilot.pause()
     assert not app.is_running
     assert not app.errors
+    assert not Path(f"{saved}-wal").exists(), "quitting leaves one self-contained file"
 
     # Open: a fresh app opens the save from the games screen and plays the very same game on.
     other = make_app(tmp_path, session=new_session(seed=99))
     async with other.run_test(size=SIZE) as pilot:
         await pilot.press("o")
         assert isinstance(other.screen, PickDialog)
-        await pilot.press("enter")
+        ids = [oid for oid, _ in other.screen.options]
+        assert str(saved) in ids and len(ids) == 2, "the saved game and the one just started"
+        await pilot.press(*(["down"] * ids.index(str(saved))), "enter")
         await settle(other, pilot)
         await pilot.pause()
         assert state(other.session) == before
@@ -266,3 +276,26 @@ async def test_readable_at_80_by_24(tmp_path: Path) -> None:
         ledgers = app.screen.query_one(Ledgers)
         assert ledgers.region.height >= len(app.session.wood.creatures) + 1, "every creature's row is on screen"
         assert app.screen.query_one("#map").region.height == app.session.wood.scenario.map.height
+
+
+async def test_rewind_branches_a_new_game_at_an_earlier_turn(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(4):
+            await pilot.press("n")
+            await settle(app, pilot)
+        first = app.session.save_path
+        await pilot.press("r")
+        await pilot.press("2", "enter")
+        await settle(app, pilot)
+        await pilot.pause()
+        assert app.session.turn == 2
+        assert app.session.save_path != first and app.session.save_path.name.endswith("-from-2.ttwood")
+        fresh = new_session()
+        fresh.step()
+        fresh.step()
+        assert state(app.session) == state(fresh)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert app.session.turn == 3
+    assert not app.errors

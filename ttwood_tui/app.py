@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from engine.errors import TTWoodError
 from engine.game import TurnReport
-from engine.session import SAVES_DIR, Session
+from engine.session import Session, list_saves, saves_folder
 from ttwood_tui.commands import WoodCommands
 from ttwood_tui.dialogs.act import ActionDialog, Request
 from ttwood_tui.dialogs.pick import AskTurnDialog, PickDialog
@@ -66,12 +66,13 @@ class TTWoodApp(App[None]):
         Binding("q", "quit_game", "quit", id="quit", tooltip="Save the game and quit."),
     ]
 
-    def __init__(self, session: Session, *, factory: SessionFactory | None = None, saves_dir: Path = SAVES_DIR, autosave: bool = True) -> None:
-        """``factory`` builds sessions for the games screen (new games and opened saves)."""
+    def __init__(self, session: Session, *, factory: SessionFactory | None = None, saves_dir: Path | None = None, autosave: bool = True) -> None:
+        """``factory`` builds sessions for the games screen (new games and opened saves);
+        ``autosave`` writes every turn to the game's save file (in ``saves_dir``)."""
         super().__init__()
         self.session = session
         self.factory = factory
-        self.saves_dir = saves_dir
+        self.saves_dir = saves_dir if saves_dir is not None else saves_folder()
         self.autosave = autosave
         self.speed = 1
         """Index into :data:`SPEEDS`."""
@@ -84,6 +85,7 @@ class TTWoodApp(App[None]):
 
     # ------------------------------------------------------------------ set-up
     def on_mount(self) -> None:
+        self._start_saving()
         self.push_screen(MainScreen(self.session))
         self.title = self.session.name
         self.call_after_refresh(self._header_state)
@@ -163,11 +165,9 @@ class TTWoodApp(App[None]):
             m.show(report)
             for line, ok in patron_results(self.session, report):
                 m.note(line, "bold yellow" if ok else "bold red")
-        if self.autosave:
-            self._save(quiet=True)
         self._header_state()
         if self._quit_after_turn:
-            self.exit()
+            self._close_and_exit()
         elif self.playing:
             delay = SPEEDS[self.speed]
             if delay:
@@ -187,7 +187,9 @@ class TTWoodApp(App[None]):
     def use_session(self, session: Session) -> None:
         """Play another game: a fresh main screen for it."""
         self.playing = False
+        self.session.close()
         self.session = session
+        self._start_saving()
         self.title = session.name
         while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
             self.pop_screen()
@@ -311,9 +313,18 @@ class TTWoodApp(App[None]):
         self.push_screen(HelpScreen())
 
     # ------------------------------------------------------------------ keys: games and saves
+    def _start_saving(self) -> None:
+        if not self.autosave:
+            return
+        try:
+            self.session.start_saving(self.session.save_path, folder=self.saves_dir)
+        except (TTWoodError, OSError) as exc:
+            self.autosave = False
+            self.show_error(f"{exc}; this game is not being saved", "could not save")
+
     def _save(self, quiet: bool = False) -> Path | None:
         try:
-            path = self.session.save(self.session.save_path or self.saves_dir / f"{self.session.name}.ttwood.json")
+            path = self.session.save() if self.session.saver is not None else self.session.start_saving(folder=self.saves_dir)
         except (TTWoodError, OSError) as exc:
             self.show_error(str(exc), "could not save")
             return None
@@ -329,8 +340,6 @@ class TTWoodApp(App[None]):
             self._save()
 
     def action_open(self) -> None:
-        from engine.session import list_saves
-
         saves = list_saves(self.saves_dir)
         if not saves:
             self.show_error(f"no saves in {self.saves_dir}/ yet")
@@ -353,7 +362,7 @@ class TTWoodApp(App[None]):
         old = self.session
         self.busy = True
         self._header_state()
-        self.build_session(lambda: old.rewind(turn))
+        self.build_session(lambda: old.rewind(turn, self.saves_dir))
 
     def action_games(self) -> None:
         self.push_screen(GamesScreen(self.saves_dir), self._game_chosen)
@@ -368,8 +377,6 @@ class TTWoodApp(App[None]):
         if self.factory is None:
             self.show_error("this app was started without a way to build games")
             return
-        if self.autosave:
-            self._save(quiet=True)
         self.busy = True
         self._header_state()
         factory = self.factory
@@ -382,7 +389,14 @@ class TTWoodApp(App[None]):
             self._quit_after_turn = True
             self.notify("finishing the turn in flight, then saving…")
             return
-        self._save(quiet=True)
+        self._close_and_exit()
+
+    def _close_and_exit(self) -> None:
+        try:
+            self.session.close()
+        except (TTWoodError, OSError) as exc:
+            self.show_error(str(exc), "could not save")
+            return
         self.exit()
 
 
