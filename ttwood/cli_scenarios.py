@@ -139,10 +139,24 @@ def validate(
             out.print(f"[green]ok[/]  {escape(found.id)} ({found.source}: {escape(found.location)})", soft_wrap=True)
         except TTWoodError as exc:
             failed += 1
-            err.print(f"[red]bad[/] {escape(str(exc))}", soft_wrap=True)
+            for line in str(exc).splitlines():
+                err.print(escape(line), style="red", soft_wrap=True, highlight=False)
     if failed:
         err.print(f"{failed} of {len(targets)} scenario files have problems")
         raise typer.Exit(2)
+
+
+@app.command("folder")
+def folder() -> None:
+    """Print your mod folder (creating it): ID.toml files there are found by id.
+
+    Set TTWOOD_SCENARIOS to use another folder."""
+    path = scenarios.user_dir()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot create the mod folder: {exc.strerror or exc}") from None
+    sys.stdout.write(f"{path}\n")
 
 
 @app.command("schema")
