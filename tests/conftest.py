@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# The product's default brain is the embedded model; tests that do not name a brain get the
+# fast scripted one (tests of the model brains name it: --brain llama).
+os.environ.setdefault("TTWOOD_BRAIN", "scripted")
 
 from engine import scenario as scenarios
 from engine.brains.scripted import ScriptedBrain

@@ -16,7 +16,7 @@ from engine import scenario as scenarios
 from engine.errors import TTWoodError
 from engine.game import Game
 from engine.report import run_json
-from ttwood.brains import BrainChoice, make_brains
+from ttwood.brains import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, make_brains, parse_brain_for
 
 app = typer.Typer(
     help="Thousand Token Wood: a woodland economy run by small language models.\n\n"
@@ -58,13 +58,19 @@ def run(
     scenario: Annotated[Optional[str], typer.Argument(help="A bundled scenario id or a path to a .toml file.")] = None,
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns to play.")] = 30,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
-    brain: Annotated[str, typer.Option("--brain", "-b", help="Who decides: scripted.")] = "scripted",
+    brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), http (a server). Default from $TTWOOD_BRAIN, else llama.")] = DEFAULT_KIND,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M); a model name for http.")] = None,
+    gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all; needs a GPU build of llama-cpp-python).")] = 0,
+    brain_for: Annotated[Optional[list[str]], typer.Option("--brain-for", help="NAME=KIND: one creature's brain (repeatable), e.g. --brain-for Oona=scripted.")] = None,
+    base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
+    server: Annotated[str, typer.Option("--server", help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")] = "llama-cpp-python",
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
     save: Annotated[Optional[str], typer.Option("--save", help="Autosave every turn to this file (a bare NAME goes to the saves folder).")] = None,
     resume: Annotated[Optional[str], typer.Option("--resume", help="Continue a saved game for --turns more turns (it keeps saving).")] = None,
 ) -> None:
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
-    choice = BrainChoice(kind=brain)
+    choice = BrainChoice(kind=brain, model=model, gpu_layers=gpu_layers, overrides=parse_brain_for(brain_for),
+                         seed=seed, base_url=base_url, server=server)
     game, saver = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume)
     sc = game.scenario
     reports = []
@@ -75,7 +81,11 @@ def run(
             saver.record(r)
             reports.append(r)
             progress.update(task, advance=1, info=f"{r.season} · {r.trades} trades · gini {r.gini:.2f}")
-    data = run_json(game, reports, brain=brain)
+    cards = brain_cards({c.name: game.brain_of(c.name) for c in game.wood.creatures})
+    close_brains({c.name: game.brain_of(c.name) for c in game.wood.creatures})
+    model_cards = [c for c in cards if c["brain"] != "scripted"]
+    card = model_cards[0] if len(model_cards) == 1 else ({"name": "mixed", "brains": cards} if model_cards else {"name": "scripted"})
+    data = run_json(game, reports, brain=brain, model=card)
     if as_json:
         sys.stdout.write(json.dumps(data) + "\n")
         return
@@ -130,6 +140,44 @@ def bench_engine_cmd(
         f"{result['creatures']} creatures × {result['turns']} turns: "
         f"[bold]{result['agent_turns_per_s']:,}[/] agent-turns/s ({result['us_per_agent_turn']} µs each), "
         f"{result['trades']} trades, books {'ok' if result['conservation_ok'] else 'FAILED'}"
+    )
+
+
+@bench_app.command("llm")
+def bench_llm_cmd(
+    creatures: Annotated[int, typer.Option("--creatures", "-c", min=1, max=250, help="Creatures deciding each turn.")] = 5,
+    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100, help="Turns to time (each decided both ways).")] = 2,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="A GGUF file (default: the embedded SmolLM2-135M).")] = None,
+    gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU (-1: all).")] = 0,
+    threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default: all cores).")] = None,
+    scenario: Annotated[Optional[str], typer.Option("--scenario", help="Scenario whose cast is scaled to --creatures.")] = None,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+) -> None:
+    """Model speed per agent-turn: naive (one creature at a time, no cache, full grammar) against
+    optimized (shared prefix, one batch, lazy grammar, jump-forward), timed on the same turns."""
+    from engine.bench_llm import bench_llm
+    from engine.brains.llama import LlamaModel
+    from engine.brains.models import resolve_model
+
+    sc, _ = scenarios.load(scenario)
+    m = LlamaModel(resolve_model(model), gpu_layers=gpu_layers, threads=threads)
+    try:
+        with _progress(err.is_terminal) as progress:
+            task = progress.add_task(f"{creatures} creatures, both ways", total=turns, info="")
+            result = bench_llm(sc, m, creatures, turns, seed, on_turn=lambda i: progress.update(task, completed=i))
+    finally:
+        m.close()
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    out.print(
+        f"{result['model']} · {creatures} creatures × {turns} turns · gpu layers {gpu_layers}\n"
+        f"naive [bold]{result['naive_ms_per_agent_turn']}[/] ms per agent-turn, optimized "
+        f"[bold]{result['optimized_ms_per_agent_turn']}[/] ms ({result['speedup']}× faster)\n"
+        f"valid {result['valid_rate']} · accepted {result['accepted_rate']} · prompt {result['prompt_tokens']} tokens "
+        f"(shared {result['shared_prefix_tokens']}) · answer {result['answer_tokens']} ({result['forced_tokens']} forced) · "
+        f"largest call {result['tokens_max']}/{result['budget']}"
     )
 
 
