@@ -44,7 +44,7 @@ def test_at_least_six_bundled_scenarios_ship() -> None:
 
 @pytest.mark.parametrize("sid", BUNDLED)
 def test_each_runs_30_scripted_turns_through_the_cli(sid: str) -> None:
-    result = runner.invoke(app, ["run", sid, "--turns", "30", "--json"])
+    result = runner.invoke(app, ["run", sid, "--turns", "30", "--brain", "scripted", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["scenario"] == sid and data["turns"] == 30

@@ -87,7 +87,7 @@ def test_the_readme_walkthrough_works_as_written(shell) -> None:  # type: ignore
     assert "Brock" in done.stdout and "My Wood" in done.stdout
     assert "badger" in done.stdout and "turn 10" in done.stdout
 
-    done = shell("ttwood run my-wood --turns 12 --json")
+    done = shell("ttwood run my-wood --turns 12 --brain scripted --json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["scenario"] == "my-wood"
