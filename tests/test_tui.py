@@ -299,3 +299,41 @@ async def test_rewind_branches_a_new_game_at_an_earlier_turn(tmp_path: Path) -> 
         await settle(app, pilot)
         assert app.session.turn == 3
     assert not app.errors
+
+
+async def test_keys_answer_while_a_turn_is_being_decided(tmp_path: Path) -> None:
+    """A brain that thinks for as long as the test likes: the UI keeps answering meanwhile."""
+    import threading
+
+    release = threading.Event()
+    started = threading.Event()
+
+    class Slow:
+        name = "slow"
+
+        def __init__(self, inner) -> None:  # noqa: ANN001
+            self.inner = inner
+
+        def decide(self, observations):  # noqa: ANN001, ANN201
+            started.set()
+            assert release.wait(30), "the test never released the brain"
+            return self.inner.decide(observations)
+
+    session = new_session()
+    session.game.set_brain("Oona", Slow(session.game.brain_of("Oona")))
+    app = make_app(tmp_path, session=session, autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert started.wait(10)
+        assert app.busy and app.screen.query_one(GameHeader).thinking
+        await pilot.press("c")  # the UI answers while the engine thinks
+        assert isinstance(app.screen, ChartsScreen)
+        await pilot.press("escape", "plus")
+        assert app.speed == 2
+        await pilot.press("n")  # asking again does not start a second turn
+        assert app.session.history == []
+        release.set()
+        await settle(app, pilot)
+        await pilot.pause(0.1)
+        assert len(app.session.history) == 1 and app.session.turn == 1
+        assert not app.screen.query_one(GameHeader).thinking
