@@ -225,13 +225,22 @@ def action_choices(o: Observation, limits: Limits, *, max_price: int, max_qty: i
     if o.makes and o.can_make > 0:
         out.append(_obj("produce", _field("qty", int_range(1, min(o.capacity, o.can_make)))))
     if len(o.my_orders) < open_orders_cap:
-        sell_opts = [seq(f'"good":"{g}","qty":', int_range(1, q), ',"price":', int_range(1, max_price)) for g, q in held.items()]
+        # never cross my own orders: asks above my best bid, bids below my best ask
+        best_bid = {g: max((x.price for x in o.my_orders if x.side == "buy" and x.good == g), default=0) for g in o.goods}
+        best_ask = {g: min((x.price for x in o.my_orders if x.side == "sell" and x.good == g), default=max_price + 1) for g in o.goods}
+        sell_opts = [seq(f'"good":"{g}","qty":', int_range(1, q), ',"price":', int_range(best_bid[g] + 1, max_price))
+                     for g, q in held.items() if best_bid[g] < max_price]
         if sell_opts:
             out.append(seq('{"type":"order","side":"sell",', alt(*sell_opts), "}"))
-        if buyable and pebbles > 0:
-            qtys = [q for q in (1, 2, 3, 4, 5, 6, 8, 10) if q <= max_qty and pebbles // q >= 1]
-            buy_opts = [seq(f'"qty":{q},"price":', int_range(1, min(max_price, pebbles // q))) for q in qtys]
-            out.append(seq('{"type":"order","side":"buy","good":', enum_str(buyable), ",", alt(*buy_opts), "}"))
+        buy_opts = []
+        for g in buyable:
+            top = min(max_price, best_ask[g] - 1)
+            per_qty = [seq(f'"qty":{q},"price":', int_range(1, min(top, pebbles // q)))
+                       for q in (1, 2, 3, 4, 5, 6, 8, 10) if q <= max_qty and min(top, pebbles // q) >= 1]
+            if per_qty:
+                buy_opts.append(seq(f'"good":"{g}",', alt(*per_qty)))
+        if buy_opts:
+            out.append(seq('{"type":"order","side":"buy",', alt(*buy_opts), "}"))
     mine = [x.id for x in o.my_orders] + [x.id for x in o.my_offers]
     if mine:
         out.append(_obj("cancel", _field("id", alt(*[str(i) for i in mine]))))
@@ -252,11 +261,16 @@ def action_choices(o: Observation, limits: Limits, *, max_price: int, max_qty: i
     n = limits.bundle_assets
     if others:
         to = _field("to", enum_str(others))
-        give = {**({PEBBLES: min(pebbles, max_qty * max_price)} if pebbles else {}), **held}
-        get = {g: max_qty for g in buyable if g not in held}
-        get[PEBBLES] = min(max_qty * max_price, 999)
-        if give and len(o.my_offers) < open_offers_cap:
-            out.append(_obj("offer", to, _field("give", _bundle(give, n)), _field("get", _bundle(get, n))))
+        wanted = {g: max_qty for g in buyable if g not in held}
+        if len(o.my_offers) < open_offers_cap:
+            # nothing may be on both sides: goods for goods or pebbles, or pebbles for goods
+            shapes = []
+            if held:
+                shapes.append(seq(_field("give", _bundle(held, n)), ",", _field("get", _bundle({**wanted, PEBBLES: min(max_qty * max_price, 999)}, n))))
+            if pebbles and wanted:
+                shapes.append(seq(_field("give", _bundle({PEBBLES: min(pebbles, max_qty * max_price)}, 1)), ",", _field("get", _bundle(wanted, n))))
+            if shapes:
+                out.append(seq('{"type":"offer",', to, ",", alt(*shapes), "}"))
         if len(o.my_offers) < open_offers_cap:
             loan_opts = []
             cap_pct = o.max_interest_pct
