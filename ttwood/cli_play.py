@@ -10,12 +10,16 @@ import typer
 
 from engine.scenario import Scenario
 from engine.session import Session, is_save
-from ttwood.brains import BrainChoice, make_brains
+from ttwood.brains import DEFAULT_KIND, BrainChoice, make_brains
 
 
-def brain_maker(kind: str):  # noqa: ANN201 - a BrainMaker
+MODEL_OPTIONS: dict[str, object] = {"model": None, "gpu_layers": 0}
+"""``--model``/``--gpu-layers`` of this ``ttwood play``, used for every game it opens."""
+
+
+def brain_maker(kind: str, seed: int = 1):  # noqa: ANN201 - a BrainMaker
     """Build brains of one kind for whatever scenario the session opens."""
-    choice = BrainChoice(kind=kind)
+    choice = BrainChoice(kind=kind, seed=seed, model=MODEL_OPTIONS["model"], gpu_layers=int(MODEL_OPTIONS["gpu_layers"]))  # type: ignore[arg-type]
 
     def make(sc: Scenario):  # noqa: ANN202
         return make_brains(sc, choice)
@@ -26,17 +30,20 @@ def brain_maker(kind: str):  # noqa: ANN201 - a BrainMaker
 def open_session(game: str | None, brain: str, seed: int, patron: bool = True) -> Session:
     """A session for a scenario id/path (a new game) or a save file (resumed)."""
     if game is not None and is_save(game):
-        return Session.open(game, brain_maker(brain), brain_label=brain)
-    return Session.new(game, brain_maker(brain), seed, patron=patron, brain_label=brain)
+        return Session.open(game, brain_maker(brain, seed), brain_label=brain)
+    return Session.new(game, brain_maker(brain, seed), seed, patron=patron, brain_label=brain)
 
 
 def play(
     game: Annotated[Optional[str], typer.Argument(help="A bundled scenario id, a scenario .toml, or a save to resume.")] = None,
-    brain: Annotated[str, typer.Option("--brain", "-b", help="Who decides: scripted (or a model brain where installed).")] = "scripted",
+    brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), http. Default from $TTWOOD_BRAIN, else llama.")] = DEFAULT_KIND,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
     patron: Annotated[bool, typer.Option("--patron/--no-patron", help="Put the player's Patron in the wood.")] = True,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M).")] = None,
+    gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all).")] = 0,
 ) -> None:
     """Open the wood in the terminal UI (the default scenario when none is given; a save resumes)."""
+    MODEL_OPTIONS.update(model=model, gpu_layers=gpu_layers)
     from ttwood_tui.app import TTWoodApp
     from ttwood_tui.screens.games import GameChoice
 
@@ -50,7 +57,7 @@ def play(
 
 def serve(
     game: Annotated[Optional[str], typer.Argument(help="A scenario or save, as for `ttwood play`.")] = None,
-    brain: Annotated[str, typer.Option("--brain", "-b")] = "scripted",
+    brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN")] = DEFAULT_KIND,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "localhost",
     port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535)] = 8000,
