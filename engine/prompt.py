@@ -22,7 +22,7 @@ from engine.brains.base import Observation
 from engine.scenario import PEBBLES, Scenario
 from engine.text import clean_text
 
-PRIVATE_TARGET = 200
+PRIVATE_TARGET = 160
 """Tokens a creature's own part of the prompt aims at: the budget is a ceiling, not a target."""
 MEMORY_LINES = 3
 """Remembered events a prompt shows at most (the most salient ones)."""
