@@ -14,7 +14,7 @@ from engine import scenario as scenarios
 from engine.brains.scripted import ScriptedBrain
 from engine.game import Game
 from engine.saves import Autosaver, branch, inspect, open_save, replay, state_hash
-from engine.saves.migrate import reseal
+from engine.saves.convert import TURN_COLUMNS, seal
 from ttwood.cli import app
 
 runner = CliRunner()
@@ -99,7 +99,9 @@ def test_game_at_every_turn_matches_the_recorded_state(tmp_path: Path, keyframe_
     path = tmp_path / "g.ttwood"
     hashes = saved_game(path, 12, keyframe_every=keyframe_every)
     with open_save(path) as save:
-        assert [save.hashes[t] for t in range(13)] == hashes
+        stored = dict(save.con.execute("SELECT turn, full_hash FROM turns WHERE full_hash IS NOT NULL"))
+        assert sorted(stored) == sorted({0, 12, *range(keyframe_every, 13, keyframe_every)})
+        assert all(stored[t] == hashes[t] for t in stored)
         for t in (0, 1, 5, 11, 12):
             g = save.game_at(t, ScriptedBrain())
             assert g.turn == t and state_hash(g) == hashes[t]
@@ -120,11 +122,16 @@ def test_branch_is_a_new_save_that_resumes_from_its_turn(tmp_path: Path) -> None
 
 
 def _tamper_tape(path: Path, turn: int) -> None:
-    """Change one recorded answer and re-seal the digests, as a diverging engine would."""
+    """Change one recorded answer and seal the row again, as a diverging engine would record it."""
     con = sqlite3.connect(path)
-    seq, actions = con.execute("SELECT seq, actions FROM tape WHERE turn=? AND actions != '[]' ORDER BY seq", (turn,)).fetchone()
-    con.execute("UPDATE tape SET actions=? WHERE turn=? AND seq=?", (orjson.dumps([]).decode(), turn, seq))
-    reseal(con, 2)
+    cols = TURN_COLUMNS[:-3]
+    row = list(con.execute(f"SELECT {', '.join(cols)} FROM turns WHERE turn=?", (turn,)).fetchone())
+    at = cols.index("tape")
+    tape = orjson.loads(row[at])
+    entry = next(e for e in tape if e[2])
+    entry[2], entry[3] = [], []
+    row[at] = orjson.dumps(tape).decode()
+    con.execute("UPDATE turns SET tape=?, digest=? WHERE turn=?", (row[at], seal(*row), turn))
     con.commit()
     con.close()
 

@@ -125,14 +125,16 @@ def bench_engine_cmd(
     scenario: Annotated[Optional[str], typer.Option("--scenario", help="Scenario whose cast is scaled up.")] = None,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    autosave: Annotated[bool, typer.Option("--autosave/--no-autosave", help="Also time the same game autosaving every turn.")] = True,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, max=20, help="Alternating runs of each; the fastest counts.")] = 3,
 ) -> None:
-    """Engine-only speed with scripted creatures, in agent-turns per second."""
+    """Engine-only speed with scripted creatures, in agent-turns per second (and with autosave)."""
     from engine.bench import bench_engine
 
     sc, _ = scenarios.load(scenario)
     with _progress(err.is_terminal) as progress:
-        task = progress.add_task(f"{creatures} creatures", total=turns, info="")
-        result = bench_engine(sc, creatures, turns, seed, on_turn=lambda i: progress.update(task, completed=i))
+        task = progress.add_task(f"{creatures} creatures", total=turns * repeats * (2 if autosave else 1), info="")
+        result = bench_engine(sc, creatures, turns, seed, on_turn=lambda i: progress.advance(task), autosave=autosave, repeats=repeats)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return
@@ -141,6 +143,11 @@ def bench_engine_cmd(
         f"[bold]{result['agent_turns_per_s']:,}[/] agent-turns/s ({result['us_per_agent_turn']} µs each), "
         f"{result['trades']} trades, books {'ok' if result['conservation_ok'] else 'FAILED'}"
     )
+    if autosave:
+        out.print(
+            f"with autosave: [bold]{result['with_autosave_agent_turns_per_s']:,}[/] agent-turns/s "
+            f"({result['autosave_speed_ratio']:.0%} of engine-only), save {result['save_bytes']:,} bytes"
+        )
 
 
 @bench_app.command("llm")

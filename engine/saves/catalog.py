@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import orjson
 import platformdirs
 
 from engine.saves.guard import SaveError
@@ -48,20 +49,13 @@ def inspect(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     with open_save(path) as save:
         last = save.turns
-        creatures = [
-            {"name": n, "alive": bool(a), "health": h, "credit": c}
-            for n, a, h, c in save.con.execute(
-                "SELECT name, alive, health, credit FROM creatures WHERE turn=? ORDER BY creature_id", (last,)
-            )
-        ]
-        if not creatures:
-            creatures = [{"name": n, "alive": True, "health": None, "credit": None} for n in save.meta.creatures]
-        models = sorted(
-            {m for (m,) in save.con.execute("SELECT DISTINCT json_extract(meta, '$.model') FROM tape") if m}
-            | ({save.brains["model"]} if save.brains.get("model") else set())
-        )
-        brains_used = sorted({b for (b,) in save.con.execute("SELECT DISTINCT brain FROM tape")})
-        calls = save.con.execute("SELECT COUNT(*) FROM tape").fetchone()[0]
+        (rows,) = save.con.execute("SELECT creatures FROM turns WHERE turn=?", (last,)).fetchone()
+        creatures = [{"name": r[1], "alive": bool(r[2]), "health": r[3], "credit": r[4]} for r in orjson.loads(rows)]
+        entries = [e for es in save.tape_entries().values() for e in es]
+        models = sorted({str(e.meta["model"]) for e in entries if e.meta.get("model")}
+                        | ({str(save.brains["model"])} if save.brains.get("model") else set()))
+        brains_used = sorted({e.brain for e in entries})
+        calls = len(entries)
         return {
             "file": str(path),
             "format": save.meta.format,

@@ -1,162 +1,150 @@
 """Converters between the engine's objects and the save's rows.
 
-Writing: a turn's report and the game after it become plain tuples in each table's column order
-(the autosaver inserts them with ``executemany``). Reading: rows become the engine's objects
-again (answers for the tape brain, turn reports for the UI's history), validated by pydantic.
+Writing: a turn's report and the game after it become one ``turns`` row (JSON columns built in
+few, fast calls) plus a ``contracts`` row per contract that finished. Reading: the JSON becomes
+the engine's objects again (answers for the tape brain, turn reports for the UI's history),
+validated by pydantic.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.actions import Action, AnyAction
+from engine.actions import AnyAction
 from engine.brains.base import Answer
 from engine.game import Decided, Game, TurnReport
-from engine.saves.snapshot import SnapshotError, adapter, dumps
+from engine.market import Order
+from engine.saves.snapshot import SnapshotError, adapter, dumps, fingerprint
 from engine.state import Event
 
 REPORT_KEPT = tuple(f.name for f in dataclasses.fields(TurnReport) if f.name not in ("events", "decided"))
-"""Fields of a turn report stored in ``turns.metrics`` (its events and answers have tables)."""
+"""Fields of a turn report stored in ``turns.metrics`` (its events and answers have columns)."""
+REPORT_VOLATILE = frozenset({"think_seconds"})
+"""Report fields that measure the machine, not the game: stored, but left out of the turn's hash."""
+_ORDER_ROW = operator.attrgetter("id", "owner", "side", "good", "qty", "price", "placed", "expires")
 
 
-def _json(v: Any) -> str:
-    return dumps(v).decode()
+def seal(*fields: Any) -> str:
+    """sha256 over fields (strings, numbers, ``None``), each length-prefixed so none can bleed
+    into the next: the digest that catches a changed byte in a row."""
+    parts = []
+    for f in fields:
+        b = f.encode() if isinstance(f, str) else b"\x00" if f is None else repr(f).encode()
+        parts.append(len(b).to_bytes(8, "big"))
+        parts.append(b)
+    return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
-def _meta_default(o: Any) -> Any:
+def _tape_default(o: Any) -> Any:
     if isinstance(o, BaseModel):
-        return o.model_dump(mode="json")
+        return o.__dict__
     if isinstance(o, (set, frozenset, tuple)):
         return list(o)
     return str(o)
 
 
-def meta_json(meta: dict[str, Any]) -> str:
-    """An answer's ``meta`` as JSON; anything JSON cannot hold is written as its text."""
-    return orjson.dumps(meta, default=_meta_default, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-def _action_dump(a: Action) -> dict[str, Any]:
-    return a.model_dump(mode="json")
-
-
-def actions_json(actions: list[Action]) -> str:
-    """Parsed actions as JSON (each its pydantic ``model_dump``)."""
-    return orjson.dumps([_action_dump(a) for a in actions]).decode()
+def _j(v: Any) -> str:
+    return dumps(v).decode()
 
 
 @dataclasses.dataclass(slots=True)
 class TurnRows:
-    """Everything one turn adds to the file, as tuples in each table's column order."""
+    """What one turn adds to the file."""
 
-    turn: tuple[Any, ...]
-    """``(turn, season, gini, metrics, state_hash, injected)``; the row adds ``state`` and ``digest``."""
-    state: str | None
-    creatures: list[tuple[Any, ...]]
-    events: list[tuple[Any, ...]]
-    trades: list[tuple[Any, ...]]
-    messages: list[tuple[Any, ...]]
-    orders: list[tuple[Any, ...]]
-    contracts: list[tuple[Any, ...]]
-    tape: list[tuple[Any, ...]]
+    turn: int
+    season: str
+    gini: float
+    metrics: str
+    creatures: str
+    events: str
+    orders: str
+    tape: str
+    injected: str
+    state_hash: str
+    contracts: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+    """``contracts`` rows, each ending with its digest."""
 
-    def digest(self) -> str:
-        """sha256 over the turn's rows (but the keyframe state, which its hash covers), checked on open."""
-        return rows_digest(self.turn, *[getattr(self, t) for t in DIGEST_TABLES[2]])
-
-
-DIGEST_TABLES: dict[int, tuple[str, ...]] = {
-    1: ("creatures", "events", "trades", "orders", "contracts", "tape"),
-    2: ("creatures", "events", "trades", "messages", "orders", "contracts", "tape"),
-}
-"""Per format version, the tables whose rows each turn's digest covers, in order."""
-_ORDER_BY = {
-    "creatures": "creature_id", "events": "seq", "trades": "seq", "messages": "seq", "orders": "order_id",
-    "contracts": "seq", "tape": "seq",
-}
+    def row(self, state: str | None, full_hash: str | None) -> tuple[Any, ...]:
+        """The ``turns`` row, in column order, with its digest."""
+        cols = (self.turn, self.season, self.gini, self.metrics, self.creatures, self.events, self.orders,
+                self.tape, self.injected, self.state_hash)
+        return (*cols, state, full_hash, seal(*cols))
 
 
-def check_digests(con: Any, version: int) -> None:
-    """Raise :class:`SnapshotError` if any turn's rows differ from what was written."""
-    tables = DIGEST_TABLES[version]
-    per: dict[str, dict[int, list[tuple[Any, ...]]]] = {t: {} for t in tables}
-    for t in tables:
-        cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})")]
-        at = cols.index("turn")
-        for row in con.execute(f"SELECT * FROM {t} ORDER BY turn, {_ORDER_BY[t]}"):
-            per[t].setdefault(row[at], []).append(row)
-    seen = set()
-    for turn, season, gini, metrics, h, injected, digest in con.execute(
-        "SELECT turn, season, gini, metrics, state_hash, injected, digest FROM turns ORDER BY turn"
-    ):
-        seen.add(turn)
-        if rows_digest((turn, season, gini, metrics, h, injected), *[per[t].get(turn, []) for t in tables]) != digest:
-            raise SnapshotError(f"turn {turn} was changed after it was written (digest mismatch)")
-    for t in tables:
-        stray = set(per[t]) - seen
-        if stray:
-            raise SnapshotError(f"its {t} table holds rows for turn {min(stray)}, which was never played")
+TURN_COLUMNS = ("turn", "season", "gini", "metrics", "creatures", "events", "orders", "tape", "injected",
+                "state_hash", "state", "full_hash", "digest")
+"""The ``turns`` columns in the order :meth:`TurnRows.row` gives them."""
 
 
-def rows_digest(turn: tuple[Any, ...], *tables: list[tuple[Any, ...]]) -> str:
-    """The digest :meth:`TurnRows.digest` computes, from rows as written or as read back."""
-    return hashlib.sha256(orjson.dumps([list(turn), *[[list(r) for r in t] for t in tables]])).hexdigest()
+def turn_check(game: Game, steady: str, creatures: str, events: str, orders: str) -> str:
+    """The per-turn state hash: the turn's outputs (its metrics without the machine's timings)
+    and the state's fingerprint."""
+    h = hashlib.sha256(fingerprint(game))
+    for part in (steady, creatures, events, orders):
+        h.update(b"\n")
+        h.update(part.encode())
+    return h.hexdigest()
 
 
-def turn_rows(game: Game, report: TurnReport, state: str | None, state_hash: str,
-              finished: list[tuple[int, Any, bytes]], injected: list[str]) -> TurnRows:
-    """The rows for the turn ``report`` describes; ``game`` is the game right after it."""
+def outputs(game: Game, report: TurnReport) -> tuple[str, str, str, str, str]:
+    """``(metrics, steady metrics, creatures, events, orders)`` JSON of a turn: the metrics as
+    stored, then what the turn's hash covers (the metrics without the machine's timings)."""
     w = game.wood
+    m = {k: getattr(report, k) for k in REPORT_KEPT}
+    metrics = _j(m)
+    steady = _j({k: v for k, v in m.items() if k not in REPORT_VOLATILE}) if REPORT_VOLATILE & m.keys() else metrics
+    creatures = _j([[c.id, c.name, c.alive, c.health, c.credit, c.hungry, c.cold, c.free, c.escrow] for c in w.creatures])
+    events = _j([[e.kind, e.text, e.data] for e in report.events])
+    orders = _j(list(map(_ORDER_ROW, w.book.orders.values())))
+    return metrics, steady, creatures, events, orders
+
+
+def tape_json(game: Game, report: TurnReport) -> str:
+    """Every answer of the turn, in the order the creatures decided.
+
+    Actions are plain-data pydantic models, so their fields (``__dict__``) are what
+    ``model_dump(mode="json")`` gives (a test holds this for every action type); reading them
+    back validates them with ``engine.actions`` again."""
+    rows = [
+        [d.creature, game.brain_of(d.creature).name, d.answer.actions, [r for _, r in d.results], d.answer.problems,
+         d.answer.raw, d.answer.thinking or "", d.answer.meta or {}]
+        for d in report.decided
+    ]
+    return orjson.dumps(rows, default=_tape_default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def turn_rows(game: Game, report: TurnReport, finished: list[tuple[int, Any, bytes]], injected: list[str]) -> TurnRows:
+    """The rows for the turn ``report`` describes; ``game`` is the game right after it."""
+    metrics, steady, creatures, events, orders = outputs(game, report)
     t = report.turn
-    metrics = {k: getattr(report, k) for k in REPORT_KEPT}
-    creatures = [
-        (t, c.id, c.name, int(c.alive), c.health, c.credit, c.hungry, c.cold, _json(c.free), _json(c.escrow))
-        for c in w.creatures
-    ]
-    events, trades, messages = [], [], []
-    for seq, e in enumerate(report.events):
-        events.append((t, seq, e.kind, e.text, _json(e.data)))
-        d = e.data
-        if e.kind == "trade":
-            trades.append((t, len(trades), d.get("good", ""), int(d.get("qty", 0)), int(d.get("price", 0)),
-                           str(d.get("buyer", "")), str(d.get("seller", "")), str(d.get("via", "book"))))
-        elif e.kind in ("say", "whisper"):
-            messages.append((t, len(messages), e.kind, str(d.get("creature", "")), d.get("to"), e.text))
-    cs = w.creatures
-    orders = [(t, o.id, cs[o.owner].name, o.side, o.good, o.qty, o.price, o.placed, o.expires) for o in w.book.orders.values()]
-    contracts = [
-        (seq, k.id, t, k.kind, str(k.status), k.due, k.created, _json(k.history), enc.decode())
-        for seq, k, enc in finished
-    ]
-    tape = []
-    for seq, dcd in enumerate(report.decided):
-        a = dcd.answer
-        m = a.meta or {}
-        tape.append((
-            t, seq, dcd.creature, game.brain_of(dcd.creature).name, actions_json(a.actions),
-            _json([r for _, r in dcd.results]), _json(a.problems), a.raw, a.thinking or "", meta_json(m),
-            _int_or_none(m.get("prompt_tokens")), _int_or_none(m.get("answer_tokens")), _float_or_none(m.get("latency_ms")),
-        ))
-    turn = (t, report.season, float(report.gini), _json(metrics), state_hash, _json(injected))
-    return TurnRows(turn, state, creatures, events, trades, messages, orders, contracts, tape)
+    contracts = []
+    for seq, k, enc in finished:
+        cols = (seq, k.id, t, k.kind, str(k.status), k.due, k.created, _j(k.history), enc.decode())
+        contracts.append((*cols, seal(*cols)))
+    return TurnRows(
+        t, report.season, float(report.gini), metrics, creatures, events, orders, tape_json(game, report),
+        _j(injected), turn_check(game, steady, creatures, events, orders), contracts,
+    )
 
 
-def _int_or_none(v: Any) -> int | None:
-    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-
-def _float_or_none(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+def start_rows(game: Game) -> TurnRows:
+    """The row of turn 0: the starting state, before anyone has played."""
+    w = game.wood
+    creatures = _j([[c.id, c.name, c.alive, c.health, c.credit, c.hungry, c.cold, c.free, c.escrow] for c in w.creatures])
+    orders = _j(list(map(_ORDER_ROW, w.book.orders.values())))
+    return TurnRows(0, w.season, 0.0, "{}", creatures, "[]", orders, "[]", "[]",
+                    turn_check(game, "{}", creatures, "[]", orders))
 
 
 # ------------------------------------------------------------------ reading
 class TapeEntry(BaseModel):
-    """One recorded answer, as read back and validated."""
+    """One recorded answer, as read back and validated (actions re-checked by ``engine.actions``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -175,16 +163,7 @@ class TapeEntry(BaseModel):
                       thinking=self.thinking, meta=dict(self.meta))
 
 
-def tape_entry(row: tuple[Any, ...], where: str) -> TapeEntry:
-    """Validate one ``tape`` row ``(creature, brain, actions, reasons, problems, raw, thinking, meta)``."""
-    creature, brain, actions, reasons, problems, raw, thinking, meta = row
-    try:
-        return TapeEntry(
-            creature=creature, brain=brain, actions=orjson.loads(actions), reasons=orjson.loads(reasons),
-            problems=orjson.loads(problems), raw=raw, thinking=thinking, meta=orjson.loads(meta),
-        )
-    except (orjson.JSONDecodeError, ValidationError, TypeError) as exc:
-        raise SnapshotError(f"{where}: {_first_error(exc)}") from None
+_TAPE_FIELDS = tuple(TapeEntry.model_fields)
 
 
 def _first_error(exc: Exception) -> str:
@@ -194,38 +173,46 @@ def _first_error(exc: Exception) -> str:
     return str(exc)
 
 
+def _loads(text: str, where: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise SnapshotError(f"{where}: not valid JSON ({exc})") from None
+
+
+def tape_entries(text: str, where: str) -> list[TapeEntry]:
+    """Validate a turn's ``tape`` JSON."""
+    rows = _loads(text, where)
+    if not isinstance(rows, list):
+        raise SnapshotError(f"{where}: must be a list")
+    out = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != len(_TAPE_FIELDS):
+            raise SnapshotError(f"{where} #{i}: must be a list of {len(_TAPE_FIELDS)} values")
+        try:
+            out.append(TapeEntry.model_validate(dict(zip(_TAPE_FIELDS, row))))
+        except ValidationError as exc:
+            raise SnapshotError(f"{where} #{i}: {_first_error(exc)}") from None
+    return out
+
+
+def events_of(text: str, turn: int, where: str) -> list[Event]:
+    """Validate a turn's ``events`` JSON."""
+    rows = _loads(text, where)
+    if not isinstance(rows, list):
+        raise SnapshotError(f"{where}: must be a list")
+    out = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != 3:
+            raise SnapshotError(f"{where} #{i}: must be [kind, text, data]")
+        out.append(_validate(Event, {"turn": turn, "kind": row[0], "text": row[1], "data": row[2]}, f"{where} #{i}"))
+    return out
+
+
 def decided(entry: TapeEntry) -> Decided:
     """The :class:`Decided` a turn report held for this answer."""
     a = entry.answer()
-    results = list(zip(a.actions[: len(entry.reasons)], entry.reasons))
-    return Decided(entry.creature, a, results)
-
-
-def turn_report(metrics: str, gini: float, events: list[tuple[Any, ...]], entries: list[TapeEntry], where: str) -> TurnReport:
-    """A :class:`TurnReport` rebuilt from its ``turns`` row, its events and its tape."""
-    try:
-        m = orjson.loads(metrics)
-    except orjson.JSONDecodeError as exc:
-        raise SnapshotError(f"{where}: metrics are not JSON ({exc})") from None
-    if not isinstance(m, dict):
-        raise SnapshotError(f"{where}: metrics must be an object")
-    m["gini"] = gini
-    m["events"] = []
-    m["decided"] = []
-    report = _validate(TurnReport, m, where)
-    report.events = [
-        _validate(Event, {"turn": turn, "kind": kind, "text": text, "data": _loads(data, where)}, where)
-        for turn, kind, text, data in events
-    ]
-    report.decided = [decided(e) for e in entries]
-    return report
-
-
-def _loads(data: str, where: str) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise SnapshotError(f"{where}: not JSON ({exc})") from None
+    return Decided(entry.creature, a, list(zip(a.actions[: len(entry.reasons)], entry.reasons)))
 
 
 def _validate(tp: Any, value: Any, where: str) -> Any:
@@ -233,3 +220,18 @@ def _validate(tp: Any, value: Any, where: str) -> Any:
         return adapter(tp).validate_python(value)
     except ValidationError as exc:
         raise SnapshotError(f"{where}: {_first_error(exc)}") from None
+
+
+def turn_report(turn: int, metrics: str, gini: float, events: str, tape: str) -> TurnReport:
+    """A :class:`TurnReport` rebuilt from its ``turns`` row."""
+    where = f"turn {turn}"
+    m = _loads(metrics, f"{where} metrics")
+    if not isinstance(m, dict):
+        raise SnapshotError(f"{where}: metrics must be an object")
+    m.update(gini=gini, events=[], decided=[])
+    report = _validate(TurnReport, m, f"{where} metrics")
+    if report.turn != turn:
+        raise SnapshotError(f"{where}: its metrics are for turn {report.turn}")
+    report.events = events_of(events, turn, f"{where} events")
+    report.decided = [decided(e) for e in tape_entries(tape, f"{where} tape")]
+    return report

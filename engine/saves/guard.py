@@ -30,14 +30,12 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from engine.errors import TTWoodError
-from engine.saves.rows import METADATA
+from engine.saves.rows import METADATA, VIEWS, VIEWS_SINCE
 
 APPLICATION_ID = 0x54545744
 """``PRAGMA application_id`` of every save: the bytes ``TTWD``."""
 FORMAT_VERSION = 2
-"""``PRAGMA user_version`` this version writes. 1: no ``messages`` table (added by migration)."""
-TABLES_SINCE: dict[str, int] = {"messages": 2}
-"""Tables that appeared after format 1, with the version that added them."""
+"""``PRAGMA user_version`` this version writes. 1: no ``messages`` view (added by migration)."""
 MAX_SAVE_BYTES = 2 * 1024**3
 """Largest save file opened (a 100-creature game of a thousand turns is far smaller)."""
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -122,12 +120,18 @@ def ddl(version: int = FORMAT_VERSION) -> list[str]:
     d = sqlite_dialect.dialect()
     out = []
     for table in METADATA.sorted_tables:
-        if TABLES_SINCE.get(table.name, 1) > version:
-            continue
         out.append(str(CreateTable(table).compile(dialect=d)).strip())
         for index in table.indexes:
             out.append(str(CreateIndex(index).compile(dialect=d)).strip())
+    for name, select in VIEWS.items():
+        if VIEWS_SINCE.get(name, 1) <= version:
+            out.append(view_ddl(name))
     return out
+
+
+def view_ddl(name: str) -> str:
+    """``CREATE VIEW`` for one of the format's views."""
+    return f"CREATE VIEW {name} AS {VIEWS[name]}"
 
 
 def _schema_of(con: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, tuple[tuple[object, ...], ...]]]:
@@ -135,7 +139,9 @@ def _schema_of(con: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, tupl
     out = {}
     for typ, name, tbl, sql in con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"):
         cols: tuple[tuple[object, ...], ...] = ()
-        if typ == "table":
+        if typ in ("view", "trigger", "index"):
+            cols = ((" ".join(str(sql).split()),),)
+        elif typ == "table":
             if sql and sql.lstrip().upper().startswith("CREATE VIRTUAL"):
                 cols = (("virtual",),)
             else:

@@ -1,9 +1,9 @@
 """Opening a save: checks, then the game at any turn, its history and its tape.
 
 :func:`open_save` runs every check in :mod:`engine.saves.guard` on a private copy, migrates an
-older format on that copy, validates the meta rows and every turn's digest, restores the last
-turn and checks its state hash and the economy's books. What it returns reads from the copy;
-the original file is never opened by SQLite nor changed.
+older format on that copy, validates the meta rows and every row's digest, restores the last
+turn and checks it against the recorded hashes and the economy's books. What it returns reads
+from the copy; the original file is never opened by SQLite nor changed.
 """
 
 from __future__ import annotations
@@ -19,16 +19,19 @@ import orjson
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from engine.brains.base import Answer, Brain
+from engine.brains.tape import TapeBrain
 from engine.contracts import Contract
 from engine.errors import TTWoodError
 from engine.game import Game, TurnReport
 from engine.saves import migrate
-from engine.saves.convert import TapeEntry, check_digests, tape_entry, turn_report
+from engine.saves.convert import TURN_COLUMNS, TapeEntry, outputs, seal, tape_entries, turn_check, turn_report
 from engine.saves.guard import MAX_SAVE_BYTES, SaveError, checked_copy, connect_untrusted
 from engine.saves.snapshot import SnapshotError, Snapshotter, decode, field_names, last_gini, restore
 from engine.saves.store import meta_digest
 from engine.scenario import Scenario
-from engine.brains.tape import TapeBrain
+
+_LEGEND_IDS = TypeAdapter(list[str])
+
 
 class SaveMeta(BaseModel):
     """The ``meta`` table, validated."""
@@ -71,33 +74,37 @@ class LoadedSave:
         except ValidationError as exc:
             e = exc.errors()[0]
             raise self._bad(f"its scenario is not valid ({'.'.join(map(str, e['loc']))}: {e['msg']})") from None
+        if [c.name for c in self.scenario.expanded_cast()] != self.meta.creatures:
+            raise self._bad("its scenario's cast is not the cast it lists")
         rows = self.con.execute("SELECT turn, state_hash, state IS NOT NULL, injected FROM turns ORDER BY turn").fetchall()
         turns = [r[0] for r in rows]
         if not turns or turns != list(range(len(turns))):
             raise self._bad("its turns are not numbered 0, 1, 2, … without gaps")
         self.hashes: dict[int, str] = {r[0]: r[1] for r in rows}
-        """The recorded state hash of every turn (0 is the start)."""
+        """The recorded check hash of every turn (0 is the start)."""
         self.keyframes: list[int] = [r[0] for r in rows if r[2]]
-        try:
-            self.injected: dict[int, list[str]] = {
-                r[0]: TypeAdapter(list[str]).validate_json(r[3]) for r in rows if r[3] != "[]"
-            }
-            """Legends the player asked for before each turn (replay asks for them again)."""
-        except ValidationError:
-            raise self._bad("its list of legends asked for is not valid") from None
-        known = {lg.id for lg in self.scenario.legends}
-        for t, ids in self.injected.items():
-            if not set(ids) <= known:
-                raise self._bad(f"turn {t} asks for a legend the scenario does not have")
-        """Turns whose full state is stored."""
+        """Turns whose whole state is stored."""
         if 0 not in self.keyframes:
             raise self._bad("it does not hold the starting state")
+        known = {lg.id for lg in self.scenario.legends}
+        self.injected: dict[int, list[str]] = {}
+        """Legends the player asked for before each turn (replay asks for them again)."""
+        for r in rows:
+            try:
+                ids = _LEGEND_IDS.validate_json(r[3])
+            except ValidationError:
+                raise self._bad(f"turn {r[0]}: its list of legends asked for is not valid") from None
+            if not set(ids) <= known:
+                raise self._bad(f"turn {r[0]} asks for a legend the scenario does not have")
+            if ids:
+                self.injected[r[0]] = ids
         self.turns = turns[-1]
         """The last turn played."""
 
     # ------------------------------------------------------------------ basics
     @property
     def scenario_text(self) -> str:
+        """The scenario's TOML as the player gave it (empty when the game was built in code)."""
         return self.meta.scenario_text
 
     @property
@@ -115,8 +122,7 @@ class LoadedSave:
     def _read_meta(self) -> SaveMeta:
         raw = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
         try:
-            values = {k: orjson.loads(v) for k, v in raw.items()}
-            meta = SaveMeta.model_validate(values)
+            meta = SaveMeta.model_validate({k: orjson.loads(v) for k, v in raw.items()})
         except orjson.JSONDecodeError:
             raise self._bad("its meta table is not JSON") from None
         except ValidationError as exc:
@@ -124,7 +130,7 @@ class LoadedSave:
             raise self._bad(f"its meta table is not valid ({'.'.join(map(str, e['loc']))}: {e['msg']})") from None
         if meta.digest != meta_digest(raw):
             raise self._bad("its meta table was changed after it was written (digest mismatch)")
-        if meta.scenario_text and hashlib.sha256(meta.scenario_text.encode()).hexdigest() != meta.scenario_sha256:
+        if hashlib.sha256(meta.scenario_text.encode()).hexdigest() != meta.scenario_sha256:
             raise self._bad("its scenario text does not match its hash")
         return meta
 
@@ -143,11 +149,26 @@ class LoadedSave:
 
     # ------------------------------------------------------------------ checks
     def check_digests(self) -> None:
-        """Refuse if any turn's rows differ from what was written (a flipped bit, an edit)."""
-        try:
-            check_digests(self.con, migrate.CURRENT)
-        except SnapshotError as exc:
-            raise self._bad(str(exc)) from None
+        """Refuse if any row differs from what was written (a flipped bit, an edit by hand)."""
+        cols = ", ".join(TURN_COLUMNS)
+        for row in self.con.execute(f"SELECT {cols} FROM turns ORDER BY turn"):
+            *values, state, full, digest = row
+            if seal(*values) != digest:
+                raise self._bad(f"turn {row[0]} was changed after it was written (digest mismatch)")
+            if (state is None) != (full is None):
+                raise self._bad(f"turn {row[0]}: its state and the state's hash do not go together")
+            if state is not None and hashlib.sha256(str(state).encode()).hexdigest() != full:
+                raise self._bad(f"turn {row[0]}: its stored state was changed after it was written (hash mismatch)")
+        seqs = []
+        for row in self.con.execute("SELECT * FROM contracts ORDER BY seq"):
+            *values, digest = row
+            if seal(*values) != digest:
+                raise self._bad(f"finished contract {row[0]} was changed after it was written (digest mismatch)")
+            if not isinstance(row[2], int) or not 0 < row[2] <= self.turns:
+                raise self._bad(f"finished contract {row[0]} finished on a turn that was never played")
+            seqs.append(row[0])
+        if seqs != list(range(len(seqs))):
+            raise self._bad("its finished contracts are not numbered without gaps")
 
     # ------------------------------------------------------------------ reading
     def finished_contracts(self, turn: int) -> list[Contract]:
@@ -164,14 +185,14 @@ class LoadedSave:
         return out
 
     def tape_entries(self, first: int = 1, last: int | None = None) -> dict[int, list[TapeEntry]]:
-        """Every recorded answer, by turn, validated (actions re-checked by ``engine.actions``)."""
+        """Every recorded answer of turns ``first``..``last``, validated (actions re-checked by
+        ``engine.actions``)."""
         last = self.turns if last is None else last
-        out: dict[int, list[TapeEntry]] = {}
-        q = ("SELECT turn, seq, creature, brain, actions, reasons, problems, raw, thinking, meta FROM tape "
-             "WHERE turn BETWEEN ? AND ? ORDER BY turn, seq")
-        for row in self.con.execute(q, (first, last)):
+        out = {}
+        for turn, tape in self.con.execute("SELECT turn, tape FROM turns WHERE turn BETWEEN ? AND ? ORDER BY turn",
+                                           (max(first, 1), last)):
             try:
-                out.setdefault(row[0], []).append(tape_entry(row[2:], f"tape turn {row[0]} #{row[1]}"))
+                out[turn] = tape_entries(tape, f"turn {turn} tape")
             except SnapshotError as exc:
                 raise self._bad(str(exc)) from None
         return out
@@ -183,49 +204,49 @@ class LoadedSave:
     def reports(self, last: int | None = None, first: int = 1) -> list[TurnReport]:
         """Turn reports rebuilt from the file (for history, charts and a resumed game)."""
         last = self.turns if last is None else last
-        events: dict[int, list[tuple[Any, ...]]] = {}
-        for turn, kind, text, data in self.con.execute(
-            "SELECT turn, kind, text, data FROM events WHERE turn BETWEEN ? AND ? ORDER BY turn, seq", (first, last)
-        ):
-            events.setdefault(turn, []).append((turn, kind, text, data))
-        tape = self.tape_entries(first, last)
         out = []
-        for turn, gini, metrics in self.con.execute(
-            "SELECT turn, gini, metrics FROM turns WHERE turn BETWEEN ? AND ? ORDER BY turn", (max(first, 1), last)
-        ):
+        q = "SELECT turn, metrics, gini, events, tape FROM turns WHERE turn BETWEEN ? AND ? ORDER BY turn"
+        for turn, metrics, gini, events, tape in self.con.execute(q, (max(first, 1), last)):
             try:
-                out.append(turn_report(metrics, gini, events.get(turn, []), tape.get(turn, []), f"turn {turn}"))
+                out.append(turn_report(turn, metrics, gini, events, tape))
             except SnapshotError as exc:
                 raise self._bad(str(exc)) from None
         return out
 
-    def _state(self, turn: int) -> str:
-        row = self.con.execute("SELECT state FROM turns WHERE turn=?", (turn,)).fetchone()
+    def _state(self, turn: int) -> tuple[str, str]:
+        row = self.con.execute("SELECT state, full_hash FROM turns WHERE turn=?", (turn,)).fetchone()
         if row is None or row[0] is None:
             raise self._bad(f"no stored state at turn {turn}")
-        return str(row[0])
+        return str(row[0]), str(row[1])
 
     def step(self, game: Game, turn: int) -> TurnReport:
         """Play ``turn`` on a replaying game: the legends asked for before it, then the turn."""
         game.wood.pending_legends.extend(self.injected.get(turn, []))
         return game.step()
 
+    def check_turn(self, game: Game, report: TurnReport) -> bool:
+        """Whether a replayed turn gives the outputs and state fingerprint recorded for it."""
+        return turn_check(game, *outputs(game, report)[1:]) == self.hashes[report.turn]
+
     def game_at(self, turn: int | None = None, brains: Brain | Mapping[str, Brain] | None = None) -> Game:
         """The game as it stood right after ``turn`` (default: the last), ready to step on.
 
-        The nearest stored state at or before ``turn`` is restored, the turns after it are
-        replayed from the tape (each checked against its recorded hash), and ``brains`` (default:
-        the tape brain, which can only replay) decide from then on. ``game.reports`` holds every
-        turn's report. Raises :class:`SaveError` if anything does not match.
+        The nearest stored state at or before ``turn`` is restored (and checked against its
+        hash), the turns after it are replayed from the tape (each checked against its recorded
+        hash), and ``brains`` (default: the tape brain, which can only replay) decide from then
+        on. ``game.reports`` holds every turn's report. Raises :class:`SaveError` if anything
+        does not match.
         """
         turn = self.turns if turn is None else turn
         if not 0 <= turn <= self.turns:
             raise self._bad(f"has turns 0 to {self.turns}; there is no turn {turn}")
         key = max(k for k in self.keyframes if k <= turn)
         tape = TapeBrain(self.tape(key + 1, turn))
+        data, full = self._state(key)
+        if hashlib.sha256(data.encode()).hexdigest() != full:
+            raise self._bad(f"its stored state at turn {key} was changed after it was written (hash mismatch)")
         try:
             game = Game(self.scenario, self.seed, tape)
-            data = self._state(key)
             restore(game, data, self.finished_contracts(key))
         except SnapshotError as exc:
             raise self._bad(f"its state at turn {key} is not valid: {exc}") from None
@@ -234,14 +255,12 @@ class LoadedSave:
         game.reports = self.reports(key) if key else []
         if key and game.reports[-1].gini != last_gini(data):
             raise self._bad(f"turn {key}'s Gini does not match its state")
-        snap = Snapshotter()
-        got = snap.encode(game)[1]
-        if got != self.hashes[key]:
-            raise self._bad(f"its state at turn {key} does not match the state hash recorded for it")
+        if Snapshotter().encode(game)[1] != full:
+            raise self._bad(f"its state at turn {key} does not restore to the state recorded")
         for t in range(key + 1, turn + 1):
-            self.step(game, t)
-            if snap.encode(game)[1] != self.hashes[t]:
-                raise self._bad(f"replaying turn {t} from the tape does not give the state recorded for it")
+            report = self.step(game, t)
+            if not self.check_turn(game, report):
+                raise self._bad(f"replaying turn {t} from the tape does not give the turn recorded for it")
         if tape.misses:
             raise self._bad(f"the tape has no answer for {tape.misses[0][1]} on turn {tape.misses[0][0]}")
         ok, detail = game.conservation()
@@ -260,7 +279,7 @@ def open_save(path: str | Path, *, max_bytes: int = MAX_SAVE_BYTES, full_check: 
     """Check a save file and open it for reading (see the module's docstring for every check).
 
     Raises :class:`SaveError` with one message naming the file and the reason. ``full_check``
-    also verifies every turn's digest and restores the last turn (what ``inspect`` reports as
+    also verifies every row's digest and restores the last turn (what ``inspect`` reports as
     integrity); turn it off only for a quick listing.
     """
     path = Path(path)
@@ -277,15 +296,11 @@ def open_save(path: str | Path, *, max_bytes: int = MAX_SAVE_BYTES, full_check: 
             loaded.check_digests()
             loaded.game_at(loaded.turns)
         return loaded
-    except sqlite3.DatabaseError as exc:
+    except BaseException as exc:
         if loaded is not None:
             loaded.close()
         else:
             tmp.cleanup()
-        raise SaveError(f"{path}: is damaged ({exc})") from None
-    except BaseException:
-        if loaded is not None:
-            loaded.close()
-        else:
-            tmp.cleanup()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise SaveError(f"{path}: is damaged ({exc})") from None
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from engine.brains.tape import TapeBrain
 from engine.game import Game, TurnReport
 from engine.saves.load import open_save
+from engine.saves.convert import outputs, turn_check
 from engine.saves.snapshot import Snapshotter
 
 
@@ -25,7 +27,10 @@ class ReplayResult:
     ok: bool
     """True when nothing differed (always True when not verifying and the tape ran out cleanly)."""
     first_mismatch: int | None = None
-    """The first turn whose state differs from the recorded one (0: the starting state)."""
+    """The first turn that differs from the recording (0: the starting state)."""
+    what: str | None = None
+    """What differed: ``"turn"`` (its outputs or the state's fingerprint) or ``"state"`` (the
+    whole state, compared on keyframe turns)."""
     expected_hash: str | None = None
     actual_hash: str | None = None
     misses: list[tuple[int, str]] = field(default_factory=list)
@@ -36,7 +41,7 @@ class ReplayResult:
         """The JSON ``ttwood replay --json`` prints."""
         return {
             "file": self.path, "turns": self.turns, "verified": self.verified, "ok": self.ok,
-            "first_mismatch": self.first_mismatch, "expected_hash": self.expected_hash,
+            "first_mismatch": self.first_mismatch, "what": self.what, "expected_hash": self.expected_hash,
             "actual_hash": self.actual_hash, "misses": [list(m) for m in self.misses],
             "per_turn": [r.summary() for r in self.reports],
         }
@@ -45,20 +50,27 @@ class ReplayResult:
 def replay(path: str | Path, verify: bool = True, on_turn: Callable[[TurnReport], None] | None = None) -> ReplayResult:
     """Play the saved game again from turn 0 with the tape brain (no model loaded).
 
-    With ``verify``, every turn's state hash (and the starting state's) is compared with the
-    recorded one, and the replay stops at the first that differs.
+    With ``verify``, every turn is compared with the recording (its outputs and the state's
+    fingerprint, see :func:`engine.saves.convert.turn_check`), keyframe turns also by the hash of
+    the whole state, and the replay stops at the first turn that differs.
     """
     with open_save(path, full_check=False) as save:
         save.check_digests()
+        full = dict(save.con.execute("SELECT turn, full_hash FROM turns WHERE full_hash IS NOT NULL").fetchall())
         tape = TapeBrain(save.tape())
         game = Game(save.scenario, save.seed, tape)
         result = ReplayResult(str(path), 0, verify, True)
         snap = Snapshotter()
-        if verify:
-            h = snap.encode(game)[1]
-            if h != save.hashes[0]:
-                result.ok, result.first_mismatch, result.expected_hash, result.actual_hash = False, 0, save.hashes[0], h
-                return result
+
+        def differs(t: int, what: str, want: str, got: str) -> bool:
+            if want == got:
+                return False
+            result.ok, result.first_mismatch, result.what = False, t, what
+            result.expected_hash, result.actual_hash = want, got
+            return True
+
+        if verify and differs(0, "state", full[0], snap.encode(game)[1]):
+            return result
         for t in range(1, save.turns + 1):
             report = save.step(game, t)
             result.turns = t
@@ -66,11 +78,14 @@ def replay(path: str | Path, verify: bool = True, on_turn: Callable[[TurnReport]
             if on_turn is not None:
                 on_turn(report)
             if verify:
-                h = snap.encode(game)[1]
-                if h != save.hashes[t]:
-                    result.ok, result.first_mismatch = False, t
-                    result.expected_hash, result.actual_hash = save.hashes[t], h
+                if differs(t, "turn", save.hashes[t], turn_check(game, *outputs(game, report)[1:])):
                     break
+                if t in full:
+                    data = snap.state(game)
+                    if differs(t, "state", full[t], hashlib.sha256(data).hexdigest()):
+                        break
+                else:
+                    snap.fold_finished(game)
         result.misses = list(tape.misses)
         if result.misses:
             result.ok = False

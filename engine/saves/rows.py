@@ -1,17 +1,19 @@
-"""The save file's tables, as SQLModel models (``*Row``), in a registry of their own.
+"""The save file's tables, as SQLModel models (``*Row``) in a registry of their own, and the
+views that show a turn's JSON as rows in the ``sqlite3`` shell.
 
-One SQLite file holds one game. Everything a player, a researcher or the engine needs is a
-plain table that the ``sqlite3`` shell reads; JSON columns hold nested data (``json_extract``
-works on them):
+One SQLite file holds one game:
 
 - ``meta``: one row per key (format, app version, scenario text and hash, seed, brains).
-- ``turns``: one row per turn: metrics, the state hash, and (on keyframe turns) the full state.
-- ``creatures``: each creature's holdings, health and credit after every turn.
-- ``events``, ``trades``, ``messages``: what happened, turn by turn.
-- ``orders``: the book's open orders after every turn.
+- ``turns``: one row per turn. Its JSON columns hold what the turn did and left behind: the
+  metrics, every creature's holdings, health and credit, the events (trades and messages
+  included), the open orders, the tape of every answer (prompt, raw text, parsed actions,
+  tokens, latency, sampler settings — scripted answers too), and, on keyframe turns, the
+  whole state. Writing one row per turn keeps autosave cheap; the views below unpack it.
 - ``contracts``: every finished contract (settled, defaulted, void) with its history.
-- ``tape``: every creature's answer every turn, model calls with prompt, raw text, tokens,
-  latency and sampler settings; scripted answers too, so replay is the same for every brain.
+- Views ``creatures``, ``events``, ``trades``, ``messages``, ``orders``, ``tape``: the turns'
+  JSON as plain rows, e.g. ``SELECT turn, name, health FROM creatures WHERE name = 'Hazel'``.
+  (They use SQLite's JSON functions, which the loader never runs on a file from elsewhere:
+  it reads the JSON itself, with ``trusted_schema=OFF``.)
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class MetaRow(SaveTable, table=True):
 
 
 class TurnRow(SaveTable, table=True):
-    """One played turn."""
+    """One played turn (turn 0 is the starting state)."""
 
     __tablename__ = "turns"
     turn: int = Field(primary_key=True)
@@ -47,86 +49,26 @@ class TurnRow(SaveTable, table=True):
     """Exact Gini of wealth (the metrics JSON rounds it)."""
     metrics: str
     """JSON: every field of the turn's report except its events and answers."""
-    state_hash: str
-    """sha256 of the canonical JSON of the state after this turn (see ``snapshot.py``)."""
+    creatures: str
+    """JSON ``[[id, name, alive, health, credit, hungry, cold, {free}, {escrow}], ...]`` after the turn."""
+    events: str
+    """JSON ``[[kind, text, {data}], ...]`` in the order they happened."""
+    orders: str
+    """JSON ``[[id, owner, side, good, qty, price, placed, expires], ...]``: the book after the turn."""
+    tape: str
+    """JSON ``[[creature, brain, [actions], [reasons], [problems], raw, thinking, {meta}], ...]``:
+    every answer, in the order the creatures decided (actions as pydantic ``model_dump``)."""
     injected: str = "[]"
     """JSON: legends the player asked for before this turn (replay asks for them again)."""
+    state_hash: str
+    """sha256 of the turn's check: its metrics, creatures, events and orders, and the state's
+    fingerprint (every number of the state; see ``snapshot.fingerprint``)."""
     state: str | None = None
     """JSON: the whole state after this turn, on keyframe turns (every few turns and the last)."""
+    full_hash: str | None = None
+    """sha256 of ``state`` (keyframe turns)."""
     digest: str
-    """sha256 over this row (but ``state``) and every row the turn added to the other tables."""
-
-
-class CreatureRow(SaveTable, table=True):
-    """One creature after one turn."""
-
-    __tablename__ = "creatures"
-    turn: int = Field(primary_key=True)
-    creature_id: int = Field(primary_key=True)
-    name: str
-    alive: bool
-    health: int
-    credit: int
-    hungry: int
-    cold: int
-    free: str
-    """JSON: what it holds and may use, pebbles included."""
-    escrow: str
-    """JSON: what its orders, offers and contracts lock."""
-
-
-class EventRow(SaveTable, table=True):
-    """Something that happened, as the event log shows it."""
-
-    __tablename__ = "events"
-    turn: int = Field(primary_key=True)
-    seq: int = Field(primary_key=True)
-    kind: str
-    text: str
-    data: str
-    """JSON."""
-
-
-class TradeRow(SaveTable, table=True):
-    """A fill on the order book or an accepted swap."""
-
-    __tablename__ = "trades"
-    turn: int = Field(primary_key=True)
-    seq: int = Field(primary_key=True)
-    good: str
-    qty: int
-    price: int
-    buyer: str
-    seller: str
-    via: str
-
-
-class MessageRow(SaveTable, table=True):
-    """Something said in the clearing or whispered."""
-
-    __tablename__ = "messages"
-    turn: int = Field(primary_key=True)
-    seq: int = Field(primary_key=True)
-    kind: str
-    """``say`` or ``whisper``."""
-    sender: str
-    recipient: str | None = None
-    text: str
-
-
-class OrderRow(SaveTable, table=True):
-    """An order resting on the book at the end of a turn."""
-
-    __tablename__ = "orders"
-    turn: int = Field(primary_key=True)
-    order_id: int = Field(primary_key=True)
-    owner: str
-    side: str
-    good: str
-    qty: int
-    price: int
-    placed: int
-    expires: int
+    """sha256 over this row but ``state`` and ``full_hash`` (which check each other), checked on open."""
 
 
 class ContractRow(SaveTable, table=True):
@@ -146,31 +88,51 @@ class ContractRow(SaveTable, table=True):
     """JSON ``[[turn, status, note], ...]``."""
     record: str
     """JSON: the whole contract as the state snapshot encodes it."""
+    digest: str
+    """sha256 over the row's other columns."""
 
 
-class TapeRow(SaveTable, table=True):
-    """One creature's answer on one turn: what replay feeds back instead of a model."""
-
-    __tablename__ = "tape"
-    turn: int = Field(primary_key=True)
-    seq: int = Field(primary_key=True)
-    """Position among the turn's living creatures."""
-    creature: str
-    brain: str
-    actions: str
-    """JSON: the parsed actions (pydantic ``model_dump``), re-validated on load."""
-    reasons: str
-    """JSON: per applied-or-refused action, ``null`` (applied) or why it was refused."""
-    problems: str
-    """JSON: parts of the answer that could not be read as actions."""
-    raw: str | None = None
-    thinking: str = ""
-    meta: str = "{}"
-    """JSON: prompt, sections, tokens, latency, sampler, seed, model (empty for scripted brains)."""
-    prompt_tokens: int | None = None
-    answer_tokens: int | None = None
-    latency_ms: float | None = None
-
-
-ALL_ROWS: tuple[type[SaveTable], ...] = (MetaRow, TurnRow, CreatureRow, EventRow, TradeRow, MessageRow, OrderRow, ContractRow, TapeRow)
+ALL_ROWS: tuple[type[SaveTable], ...] = (MetaRow, TurnRow, ContractRow)
 """Every table, in the order they are created."""
+
+_J = "json_extract"
+VIEWS: dict[str, str] = {
+    "creatures": (
+        f"SELECT t.turn AS turn, {_J}(c.value, '$[0]') AS creature_id, {_J}(c.value, '$[1]') AS name, "
+        f"{_J}(c.value, '$[2]') AS alive, {_J}(c.value, '$[3]') AS health, {_J}(c.value, '$[4]') AS credit, "
+        f"{_J}(c.value, '$[5]') AS hungry, {_J}(c.value, '$[6]') AS cold, {_J}(c.value, '$[7]') AS free, "
+        f"{_J}(c.value, '$[8]') AS escrow FROM turns AS t, json_each(t.creatures) AS c"
+    ),
+    "events": (
+        f"SELECT t.turn AS turn, e.key AS seq, {_J}(e.value, '$[0]') AS kind, {_J}(e.value, '$[1]') AS text, "
+        f"{_J}(e.value, '$[2]') AS data FROM turns AS t, json_each(t.events) AS e"
+    ),
+    "trades": (
+        f"SELECT t.turn AS turn, e.key AS seq, {_J}(e.value, '$[2].good') AS good, {_J}(e.value, '$[2].qty') AS qty, "
+        f"{_J}(e.value, '$[2].price') AS price, {_J}(e.value, '$[2].buyer') AS buyer, "
+        f"{_J}(e.value, '$[2].seller') AS seller, {_J}(e.value, '$[2].via') AS via "
+        f"FROM turns AS t, json_each(t.events) AS e WHERE {_J}(e.value, '$[0]') = 'trade'"
+    ),
+    "messages": (
+        f"SELECT t.turn AS turn, e.key AS seq, {_J}(e.value, '$[0]') AS kind, {_J}(e.value, '$[2].creature') AS sender, "
+        f"{_J}(e.value, '$[2].to') AS recipient, {_J}(e.value, '$[1]') AS text "
+        f"FROM turns AS t, json_each(t.events) AS e WHERE {_J}(e.value, '$[0]') IN ('say', 'whisper')"
+    ),
+    "orders": (
+        f"SELECT t.turn AS turn, {_J}(o.value, '$[0]') AS order_id, {_J}(o.value, '$[1]') AS owner, "
+        f"{_J}(o.value, '$[2]') AS side, {_J}(o.value, '$[3]') AS good, {_J}(o.value, '$[4]') AS qty, "
+        f"{_J}(o.value, '$[5]') AS price, {_J}(o.value, '$[6]') AS placed, {_J}(o.value, '$[7]') AS expires "
+        f"FROM turns AS t, json_each(t.orders) AS o"
+    ),
+    "tape": (
+        f"SELECT t.turn AS turn, a.key AS seq, {_J}(a.value, '$[0]') AS creature, {_J}(a.value, '$[1]') AS brain, "
+        f"{_J}(a.value, '$[2]') AS actions, {_J}(a.value, '$[3]') AS reasons, {_J}(a.value, '$[4]') AS problems, "
+        f"{_J}(a.value, '$[5]') AS raw, {_J}(a.value, '$[6]') AS thinking, {_J}(a.value, '$[7]') AS meta, "
+        f"{_J}(a.value, '$[7].prompt') AS prompt, {_J}(a.value, '$[7].prompt_tokens') AS prompt_tokens, "
+        f"{_J}(a.value, '$[7].answer_tokens') AS answer_tokens, {_J}(a.value, '$[7].latency_ms') AS latency_ms "
+        f"FROM turns AS t, json_each(t.tape) AS a"
+    ),
+}
+"""Views over the turns' JSON, for people reading a save with the ``sqlite3`` shell."""
+VIEWS_SINCE: dict[str, int] = {"messages": 2}
+"""Views added after format 1, with the format that added them."""

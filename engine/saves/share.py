@@ -8,14 +8,12 @@ from typing import Any
 
 import orjson
 
-from engine.saves.convert import DIGEST_TABLES
-from engine.saves.guard import FORMAT_VERSION, SaveError
+from engine.saves.convert import TURN_COLUMNS, seal
+from engine.saves.guard import SaveError
 from engine.saves.load import LoadedSave, open_save
-from engine.saves.migrate import reseal
 from engine.saves.snapshot import Snapshotter
 from engine.saves.store import atomic_file, build_copy, write_meta
 
-_PER_TURN = DIGEST_TABLES[FORMAT_VERSION]
 _PROMPT_KEYS = ("prompt", "sections")
 
 
@@ -37,16 +35,16 @@ def branch(src: str | Path, at: int, dst: str | Path, *, overwrite: bool = False
         if not 0 <= at <= save.turns:
             raise SaveError(f"{src}: has turns 0 to {save.turns}; cannot branch at turn {at}")
         game = save.game_at(at)
-        state = Snapshotter().encode(game)[0].decode()
+        data, full = Snapshotter().encode(game)
+        state = data.decode()
         meta = save.meta.model_dump()
-        meta["branched_from"] = {"file": src.name, "turn": at, "state_hash": save.hashes[at]}
+        meta["branched_from"] = {"file": src.name, "turn": at, "state_hash": full}
 
         def fill(con: sqlite3.Connection) -> None:
             write_meta(con, meta)
             con.execute("INSERT INTO main.turns SELECT * FROM src.turns WHERE turn <= ?", (at,))
-            for t in _PER_TURN:
-                con.execute(f"INSERT INTO main.{t} SELECT * FROM src.{t} WHERE turn <= ?", (at,))
-            con.execute("UPDATE main.turns SET state=? WHERE turn=?", (state, at))
+            con.execute("INSERT INTO main.contracts SELECT * FROM src.contracts WHERE turn <= ?", (at,))
+            con.execute("UPDATE main.turns SET state=?, full_hash=? WHERE turn=?", (state, full, at))
 
         build_copy(dst, fill, attach=save.db)
     return dst
@@ -66,35 +64,46 @@ def export_copy(src: str | Path, dst: str | Path, *, prompts: bool = True, overw
         def fill(con: sqlite3.Connection) -> None:
             write_meta(con, meta)
             con.execute("INSERT INTO main.turns SELECT * FROM src.turns")
-            for t in _PER_TURN:
-                con.execute(f"INSERT INTO main.{t} SELECT * FROM src.{t}")
+            con.execute("INSERT INTO main.contracts SELECT * FROM src.contracts")
             if not prompts:
-                rows = con.execute("SELECT turn, seq, meta FROM main.tape").fetchall()
-                for turn, seq, m in rows:
-                    d = orjson.loads(m)
-                    if any(k in d for k in _PROMPT_KEYS):
-                        for k in _PROMPT_KEYS:
-                            d.pop(k, None)
-                        con.execute("UPDATE main.tape SET meta=? WHERE turn=? AND seq=?", (orjson.dumps(d).decode(), turn, seq))
-                reseal(con, FORMAT_VERSION)
+                _drop_prompts(con)
 
         build_copy(dst, fill, attach=save.db)
     return dst
 
 
+def _drop_prompts(con: sqlite3.Connection) -> None:
+    """Take the prompts out of every answer's meta, and seal the changed rows again."""
+    cols = ", ".join(TURN_COLUMNS[:-3])
+    for row in con.execute(f"SELECT {cols} FROM main.turns").fetchall():
+        tape = orjson.loads(row[TURN_COLUMNS.index("tape")])
+        changed = False
+        for entry in tape:
+            meta = entry[-1]
+            for k in _PROMPT_KEYS:
+                if k in meta:
+                    del meta[k]
+                    changed = True
+        if changed:
+            values = list(row)
+            values[TURN_COLUMNS.index("tape")] = orjson.dumps(tape).decode()
+            con.execute("UPDATE main.turns SET tape=?, digest=? WHERE turn=?",
+                        (values[TURN_COLUMNS.index("tape")], seal(*values), row[0]))
+
+
 def trace_rows(save: LoadedSave) -> list[dict[str, Any]]:
     """One row per recorded answer (a model call, or a scripted or human answer)."""
     out = []
-    q = ("SELECT turn, seq, creature, brain, actions, reasons, problems, raw, thinking, meta, "
-         "prompt_tokens, answer_tokens, latency_ms FROM tape ORDER BY turn, seq")
-    for turn, seq, creature, brain, actions, reasons, problems, raw, thinking, meta, pt, at, lat in save.con.execute(q):
-        m = orjson.loads(meta)
-        out.append({
-            "turn": turn, "seq": seq, "creature": creature, "brain": brain, "model": m.get("model"),
-            "prompt": m.get("prompt"), "raw": raw, "parsed": orjson.loads(actions), "reasons": orjson.loads(reasons),
-            "problems": orjson.loads(problems), "thinking": thinking, "prompt_tokens": pt, "answer_tokens": at,
-            "latency_ms": lat, "sampler": m.get("sampler"), "seed": m.get("seed"),
-        })
+    for turn, entries in save.tape_entries().items():
+        for seq, e in enumerate(entries):
+            m = e.meta
+            out.append({
+                "turn": turn, "seq": seq, "creature": e.creature, "brain": e.brain, "model": m.get("model"),
+                "prompt": m.get("prompt"), "raw": e.raw, "parsed": [a.model_dump(mode="json") for a in e.actions],
+                "reasons": e.reasons, "problems": e.problems, "thinking": e.thinking,
+                "prompt_tokens": m.get("prompt_tokens"), "answer_tokens": m.get("answer_tokens"),
+                "latency_ms": m.get("latency_ms"), "sampler": m.get("sampler"), "seed": m.get("seed"),
+            })
     return out
 
 

@@ -153,7 +153,8 @@ class Snapshotter:
         self.finished_digest = ""
         self._new_finished: list[tuple[int, Contract, bytes]] = []
 
-    def _fold_finished(self, game: Game) -> None:
+    def fold_finished(self, game: Game) -> None:
+        """Take in contracts that finished since the last call (each is encoded once)."""
         finished = game.wood.deals.finished
         if len(finished) < self.finished_count:
             raise EngineBug("finished contracts went missing between two snapshots")
@@ -171,13 +172,18 @@ class Snapshotter:
 
     def encode(self, game: Game) -> tuple[bytes, str]:
         """The state after the game's latest turn: ``(canonical JSON, sha256 hex)``."""
+        data = self.state(game)
+        return data, hashlib.sha256(data).hexdigest()
+
+    def state(self, game: Game) -> bytes:
+        """The state after the game's latest turn as canonical JSON (its sha256 is the state hash)."""
         w = game.wood
         check_covered(game, GAME_SAVED, GAME_DERIVED)
         check_covered(w, WOOD_SAVED, WOOD_DERIVED)
         check_covered(w.book, BOOK_SAVED, BOOK_DERIVED)
         check_covered(w.deals, DEALS_SAVED, DEALS_DERIVED)
         check_covered(w.ledger, LEDGER_SAVED, LEDGER_DERIVED)
-        self._fold_finished(game)
+        self.fold_finished(game)
         g = _getters()
         book, deals = w.book, w.deals
         state = {
@@ -218,13 +224,53 @@ class Snapshotter:
                 "last_gini": game.reports[-1].gini if game.reports else 0.0,
             },
         }
-        data = dumps(state)
-        return data, hashlib.sha256(data).hexdigest()
+        return dumps(state)
 
 
 def state_hash(game: Game) -> str:
-    """sha256 of a game's canonical state (a fresh encoder: it re-folds every finished contract)."""
+    """sha256 of a game's whole canonical state (a fresh encoder: it re-folds every finished contract)."""
     return Snapshotter().encode(game)[1]
+
+
+@lru_cache(maxsize=1)
+def _creature_parts() -> tuple[Callable[[Any], Any], tuple[Callable[[Any], Any], ...]]:
+    """Getters for a creature's fingerprint: its fields that are not lists, and each list field."""
+    hints = _hints(Creature)
+    lists = [f.name for f in dataclasses.fields(Creature) if typing.get_origin(hints[f.name]) is list]
+    rest = [f.name for f in dataclasses.fields(Creature) if f.name not in lists and f.name not in IN_TURN_ROW]
+    return operator.attrgetter(*rest), tuple(operator.attrgetter(n) for n in lists)
+
+
+IN_TURN_ROW = frozenset({"id", "name", "alive", "health", "credit", "hungry", "cold", "free", "escrow"})
+"""Creature fields every turn's ``creatures`` column holds (and its hash covers)."""
+_TREES = operator.attrgetter("trees")
+_COLLAPSED = operator.attrgetter("collapsed_until")
+_FELLED = operator.attrgetter("felled")
+
+
+def fingerprint(game: Game) -> bytes:
+    """Every number of the state, cheaply: what each turn's hash covers besides its outputs.
+
+    The random generator, the counters, every forest tile's trees (only forest tiles hold
+    any), every creature field the turn's ``creatures`` column does not hold (lists by their
+    length: the texts in inboxes, notes and memories come from the turn's events, which the hash
+    covers too), the legends in force, the books' flows, the price history, and every open offer
+    and contract. The whole state, texts included, is hashed on keyframe turns.
+    """
+    w = game.wood
+    rest, lists = _creature_parts()
+    cs = w.creatures
+    book, deals = w.book, w.deals
+    return dumps([
+        w.turn, w._next_id, w.defaults_total, w.rng.getstate(),
+        list(map(_TREES, w.forest)), list(map(_COLLAPSED, w.forest)), list(map(_FELLED, w.forest)),
+        list(map(rest, cs)), [list(map(len, map(g, cs))) for g in lists],
+        w.modifiers, w.offer_trades, w.fired_legends, w.pending_legends, len(w.clearing),
+        [[a, r, v] for (a, r), v in w.ledger.flows.items()],
+        book._seq, book.last_price, book.history,
+        list(deals.offers.values()), list(deals.contracts.values()), deals.closed_offers, len(deals.finished),
+        [[k, v] for k, v in game._rejections.items()],
+    ])
 
 
 # ------------------------------------------------------------------ decoding

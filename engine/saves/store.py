@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+from hashlib import sha256
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -24,29 +25,29 @@ import orjson
 
 import engine
 from engine.game import Game, TurnReport
-from engine.saves.convert import TurnRows, turn_rows
+from engine.saves.convert import TURN_COLUMNS, TurnRows, start_rows, turn_rows
 from engine.saves.guard import APPLICATION_ID, FORMAT_VERSION, SaveError, ddl
-from engine.saves.rows import ALL_ROWS, SaveTable
+from engine.saves.rows import ContractRow
 from engine.saves.snapshot import Snapshotter
 
-KEYFRAME_EVERY = 10
+KEYFRAME_EVERY = 50
 """A full state is stored every this many turns (and on the last turn when the saver closes);
 the turns between are rebuilt from the nearest keyframe and the tape, checked by their hashes."""
 SUFFIX = ".ttwood"
+PAGE_SIZE = 4096
+"""Bytes per database page: a turn's row is tens of kilobytes of JSON, so big pages mean
+fewer overflow pages to chain and write."""
 
 
-def _columns(row: type[SaveTable]) -> list[str]:
-    return [c.name for c in row.__table__.columns]  # type: ignore[attr-defined]
+def insert_sql(table: str, columns: tuple[str, ...] | list[str]) -> str:
+    """``INSERT`` into ``table`` with ``columns`` in order."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return f'INSERT INTO {table} ({quoted}) VALUES ({", ".join("?" * len(columns))})'
 
 
-def insert_sql(row: type[SaveTable]) -> str:
-    """``INSERT`` for a table with every column in order (the column list comes from the model)."""
-    cols = _columns(row)
-    quoted = ", ".join(f'"{c}"' for c in cols)
-    return f'INSERT INTO {row.__tablename__} ({quoted}) VALUES ({", ".join("?" * len(cols))})'  # type: ignore[attr-defined]
-
-
-INSERT = {row.__tablename__: insert_sql(row) for row in ALL_ROWS}  # type: ignore[attr-defined]
+INSERT_TURN = insert_sql("turns", TURN_COLUMNS)
+INSERT_CONTRACT = insert_sql("contracts", [c.name for c in ContractRow.__table__.columns])  # type: ignore[attr-defined]
+INSERT_META = insert_sql("meta", ["key", "value"])
 
 
 def meta_digest(meta: dict[str, str]) -> str:
@@ -60,15 +61,17 @@ def write_meta(con: sqlite3.Connection, meta: dict[str, Any]) -> None:
     rows = {k: orjson.dumps(v).decode() for k, v in meta.items() if k != "digest"}
     rows["digest"] = orjson.dumps(meta_digest(rows)).decode()
     con.execute("DELETE FROM meta")
-    con.executemany(INSERT["meta"], sorted(rows.items()))
+    con.executemany(INSERT_META, sorted(rows.items()))
 
 
-def _insert_turn(con: sqlite3.Connection, rows: TurnRows) -> None:
-    con.execute(INSERT["turns"], (*rows.turn, rows.state, rows.digest()))
-    for table in ("creatures", "events", "trades", "messages", "orders", "contracts", "tape"):
-        batch = getattr(rows, table)
-        if batch:
-            con.executemany(INSERT[table], batch)
+def insert_turn(con: sqlite3.Connection, rows: TurnRows, state: bytes | None) -> None:
+    """Insert one turn's rows (``state``: the whole state, on keyframe turns)."""
+    text = full = None
+    if state is not None:
+        text, full = state.decode(), sha256(state).hexdigest()
+    con.execute(INSERT_TURN, rows.row(text, full))
+    if rows.contracts:
+        con.executemany(INSERT_CONTRACT, rows.contracts)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -140,16 +143,18 @@ class Autosaver:
     Make one with :meth:`create` (a new save, holding turn 0) or :meth:`resume` (an existing
     save whose game was restored with :meth:`LoadedSave.game_at`); call :meth:`record` with each
     turn's report right after ``game.step()``; call :meth:`close` at the end (or use ``with``).
+    When :meth:`record` returns, the turn is committed: a crash costs at most the turn in flight.
     """
 
     def __init__(self, path: Path, game: Game, con: sqlite3.Connection, keyframe_every: int) -> None:
         self.path = Path(path)
         self.game = game
-        self._con = con
+        self._con: sqlite3.Connection | None = con
         self.keyframe_every = max(1, keyframe_every)
         self._snap = Snapshotter()
         self._last_keyframe = -1
         self.last_turn = game.turn
+        """The last turn in the file."""
         self._pending = list(game.wood.pending_legends)
         self._on_demand = {lg.id for lg in game.scenario.legends if lg.when.on_demand}
 
@@ -157,8 +162,10 @@ class Autosaver:
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
         con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        con.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only takes effect on a new file
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
+        con.execute("PRAGMA wal_autocheckpoint=16384")  # fold the log in rarely (and always on close)
         return con
 
     @classmethod
@@ -173,16 +180,20 @@ class Autosaver:
         overwrite: bool = False,
         keyframe_every: int = KEYFRAME_EVERY,
     ) -> Autosaver:
-        """Start a new save at ``path`` for ``game`` (which must not have played yet)."""
+        """Start a new save at ``path`` for ``game`` (which must not have played yet).
+
+        ``brains``: what decides (``BrainChoice.describe()``), kept so a resumed game builds the
+        same brains. ``scenario_text``: the scenario's TOML as the player gave it (the save also
+        keeps the validated scenario itself, which is what a resumed game uses)."""
         path = Path(path)
         if game.turn != 0:
             raise SaveError(f"{path}: a new save starts before the first turn (this game is at turn {game.turn})")
         if path.exists() and not overwrite:
             raise SaveError(f"{path}: already exists (resume it with --resume, or choose another name)")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
-            p.unlink(missing_ok=True)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+                p.unlink(missing_ok=True)
             con = cls._open(path)
             con.execute("BEGIN")
             create_schema(con)
@@ -190,10 +201,12 @@ class Autosaver:
             meta["keyframe_every"] = max(1, keyframe_every)
             write_meta(con, meta)
             saver = cls(path, game, con, keyframe_every)
-            saver._write(saver._initial_rows())
+            insert_turn(con, start_rows(game), saver._snap.state(game))
+            saver._snap.take_finished()
             con.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise SaveError(f"{path}: cannot be written ({exc})") from None
+        saver._last_keyframe = 0
         return saver
 
     @classmethod
@@ -202,35 +215,31 @@ class Autosaver:
         path = Path(path)
         try:
             con = cls._open(path)
-            last = con.execute("SELECT MAX(turn) FROM turns").fetchone()[0]
+            last, has_state = con.execute("SELECT turn, state IS NOT NULL FROM turns ORDER BY turn DESC LIMIT 1").fetchone()
             every = con.execute("SELECT value FROM meta WHERE key='keyframe_every'").fetchone()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, TypeError) as exc:
             raise SaveError(f"{path}: cannot be written ({exc})") from None
         if last != game.turn:
             con.close()
             raise SaveError(f"{path}: its last turn is {last}, the game is at turn {game.turn}")
         saver = cls(path, game, con, int(orjson.loads(every[0])) if every else KEYFRAME_EVERY)
-        saver._snap.encode(game)  # fold the finished contracts the file already holds
+        saver._snap.state(game)  # fold the finished contracts the file already holds
         saver._snap.take_finished()
-        saver._last_keyframe = game.turn
+        saver._last_keyframe = game.turn if has_state else -1
         return saver
 
     # ------------------------------------------------------------ writing
-    def _initial_rows(self) -> TurnRows:
-        data, h = self._snap.encode(self.game)
-        self._last_keyframe = 0
-        return TurnRows((0, self.game.wood.season, 0.0, "{}", h, "[]"), data.decode(), [], [], [], [], [], [], [])
-
-    def _write(self, rows: TurnRows) -> None:
-        _insert_turn(self._con, rows)
-
     def record(self, report: TurnReport) -> None:
-        """Write the turn ``report`` describes (the game's latest) in one transaction."""
-        game = self.game
+        """Save the turn ``report`` describes (the game's latest), as one transaction."""
+        game, con = self.game, self._con
+        if con is None:
+            raise SaveError(f"{self.path}: this autosaver is closed")
         if report.turn != self.last_turn + 1 or report.turn != game.turn:
             raise SaveError(f"{self.path}: turn {report.turn} cannot follow turn {self.last_turn} in this save")
-        data, h = self._snap.encode(game)
-        keyframe = report.turn - self._last_keyframe >= self.keyframe_every
+        keyframe = self._last_keyframe < 0 or report.turn - self._last_keyframe >= self.keyframe_every
+        state = self._snap.state(game) if keyframe else None
+        if not keyframe:
+            self._snap.fold_finished(game)
         pending = game.wood.pending_legends
         # Legends the player asked for before this turn: the on-demand ones that fired (asking
         # again for one that fires anyway changes nothing) and any still waiting.
@@ -238,19 +247,21 @@ class Autosaver:
         still = [p for p in self._pending if p not in fired]
         injected = [lg for lg in report.legends if lg in self._on_demand] + pending[len(still):]
         self._pending = list(pending)
-        rows = turn_rows(game, report, data.decode() if keyframe else None, h, self._snap.take_finished(), injected)
+        rows = turn_rows(game, report, self._snap.take_finished(), injected)
         try:
-            self._con.execute("BEGIN")
-            self._write(rows)
-            self._con.execute("COMMIT")
+            con.execute("BEGIN")
+            insert_turn(con, rows, state)
+            con.execute("COMMIT")
         except sqlite3.Error as exc:
-            if self._con.in_transaction:
-                self._con.execute("ROLLBACK")
+            if con.in_transaction:
+                con.execute("ROLLBACK")
             raise SaveError(f"{self.path}: turn {report.turn} could not be saved ({exc})") from None
         if keyframe:
             self._last_keyframe = report.turn
         self.last_turn = report.turn
-        self._last_state = data
+
+    def flush(self) -> None:
+        """Nothing to wait for: :meth:`record` commits before it returns (kept for callers that ask)."""
 
     def close(self) -> None:
         """Store the last turn's full state, fold the log into the file, and close it."""
@@ -259,10 +270,9 @@ class Autosaver:
             return
         try:
             if self._last_keyframe != self.last_turn and self.game.turn == self.last_turn:
-                data = getattr(self, "_last_state", None)
-                if data is None:
-                    data = Snapshotter().encode(self.game)[0]
-                con.execute("UPDATE turns SET state=? WHERE turn=?", (data.decode(), self.last_turn))
+                state = self._snap.state(self.game)
+                con.execute("UPDATE turns SET state=?, full_hash=? WHERE turn=?",
+                            (state.decode(), sha256(state).hexdigest(), self.last_turn))
                 self._last_keyframe = self.last_turn
             con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             con.execute("PRAGMA journal_mode=DELETE")
@@ -270,7 +280,7 @@ class Autosaver:
             raise SaveError(f"{self.path}: could not be closed cleanly ({exc})") from None
         finally:
             con.close()
-            self._con = None  # type: ignore[assignment]
+            self._con = None
 
     def __enter__(self) -> Autosaver:
         return self
