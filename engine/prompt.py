@@ -70,6 +70,19 @@ def static_sections(sc: Scenario) -> list[Section]:
             "Prices are in pebbles per unit. Keep your promises.",
         ],
     )
+    shapes = Section(
+        "actions",
+        "Action shapes:",
+        [
+            '{"type":"produce","qty":3}',
+            '{"type":"order","side":"sell","good":"' + food0 + '","qty":2,"price":5}',
+            '{"type":"offer","to":"NAME","give":{"' + food0 + '":2},"get":{"pebbles":9}}',
+            '{"type":"accept","id":7}',
+            '{"type":"lend","to":"NAME","pebbles":20,"interest":2,"due":4}',
+            '{"type":"repay","id":7,"pebbles":5}',
+            '{"type":"say","text":"hello"}',
+        ],
+    )
     example = Section(
         "example",
         "Example answer:",
@@ -79,7 +92,7 @@ def static_sections(sc: Scenario) -> list[Section]:
         ],
         priority=9,
     )
-    return [rules, example]
+    return [rules, shapes, example]
 
 
 def public_sections(o: Observation, message_chars: int) -> list[Section]:

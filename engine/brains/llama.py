@@ -38,7 +38,7 @@ from engine.text import clean_text
 
 ANSWER_RESERVE = 400
 """Tokens kept for the answer before the prompt is trimmed (a ceiling: answers are usually ~50)."""
-MAX_PARALLEL = 16
+MAX_PARALLEL = 32
 """Creatures decoded together at most (KV cache memory grows with it)."""
 SYS_MARK, USER_MARK = "@@TTWOOD-SYSTEM@@", "@@TTWOOD-USER@@"
 
@@ -265,7 +265,8 @@ class LlamaBrain:
             L.llama_free(self.ctx)
         cp = L.llama_context_default_params()
         cp.n_seq_max = need
-        cp.n_ctx = len(self.static_tokens) + 512 + n_seqs * self.budget
+        # the static prefix once, the public part once, then each creature's own part and answer
+        cp.n_ctx = len(self.static_tokens) + 512 + n_seqs * max(256, self.budget - len(self.static_tokens))
         cp.n_batch = 2048
         cp.n_ubatch = 512
         cp.n_threads = self.m.threads
