@@ -154,3 +154,14 @@ def test_inspect_reports_models_and_brains_from_the_tape(tmp_path: Path) -> None
     info = inspect(path)
     assert info["brains_used"] == ["scripted"] and info["models"] == []
     assert info["answers_on_tape"] == 15
+
+
+def test_bench_engine_reports_the_autosave_figure_beside_the_engine_one() -> None:
+    code, stdout, _ = cli("bench", "engine", "--creatures", "12", "--turns", "5", "--repeats", "1", "--json")
+    data = json.loads(stdout)
+    assert code == 0 and data["conservation_ok"]
+    assert data["agent_turns_per_s"] > 0 and data["with_autosave_agent_turns_per_s"] > 0
+    assert data["autosave_speed_ratio"] == round(data["seconds"] / data["with_autosave_seconds"], 3)
+    assert data["save_bytes"] > 0 and data["autosave_close_seconds"] >= 0
+    code, stdout, _ = cli("bench", "engine", "--creatures", "12", "--turns", "5", "--repeats", "1", "--no-autosave", "--json")
+    assert code == 0 and "with_autosave_agent_turns_per_s" not in json.loads(stdout)

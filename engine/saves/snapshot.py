@@ -237,10 +237,16 @@ def _creature_parts() -> tuple[Callable[[Any], Any], tuple[Callable[[Any], Any],
     """Getters for a creature's fingerprint: its fields that are not lists, and each list field."""
     hints = _hints(Creature)
     lists = [f.name for f in dataclasses.fields(Creature) if typing.get_origin(hints[f.name]) is list]
-    rest = [f.name for f in dataclasses.fields(Creature) if f.name not in lists and f.name not in IN_TURN_ROW]
+    rest = [f.name for f in dataclasses.fields(Creature)
+            if f.name not in lists and f.name not in IN_TURN_ROW and f.name not in FROM_SCENARIO]
     return operator.attrgetter(*rest), tuple(operator.attrgetter(n) for n in lists)
 
 
+FROM_SCENARIO = frozenset({
+    "species", "glyph", "colour", "role", "makes", "capacity", "never_buy", "personality", "greed", "den", "brain", "model",
+})
+"""Creature fields set from the scenario when the wood is made, which no rule changes: left out of
+the per-turn fingerprint (the whole-state hash of keyframe turns covers them)."""
 IN_TURN_ROW = frozenset({"id", "name", "alive", "health", "credit", "hungry", "cold", "free", "escrow"})
 """Creature fields every turn's ``creatures`` column holds (and its hash covers)."""
 _TREES = operator.attrgetter("trees")
@@ -252,7 +258,8 @@ def fingerprint(game: Game) -> bytes:
     """Every number of the state, cheaply: what each turn's hash covers besides its outputs.
 
     The random generator, the counters, every forest tile's trees (only forest tiles hold
-    any), every creature field the turn's ``creatures`` column does not hold (lists by their
+    any), every creature field the turn's ``creatures`` column does not hold (but those set
+    from the scenario) (lists by their
     length: the texts in inboxes, notes and memories come from the turn's events, which the hash
     covers too), the legends in force, the books' flows, the price history, and every open offer
     and contract. The whole state, texts included, is hashed on keyframe turns.
