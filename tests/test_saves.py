@@ -161,7 +161,7 @@ def test_bench_engine_reports_the_autosave_figure_beside_the_engine_one() -> Non
     data = json.loads(stdout)
     assert code == 0 and data["conservation_ok"]
     assert data["agent_turns_per_s"] > 0 and data["with_autosave_agent_turns_per_s"] > 0
-    assert data["autosave_speed_ratio"] == round(data["seconds"] / data["with_autosave_seconds"], 3)
+    assert data["autosave_speed_ratio"] == pytest.approx(data["seconds"] / data["with_autosave_seconds"], rel=0.02)
     assert data["save_bytes"] > 0 and data["autosave_close_seconds"] >= 0
     code, stdout, _ = cli("bench", "engine", "--creatures", "12", "--turns", "5", "--repeats", "1", "--no-autosave", "--json")
     assert code == 0 and "with_autosave_agent_turns_per_s" not in json.loads(stdout)
