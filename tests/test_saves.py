@@ -165,3 +165,23 @@ def test_bench_engine_reports_the_autosave_figure_beside_the_engine_one() -> Non
     assert data["save_bytes"] > 0 and data["autosave_close_seconds"] >= 0
     code, stdout, _ = cli("bench", "engine", "--creatures", "12", "--turns", "5", "--repeats", "1", "--no-autosave", "--json")
     assert code == 0 and "with_autosave_agent_turns_per_s" not in json.loads(stdout)
+
+
+def test_the_file_reads_in_the_plain_sqlite3_shell(tmp_path: Path) -> None:
+    """The tables and views as a person with ``sqlite3`` sees them (its JSON functions on)."""
+    from engine.saves.rows import TurnRow
+
+    assert TURN_COLUMNS == tuple(c.name for c in TurnRow.__table__.columns)
+    path = tmp_path / "shell.ttwood"
+    saved_game(path, 6)
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    rows = con.execute("SELECT turn, name, health, json_extract(free, '$.pebbles') FROM creatures ORDER BY turn, creature_id").fetchall()
+    assert len(rows) == 7 * 5 and rows[0][:2] == (0, "Barnaby") and all(isinstance(r[3], int) for r in rows)
+    trades = con.execute("SELECT turn, good, qty, price, buyer, seller FROM trades").fetchall()
+    assert trades and all(q > 0 and p > 0 and b and s for _, _, q, p, b, s in trades)
+    tape = con.execute("SELECT turn, creature, brain, actions FROM tape WHERE turn = 1").fetchall()
+    assert [r[1] for r in tape] == ["Barnaby", "Oona", "Hazel", "Clover", "Rusk"] and all(r[2] == "scripted" for r in tape)
+    assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] >= len(trades)
+    assert con.execute("SELECT COUNT(*) FROM turns WHERE state IS NOT NULL").fetchone()[0] == 2  # turn 0 and the last
+    con.close()

@@ -166,6 +166,7 @@ CORPUS: dict[str, tuple[Callable[[Path], None], str]] = {
     "bad-action-on-tape": (_bad_action_on_tape, "turn 3 tape #0: actions.0"),
     "books-do-not-balance": (_pebbles_from_nowhere, "books do not balance"),
     "dropped-turn": (_edit("DELETE FROM turns WHERE turn=3"), "without gaps"),
+    "wrong-type-resealed": (lambda p: _reseal_turn(p, 5, lambda row: row.__setitem__(3, 12345)), "turn 5: metrics"),
 }
 
 

@@ -181,7 +181,13 @@ def replay_cmd(
         checked = "every turn's state matches the recording" if verify else "not verified (add --verify)"
         out.print(f"replayed {result.turns} turns of {escape(str(path))} from the tape: {checked}")
     if not result.ok:
-        if result.first_mismatch is not None:
+        if result.what == "record":
+            err.print(
+                f"[red]replay differs:[/] {escape(str(path))}: turn {result.first_mismatch}'s stored record "
+                "(metrics, creatures, events or orders) is not what the replay made",
+                soft_wrap=True,
+            )
+        elif result.first_mismatch is not None:
             err.print(
                 f"[red]replay differs:[/] {escape(str(path))}: turn {result.first_mismatch} does not match the "
                 f"recorded state (expected {result.expected_hash[:12] if result.expected_hash else '?'}…, "

@@ -92,6 +92,17 @@ def turn_check(game: Game, steady: str, creatures: str, events: str, orders: str
     return h.hexdigest()
 
 
+def steady_metrics(metrics: str) -> str:
+    """Stored metrics JSON without the machine's timings (as :func:`outputs` makes it)."""
+    try:
+        m = orjson.loads(metrics)
+    except orjson.JSONDecodeError:
+        return metrics
+    if not isinstance(m, dict) or not REPORT_VOLATILE & m.keys():
+        return metrics
+    return _j({k: v for k, v in m.items() if k not in REPORT_VOLATILE})
+
+
 def outputs(game: Game, report: TurnReport) -> tuple[str, str, str, str, str]:
     """``(metrics, steady metrics, creatures, events, orders)`` JSON of a turn: the metrics as
     stored, then what the turn's hash covers (the metrics without the machine's timings)."""

@@ -26,6 +26,7 @@ from engine.game import Game, TurnReport
 from engine.saves import migrate
 from engine.saves.convert import TURN_COLUMNS, TapeEntry, outputs, seal, tape_entries, turn_check, turn_report
 from engine.saves.guard import MAX_SAVE_BYTES, SaveError, checked_copy, connect_untrusted
+from engine.saves.rows import ContractRow, SaveTable, TurnRow
 from engine.saves.snapshot import SnapshotError, Snapshotter, decode, field_names, last_gini, restore
 from engine.saves.store import meta_digest
 from engine.scenario import Scenario
@@ -152,6 +153,7 @@ class LoadedSave:
         """Refuse if any row differs from what was written (a flipped bit, an edit by hand)."""
         cols = ", ".join(TURN_COLUMNS)
         for row in self.con.execute(f"SELECT {cols} FROM turns ORDER BY turn"):
+            self._valid_row(TurnRow, TURN_COLUMNS, row, f"turn {row[0]}")
             *values, state, full, digest = row
             if seal(*values) != digest:
                 raise self._bad(f"turn {row[0]} was changed after it was written (digest mismatch)")
@@ -160,7 +162,9 @@ class LoadedSave:
             if state is not None and hashlib.sha256(str(state).encode()).hexdigest() != full:
                 raise self._bad(f"turn {row[0]}: its stored state was changed after it was written (hash mismatch)")
         seqs = []
-        for row in self.con.execute("SELECT * FROM contracts ORDER BY seq"):
+        contract_cols = [c.name for c in ContractRow.__table__.columns]  # type: ignore[attr-defined]
+        for row in self.con.execute(f"SELECT {', '.join(contract_cols)} FROM contracts ORDER BY seq"):
+            self._valid_row(ContractRow, contract_cols, row, f"finished contract {row[0]}")
             *values, digest = row
             if seal(*values) != digest:
                 raise self._bad(f"finished contract {row[0]} was changed after it was written (digest mismatch)")
@@ -169,6 +173,14 @@ class LoadedSave:
             seqs.append(row[0])
         if seqs != list(range(len(seqs))):
             raise self._bad("its finished contracts are not numbered without gaps")
+
+    def _valid_row(self, model: type[SaveTable], cols: Any, row: tuple[Any, ...], where: str) -> None:
+        """Every column holds the type its SQLModel table says (SQLite itself does not insist)."""
+        try:
+            model.model_validate(dict(zip(cols, row)), strict=True)
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            raise self._bad(f"{where}: {'.'.join(map(str, e['loc']))}: {e['msg']}") from None
 
     # ------------------------------------------------------------------ reading
     def finished_contracts(self, turn: int) -> list[Contract]:

@@ -11,7 +11,7 @@ from typing import Any
 from engine.brains.tape import TapeBrain
 from engine.game import Game, TurnReport
 from engine.saves.load import open_save
-from engine.saves.convert import outputs, turn_check
+from engine.saves.convert import outputs, steady_metrics, turn_check
 from engine.saves.snapshot import Snapshotter
 
 
@@ -29,8 +29,9 @@ class ReplayResult:
     first_mismatch: int | None = None
     """The first turn that differs from the recording (0: the starting state)."""
     what: str | None = None
-    """What differed: ``"turn"`` (its outputs or the state's fingerprint) or ``"state"`` (the
-    whole state, compared on keyframe turns)."""
+    """What differed: ``"turn"`` (its outputs or the state's fingerprint), ``"state"`` (the
+    whole state, compared on keyframe turns) or ``"record"`` (the turn's stored metrics,
+    creatures, events or orders are not what the replay made, though the hash matches)."""
     expected_hash: str | None = None
     actual_hash: str | None = None
     misses: list[tuple[int, str]] = field(default_factory=list)
@@ -57,6 +58,7 @@ def replay(path: str | Path, verify: bool = True, on_turn: Callable[[TurnReport]
     with open_save(path, full_check=False) as save:
         save.check_digests()
         full = dict(save.con.execute("SELECT turn, full_hash FROM turns WHERE full_hash IS NOT NULL").fetchall())
+        stored = {r[0]: r[1:] for r in save.con.execute("SELECT turn, metrics, creatures, events, orders FROM turns")}
         tape = TapeBrain(save.tape())
         game = Game(save.scenario, save.seed, tape)
         result = ReplayResult(str(path), 0, verify, True)
@@ -78,7 +80,12 @@ def replay(path: str | Path, verify: bool = True, on_turn: Callable[[TurnReport]
             if on_turn is not None:
                 on_turn(report)
             if verify:
-                if differs(t, "turn", save.hashes[t], turn_check(game, *outputs(game, report)[1:])):
+                made = outputs(game, report)
+                if differs(t, "turn", save.hashes[t], turn_check(game, *made[1:])):
+                    break
+                metrics, creatures, events, orders = stored[t]
+                if (steady_metrics(metrics), creatures, events, orders) != made[1:]:
+                    result.ok, result.first_mismatch, result.what = False, t, "record"
                     break
                 if t in full:
                     data = snap.state(game)
