@@ -82,6 +82,7 @@ def static_sections(sc: Scenario) -> list[Section]:
             '{"type":"repay","id":7,"pebbles":5}',
             '{"type":"say","text":"hello"}',
         ],
+        priority=8,
     )
     example = Section(
         "example",
@@ -93,6 +94,15 @@ def static_sections(sc: Scenario) -> list[Section]:
         priority=9,
     )
     return [rules, shapes, example]
+
+
+def fit_static(sections: list[Section], count: Callable[[str], int], budget: int) -> list[Section]:
+    """The static sections, dropping the example and then the action shapes when they would take
+    more than half the budget (a small budget keeps room for the creature's own part and answer)."""
+    kept = list(sections)
+    while count(render(kept)) > budget // 2 and any(s.priority for s in kept):
+        kept.remove(max((s for s in kept if s.priority), key=lambda s: s.priority))
+    return kept
 
 
 def public_sections(o: Observation, message_chars: int) -> list[Section]:

@@ -163,3 +163,15 @@ def test_memory_stays_bounded_and_trust_comes_from_the_books() -> None:
     creditor = g.wood.by_name[e.data["creditor"]]
     assert creditor.trust[e.data["debtor"]][1] >= 1
     assert any(d > 0 for c in g.wood.creatures for d, _ in c.trust.values())
+
+
+def test_a_small_budget_drops_the_example_then_the_action_shapes() -> None:
+    from engine import scenario
+    from engine.prompt import fit_static, render, static_sections
+
+    sc, _ = scenario.load(None)
+    full = static_sections(sc)
+    assert [s.name for s in fit_static(full, approx_tokens, 1000)] == ["rules", "actions", "example"]
+    small = fit_static(full, approx_tokens, 400)
+    assert "rules" in [s.name for s in small] and "example" not in [s.name for s in small]
+    assert approx_tokens(render(small)) <= 200 or [s.name for s in small] == ["rules"]

@@ -21,7 +21,7 @@ from engine.brains.base import Answer, Observation
 from engine.errors import TTWoodError
 from engine.grammar import fit_grammar, to_gbnf
 from engine.mask import mask_schema
-from engine.prompt import ANSWER_CUE, PRIVATE_TARGET, fit, private_sections, public_sections, render, static_sections
+from engine.prompt import ANSWER_CUE, PRIVATE_TARGET, fit, fit_static, private_sections, public_sections, render, static_sections
 from engine.scenario import Scenario
 
 SERVER_KINDS = ("llama-cpp-python", "llama.cpp", "vllm", "sglang", "ollama", "openai")
@@ -65,7 +65,7 @@ class HTTPBrain:
         self.parallel = max(1, parallel)
         self.timeout = timeout
         self.budget = scenario.budget.tokens
-        self.static_text = render(static_sections(scenario))
+        self.static_text = render(fit_static(static_sections(scenario), estimate_tokens, self.budget))
 
     def _constraint(self, o: Observation, max_tokens: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The request fields that carry the action mask: ``(extra_body, response_format)``."""

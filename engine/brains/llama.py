@@ -32,7 +32,7 @@ from engine.actions import parse_decision
 from engine.brains.base import Answer, Observation
 from engine.errors import EngineBug, TTWoodError
 from engine.grammar import Matcher, fit_grammar, max_len, to_gbnf
-from engine.prompt import ANSWER_CUE, PRIVATE_TARGET, fit, private_sections, public_sections, render, static_sections
+from engine.prompt import ANSWER_CUE, PRIVATE_TARGET, fit, fit_static, private_sections, public_sections, render, static_sections
 from engine.scenario import Scenario
 from engine.text import clean_text
 
@@ -231,7 +231,7 @@ class LlamaBrain:
         self.sampler = sampler or Sampler()
         self.parallel = max(1, min(parallel, 250))
         self.budget = scenario.budget.tokens
-        static = static_sections(scenario)
+        static = fit_static(static_sections(scenario), model.count, self.budget)
         for s in static:
             s.head = clean_text(s.head, 400)
         self.static_text = render(static)
