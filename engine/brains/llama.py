@@ -271,7 +271,7 @@ class LlamaBrain:
         cp.n_ubatch = 512
         cp.n_threads = self.m.threads
         cp.n_threads_batch = self.m.threads
-        cp.kv_unified = os.environ.get("TTWOOD_KV_UNIFIED", "1") == "1"
+        cp.kv_unified = True  # sequence copies share cells: the shared prefix costs nothing per creature
         cp.swa_full = True
         ctx = L.llama_init_from_model(self.m.model, cp)
         if not ctx:
