@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.brains.base import Observation
-from engine.scenario import PEBBLES, Scenario
+from engine.scenario import Scenario
 from engine.text import clean_text
 
 PRIVATE_TARGET = 160

@@ -109,7 +109,7 @@ def test_matcher_follows_answers_and_forces_structure(played: Game) -> None:
 def test_grammar_fits_its_token_allowance(played: Game) -> None:
     for o in observe_all(played.wood, played.wood.alive(), {}):
         for allowance in (400, 200, 120, 60):
-            node, limits = G.fit_grammar(o, allowance)
+            node, _ = G.fit_grammar(o, allowance)
             assert G.max_len(node) <= allowance
         with pytest.raises(ValueError):
             G.fit_grammar(o, 5)

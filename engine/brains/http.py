@@ -21,7 +21,16 @@ from engine.brains.base import Answer, Observation
 from engine.errors import TTWoodError
 from engine.grammar import fit_grammar, to_gbnf
 from engine.mask import mask_schema
-from engine.prompt import ANSWER_CUE, PRIVATE_TARGET, fit, fit_static, private_sections, public_sections, render, static_sections
+from engine.prompt import (
+    ANSWER_CUE,
+    PRIVATE_TARGET,
+    fit,
+    fit_static,
+    private_sections,
+    public_sections,
+    render,
+    static_sections,
+)
 from engine.scenario import Scenario
 
 SERVER_KINDS = ("llama-cpp-python", "llama.cpp", "vllm", "sglang", "ollama", "openai")

@@ -32,7 +32,16 @@ from engine.actions import parse_decision
 from engine.brains.base import Answer, Observation
 from engine.errors import EngineBug, TTWoodError
 from engine.grammar import Matcher, fit_grammar, max_len, to_gbnf
-from engine.prompt import ANSWER_CUE, PRIVATE_TARGET, fit, fit_static, private_sections, public_sections, render, static_sections
+from engine.prompt import (
+    ANSWER_CUE,
+    PRIVATE_TARGET,
+    fit,
+    fit_static,
+    private_sections,
+    public_sections,
+    render,
+    static_sections,
+)
 from engine.scenario import Scenario
 from engine.text import clean_text
 
