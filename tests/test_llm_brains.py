@@ -50,7 +50,8 @@ def test_must_show_three_llama_turns_via_the_cli() -> None:
     assert m["valid_rate"] == 1.0
     assert m["accepted_rate"] >= 0.9, m["rejections"]
     assert m["answers"] == 15 and m["actions"] > 0
-    assert m["ms_per_agent_turn"] > 0 and "SmolLM2" in m["path"] or "smollm2" in m["path"].lower()
+    assert m["ms_per_agent_turn"] > 0
+    assert "smollm2" in m["path"].lower()
     assert all(t["tokens_max"] is not None and t["tokens_max"] <= 1000 for t in data["per_turn"])
     assert data["conservation"]["ok"]
 
@@ -66,7 +67,8 @@ def test_answers_carry_the_tape_and_respect_the_budget(model: LlamaModel, wood_a
         meta = a.meta
         assert meta["prompt_tokens"] + meta["max_tokens"] <= sc.budget.tokens
         assert meta["answer_tokens"] <= meta["max_tokens"]
-        assert meta["prompt"].count(o.name) >= 1 and meta["raw"] if "raw" in meta else a.raw
+        assert f"You are {o.name} the {o.species}" in meta["prompt"]
+        assert a.raw and a.raw.startswith('{"thinking":"')
         assert set(meta["sections"]) >= {"rules", "market", "identity", "state"}
         assert meta["latency_ms"] > 0 and meta["sampler"]["temperature"] > 0 and isinstance(meta["seed"], int)
         assert meta["shared_prefix_tokens"] > 0 and meta["forced_tokens"] > 0
