@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from engine.brains.base import Observation
+from engine.errors import TTWoodError
 from engine.scenario import PEBBLES
 
 
@@ -302,6 +303,21 @@ def decision_grammar(o: Observation, limits: Limits, *, max_price: int = 1000, m
     else:
         actions = alt(Lit(""), seq(act, Rep(seq(",", act), 0, k - 1))) if k > 1 else alt(Lit(""), act)
     return seq('{"thinking":', thought(limits.thinking), ',"actions":[', actions, "]}")
+
+
+def answer_grammar(o: Observation, prompt_tokens: int, budget: int) -> tuple[Node, int]:
+    """The grammar for a creature whose prompt takes ``prompt_tokens`` of ``budget``, and the
+    answer's ``max_tokens`` (one more than the longest answer, for the end token). A clear error
+    when the prompt leaves no room to answer."""
+    max_tokens = budget - prompt_tokens
+    try:
+        node, _ = fit_grammar(o, max_tokens - 1, max_price=o.market_price_cap, max_qty=o.market_qty_cap)
+    except ValueError:
+        raise TTWoodError(
+            f"{o.name}'s prompt takes {prompt_tokens} of {budget} tokens, leaving no room to answer: "
+            "raise [budget] tokens in the scenario"
+        ) from None
+    return node, max_tokens
 
 
 def fit_grammar(o: Observation, max_tokens: int, *, max_price: int = 1000, max_qty: int = 100) -> tuple[Node, Limits]:

@@ -217,3 +217,21 @@ def approx_tokens(text: str) -> int:
 
 
 ANSWER_CUE = "Your answer (JSON):"
+PUBLIC_TARGET = 160
+"""Tokens the public part (prices, the clearing) may take at most."""
+ANSWER_RESERVE = 400
+"""Tokens kept for the answer before a creature's own part is trimmed (a ceiling: answers are ~45)."""
+
+
+def public_text(o: Observation, message_chars: int, count: Callable[[str], int]) -> tuple[str, dict[str, int]]:
+    """This turn's public part, the same for every creature: text and tokens per section."""
+    text, tokens, _ = fit(public_sections(o, message_chars), count, PUBLIC_TARGET)
+    return text, tokens
+
+
+def private_text(o: Observation, message_chars: int, count: Callable[[str], int], fixed: int, budget: int) -> tuple[str, dict[str, int]]:
+    """One creature's own part, trimmed so that ``fixed`` (the rest of the prompt) + it + the answer
+    reserve fit the budget, and to :data:`PRIVATE_TARGET` at most."""
+    allowance = min(PRIVATE_TARGET, max(0, budget - ANSWER_RESERVE - fixed))
+    text, tokens, _ = fit(private_sections(o, message_chars), count, allowance)
+    return text, tokens

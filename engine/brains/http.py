@@ -19,15 +19,13 @@ from typing import Any
 from engine.actions import parse_decision
 from engine.brains.base import Answer, Observation
 from engine.errors import TTWoodError
-from engine.grammar import fit_grammar, to_gbnf
+from engine.grammar import answer_grammar, to_gbnf
 from engine.mask import mask_schema
 from engine.prompt import (
     ANSWER_CUE,
-    PRIVATE_TARGET,
-    fit,
     fit_static,
-    private_sections,
-    public_sections,
+    private_text,
+    public_text,
     render,
     static_sections,
 )
@@ -37,7 +35,6 @@ SERVER_KINDS = ("llama-cpp-python", "llama.cpp", "vllm", "sglang", "ollama", "op
 CHARS_PER_TOKEN = 3
 """A cautious estimate for budgeting before the call (the server reports the exact count after)."""
 TEMPLATE_TOKENS = 32
-ANSWER_RESERVE = 400
 
 
 def estimate_tokens(text: str) -> int:
@@ -76,10 +73,9 @@ class HTTPBrain:
         self.budget = scenario.budget.tokens
         self.static_text = render(fit_static(static_sections(scenario), estimate_tokens, self.budget))
 
-    def _constraint(self, o: Observation, max_tokens: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _constraint(self, o: Observation, node: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The request fields that carry the action mask: ``(extra_body, response_format)``."""
         if self.server in ("llama-cpp-python", "llama.cpp", "vllm", "sglang"):
-            node, _ = fit_grammar(o, max_tokens - 1, max_price=o.market_price_cap, max_qty=o.market_qty_cap)
             gbnf = to_gbnf(node)
             if self.server == "vllm":
                 return {"structured_outputs": {"grammar": gbnf}}, None
@@ -89,20 +85,14 @@ class HTTPBrain:
         schema = mask_schema(o, max_price=o.market_price_cap, max_qty=o.market_qty_cap)
         return {}, {"type": "json_schema", "json_schema": {"name": "decision", "schema": schema, "strict": True}}
 
-    def _prompt(self, o: Observation) -> tuple[str, dict[str, int], int]:
-        chars = self.sc.budget.message_chars
-        public, pub_tokens, _ = fit(public_sections(o, chars), estimate_tokens, 160)
+    async def _one(self, client: Any, sem: asyncio.Semaphore, o: Observation, public: str, pub_tokens: dict[str, int]) -> Answer:
         fixed = estimate_tokens(self.static_text) + estimate_tokens(public) + TEMPLATE_TOKENS + estimate_tokens(ANSWER_CUE)
-        allowance = min(PRIVATE_TARGET, max(0, self.budget - ANSWER_RESERVE - fixed))
-        private, priv_tokens, _ = fit(private_sections(o, chars), estimate_tokens, allowance)
+        private, priv_tokens = private_text(o, self.sc.budget.message_chars, estimate_tokens, fixed, self.budget)
         user = public + private + ANSWER_CUE
+        sections = {**pub_tokens, **priv_tokens}
         estimate = fixed + estimate_tokens(private)
-        return user, {**pub_tokens, **priv_tokens}, estimate
-
-    async def _one(self, client: Any, sem: asyncio.Semaphore, o: Observation) -> Answer:
-        user, sections, estimate = self._prompt(o)
-        max_tokens = max(16, self.budget - estimate)
-        extra, response_format = self._constraint(o, max_tokens)
+        node, max_tokens = answer_grammar(o, estimate, self.budget)
+        extra, response_format = self._constraint(o, node)
         seed = zlib.crc32(f"{self.seed}:{o.turn}:{o.name}".encode()) & 0x7FFFFFFF
         kwargs: dict[str, Any] = {
             "model": self.model,
@@ -155,7 +145,8 @@ class HTTPBrain:
         client = AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, timeout=self.timeout, max_retries=1)
         sem = asyncio.Semaphore(self.parallel)
         try:
-            return list(await asyncio.gather(*(self._one(client, sem, o) for o in observations)))
+            public, pub_tokens = public_text(observations[0], self.sc.budget.message_chars, estimate_tokens)
+            return list(await asyncio.gather(*(self._one(client, sem, o, public, pub_tokens) for o in observations)))
         finally:
             await client.close()
 

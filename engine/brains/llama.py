@@ -31,22 +31,18 @@ from typing import Any
 from engine.actions import parse_decision
 from engine.brains.base import Answer, Observation
 from engine.errors import EngineBug, TTWoodError
-from engine.grammar import Matcher, fit_grammar, max_len, to_gbnf
+from engine.grammar import Matcher, answer_grammar, max_len, to_gbnf
 from engine.prompt import (
     ANSWER_CUE,
-    PRIVATE_TARGET,
-    fit,
     fit_static,
-    private_sections,
-    public_sections,
+    private_text,
+    public_text,
     render,
     static_sections,
 )
 from engine.scenario import Scenario
 from engine.text import clean_text
 
-ANSWER_RESERVE = 400
-"""Tokens kept for the answer before the prompt is trimmed (a ceiling: answers are usually ~50)."""
 MAX_PARALLEL = 32
 """Creatures decoded together at most (KV cache memory grows with it)."""
 SYS_MARK, USER_MARK = "@@TTWOOD-SYSTEM@@", "@@TTWOOD-USER@@"
@@ -104,7 +100,6 @@ class _Seq:
     sections: dict[str, int]
     prompt_text: str
     seed: int
-    limits: Any
     pos: int = 0
     last: int = -1
     out: list[int] = field(default_factory=list)
@@ -324,24 +319,15 @@ class LlamaBrain:
 
     # ---------------------------------------------------------------- prompts
     def _public(self, o: Observation) -> tuple[str, dict[str, int]]:
-        text, tokens, _ = fit(public_sections(o, self.sc.budget.message_chars), self.m.count, 160)
-        return text, tokens
+        return public_text(o, self.sc.budget.message_chars, self.m.count)
 
     def _build(self, index: int, o: Observation, public: str, public_tokens: list[int], public_sections_tokens: dict[str, int]) -> _Seq:
         m = self.m
         fixed = len(self.static_tokens) + len(public_tokens) + len(self.post_tokens) + m.count(ANSWER_CUE) + 2
-        allowance = min(PRIVATE_TARGET, max(0, self.budget - ANSWER_RESERVE - fixed))
-        private, sect, _ = fit(private_sections(o, self.sc.budget.message_chars), m.count, allowance)
+        private, sect = private_text(o, self.sc.budget.message_chars, m.count, fixed, self.budget)
         own = m.tokenize(private + ANSWER_CUE, special=False)
         tokens = self.static_tokens + public_tokens + own + self.post_tokens
-        max_tokens = self.budget - len(tokens)
-        try:
-            node, limits = fit_grammar(o, max_tokens - 1, max_price=o.market_price_cap, max_qty=o.market_qty_cap)
-        except ValueError:
-            raise TTWoodError(
-                f"{o.name}'s prompt takes {len(tokens)} of {self.budget} tokens, leaving no room to answer: "
-                "raise [budget] tokens in the scenario"
-            ) from None
+        node, max_tokens = answer_grammar(o, len(tokens), self.budget)
         if max_len(node) + 1 > max_tokens:
             raise EngineBug("grammar longer than its token allowance")
         gbnf = to_gbnf(node)
@@ -353,7 +339,7 @@ class LlamaBrain:
         sections = dict(self.static_sections) | public_sections_tokens | sect
         prompt_text = m.pre + self.static_text + m.mid + public + private + ANSWER_CUE + m.post
         s = _Seq(index, 2 + index, o, tokens, len(self.static_tokens) + len(public_tokens), grammar, chain,
-                 max_tokens, sections, prompt_text, seed, limits)
+                 max_tokens, sections, prompt_text, seed)
         if self.mode != "naive":
             s.matcher = Matcher(node)
         return s
