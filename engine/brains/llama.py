@@ -13,6 +13,13 @@ One turn, optimized (the default):
    mask), applied lazily: the sampled token is checked first; the grammar scans the whole
    vocabulary only when that token is refused.
 
+How the KV cache is laid out depends on where the model runs. On a CPU every creature gets its
+own cache stream (``kv_unified=False``: attention reads only that creature's cells; the shared
+prefix is copied into each stream, a memory copy) and flash attention is off (llama.cpp's CPU
+kernel is ~2x slower than the plain path for the few-token steps of decoding; it is also what
+the high-level ``Llama`` defaults to). On a GPU one unified cache (copies share cells) and flash
+attention as llama.cpp chooses. ``ttwood bench llm`` measured both layouts; see BENCHMARKS.md.
+
 ``mode="naive"`` does what a simple program would: one creature at a time, the whole prompt
 evaluated from scratch, the grammar applied to the whole vocabulary at every token. Same
 prompts, grammars and sampler settings; ``ttwood bench llm`` times both.
@@ -224,6 +231,8 @@ class LlamaBrain:
         mode: str = "optimized",
         sampler: Sampler | None = None,
         parallel: int = MAX_PARALLEL,
+        unified_kv: bool | None = None,
+        flash_attn: bool | None = None,
     ) -> None:
         if mode not in ("optimized", "naive"):
             raise TTWoodError(f"unknown decoding mode {mode!r} (optimized or naive)")
@@ -234,6 +243,9 @@ class LlamaBrain:
         self.mode = mode
         self.sampler = sampler or Sampler()
         self.parallel = max(1, min(parallel, 250))
+        self.unified_kv = model.gpu if unified_kv is None else unified_kv
+        self.flash_attn = flash_attn
+        """True/False forces flash attention on/off; None: off on a CPU, llama.cpp's choice on a GPU."""
         self.budget = scenario.budget.tokens
         static = fit_static(static_sections(scenario), model.count, self.budget)
         for s in static:
@@ -269,13 +281,22 @@ class LlamaBrain:
             L.llama_free(self.ctx)
         cp = L.llama_context_default_params()
         cp.n_seq_max = need
-        # the static prefix once, the public part once, then each creature's own part and answer
-        cp.n_ctx = len(self.static_tokens) + 512 + n_seqs * max(256, self.budget - len(self.static_tokens))
+        cp.kv_unified = self.unified_kv
+        if self.unified_kv:
+            # copies share cells: the static prefix once, the public part once, then each
+            # creature's own part and answer
+            cp.n_ctx = len(self.static_tokens) + 512 + n_seqs * max(256, self.budget - len(self.static_tokens))
+        else:
+            # one stream per sequence, each as long as the longest call the budget allows
+            cp.n_ctx = need * (-(-(self.budget + 64) // 256) * 256)
         cp.n_batch = 2048
         cp.n_ubatch = 512
         cp.n_threads = self.m.threads
         cp.n_threads_batch = self.m.threads
-        cp.kv_unified = True  # sequence copies share cells: the shared prefix costs nothing per creature
+        if self.flash_attn is not None:
+            cp.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_ENABLED if self.flash_attn else L.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        elif not self.m.gpu:
+            cp.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_DISABLED
         cp.swa_full = True
         ctx = L.llama_init_from_model(self.m.model, cp)
         if not ctx:
@@ -536,6 +557,8 @@ class LlamaBrain:
             "gpu": self.m.gpu,
             "threads": self.m.threads,
             "mode": self.mode,
+            "kv_cache": "unified" if self.unified_kv else "one stream per creature",
+            "flash_attn": {True: "on", False: "off", None: "off" if not self.m.gpu else "auto"}[self.flash_attn],
             "sampler": self.sampler.describe(),
         }
 
