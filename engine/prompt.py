@@ -3,7 +3,8 @@
 A prompt has three layers, so a model backend can evaluate shared text once:
 
 * **static** (the same for every creature all game): the rules and one worked example;
-* **public** (the same for every creature this turn): turn, season, prices, the clearing;
+* **public** (the same for every creature this turn): turn, season, prices, who lives here (what
+  each makes and its credit, which every creature can see), the clearing;
 * **private** (this creature now): identity, state, what it is short of, obligations, offers to it,
   its inbox, last turn's refusals, its memory.
 
@@ -50,6 +51,17 @@ def _bundle(b: dict[str, int]) -> str:
     return ", ".join(f"{q} {a}" for a, q in b.items() if q) or "nothing"
 
 
+def _persona(text: str, limit: int = 60) -> str:
+    """A personality in at most ``limit`` characters, cut after a whole clause where one fits."""
+    text = clean_text(text, 400)
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(sep, 0, limit) for sep in ("; ", ", ", ". "))
+    if cut > limit // 3:
+        return text[:cut].rstrip(".") + "."
+    return clean_text(text, limit)
+
+
 def static_sections(sc: Scenario) -> list[Section]:
     """The rules and a worked example: the same for every creature, all game."""
     food = [g.id for g in sc.goods if g.kind == "food"]
@@ -88,8 +100,8 @@ def static_sections(sc: Scenario) -> list[Section]:
         "example",
         "Example answer:",
         [
-            '{"thinking":"sell surplus buy ' + fuel0 + '","actions":[{"type":"order","side":"sell","good":"' + food0 + '","qty":2,"price":5},'
-            '{"type":"order","side":"buy","good":"' + fuel0 + '","qty":2,"price":6}]}'
+            '{"thinking":"make my good and sell it","actions":[{"type":"produce","qty":3},'
+            '{"type":"order","side":"sell","good":"' + food0 + '","qty":2,"price":5}]}'
         ],
         priority=9,
     )
@@ -116,19 +128,30 @@ def public_sections(o: Observation, message_chars: int) -> list[Section]:
         [f"{s}: {clean_text(t, message_chars)}" for _, _, s, t in o.clearing[-6:]],
         priority=6,
     )
-    return [market, clearing] if clearing.items else [market]
+    who = Section(
+        "neighbours",
+        "Who makes what (credit):",
+        [f"{n.name} {n.makes or 'nothing'} ({n.credit})" for n in o.neighbours if n.alive],
+        priority=4,
+    )
+    return [s for s in (market, who, clearing) if s.items or s is market]
 
 
 def private_sections(o: Observation, message_chars: int) -> list[Section]:
     """What only this creature knows: the parts are ordered by importance."""
     out: list[Section] = []
-    makes = f" You make {o.makes} (up to {o.can_make} this turn)." if o.makes else " You make nothing; you trade."
-    never = f" You never buy {', '.join(sorted(o.never_buy))}." if o.never_buy else ""
-    persona = f" {clean_text(o.personality, 60)}" if o.personality else ""
-    out.append(Section("identity", f"You are {o.name} the {o.species} ({o.role}).{makes}{never}{persona}"))
+    never = sorted(o.never_buy)
+    if o.makes and never == [o.makes]:
+        makes, never_text = f" You make {o.makes} (up to {o.can_make} this turn) and never buy it.", ""
+    else:
+        makes = f" You make {o.makes} (up to {o.can_make} this turn)." if o.makes else " You make nothing; you trade."
+        never_text = f" You never buy {', '.join(never)}." if never else ""
+    persona = f" {_persona(o.personality)}" if o.personality else ""
+    out.append(Section("identity", f"You are {o.name} the {o.species} ({o.role}).{makes}{never_text}{persona}"))
     held = {a: q for a, q in o.free.items() if q}
     locked = {a: q for a, q in o.escrow.items() if q}
-    state = f"Health {o.health}/{o.max_health}, credit {o.credit}. You hold {_bundle(held)}."
+    health = "full" if o.health >= o.max_health else f"{o.health}/{o.max_health}"
+    state = f"Health {health}, credit {o.credit}. You hold {_bundle(held)}."
     if locked:
         state += f" Locked in deals: {_bundle(locked)}."
     out.append(Section("state", state))
@@ -216,11 +239,12 @@ def approx_tokens(text: str) -> int:
     return max(1, (len(text) + 3) // 4)
 
 
-ANSWER_CUE = "Your answer (JSON):"
-PUBLIC_TARGET = 160
+PUBLIC_TARGET = 200
 """Tokens the public part (prices, the clearing) may take at most."""
-ANSWER_RESERVE = 400
-"""Tokens kept for the answer before a creature's own part is trimmed (a ceiling: answers are ~45)."""
+ANSWER_RESERVE = 280
+"""Tokens kept for the answer before a creature's own part is trimmed: room for the grammar of two
+actions with short messages (its longest answer is ~270 characters). Whatever the prompt leaves
+beyond that goes to the answer too (three actions need ~380); answers are ~30-45 tokens."""
 
 
 def public_text(o: Observation, message_chars: int, count: Callable[[str], int]) -> tuple[str, dict[str, int]]:

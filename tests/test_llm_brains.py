@@ -75,6 +75,30 @@ def test_answers_carry_the_tape_and_respect_the_budget(model: LlamaModel, wood_a
         assert a.problems == [], (a.raw, a.problems)
 
 
+@pytest.mark.parametrize(("unified", "layout"), [(True, "unified"), (False, "one stream per creature")])
+def test_both_kv_layouts_answer_validly_turn_after_turn(model: LlamaModel, wood_at_turn_6, unified: bool, layout: str) -> None:
+    """One shared cache or a stream per creature (chosen by batch size on a CPU): valid answers,
+    and the static prefix evaluated once for both turns."""
+    sc, g = wood_at_turn_6
+    obs = observe_all(g.wood, g.wood.alive(), {})
+    brain = LlamaBrain(sc, model, seed=5, unified_kv=unified)
+    try:
+        first = brain.decide(obs)
+        ctx = brain.ctx
+        for o in obs:
+            o.turn += 1
+        second = brain.decide(obs)
+        assert brain.ctx is ctx and brain._cached_static  # same context, static prefix kept
+        assert brain.card()["kv_cache"] == layout
+    finally:
+        brain.close()
+        for o in obs:
+            o.turn -= 1
+    for a in first + second:
+        assert a.problems == [], (a.raw, a.problems)
+        assert a.meta["shared_prefix_tokens"] > len(brain.static_tokens)
+
+
 def test_special_token_strings_from_creatures_stay_plain_text(model: LlamaModel, wood_at_turn_6) -> None:
     sc, g = wood_at_turn_6
     hazel = g.wood.by_name["Hazel"]

@@ -22,7 +22,6 @@ from engine.errors import TTWoodError
 from engine.grammar import answer_grammar, to_gbnf
 from engine.mask import mask_schema
 from engine.prompt import (
-    ANSWER_CUE,
     fit_static,
     private_text,
     public_text,
@@ -86,9 +85,9 @@ class HTTPBrain:
         return {}, {"type": "json_schema", "json_schema": {"name": "decision", "schema": schema, "strict": True}}
 
     async def _one(self, client: Any, sem: asyncio.Semaphore, o: Observation, public: str, pub_tokens: dict[str, int]) -> Answer:
-        fixed = estimate_tokens(self.static_text) + estimate_tokens(public) + TEMPLATE_TOKENS + estimate_tokens(ANSWER_CUE)
+        fixed = estimate_tokens(self.static_text) + estimate_tokens(public) + TEMPLATE_TOKENS
         private, priv_tokens = private_text(o, self.sc.budget.message_chars, estimate_tokens, fixed, self.budget)
-        user = public + private + ANSWER_CUE
+        user = public + private
         sections = {**pub_tokens, **priv_tokens}
         estimate = fixed + estimate_tokens(private)
         node, max_tokens = answer_grammar(o, estimate, self.budget)

@@ -4,21 +4,29 @@ One turn, optimized (the default):
 
 1. The static prompt prefix (chat template head, the rules, a worked example) is evaluated once
    per game into sequence 0 of the KV cache and kept.
-2. This turn's public text (prices, the clearing) is evaluated once into sequence 1, a copy of
-   sequence 0 (``llama_memory_seq_cp``: with a unified KV cache the copy shares cells, it costs nothing).
+2. This turn's public text (prices, who makes what, the clearing) is evaluated once into
+   sequence 1, a copy of sequence 0 (``llama_memory_seq_cp``).
 3. Every creature gets its own sequence copied from sequence 1; the private suffixes of all
-   creatures are fed together, then all answers are decoded as one batch of sequences, one
-   ``llama_decode`` per step.
+   creatures are fed, then all answers are decoded as one batch of sequences, one
+   ``llama_decode`` per step; text the grammar forces is inserted without sampling.
 4. Each answer is constrained by that creature's grammar (:mod:`engine.grammar`, the action
    mask), applied lazily: the sampled token is checked first; the grammar scans the whole
    vocabulary only when that token is refused.
 
-How the KV cache is laid out depends on where the model runs. On a CPU every creature gets its
-own cache stream (``kv_unified=False``: attention reads only that creature's cells; the shared
-prefix is copied into each stream, a memory copy) and flash attention is off (llama.cpp's CPU
-kernel is ~2x slower than the plain path for the few-token steps of decoding; it is also what
-the high-level ``Llama`` defaults to). On a GPU one unified cache (copies share cells) and flash
-attention as llama.cpp chooses. ``ttwood bench llm`` measured both layouts; see BENCHMARKS.md.
+How the KV cache is laid out depends on where the model runs and how many creatures decide
+together (measured with ``ttwood bench llm``; see BENCHMARKS.md). On a GPU: one unified cache
+(sequence copies share cells) and flash attention as llama.cpp chooses. On a CPU, flash attention
+is off (llama.cpp's CPU kernel is ~2x slower than the plain path for the few-token steps of
+decoding; the high-level ``Llama`` leaves it off too), and
+
+* up to :data:`CPU_UNIFIED_UP_TO` creatures share one unified cache, each creature's own part
+  fed in its own call (so it attends over fewer cells), and every decoding step is one
+  micro-batch;
+* more creatures get one cache stream each (``kv_unified=False``: attention reads only that
+  creature's cells; the shared prefix is copied into each stream). A unified cache would make
+  every token attend over every creature's cells, which grows with the square of the cast
+  (13% slower a turn at 20 creatures), while the streams cost a micro-batch for each distinct
+  run length within a decoding step (5% slower at 5 creatures).
 
 ``mode="naive"`` does what a simple program would: one creature at a time, the whole prompt
 evaluated from scratch, the grammar applied to the whole vocabulary at every token. Same
@@ -40,7 +48,6 @@ from engine.brains.base import Answer, Observation
 from engine.errors import EngineBug, TTWoodError
 from engine.grammar import Matcher, answer_grammar, max_len, to_gbnf
 from engine.prompt import (
-    ANSWER_CUE,
     fit_static,
     private_text,
     public_text,
@@ -52,6 +59,8 @@ from engine.text import clean_text
 
 MAX_PARALLEL = 32
 """Creatures decoded together at most (KV cache memory grows with it)."""
+CPU_UNIFIED_UP_TO = 6
+"""On a CPU, batches of at most this many creatures share one unified KV cache (see above)."""
 SYS_MARK, USER_MARK = "@@TTWOOD-SYSTEM@@", "@@TTWOOD-USER@@"
 
 
@@ -243,7 +252,10 @@ class LlamaBrain:
         self.mode = mode
         self.sampler = sampler or Sampler()
         self.parallel = max(1, min(parallel, 250))
-        self.unified_kv = model.gpu if unified_kv is None else unified_kv
+        self.unified_kv = unified_kv
+        """True/False forces the KV layout; None chooses it by device and batch size (see above)."""
+        self._unified = True
+        """The layout of the current context."""
         self.flash_attn = flash_attn
         """True/False forces flash attention on/off; None: off on a CPU, llama.cpp's choice on a GPU."""
         self.budget = scenario.budget.tokens
@@ -281,8 +293,11 @@ class LlamaBrain:
             L.llama_free(self.ctx)
         cp = L.llama_context_default_params()
         cp.n_seq_max = need
-        cp.kv_unified = self.unified_kv
-        if self.unified_kv:
+        unified = self.unified_kv
+        if unified is None:
+            unified = self.m.gpu or n_seqs <= CPU_UNIFIED_UP_TO
+        cp.kv_unified = unified
+        if unified:
             # copies share cells: the static prefix once, the public part once, then each
             # creature's own part and answer
             cp.n_ctx = len(self.static_tokens) + 512 + n_seqs * max(256, self.budget - len(self.static_tokens))
@@ -303,6 +318,7 @@ class LlamaBrain:
             raise ModelError(f"{self.m.path}: llama.cpp could not make a context for {n_seqs} creatures (out of memory?)")
         self.ctx = ctx
         self._ctx_seqs = need
+        self._unified = unified
         self._cached_static = False
         self._mem = L.llama_get_memory(ctx)
         return ctx
@@ -344,9 +360,9 @@ class LlamaBrain:
 
     def _build(self, index: int, o: Observation, public: str, public_tokens: list[int], public_sections_tokens: dict[str, int]) -> _Seq:
         m = self.m
-        fixed = len(self.static_tokens) + len(public_tokens) + len(self.post_tokens) + m.count(ANSWER_CUE) + 2
+        fixed = len(self.static_tokens) + len(public_tokens) + len(self.post_tokens) + 2
         private, sect = private_text(o, self.sc.budget.message_chars, m.count, fixed, self.budget)
-        own = m.tokenize(private + ANSWER_CUE, special=False)
+        own = m.tokenize(private, special=False)
         tokens = self.static_tokens + public_tokens + own + self.post_tokens
         node, max_tokens = answer_grammar(o, len(tokens), self.budget)
         if max_len(node) + 1 > max_tokens:
@@ -358,7 +374,7 @@ class LlamaBrain:
         seed = zlib.crc32(f"{self.seed}:{o.turn}:{o.name}".encode())
         chain = self._chain(seed, grammar if self.mode == "naive" else None)
         sections = dict(self.static_sections) | public_sections_tokens | sect
-        prompt_text = m.pre + self.static_text + m.mid + public + private + ANSWER_CUE + m.post
+        prompt_text = m.pre + self.static_text + m.mid + public + private + m.post
         s = _Seq(index, 2 + index, o, tokens, len(self.static_tokens) + len(public_tokens), grammar, chain,
                  max_tokens, sections, prompt_text, seed)
         if self.mode != "naive":
@@ -485,10 +501,19 @@ class LlamaBrain:
             for j, t in enumerate(own[:-1]):
                 items.append((t, s.feed_from + j, s.seq, False))
             lasts.append((own[-1], s.pos - 1, s.seq, True))
-        if items:
+        if self._unified and not self.m.gpu:
+            # one call per creature: each attends over the shared prefix and the creatures before it
+            for s in seqs:
+                mine = [it for it in items if it[2] == s.seq]
+                if mine:
+                    self._decode(mine)
+            items = []
+        if len(items) + len(lasts) <= 2048:
+            idx = self._decode(items + lasts)
+        else:
             self._decode(items)
-        # the last token of every sequence goes in one final call, so all their logits are there
-        idx = self._decode(lasts)
+            # the last token of every sequence goes in one final call, so all their logits are there
+            idx = self._decode(lasts)
         for s in seqs:
             s.last = idx[s.seq]
         live = list(seqs)
@@ -557,7 +582,8 @@ class LlamaBrain:
             "gpu": self.m.gpu,
             "threads": self.m.threads,
             "mode": self.mode,
-            "kv_cache": "unified" if self.unified_kv else "one stream per creature",
+            "kv_cache": {True: "unified", False: "one stream per creature", None: "by batch size"}[self.unified_kv]
+            if self.ctx is None else ("unified" if self._unified else "one stream per creature"),
             "flash_attn": {True: "on", False: "off", None: "off" if not self.m.gpu else "auto"}[self.flash_attn],
             "sampler": self.sampler.describe(),
         }
