@@ -155,7 +155,7 @@ def bench_engine_cmd(
 @bench_app.command("llm")
 def bench_llm_cmd(
     creatures: Annotated[int, typer.Option("--creatures", "-c", min=1, max=250, help="Creatures deciding each turn.")] = 5,
-    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100, help="Turns to time (each decided both ways).")] = 2,
+    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100, help="Turns to time (each decided both ways; the static prefix is evaluated once, on the first).")] = 4,
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="A GGUF file (default: the embedded SmolLM2-135M).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU (-1: all).")] = 0,
     threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default: all cores).")] = None,
@@ -183,7 +183,8 @@ def bench_llm_cmd(
     out.print(
         f"{result['model']} · {creatures} creatures × {turns} turns · gpu layers {gpu_layers}\n"
         f"naive [bold]{result['naive_ms_per_agent_turn']}[/] ms per agent-turn, optimized "
-        f"[bold]{result['optimized_ms_per_agent_turn']}[/] ms ({result['speedup']}× faster)\n"
+        f"[bold]{result['optimized_ms_per_agent_turn']}[/] ms ({result['speedup']}× faster; it includes the static "
+        f"prefix, {result['optimized_static_prefix_ms']} ms once a game)\n"
         f"valid {result['valid_rate']} · accepted {result['accepted_rate']} · prompt {result['prompt_tokens']} tokens "
         f"(shared {result['shared_prefix_tokens']}) · answer {result['answer_tokens']} ({result['forced_tokens']} forced) · "
         f"largest call {result['tokens_max']}/{result['budget']}"

@@ -271,6 +271,8 @@ class LlamaBrain:
         )
         self.post_tokens = model.tokenize(model.post, special=True)
         self.ctx = None
+        self.setup_seconds = 0.0
+        """Time spent evaluating the static prefix (once a game, unless the context is rebuilt)."""
         self._ctx_seqs = 0
         self._cached_static = False
         self._batch = None
@@ -453,9 +455,11 @@ class LlamaBrain:
         self._context(n)
         L = self.L
         if not self._cached_static:
+            t0 = time.perf_counter()
             L.llama_memory_clear(self._mem, True)
             self._decode([(t, p, 0, False) for p, t in enumerate(self.static_tokens)])
             self._cached_static = True
+            self.setup_seconds += time.perf_counter() - t0
         base = len(self.static_tokens)
         L.llama_memory_seq_rm(self._mem, 1, -1, -1)
         L.llama_memory_seq_cp(self._mem, 0, 1, -1, -1)
