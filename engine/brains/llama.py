@@ -36,15 +36,14 @@ prompts, grammars and sampler settings; ``ttwood bench llm`` times both.
 from __future__ import annotations
 
 import ctypes
-import os
 import time
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from engine.actions import parse_decision
 from engine.brains.base import Answer, Observation
+from engine.brains.llama_model import LlamaModel, ModelError, check_model_file
 from engine.errors import EngineBug, TTWoodError
 from engine.grammar import Matcher, answer_grammar, max_len, to_gbnf
 from engine.prompt import (
@@ -57,34 +56,12 @@ from engine.prompt import (
 from engine.scenario import Scenario
 from engine.text import clean_text
 
+__all__ = ["LlamaBrain", "LlamaModel", "ModelError", "Sampler", "check_model_file"]
+
 MAX_PARALLEL = 32
 """Creatures decoded together at most (KV cache memory grows with it)."""
 CPU_UNIFIED_UP_TO = 6
 """On a CPU, batches of at most this many creatures share one unified KV cache (see above)."""
-SYS_MARK, USER_MARK = "@@TTWOOD-SYSTEM@@", "@@TTWOOD-USER@@"
-
-
-class ModelError(TTWoodError):
-    """A model file that is missing, unreadable or not a GGUF model."""
-
-    title = "model"
-
-
-def check_model_file(path: str | os.PathLike[str]) -> Path:
-    """A readable GGUF file, or a clear error naming it."""
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise ModelError(f"{p}: no such model file (give a GGUF file with --model PATH)")
-    if not p.is_file():
-        raise ModelError(f"{p}: not a file")
-    try:
-        with p.open("rb") as f:
-            magic = f.read(4)
-    except OSError as exc:
-        raise ModelError(f"{p}: cannot read it ({exc.strerror or exc})") from None
-    if magic != b"GGUF":
-        raise ModelError(f"{p}: not a GGUF model file (it does not start with the GGUF magic)")
-    return p
 
 
 @dataclass(slots=True)
@@ -128,102 +105,6 @@ class _Seq:
     done: bool = False
     t_start: float = 0.0
     t_end: float = 0.0
-
-
-class LlamaModel:
-    """A loaded GGUF model with its tokenizer and chat template (no context yet)."""
-
-    def __init__(self, path: str | os.PathLike[str], *, gpu_layers: int = 0, threads: int | None = None) -> None:
-        import llama_cpp as L  # imported here: loading the library is slow and not every brain needs it
-
-        self.L = L
-        self.path = check_model_file(path)
-        L.llama_backend_init()
-        self._log_cb = L.llama_log_callback(lambda level, text, user: None)
-        L.llama_log_set(self._log_cb, ctypes.c_void_p(0))
-        mp = L.llama_model_default_params()
-        mp.n_gpu_layers = gpu_layers if gpu_layers >= 0 else 999
-        # Weight repacking ("extra buffer types") crashes multi-token batches on some CPUs (seen with
-        # AMX on a virtual machine that does not grant it); off unless asked for.
-        mp.use_extra_bufts = os.environ.get("TTWOOD_CPU_REPACK") == "1"
-        self.gpu_layers = gpu_layers
-        self.model = L.llama_model_load_from_file(str(self.path).encode(), mp)
-        if not self.model:
-            raise ModelError(f"{self.path}: llama.cpp could not load this model (damaged, or an architecture this build does not know)")
-        self.vocab = L.llama_model_get_vocab(self.model)
-        self.n_vocab = L.llama_vocab_n_tokens(self.vocab)
-        self.add_bos = bool(L.llama_vocab_get_add_bos(self.vocab))
-        self.threads = threads or max(1, os.cpu_count() or 1)
-        buf = ctypes.create_string_buffer(256)
-        L.llama_model_desc(self.model, buf, 256)
-        self.desc = buf.value.decode(errors="replace")
-        self.name = self._meta("general.name") or self.path.stem
-        self.n_params = int(L.llama_model_n_params(self.model))
-        self.gpu = bool(L.llama_supports_gpu_offload()) and gpu_layers != 0
-        self.pre, self.mid, self.post = self._template_parts()
-
-    def _meta(self, key: str) -> str | None:
-        buf = ctypes.create_string_buffer(512)
-        n = self.L.llama_model_meta_val_str(self.model, key.encode(), buf, 512)
-        return buf.value.decode(errors="replace") if n > 0 else None
-
-    def _apply(self, tmpl: bytes | None, messages: list[tuple[str, str]]) -> str | None:
-        L = self.L
-        arr = (L.llama_chat_message * len(messages))()
-        keep = []
-        for i, (role, content) in enumerate(messages):
-            r, c = role.encode(), content.encode()
-            keep += [r, c]
-            arr[i].role = r
-            arr[i].content = c
-        size = 4096
-        for _ in range(2):
-            buf = ctypes.create_string_buffer(size)
-            n = L.llama_chat_apply_template(tmpl, arr, len(messages), True, buf, size)
-            if n < 0:
-                return None
-            if n <= size:
-                return buf.raw[:n].decode(errors="replace")
-            size = n + 16
-        return None
-
-    def _template_parts(self) -> tuple[str, str, str]:
-        """The chat template around the system text and the user text: ``pre SYSTEM mid USER post``."""
-        tmpl = self.L.llama_model_chat_template(self.model, None)
-        self.template = "model" if tmpl else "chatml (the model has no template)"
-        for messages in ([("system", SYS_MARK), ("user", USER_MARK)], [("user", f"{SYS_MARK}\n\n{USER_MARK}")]):
-            text = self._apply(tmpl, messages) if tmpl else None
-            if text is None:
-                text = self._apply(b"chatml", messages)
-                self.template = "chatml (fallback)"
-            if text and SYS_MARK in text and USER_MARK in text and text.index(SYS_MARK) < text.index(USER_MARK):
-                pre, rest = text.split(SYS_MARK, 1)
-                mid, post = rest.split(USER_MARK, 1)
-                return pre, mid, post
-        raise ModelError(f"{self.path}: cannot apply this model's chat template")
-
-    def tokenize(self, text: str, *, special: bool, bos: bool = False) -> list[int]:
-        data = text.encode()
-        cap = len(data) + 16
-        buf = (self.L.llama_token * cap)()
-        n = self.L.llama_tokenize(self.vocab, data, len(data), buf, cap, bos and self.add_bos, special)
-        if n < 0:
-            raise EngineBug(f"tokenizer needs {-n} tokens")
-        return list(buf[:n])
-
-    def count(self, text: str) -> int:
-        """Tokens of a user text (special-token strings stay plain text)."""
-        return len(self.tokenize(text, special=False))
-
-    def piece(self, tok: int) -> bytes:
-        buf = ctypes.create_string_buffer(64)
-        n = self.L.llama_token_to_piece(self.vocab, tok, buf, 64, 0, False)
-        return buf.raw[:n] if n > 0 else b""
-
-    def close(self) -> None:
-        if getattr(self, "model", None):
-            self.L.llama_model_free(self.model)
-            self.model = None
 
 
 class LlamaBrain:

@@ -1,0 +1,75 @@
+"""Scenario files: the TOML data that makes one wood different from another.
+
+A scenario is read with :mod:`tomllib` and validated by the pydantic models of
+:mod:`engine.scenario.schema` (unknown keys are refused, so a typo never passes silently). Every
+number the rules use lives there, not in code. Errors name the file, the line and the key path
+(:func:`parse`, in :mod:`engine.scenario.parsing`); scenarios are found by id among the bundled
+ones and the user's mod folder, or by path (:func:`find`, in :mod:`engine.scenario.files`); and
+:func:`json_schema` is the JSON Schema editors use to complete and check scenario files.
+"""
+
+from engine.scenario.files import (
+    Found,
+    bundled_ids,
+    decode,
+    find,
+    known,
+    load,
+    load_found,
+    resolve,
+    text_hash,
+    user_dir,
+    user_ids,
+)
+from engine.scenario.parsing import Problem, parse
+from engine.scenario.schema import (
+    DEFAULT_SCENARIO,
+    MAX_BYTES,
+    MAX_CAST,
+    MAX_KEY_DEPTH,
+    MAX_SHOWN,
+    METRIC_PATTERN,
+    PEBBLES,
+    RULE_NAMES,
+    SCHEMA_FILE,
+    TILES,
+    USER_DIR_ENV,
+    Budget,
+    Condition,
+    CreatureSpec,
+    Credit,
+    Effect,
+    GenerateSpec,
+    Good,
+    GoodId,
+    GoodsEffect,
+    LegendSpec,
+    MapSpec,
+    Market,
+    Memory,
+    Meta,
+    Name,
+    Needs,
+    Role,
+    RuleEffect,
+    RumourEffect,
+    Scenario,
+    ScenarioId,
+    Season,
+    Strict,
+    When,
+    hint,
+    json_schema,
+    path_text,
+    schema_text,
+)
+
+__all__ = [
+    "DEFAULT_SCENARIO", "MAX_BYTES", "MAX_CAST", "MAX_KEY_DEPTH", "MAX_SHOWN", "METRIC_PATTERN", "PEBBLES",
+    "RULE_NAMES", "SCHEMA_FILE", "TILES", "USER_DIR_ENV", "Budget", "Condition", "CreatureSpec", "Credit",
+    "Effect", "Found", "GenerateSpec", "Good", "GoodId", "GoodsEffect", "LegendSpec", "MapSpec", "Market",
+    "Memory", "Meta", "Name", "Needs", "Problem", "Role", "RuleEffect", "RumourEffect", "Scenario",
+    "ScenarioId", "Season", "Strict", "When", "bundled_ids", "decode", "find", "hint", "json_schema",
+    "known", "load", "load_found", "parse", "path_text", "resolve", "schema_text", "text_hash", "user_dir",
+    "user_ids",
+]
