@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 import tempfile
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from engine.brains.scripted import ScriptedBrain

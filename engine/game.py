@@ -9,7 +9,6 @@ contracts settle or default; the turn's metrics are reported.
 from __future__ import annotations
 
 import time
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from engine.brains.base import Neighbour, ObligationView, Observation, OfferView, OrderView
+from engine.brains.base import (
+    Neighbour,
+    ObligationView,
+    Observation,
+    OfferView,
+    OrderView,
+)
 from engine.contracts import Offer
 from engine.memory import recall
 from engine.state import Wood

@@ -14,7 +14,15 @@ from typing import Any
 from engine.contracts import Deals
 from engine.market import OrderBook, Trade
 from engine.scenario import PEBBLES, Scenario
-from engine.world import Creature, InboxItem, Ledger, Tile, TileKind, all_assets, asset_totals
+from engine.world import (
+    Creature,
+    InboxItem,
+    Ledger,
+    Tile,
+    TileKind,
+    all_assets,
+    asset_totals,
+)
 
 INBOX_LIMIT = 16
 """Inbox items a creature keeps; older ones drop off (memory stays bounded)."""

@@ -3,7 +3,6 @@ its save's tape with no model loaded."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

@@ -19,12 +19,27 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from engine import scenario as scenarios
-from engine.actions import ACTION_TYPES, Accept, Borrow, MakeOffer, Note, PlaceOrder, Produce, Say
+from engine.actions import (
+    ACTION_TYPES,
+    Accept,
+    Borrow,
+    MakeOffer,
+    Note,
+    PlaceOrder,
+    Produce,
+    Say,
+)
 from engine.brains.base import Answer, Observation
 from engine.brains.scripted import ScriptedBrain
 from engine.errors import EngineBug
 from engine.game import Game
-from engine.saves import Autosaver, export_copy, export_traces, inspect, open_save, replay, state_hash
+from engine.saves import (
+    Autosaver,
+    inspect,
+    open_save,
+    replay,
+    state_hash,
+)
 from engine.saves.convert import _tape_default
 from engine.saves.guard import FORMAT_VERSION
 from engine.saves.snapshot import Snapshotter

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-
 from textual.widgets import Input, Select, Static
 
 from engine.saves import open_save

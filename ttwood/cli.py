@@ -9,14 +9,25 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.errors import TTWoodError
-from engine.game import Game
 from engine.report import run_json
-from ttwood.brains import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, make_brains, parse_brain_for
+from ttwood.brains import (
+    DEFAULT_KIND,
+    BrainChoice,
+    brain_cards,
+    close_brains,
+    parse_brain_for,
+)
 
 app = typer.Typer(
     help="Thousand Token Wood: a woodland economy run by small language models.\n\n"
@@ -27,6 +38,7 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Measure speed.", no_args_is_help=True)
 from ttwood.cli_scenarios import app as scen_app  # noqa: E402 - `scenarios list|show|validate|schema`
+
 app.add_typer(bench_app, name="bench")
 app.add_typer(scen_app, name="scenarios")
 

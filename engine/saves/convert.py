@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from engine.actions import AnyAction
 from engine.brains.base import Answer
 from engine.game import Decided, Game, TurnReport
-from engine.market import Order
 from engine.saves.snapshot import SnapshotError, adapter, dumps, fingerprint
 from engine.state import Event
 

@@ -24,10 +24,30 @@ from engine.contracts import Contract
 from engine.errors import TTWoodError
 from engine.game import Game, TurnReport
 from engine.saves import migrate
-from engine.saves.convert import TURN_COLUMNS, TapeEntry, outputs, seal, tape_entries, turn_check, turn_report
-from engine.saves.guard import MAX_SAVE_BYTES, SaveError, checked_copy, connect_untrusted
+from engine.saves.convert import (
+    TURN_COLUMNS,
+    TapeEntry,
+    outputs,
+    seal,
+    tape_entries,
+    turn_check,
+    turn_report,
+)
+from engine.saves.guard import (
+    MAX_SAVE_BYTES,
+    SaveError,
+    checked_copy,
+    connect_untrusted,
+)
 from engine.saves.rows import ContractRow, SaveTable, TurnRow
-from engine.saves.snapshot import SnapshotError, Snapshotter, decode, field_names, last_gini, restore
+from engine.saves.snapshot import (
+    SnapshotError,
+    Snapshotter,
+    decode,
+    field_names,
+    last_gini,
+    restore,
+)
 from engine.saves.store import meta_digest
 from engine.scenario import Scenario
 

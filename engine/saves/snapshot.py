@@ -35,7 +35,7 @@ from engine.contracts import Contract, Leg, Offer
 from engine.errors import EngineBug
 from engine.game import Game
 from engine.market import Order, Trade
-from engine.state import Event, Modifier, Wood
+from engine.state import Event, Modifier
 from engine.world import Creature, InboxItem, Tile
 
 SNAPSHOT_VERSION = 1

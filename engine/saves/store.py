@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-from hashlib import sha256
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
