@@ -176,7 +176,9 @@ def bench_llm_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
 ) -> None:
     """Model speed per agent-turn: naive (one creature at a time, no cache, full grammar) against
-    optimized (shared prefix, one batch, lazy grammar, jump-forward), timed on the same turns."""
+    optimized (shared prefix, one batch, lazy grammar, jump-forward), timed on the same turns.
+    Run it on an otherwise idle machine: llama.cpp's threads spin, so other work on the cores
+    skews both figures."""
     from engine.bench_llm import bench_llm
     from engine.brains.llama import LlamaModel
     from engine.brains.models import resolve_model
