@@ -17,7 +17,7 @@ from engine.brains.scripted import ScriptedBrain
 from engine.game import Game
 from engine.memory import KEPT
 from engine.observe import observe_all
-from engine.prompt import PRIVATE_TARGET, Section, approx_tokens, fit, private_sections
+from engine.prompt import PRIVATE_TARGET, Section, _persona, approx_tokens, fit, private_sections, public_text
 from engine.rules import resolve
 
 
@@ -175,3 +175,26 @@ def test_a_small_budget_drops_the_example_then_the_action_shapes() -> None:
     small = fit_static(full, approx_tokens, 400)
     assert "rules" in [s.name for s in small] and "example" not in [s.name for s in small]
     assert approx_tokens(render(small)) <= 200 or [s.name for s in small] == ["rules"]
+
+
+def test_public_part_says_who_makes_what_with_credit_and_leaves_out_the_dead(played: Game) -> None:
+    g = copy.deepcopy(played)
+    rusk = g.wood.by_name["Rusk"]
+    rusk.credit = 41
+    clover = g.wood.by_name["Clover"]
+    clover.alive = False
+    o = observe_all(g.wood, g.wood.alive(), {})[0]
+    text, tokens = public_text(o, 160, approx_tokens)
+    assert "neighbours" in tokens
+    assert "Rusk mushrooms (41)" in text and "Hazel acorns (" in text
+    assert "Clover" not in text.split("Who makes what")[1].split("Heard in the clearing")[0]
+
+
+def test_identity_is_compact_and_a_long_personality_is_cut_at_a_clause(played: Game) -> None:
+    o = next(x for x in observe_all(played.wood, played.wood.alive(), {}) if x.name == "Oona")
+    identity = next(s for s in private_sections(o, 160) if s.name == "identity").render()
+    assert f"You make honey (up to {o.can_make} this turn) and never buy it." in identity
+    # "Keeps a hoard of pebbles and lends it out at interest; remembers every debt." is 76 characters
+    assert identity.endswith("Keeps a hoard of pebbles and lends it out at interest.")
+    assert _persona("Calm.") == "Calm."
+    assert _persona("x" * 100).endswith("…") and len(_persona("x" * 100)) == 60
