@@ -17,7 +17,15 @@ from engine.brains.scripted import ScriptedBrain
 from engine.game import Game
 from engine.memory import KEPT
 from engine.observe import observe_all
-from engine.prompt import PRIVATE_TARGET, Section, _persona, approx_tokens, fit, private_sections, public_text
+from engine.prompt import (
+    PRIVATE_TARGET,
+    Section,
+    _persona,
+    approx_tokens,
+    fit,
+    private_sections,
+    public_text,
+)
 from engine.rules import resolve
 
 
