@@ -137,6 +137,26 @@ def test_bench_llm_runs_both_ways() -> None:
     assert d["tokens_max"] <= d["budget"]
 
 
+def test_a_shaped_model_with_random_weights_still_plays_legally(tmp_path) -> None:
+    """`ttwood bench make-model` writes a GGUF with given shapes and random weights (for timing
+    3B-class shapes where no weights can be downloaded); its answers are noise, but the grammar
+    keeps every one of them valid."""
+    path = tmp_path / "tiny-random.gguf"
+    made = runner.invoke(app, ["bench", "make-model", "--shape", "tiny", "--out", str(path)])
+    assert made.exit_code == 0, made.output
+    assert path.read_bytes()[:4] == b"GGUF"
+    again = subprocess.run(
+        [sys.executable, "-m", "ttwood.cli", "bench", "make-model", "--shape", "tiny", "--out", str(path)],
+        check=False, capture_output=True, text=True, timeout=120,
+    )
+    assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr
+    res = runner.invoke(app, ["run", "--turns", "2", "--seed", "3", "--brain", "llama", "--model", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    m = json.loads(res.stdout)["model"]
+    assert "random weights" in m["name"] and "Q4_K" in m["description"]
+    assert m["answers"] == 10 and m["valid_rate"] == 1.0
+
+
 def test_mixed_brains_per_creature() -> None:
     res = runner.invoke(app, ["run", "--turns", "1", "--brain", "scripted", "--brain-for", "Hazel=llama", "--json"])
     assert res.exit_code == 0, res.output

@@ -205,6 +205,27 @@ def bench_llm_cmd(
     )
 
 
+@bench_app.command("make-model")
+def bench_make_model_cmd(
+    out_path: Annotated[str, typer.Option("--out", "-o", help="Where to write the GGUF file.")],
+    shape: Annotated[str, typer.Option("--shape", help="Whose shapes: llama-3.2-3b (3.2B parameters) or tiny (for tests).")] = "llama-3.2-3b",
+    quant: Annotated[str, typer.Option("--quant", help="q4_k_m, q8_0 or f16.")] = "q4_k_m",
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the random weights.")] = 0,
+) -> None:
+    """Write a GGUF with a real model's shapes and random weights, to time a 3B-class model where its
+    weights cannot be downloaded (speed depends on shapes, not values). Its answers are noise, but
+    still legal: the grammar is the action mask. Then: `ttwood bench llm --model OUT --gpu-layers -1`.
+    Needs the disk for an F16 copy while it works (6.4 GB for llama-3.2-3b)."""
+    from engine.brains.shaped_model import SHAPES, make_shaped_model
+
+    if shape in SHAPES:
+        err.print(f"{shape}: {SHAPES[shape].parameters() / 1e9:.2f}B parameters, random weights, quantized to {quant}")
+    with _progress(err.is_terminal) as progress:
+        task = progress.add_task("writing", total=None, info="")
+        path = make_shaped_model(shape, out_path, quant=quant, seed=seed, step=lambda what: progress.update(task, info=what))
+    out.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
 def main() -> None:
     """Entry point: every error we know of becomes one clear message and a non-zero exit."""
     try:
