@@ -240,16 +240,17 @@ def approx_tokens(text: str) -> int:
 
 
 PUBLIC_TARGET = 200
-"""Tokens the public part (prices, the clearing) may take at most."""
+"""Tokens the public part (prices, who makes what, the clearing) may take at most, and a fifth of
+the budget at most under a smaller budget."""
 ANSWER_RESERVE = 280
 """Tokens kept for the answer before a creature's own part is trimmed: room for the grammar of two
 actions with short messages (its longest answer is ~270 characters). Whatever the prompt leaves
 beyond that goes to the answer too (three actions need ~380); answers are ~30-45 tokens."""
 
 
-def public_text(o: Observation, message_chars: int, count: Callable[[str], int]) -> tuple[str, dict[str, int]]:
+def public_text(o: Observation, message_chars: int, count: Callable[[str], int], budget: int = 1000) -> tuple[str, dict[str, int]]:
     """This turn's public part, the same for every creature: text and tokens per section."""
-    text, tokens, _ = fit(public_sections(o, message_chars), count, PUBLIC_TARGET)
+    text, tokens, _ = fit(public_sections(o, message_chars), count, min(PUBLIC_TARGET, budget // 5))
     return text, tokens
 
 

@@ -144,7 +144,7 @@ class HTTPBrain:
         client = AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, timeout=self.timeout, max_retries=1)
         sem = asyncio.Semaphore(self.parallel)
         try:
-            public, pub_tokens = public_text(observations[0], self.sc.budget.message_chars, estimate_tokens)
+            public, pub_tokens = public_text(observations[0], self.sc.budget.message_chars, estimate_tokens, self.budget)
             return list(await asyncio.gather(*(self._one(client, sem, o, public, pub_tokens) for o in observations)))
         finally:
             await client.close()

@@ -239,7 +239,7 @@ class LlamaBrain:
 
     # ---------------------------------------------------------------- prompts
     def _public(self, o: Observation) -> tuple[str, dict[str, int]]:
-        return public_text(o, self.sc.budget.message_chars, self.m.count)
+        return public_text(o, self.sc.budget.message_chars, self.m.count, self.budget)
 
     def _build(self, index: int, o: Observation, public: str, public_tokens: list[int], public_sections_tokens: dict[str, int]) -> _Seq:
         m = self.m
