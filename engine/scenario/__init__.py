@@ -3,11 +3,12 @@
 A scenario is read with :mod:`tomllib` and validated by the pydantic models of
 :mod:`engine.scenario.schema` (unknown keys are refused, so a typo never passes silently). Every
 number the rules use lives there, not in code. Errors name the file, the line and the key path
-(:func:`parse`, in :mod:`engine.scenario.parsing`); scenarios are found by id among the bundled
+(:func:`parse`, in :mod:`engine.scenario.parsing`); legends are in :mod:`engine.scenario.legends`; scenarios are found by id among the bundled
 ones and the user's mod folder, or by path (:func:`find`, in :mod:`engine.scenario.files`); and
 :func:`json_schema` is the JSON Schema editors use to complete and check scenario files.
 """
 
+from engine.scenario.base import TILES, GoodId, Name, Role, ScenarioId, Strict
 from engine.scenario.files import (
     Found,
     bundled_ids,
@@ -21,6 +22,17 @@ from engine.scenario.files import (
     user_dir,
     user_ids,
 )
+from engine.scenario.legends import (
+    METRIC_PATTERN,
+    RULE_NAMES,
+    Condition,
+    Effect,
+    GoodsEffect,
+    LegendSpec,
+    RuleEffect,
+    RumourEffect,
+    When,
+)
 from engine.scenario.parsing import Problem, parse
 from engine.scenario.schema import (
     DEFAULT_SCENARIO,
@@ -28,36 +40,21 @@ from engine.scenario.schema import (
     MAX_CAST,
     MAX_KEY_DEPTH,
     MAX_SHOWN,
-    METRIC_PATTERN,
     PEBBLES,
-    RULE_NAMES,
     SCHEMA_FILE,
-    TILES,
     USER_DIR_ENV,
     Budget,
-    Condition,
     CreatureSpec,
     Credit,
-    Effect,
     GenerateSpec,
     Good,
-    GoodId,
-    GoodsEffect,
-    LegendSpec,
     MapSpec,
     Market,
     Memory,
     Meta,
-    Name,
     Needs,
-    Role,
-    RuleEffect,
-    RumourEffect,
     Scenario,
-    ScenarioId,
     Season,
-    Strict,
-    When,
     hint,
     json_schema,
     path_text,

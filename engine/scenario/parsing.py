@@ -17,11 +17,11 @@ from pydantic import (
 )
 
 from engine.errors import ScenarioError
+from engine.scenario.legends import METRIC_PATTERN
 from engine.scenario.schema import (
     MAX_BYTES,
     MAX_KEY_DEPTH,
     MAX_SHOWN,
-    METRIC_PATTERN,
     Scenario,
     hint,
     path_text,
