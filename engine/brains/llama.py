@@ -377,21 +377,20 @@ class LlamaBrain:
         """Feed every sequence's own prompt tokens, then decode all answers together."""
         L = self.L
         t0 = time.perf_counter()
-        items: list[tuple[int, int, int, bool]] = []
+        parts: list[list[tuple[int, int, int, bool]]] = []
         lasts: list[tuple[int, int, int, bool]] = []
         for s in seqs:
             s.t_start = t0
             own = s.tokens[s.feed_from :] + self._forced(s)
             s.pos = s.feed_from + len(own)
-            for j, t in enumerate(own[:-1]):
-                items.append((t, s.feed_from + j, s.seq, False))
+            parts.append([(t, s.feed_from + j, s.seq, False) for j, t in enumerate(own[:-1])])
             lasts.append((own[-1], s.pos - 1, s.seq, True))
+        items = [it for part in parts for it in part]
         if self._unified and not self.m.gpu:
             # one call per creature: each attends over the shared prefix and the creatures before it
-            for s in seqs:
-                mine = [it for it in items if it[2] == s.seq]
-                if mine:
-                    self._decode(mine)
+            for part in parts:
+                if part:
+                    self._decode(part)
             items = []
         if len(items) + len(lasts) <= 2048:
             idx = self._decode(items + lasts)

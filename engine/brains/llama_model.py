@@ -6,10 +6,26 @@ from __future__ import annotations
 import ctypes
 import os
 from pathlib import Path
+from typing import Any
 
 from engine.errors import EngineBug, TTWoodError
 
 SYS_MARK, USER_MARK = "@@TTWOOD-SYSTEM@@", "@@TTWOOD-USER@@"
+
+
+_QUIET: Any = None
+"""The no-op log callback handed to llama.cpp; kept for the life of the process, since llama.cpp
+holds on to it."""
+
+
+def quiet_llama_logs() -> None:
+    """Silence llama.cpp's logging (it writes to stderr, under our progress bars)."""
+    global _QUIET
+    import llama_cpp as L
+
+    if _QUIET is None:
+        _QUIET = L.llama_log_callback(lambda level, text, user: None)
+    L.llama_log_set(_QUIET, ctypes.c_void_p(0))
 
 
 class ModelError(TTWoodError):
@@ -44,8 +60,7 @@ class LlamaModel:
         self.L = L
         self.path = check_model_file(path)
         L.llama_backend_init()
-        self._log_cb = L.llama_log_callback(lambda level, text, user: None)
-        L.llama_log_set(self._log_cb, ctypes.c_void_p(0))
+        quiet_llama_logs()
         mp = L.llama_model_default_params()
         mp.n_gpu_layers = gpu_layers if gpu_layers >= 0 else 999
         # Weight repacking ("extra buffer types") crashes multi-token batches on some CPUs (seen with

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.brains.llama_model import ModelError
+from engine.brains.llama_model import ModelError, quiet_llama_logs
 from engine.brains.models import embedded_model_path
 from engine.errors import TTWoodError
 
@@ -173,8 +173,7 @@ def make_shaped_model(
 
         say(f"quantizing to {quant}")
         L.llama_backend_init()
-        quiet = L.llama_log_callback(lambda level, text, user: None)
-        L.llama_log_set(quiet, ctypes.c_void_p(0))
+        quiet_llama_logs()
         params = L.llama_model_quantize_default_params()
         params.ftype = QUANTS[quant]
         params.nthread = threads or os.cpu_count() or 1
