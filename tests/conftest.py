@@ -9,8 +9,8 @@ import pytest
 os.environ.setdefault("TTWOOD_BRAIN", "scripted")
 
 from engine import scenario as scenarios
-from engine.brains.scripted import ScriptedBrain
-from engine.game import Game
+from engine.minds.brains.scripted import ScriptedBrain
+from engine.turn.game import Game
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine import actions as A
+from engine.turn import actions as A
 from engine import scenario as scenarios
-from engine.brains.scripted import ScriptedBrain
-from engine.game import Game
-from engine.rules import resolve
+from engine.minds.brains.scripted import ScriptedBrain
+from engine.turn.game import Game
+from engine.turn.rules import resolve
 
 TINY = """
 [meta]

@@ -11,22 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import grammar as G
-from engine.actions import parse_decision
-from engine.brains.scripted import ScriptedBrain
-from engine.game import Game
-from engine.memory import KEPT
-from engine.observe import observe_all
-from engine.prompt import (
-    PRIVATE_TARGET,
-    Section,
-    _persona,
-    approx_tokens,
-    fit,
-    private_sections,
-    public_text,
-)
-from engine.rules import resolve
+from engine.minds import grammar as G
+from engine.turn.actions import parse_decision
+from engine.minds.brains.scripted import ScriptedBrain
+from engine.turn.game import Game
+from engine.turn.memory import KEPT
+from engine.turn.observe import observe_all
+from engine.minds.prompt import PRIVATE_TARGET, Section, _persona, approx_tokens, fit, private_sections, public_text
+from engine.turn.rules import resolve
 
 
 def sample(node: G.Node, rng: random.Random) -> str:
@@ -175,7 +167,7 @@ def test_memory_stays_bounded_and_trust_comes_from_the_books() -> None:
 
 def test_a_small_budget_drops_the_example_then_the_action_shapes() -> None:
     from engine import scenario
-    from engine.prompt import fit_static, render, static_sections
+    from engine.minds.prompt import fit_static, render, static_sections
 
     sc, _ = scenario.load(None)
     full = static_sections(sc)

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from engine import actions as A
-from engine.lifecycle import ContractStatus, OfferStatus, OrderStatus, is_legal_history
-from engine.rules import resolve
+from engine.turn import actions as A
+from engine.world.lifecycle import ContractStatus, OfferStatus, OrderStatus, is_legal_history
+from engine.turn.rules import resolve
 from tests.helpers import tiny_game
 
 NAMES = ["Ada", "Bo", "Cy", "Zed"]  # Zed does not exist
@@ -75,7 +75,7 @@ class Economy(RuleBasedStateMachine):
 
     @rule(n=st.integers(0, 2))
     def clear_and_settle(self, n: int) -> None:
-        from engine.settlement import settle_due
+        from engine.economy.settlement import settle_due
 
         w = self.game.wood
         w.book.clear(w.turn, w.creatures, w.ledger)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import TTWoodError
+from engine.core.errors import TTWoodError
 from tests.helpers import TINY, books_ok, tiny_game
 
 LEGENDS = TINY + """

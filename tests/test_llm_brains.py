@@ -15,11 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import scenario as scenarios
-from engine.brains.llama import LlamaBrain, LlamaModel
-from engine.brains.models import embedded_model_path
-from engine.brains.scripted import ScriptedBrain
-from engine.game import Game
-from engine.observe import observe_all
+from engine.minds.brains.llama import LlamaBrain, LlamaModel
+from engine.minds.brains.models import embedded_model_path
+from engine.minds.brains.scripted import ScriptedBrain
+from engine.turn.game import Game
+from engine.turn.observe import observe_all
 from ttwood.cli import app
 
 runner = CliRunner()
@@ -257,7 +257,7 @@ def test_http_brain_against_a_real_server(server: str) -> None:
 
 def test_http_brain_sends_the_mask_as_a_grammar(server: str, wood_at_turn_6) -> None:
     """Without the constraint the tiny model does not write our JSON; with it, every answer parses."""
-    from engine.brains.http import HTTPBrain
+    from engine.minds.brains.http import HTTPBrain
 
     sc, g = wood_at_turn_6
     obs = observe_all(g.wood, g.wood.alive(), {})[:3]

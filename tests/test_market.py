@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine import actions as A
-from engine.lifecycle import OrderStatus
+from engine.turn import actions as A
+from engine.world.lifecycle import OrderStatus
 from tests.helpers import act, books_ok, tiny_game
 
 

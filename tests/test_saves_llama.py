@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import engine.brains.llama as llama
+import engine.minds.brains.llama as llama
 from engine.saves import inspect, replay
 from ttwood.cli import app
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine import scenario as scenarios
-from engine.actions import Decision, PlaceOrder, parse_decision
-from engine.errors import ScenarioError
-from engine.text import clean_text
+from engine.turn.actions import Decision, PlaceOrder, parse_decision
+from engine.core.errors import ScenarioError
+from engine.core.text import clean_text
 from tests.helpers import TINY
 
 
@@ -111,10 +111,10 @@ def test_engine_imports_without_the_ui() -> None:
         "        if name.split('.')[0] in ('textual', 'ttwood_tui'):\n"
         "            raise ImportError('UI blocked: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import engine.game, engine.report, engine.bench, engine.brains.scripted\n"
+        "import engine.turn.game, engine.turn.report, engine.bench.engine, engine.minds.brains.scripted\n"
         "from engine import scenario\n"
-        "from engine.game import Game\n"
-        "from engine.brains.scripted import ScriptedBrain\n"
+        "from engine.turn.game import Game\n"
+        "from engine.minds.brains.scripted import ScriptedBrain\n"
         "g = Game(scenario.load(None)[0], 1, ScriptedBrain()); g.step()\n"
         "print('ok')\n"
     )

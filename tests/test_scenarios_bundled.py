@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import scenario as scenarios
-from engine.brains.scripted import ScriptedBrain
-from engine.game import Game, TurnReport
+from engine.minds.brains.scripted import ScriptedBrain
+from engine.turn.game import Game, TurnReport
 from ttwood.cli import app
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine import scenario as scenarios
-from engine.errors import ScenarioError
+from engine.core.errors import ScenarioError
 
 CORPUS = Path(__file__).parent / "data" / "bad_scenarios"
 FILES = sorted(CORPUS.glob("*.toml"))

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import scenario as scenarios
-from engine.errors import ScenarioError
-from engine.toml_positions import scan
+from engine.core.errors import ScenarioError
+from engine.scenario.toml_positions import scan
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 DEFAULT = (SCENARIOS / "thousand-token-wood.toml").read_text(encoding="utf-8")

@@ -19,15 +19,9 @@ from rich.progress import (
 from rich.table import Table
 
 from engine import scenario as scenarios
-from engine.errors import TTWoodError
-from engine.report import run_json
-from ttwood.brains import (
-    DEFAULT_KIND,
-    BrainChoice,
-    brain_cards,
-    close_brains,
-    parse_brain_for,
-)
+from engine.core.errors import TTWoodError
+from engine.turn.report import run_json
+from engine.minds.factory import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, parse_brain_for
 
 app = typer.Typer(
     help="Thousand Token Wood: a woodland economy run by small language models.\n\n"
@@ -141,7 +135,7 @@ def bench_engine_cmd(
     repeats: Annotated[int, typer.Option("--repeats", min=1, max=20, help="Alternating runs of each; the fastest counts.")] = 3,
 ) -> None:
     """Engine-only speed with scripted creatures, in agent-turns per second (and with autosave)."""
-    from engine.bench import bench_engine
+    from engine.bench.engine import bench_engine
 
     sc, _ = scenarios.load(scenario)
     with _progress(err.is_terminal) as progress:
@@ -179,9 +173,9 @@ def bench_llm_cmd(
     optimized (shared prefix, one batch, lazy grammar, jump-forward), timed on the same turns.
     Run it on an otherwise idle machine: llama.cpp's threads spin, so other work on the cores
     skews both figures."""
-    from engine.bench_llm import bench_llm
-    from engine.brains.llama import LlamaModel
-    from engine.brains.models import resolve_model
+    from engine.bench.llm import bench_llm
+    from engine.minds.brains.llama import LlamaModel
+    from engine.minds.brains.models import resolve_model
 
     sc, _ = scenarios.load(scenario)
     m = LlamaModel(resolve_model(model), gpu_layers=gpu_layers, threads=threads)
@@ -216,7 +210,7 @@ def bench_make_model_cmd(
     weights cannot be downloaded (speed depends on shapes, not values). Its answers are noise, but
     still legal: the grammar is the action mask. Then: `ttwood bench llm --model OUT --gpu-layers -1`.
     Needs the disk for an F16 copy while it works (6.4 GB for llama-3.2-3b)."""
-    from engine.brains.shaped_model import SHAPES, make_shaped_model
+    from engine.minds.brains.shaped_model import SHAPES, make_shaped_model
 
     if shape in SHAPES:
         err.print(f"{shape}: {SHAPES[shape].parameters() / 1e9:.2f}B parameters, random weights, quantized to {quant}")

@@ -10,7 +10,7 @@ import typer
 
 from engine.scenario import Scenario
 from engine.session import Session, is_save
-from ttwood.brains import DEFAULT_KIND, BrainChoice, make_brains
+from engine.minds.factory import DEFAULT_KIND, BrainChoice, make_brains
 
 MODEL_OPTIONS: dict[str, object] = {"model": None, "gpu_layers": 0}
 """``--model``/``--gpu-layers`` of this ``ttwood play``, used for every game it opens."""

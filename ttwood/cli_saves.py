@@ -15,22 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine import scenario as scenarios
-from engine.game import Game, TurnReport
-from engine.saves import (
-    Autosaver,
-    SaveError,
-    branch,
-    export_copy,
-    export_traces,
-    find_save,
-    inspect,
-    list_saves,
-    open_save,
-    replay,
-    save_path,
-    saves_dir,
-)
-from ttwood.brains import BrainChoice, make_brains
+from engine.turn.game import Game, TurnReport
+from engine.saves import Autosaver, SaveError, branch, export_copy, export_traces, find_save, inspect, list_saves, open_save, replay, save_path, saves_dir
+from engine.minds.factory import BrainChoice, make_brains
 
 app = typer.Typer(help="List, inspect, export and branch saved games.", no_args_is_help=True)
 err = Console(stderr=True)

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine import scenario as scenarios
-from engine.errors import ScenarioError, TTWoodError
+from engine.core.errors import ScenarioError, TTWoodError
 
 app = typer.Typer(
     help="List, show and validate scenarios (bundled, your mod folder, or any path); write the JSON Schema.",

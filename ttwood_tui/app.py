@@ -16,8 +16,8 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from engine.errors import TTWoodError
-from engine.game import TurnReport
+from engine.core.errors import TTWoodError
+from engine.turn.game import TurnReport
 from engine.session import Session, list_saves, saves_folder
 from ttwood_tui.commands import WoodCommands
 from ttwood_tui.dialogs.act import ActionDialog, Request

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from engine.game import TurnReport
+from engine.turn.game import TurnReport
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine import actions as A
-from engine.game import TurnReport
+from engine.turn import actions as A
+from engine.turn.game import TurnReport
 from engine.session import Session, SessionError, describe
 from ttwood_tui.dialogs.act import Request
 

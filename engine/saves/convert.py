@@ -16,11 +16,11 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.actions import AnyAction
-from engine.brains.base import Answer
-from engine.game import Decided, Game, TurnReport
+from engine.turn.actions import AnyAction
+from engine.turn.brain import Answer
+from engine.turn.game import Decided, Game, TurnReport
 from engine.saves.snapshot import SnapshotError, adapter, dumps, fingerprint
-from engine.state import Event
+from engine.world.wood import Event
 
 REPORT_KEPT = tuple(f.name for f in dataclasses.fields(TurnReport) if f.name not in ("events", "decided"))
 """Fields of a turn report stored in ``turns.metrics`` (its events and answers have columns)."""
@@ -120,7 +120,7 @@ def tape_json(game: Game, report: TurnReport) -> str:
 
     Actions are plain-data pydantic models, so their fields (``__dict__``) are what
     ``model_dump(mode="json")`` gives (a test holds this for every action type); reading them
-    back validates them with ``engine.actions`` again."""
+    back validates them with ``engine.turn.actions`` again."""
     rows = [
         [d.creature, game.brain_of(d.creature).name, d.answer.actions, [r for _, r in d.results], d.answer.problems,
          d.answer.raw, d.answer.thinking or "", d.answer.meta or {}]
@@ -154,7 +154,7 @@ def start_rows(game: Game) -> TurnRows:
 
 # ------------------------------------------------------------------ reading
 class TapeEntry(BaseModel):
-    """One recorded answer, as read back and validated (actions re-checked by ``engine.actions``)."""
+    """One recorded answer, as read back and validated (actions re-checked by ``engine.turn.actions``)."""
 
     model_config = ConfigDict(extra="forbid")
 

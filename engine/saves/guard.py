@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from engine.errors import TTWoodError
+from engine.core.errors import TTWoodError
 from engine.saves.rows import METADATA, VIEWS, VIEWS_SINCE
 
 APPLICATION_ID = 0x54545744

@@ -18,36 +18,16 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from engine.brains.base import Answer, Brain
-from engine.brains.tape import TapeBrain
-from engine.contracts import Contract
-from engine.errors import TTWoodError
-from engine.game import Game, TurnReport
+from engine.turn.brain import Answer, Brain
+from engine.saves.tape import TapeBrain
+from engine.world.contracts import Contract
+from engine.core.errors import TTWoodError
+from engine.turn.game import Game, TurnReport
 from engine.saves import migrate
-from engine.saves.convert import (
-    TURN_COLUMNS,
-    TapeEntry,
-    outputs,
-    seal,
-    tape_entries,
-    turn_check,
-    turn_report,
-)
-from engine.saves.guard import (
-    MAX_SAVE_BYTES,
-    SaveError,
-    checked_copy,
-    connect_untrusted,
-)
+from engine.saves.convert import TURN_COLUMNS, TapeEntry, outputs, seal, tape_entries, turn_check, turn_report
+from engine.saves.guard import MAX_SAVE_BYTES, SaveError, checked_copy, connect_untrusted
 from engine.saves.rows import ContractRow, SaveTable, TurnRow
-from engine.saves.snapshot import (
-    SnapshotError,
-    Snapshotter,
-    decode,
-    field_names,
-    last_gini,
-    restore,
-)
+from engine.saves.snapshot import SnapshotError, Snapshotter, decode, field_names, last_gini, restore
 from engine.saves.store import meta_digest
 from engine.scenario import Scenario
 
@@ -218,7 +198,7 @@ class LoadedSave:
 
     def tape_entries(self, first: int = 1, last: int | None = None) -> dict[int, list[TapeEntry]]:
         """Every recorded answer of turns ``first``..``last``, validated (actions re-checked by
-        ``engine.actions``)."""
+        ``engine.turn.actions``)."""
         last = self.turns if last is None else last
         out = {}
         for turn, tape in self.con.execute("SELECT turn, tape FROM turns WHERE turn BETWEEN ? AND ? ORDER BY turn",

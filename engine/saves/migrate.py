@@ -16,13 +16,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.saves.guard import (
-    FORMAT_VERSION,
-    SaveError,
-    check_schema,
-    connect_untrusted,
-    view_ddl,
-)
+from engine.saves.guard import FORMAT_VERSION, SaveError, check_schema, connect_untrusted, view_ddl
 
 CURRENT = FORMAT_VERSION
 

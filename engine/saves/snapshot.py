@@ -31,12 +31,13 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from engine.contracts import Contract, Leg, Offer
-from engine.errors import EngineBug
-from engine.game import Game
-from engine.market import Order, Trade
-from engine.state import Event, Modifier
-from engine.world import Creature, InboxItem, Tile
+from engine.world.contracts import Contract, Leg, Offer
+from engine.core.errors import EngineBug
+from engine.turn.game import Game
+from engine.world.market import Order, Trade
+from engine.world.wood import Event, Modifier
+from engine.world.creatures import Creature, InboxItem
+from engine.world.tiles import Tile
 
 SNAPSHOT_VERSION = 1
 """Version of the snapshot JSON's layout (the file format's version is ``user_version``)."""

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 import engine
-from engine.game import Game, TurnReport
+from engine.turn.game import Game, TurnReport
 from engine.saves.convert import TURN_COLUMNS, TurnRows, start_rows, turn_rows
 from engine.saves.guard import APPLICATION_ID, FORMAT_VERSION, SaveError, ddl
 from engine.saves.rows import ContractRow

@@ -11,16 +11,10 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal
 
-from engine.errors import ScenarioError
+from engine.core.errors import ScenarioError
 from engine.scenario.parsing import _one, parse
-from engine.scenario.schema import (
-    DEFAULT_SCENARIO,
-    MAX_BYTES,
-    USER_DIR_ENV,
-    Scenario,
-    path_text,
-)
-from engine.toml_positions import ScanError, scan
+from engine.scenario.schema import DEFAULT_SCENARIO, MAX_BYTES, USER_DIR_ENV, Scenario, path_text
+from engine.scenario.toml_positions import ScanError, scan
 
 # --------------------------------------------------------------------------- finding scenarios
 

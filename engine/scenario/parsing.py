@@ -16,17 +16,10 @@ from pydantic import (
     ValidationError,
 )
 
-from engine.errors import ScenarioError
+from engine.core.errors import ScenarioError
 from engine.scenario.legends import METRIC_PATTERN
-from engine.scenario.schema import (
-    MAX_BYTES,
-    MAX_KEY_DEPTH,
-    MAX_SHOWN,
-    Scenario,
-    hint,
-    path_text,
-)
-from engine.toml_positions import KeyPath, Positions, ScanError, scan
+from engine.scenario.schema import MAX_BYTES, MAX_KEY_DEPTH, MAX_SHOWN, Scenario, hint, path_text
+from engine.scenario.toml_positions import KeyPath, Positions, ScanError, scan
 
 # --------------------------------------------------------------------------- errors with lines
 

@@ -14,9 +14,9 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Select, St
 from textual.widgets.option_list import Option
 
 from engine import scenario as scenarios
-from engine.errors import TTWoodError
+from engine.core.errors import TTWoodError
 from engine.session import list_saves
-from ttwood.brains import BRAIN_KINDS
+from engine.minds.factory import BRAIN_KINDS
 
 
 @dataclass

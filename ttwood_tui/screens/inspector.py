@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from engine.memory import recall
+from engine.turn.memory import recall
 from engine.session import Session, describe
 
 SCRIPTED_NOTE = (

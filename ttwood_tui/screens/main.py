@@ -8,7 +8,7 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from engine.game import TurnReport
+from engine.turn.game import TurnReport
 from engine.session import Session
 from ttwood_tui.messages import CreatureChosen
 from ttwood_tui.widgets.event_log import EventLog

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import RichLog
 
-from engine.game import TurnReport
+from engine.turn.game import TurnReport
 
 STYLES = {
     "trade": "green",

@@ -12,8 +12,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from engine.state import Wood
-from engine.world import TileKind
+from engine.world.wood import Wood
+from engine.world.tiles import TileKind
 
 TILE_W = 3
 """Characters per tile."""

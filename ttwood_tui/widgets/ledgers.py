@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from engine.scenario import PEBBLES
+from engine.core.assets import PEBBLES
 from engine.session import Session
-from engine.world import Creature
+from engine.world.creatures import Creature
 
 COLUMNS = ("creature", "brain", "pebbles", "goods", "health", "debts", "credit", "tokens")
 

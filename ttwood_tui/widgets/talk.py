@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import RichLog
 
-from engine.game import TurnReport
+from engine.turn.game import TurnReport
 
 PRIVATE_KINDS = ("whisper", "offer", "deal", "contract")
 

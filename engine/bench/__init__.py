@@ -1,0 +1,1 @@
+"""Benchmarks: the engine alone and the model brains, naive against optimized."""

@@ -1,0 +1,111 @@
+"""Engine speed: scripted creatures only, so the figure is the engine's own cost."""
+
+from __future__ import annotations
+
+import gc
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.minds.brains.scripted import ScriptedBrain
+from engine.turn.game import Game
+from engine.scenario import Scenario
+
+
+def _play(sc: Scenario, seed: int, turns: int, save: Path | None, on_turn: Callable[[int], None] | None) -> tuple[float, float, Game]:
+    """Play one timed game (set-up excluded), autosaving into ``save`` when given.
+
+    Returns ``(seconds for the turns, seconds to close the save, game)``: closing folds the
+    write-ahead log into the file (a few disk flushes), once per game however long it is."""
+    from engine.saves import Autosaver
+
+    gc.collect()
+    game = Game(sc, seed, ScriptedBrain())
+    saver = Autosaver.create(save, game, scenario_text=None, brains={"kind": "scripted"}) if save is not None else None
+    start = time.perf_counter()
+    for i in range(turns):
+        report = game.step()
+        if saver is not None:
+            saver.record(report)
+        if on_turn is not None:
+            on_turn(i + 1)
+    seconds = time.perf_counter() - start
+    closing = 0.0
+    if saver is not None:
+        start = time.perf_counter()
+        saver.close()
+        closing = time.perf_counter() - start
+    return seconds, closing, game
+
+
+def bench_engine(
+    scenario: Scenario,
+    creatures: int,
+    turns: int,
+    seed: int = 1,
+    on_turn: Callable[[int], None] | None = None,
+    autosave: bool = True,
+    repeats: int = 3,
+) -> dict[str, Any]:
+    """Play ``turns`` turns with ``creatures`` scripted creatures and time them (set-up excluded).
+
+    With ``autosave``, the same game is also played recording every turn into a save file (each
+    turn one committed transaction). The two alternate ``repeats`` times in this one run and the
+    fastest of each counts, so both see the same machine; their ratio is the cost of saving
+    every turn. Closing the save, once per game, is timed apart and also folded into a second
+    ratio (at 50 turns it weighs; over a long game it vanishes).
+    """
+    sc = scenario.scaled(creatures)
+    engine_runs: list[float] = []
+    saved_runs: list[float] = []
+    close_runs: list[float] = []
+    save_bytes = None
+    game: Game | None = None
+    played = (0, 0, False)
+    with tempfile.TemporaryDirectory(prefix="ttwood-bench-") as tmp:
+        for r in range(max(1, repeats)):
+            # No other game is alive during a run, so the collector's work is alike in both.
+            seconds, _, game = _play(sc, seed, turns, None, on_turn)
+            engine_runs.append(seconds)
+            ok = game.conservation()[0]
+            played = (sum(len(x.decided) for x in game.reports), sum(x.trades for x in game.reports), ok)
+            game = None
+            if autosave:
+                path = Path(tmp) / f"bench-{r}.ttwood"
+                seconds, closing, game = _play(sc, seed, turns, path, on_turn)
+                game = None
+                saved_runs.append(seconds)
+                close_runs.append(closing)
+                save_bytes = path.stat().st_size
+    agent_turns, trades, ok = played
+    seconds = min(engine_runs)
+    result: dict[str, Any] = {
+        "creatures": creatures,
+        "turns": turns,
+        "agent_turns": agent_turns,
+        "seconds": round(seconds, 4),
+        "agent_turns_per_s": round(agent_turns / seconds, 1) if seconds > 0 else None,
+        "us_per_agent_turn": round(1e6 * seconds / agent_turns, 1) if agent_turns else None,
+        "trades": trades,
+        "conservation_ok": ok,
+        "repeats": max(1, repeats),
+    }
+    if saved_runs:
+        saved = min(saved_runs)
+        closing = min(close_runs)
+        result.update({
+            "with_autosave_seconds": round(saved, 4),
+            "with_autosave_agent_turns_per_s": round(agent_turns / saved, 1) if saved > 0 else None,
+            "autosave_speed_ratio": round(seconds / saved, 3) if saved > 0 else None,
+            "autosave_close_seconds": round(closing, 4),
+            "autosave_speed_ratio_with_close": round(seconds / (saved + closing), 3) if saved > 0 else None,
+            "save_bytes": save_bytes,
+            "runs_seconds": {
+                "engine": [round(x, 4) for x in engine_runs],
+                "with_autosave": [round(x, 4) for x in saved_runs],
+                "autosave_close": [round(x, 4) for x in close_runs],
+            },
+        })
+    return result

@@ -1,0 +1,1 @@
+"""What every room of the engine shares: errors, the money, text cleaning."""

@@ -1,0 +1,204 @@
+"""Training examples: read and check a dataset file, tokenize it as the llama brain does, and batch it.
+
+A dataset is JSONL (one object a line) or Parquet (when pandas and pyarrow are installed) with the
+columns ``prompt`` (the exact text the brain feeds the model, chat template applied, ending where
+the answer starts), ``answer`` (the compact JSON answer), ``split`` (``train`` or
+``validation``), ``scenario``, ``seed``, ``turn`` and ``creature``. Every problem is reported
+with the file, the line and the reason.
+
+No torch here: tokenizing uses llama.cpp's own tokenizer (:class:`LlamaModel`), so the ids are
+exactly the ones the game feeds the model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.core.errors import TTWoodError
+from engine.minds.brains.llama_model import LlamaModel
+
+SPLITS = ("train", "validation")
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "prompt": str,
+    "answer": str,
+    "split": str,
+    "scenario": str,
+    "seed": int,
+    "turn": int,
+    "creature": str,
+}
+
+
+class DataError(TTWoodError):
+    """A dataset file that is missing, empty or malformed."""
+
+    title = "dataset"
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One creature-turn: the prompt the model saw and the answer it should give."""
+
+    prompt: str
+    answer: str
+    split: str
+    scenario: str
+    seed: int
+    turn: int
+    creature: str
+    line: int
+    """Where it is in the file (1-based line of a JSONL file, row + 1 of a Parquet file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """An example as token ids: the prompt, then the answer and the end-of-turn token."""
+
+    ids: tuple[int, ...]
+    n_prompt: int
+
+    @property
+    def n_answer(self) -> int:
+        return len(self.ids) - self.n_prompt
+
+
+def _check_row(row: Any, where: str, line: int) -> Example:
+    if not isinstance(row, dict):
+        raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    for key, kind in _FIELDS.items():
+        if key not in row:
+            raise DataError(f"{where}: missing key {key!r}")
+        value = row[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise DataError(f"{where}: {key!r} must be {'an integer' if kind is int else 'a string'}, got {value!r:.60}")
+    if row["split"] not in SPLITS:
+        raise DataError(f"{where}: 'split' must be 'train' or 'validation', got {row['split']!r:.40}")
+    if not row["prompt"]:
+        raise DataError(f"{where}: 'prompt' is empty")
+    if not row["answer"]:
+        raise DataError(f"{where}: 'answer' is empty")
+    return Example(**{k: row[k] for k in _FIELDS}, line=line)
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
+    try:
+        with path.open("rb") as f:
+            for n, raw in enumerate(f, 1):
+                where = f"{path}, line {n}"
+                if not raw.strip():
+                    continue
+                try:
+                    yield where, n, json.loads(raw)
+                except UnicodeDecodeError:
+                    raise DataError(f"{where}: not UTF-8 text") from None
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def _parquet_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
+    try:
+        import pandas as pd  # type: ignore[import-untyped]
+    except ImportError:
+        raise DataError(f"{path}: reading Parquet needs pandas and pyarrow (pip install pandas pyarrow), or use JSONL") from None
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; each becomes one clear message
+        raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
+    for n, row in enumerate(frame.to_dict(orient="records"), 1):
+        clean = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        yield f"{path}, row {n}", n, clean
+
+
+def load_examples(path: str | os.PathLike[str]) -> list[Example]:
+    """Every example of a JSONL or Parquet dataset, checked; a clear error for the first bad line."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise DataError(f"{p}: no such dataset file (make one with `ttwood dataset --out FILE`)")
+    if not p.is_file():
+        raise DataError(f"{p}: not a file")
+    rows = _parquet_rows(p) if p.suffix.lower() in (".parquet", ".pq") else _jsonl_rows(p)
+    examples = [_check_row(row, where, n) for where, n, row in rows]
+    if not examples:
+        raise DataError(f"{p}: the dataset is empty (no examples)")
+    if not any(e.split == "train" for e in examples):
+        raise DataError(f"{p}: no example has split 'train'")
+    return examples
+
+
+def split_examples(examples: Sequence[Example]) -> tuple[list[Example], list[Example], bool]:
+    """(train, validation, held_out): the file's own split; when it has no validation examples,
+    every 20th training example (at least one) is held out instead and ``held_out`` is True."""
+    train = [e for e in examples if e.split == "train"]
+    val = [e for e in examples if e.split == "validation"]
+    if val or len(train) < 2:
+        return train, val, False
+    held = set(range(0, len(train), 20))
+    return [e for i, e in enumerate(train) if i not in held], [train[i] for i in sorted(held)], True
+
+
+def end_of_turn(model: LlamaModel) -> int:
+    """The token that ends a message in the model's chat template (``<|im_end|>`` for ChatML): the
+    first token of the text between the system and the user message. The vocabulary's own
+    "end of turn" is not reliable (SmolLM2's GGUF names ``<|endoftext|>``)."""
+    L = model.L
+    toks = model.tokenize(model.mid, special=True)
+    if toks and (L.llama_vocab_is_eog(model.vocab, toks[0]) or L.llama_vocab_is_control(model.vocab, toks[0])):
+        return toks[0]
+    return int(L.llama_vocab_eos(model.vocab))
+
+
+def tokenize(examples: Sequence[Example], model: LlamaModel, *, max_tokens: int) -> list[Tokens]:
+    """Token ids as the llama brain makes them: the prompt with special tokens parsed and the
+    model's own BOS rule, the answer as plain text, then the end-of-turn token."""
+    eot = end_of_turn(model)
+    out = []
+    for e in examples:
+        prompt = model.tokenize(e.prompt, special=True, bos=True)
+        answer = model.tokenize(e.answer, special=False) + [eot]
+        if len(prompt) + len(answer) > max_tokens:
+            raise DataError(
+                f"line {e.line}: {len(prompt) + len(answer)} tokens, more than --max-tokens {max_tokens} "
+                f"({e.scenario}, seed {e.seed}, turn {e.turn}, {e.creature})"
+            )
+        out.append(Tokens(tuple(prompt + answer), len(prompt)))
+    return out
+
+
+def common_prefix(seqs: Sequence[Tokens]) -> int:
+    """Tokens every prompt starts with (the chat template's head and the rules), at most every
+    prompt's length less one, so each example still has a prompt token of its own."""
+    if not seqs:
+        return 0
+    first = seqs[0].ids
+    n = min(s.n_prompt for s in seqs) - 1
+    for s in seqs[1:]:
+        ids = s.ids
+        i = 0
+        while i < n and ids[i] == first[i]:
+            i += 1
+        n = i
+    return max(0, n)
+
+
+def batch_order(lengths: Sequence[int], batch: int, seed: int, epoch: int, *, pool: int = 32) -> list[list[int]]:
+    """The batches of one epoch, as example indices: shuffled by (seed, epoch), grouped by length
+    within pools of ``pool`` batches (so a batch pads little), batch order shuffled again. The
+    same arguments always give the same order, which is what lets a run resume exactly."""
+    rng = random.Random(f"{seed}:{epoch}")
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    batches: list[list[int]] = []
+    span = batch * pool
+    for start in range(0, len(idx), span):
+        chunk = sorted(idx[start : start + span], key=lambda i: lengths[i])
+        batches += [chunk[j : j + batch] for j in range(0, len(chunk), batch)]
+    rng.shuffle(batches)
+    return batches

@@ -1,0 +1,1 @@
+"""Brains decide for creatures. The orchestrator only knows the :class:`~engine.turn.brain.Brain` protocol."""

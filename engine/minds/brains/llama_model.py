@@ -1,0 +1,213 @@
+"""A GGUF model loaded through llama.cpp's low-level API: its tokenizer, chat template, an optional
+LoRA adapter, and a clear error for a file that is missing, unreadable or not a model."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from engine.core.errors import EngineBug, TTWoodError
+
+SYS_MARK, USER_MARK = "@@TTWOOD-SYSTEM@@", "@@TTWOOD-USER@@"
+
+
+_QUIET: Any = None
+"""The no-op log callback handed to llama.cpp; kept for the life of the process, since llama.cpp
+holds on to it."""
+
+
+def quiet_llama_logs() -> None:
+    """Silence llama.cpp's logging (it writes to stderr, under our progress bars)."""
+    global _QUIET
+    import llama_cpp as L
+
+    if _QUIET is None:
+        _QUIET = L.llama_log_callback(lambda level, text, user: None)
+    L.llama_log_set(_QUIET, ctypes.c_void_p(0))
+
+
+class ModelError(TTWoodError):
+    """A model file that is missing, unreadable or not a GGUF model."""
+
+    title = "model"
+
+
+def check_model_file(path: str | os.PathLike[str]) -> Path:
+    """A readable GGUF file, or a clear error naming it."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ModelError(f"{p}: no such model file (give a GGUF file with --model PATH)")
+    if not p.is_file():
+        raise ModelError(f"{p}: not a file")
+    try:
+        with p.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise ModelError(f"{p}: cannot read it ({exc.strerror or exc})") from None
+    if magic != b"GGUF":
+        raise ModelError(f"{p}: not a GGUF model file (it does not start with the GGUF magic)")
+    return p
+
+
+class LlamaModel:
+    """A loaded GGUF model with its tokenizer and chat template (no context yet)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        gpu_layers: int = 0,
+        threads: int | None = None,
+        adapter: str | os.PathLike[str] | None = None,
+        adapter_scale: float = 1.0,
+    ) -> None:
+        import llama_cpp as L  # imported here: loading the library is slow and not every brain needs it
+
+        self.L = L
+        self.path = check_model_file(path)
+        L.llama_backend_init()
+        quiet_llama_logs()
+        mp = L.llama_model_default_params()
+        mp.n_gpu_layers = gpu_layers if gpu_layers >= 0 else 999
+        # Weight repacking ("extra buffer types") crashes multi-token batches on some CPUs (seen with
+        # AMX on a virtual machine that does not grant it); off unless asked for.
+        mp.use_extra_bufts = os.environ.get("TTWOOD_CPU_REPACK") == "1"
+        self.gpu_layers = gpu_layers
+        self.model = L.llama_model_load_from_file(str(self.path).encode(), mp)
+        if not self.model:
+            raise ModelError(f"{self.path}: llama.cpp could not load this model (damaged, or an architecture this build does not know)")
+        self.vocab = L.llama_model_get_vocab(self.model)
+        self.n_vocab = L.llama_vocab_n_tokens(self.vocab)
+        self.add_bos = bool(L.llama_vocab_get_add_bos(self.vocab))
+        self.threads = threads or max(1, os.cpu_count() or 1)
+        buf = ctypes.create_string_buffer(256)
+        L.llama_model_desc(self.model, buf, 256)
+        self.desc = buf.value.decode(errors="replace")
+        self.name = self._meta("general.name") or self.path.stem
+        self.n_params = int(L.llama_model_n_params(self.model))
+        self.gpu = bool(L.llama_supports_gpu_offload()) and gpu_layers != 0
+        self.pre, self.mid, self.post = self._template_parts()
+        self.adapter: Any = None
+        """The loaded LoRA adapter (llama.cpp's pointer), applied to each context by :meth:`attach`."""
+        self.adapter_path: Path | None = None
+        self.adapter_name: str | None = None
+        self.adapter_sha256: str | None = None
+        self.adapter_scale = adapter_scale
+        if adapter is not None:
+            try:
+                self._load_adapter(adapter)
+            except ModelError:
+                self.close()
+                raise
+
+    def _load_adapter(self, path: str | os.PathLike[str]) -> None:
+        """Load a GGUF LoRA adapter for this model (``llama_adapter_lora_init``); mmap stays on."""
+        p = Path(path).expanduser()
+        if not p.is_file():
+            raise ModelError(f"{p}: no such adapter file (give a GGUF LoRA adapter with --adapter PATH, or --adapter none)")
+        h = hashlib.sha256()
+        try:
+            with p.open("rb") as f:
+                if f.read(4) != b"GGUF":
+                    raise ModelError(f"{p}: not a GGUF adapter file (it does not start with the GGUF magic)")
+                f.seek(0)
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError as exc:
+            raise ModelError(f"{p}: cannot read it ({exc.strerror or exc})") from None
+        ptr = self.L.llama_adapter_lora_init(self.model, str(p).encode())
+        if not ptr:
+            raise ModelError(f"{p}: llama.cpp could not load this LoRA adapter for {self.name} "
+                             "(not an adapter, another architecture, or shapes that do not match the model)")
+        self.adapter = ptr
+        self.adapter_path = p
+        self.adapter_sha256 = h.hexdigest()
+        buf = ctypes.create_string_buffer(512)
+        n = self.L.llama_adapter_meta_val_str(ptr, b"general.name", buf, 512)
+        self.adapter_name = buf.value.decode(errors="replace") if n > 0 else p.stem
+
+    def attach(self, ctx: Any) -> None:
+        """Apply the adapter (if any) to a context made from this model: call it once per context,
+        right after ``llama_init_from_model``. Without an adapter it does nothing."""
+        if self.adapter is None:
+            return
+        L = self.L
+        adapters = (L.llama_adapter_lora_p_ctypes * 1)(self.adapter)
+        scales = (ctypes.c_float * 1)(self.adapter_scale)
+        if L.llama_set_adapters_lora(ctx, adapters, 1, scales) != 0:
+            raise ModelError(f"{self.adapter_path}: llama.cpp could not apply the adapter to a context")
+
+    def adapter_card(self) -> dict[str, str] | None:
+        """``{"name", "sha256"}`` of the adapter for the model card, or None when there is none."""
+        if self.adapter is None or self.adapter_name is None or self.adapter_sha256 is None:
+            return None
+        return {"name": self.adapter_name, "sha256": self.adapter_sha256}
+
+    def _meta(self, key: str) -> str | None:
+        buf = ctypes.create_string_buffer(512)
+        n = self.L.llama_model_meta_val_str(self.model, key.encode(), buf, 512)
+        return buf.value.decode(errors="replace") if n > 0 else None
+
+    def _apply(self, tmpl: bytes | None, messages: list[tuple[str, str]]) -> str | None:
+        L = self.L
+        arr = (L.llama_chat_message * len(messages))()
+        keep = []
+        for i, (role, content) in enumerate(messages):
+            r, c = role.encode(), content.encode()
+            keep += [r, c]
+            arr[i].role = r
+            arr[i].content = c
+        size = 4096
+        for _ in range(2):
+            buf = ctypes.create_string_buffer(size)
+            n = L.llama_chat_apply_template(tmpl, arr, len(messages), True, buf, size)
+            if n < 0:
+                return None
+            if n <= size:
+                return buf.raw[:n].decode(errors="replace")
+            size = n + 16
+        return None
+
+    def _template_parts(self) -> tuple[str, str, str]:
+        """The chat template around the system text and the user text: ``pre SYSTEM mid USER post``."""
+        tmpl = self.L.llama_model_chat_template(self.model, None)
+        self.template = "model" if tmpl else "chatml (the model has no template)"
+        for messages in ([("system", SYS_MARK), ("user", USER_MARK)], [("user", f"{SYS_MARK}\n\n{USER_MARK}")]):
+            text = self._apply(tmpl, messages) if tmpl else None
+            if text is None:
+                text = self._apply(b"chatml", messages)
+                self.template = "chatml (fallback)"
+            if text and SYS_MARK in text and USER_MARK in text and text.index(SYS_MARK) < text.index(USER_MARK):
+                pre, rest = text.split(SYS_MARK, 1)
+                mid, post = rest.split(USER_MARK, 1)
+                return pre, mid, post
+        raise ModelError(f"{self.path}: cannot apply this model's chat template")
+
+    def tokenize(self, text: str, *, special: bool, bos: bool = False) -> list[int]:
+        data = text.encode()
+        cap = len(data) + 16
+        buf = (self.L.llama_token * cap)()
+        n = self.L.llama_tokenize(self.vocab, data, len(data), buf, cap, bos and self.add_bos, special)
+        if n < 0:
+            raise EngineBug(f"tokenizer needs {-n} tokens")
+        return list(buf[:n])
+
+    def count(self, text: str) -> int:
+        """Tokens of a user text (special-token strings stay plain text)."""
+        return len(self.tokenize(text, special=False))
+
+    def piece(self, tok: int) -> bytes:
+        buf = ctypes.create_string_buffer(64)
+        n = self.L.llama_token_to_piece(self.vocab, tok, buf, 64, 0, False)
+        return buf.raw[:n] if n > 0 else b""
+
+    def close(self) -> None:
+        if getattr(self, "adapter", None) is not None:
+            self.L.llama_adapter_lora_free(self.adapter)
+            self.adapter = None
+        if getattr(self, "model", None):
+            self.L.llama_model_free(self.model)
+            self.model = None

@@ -1,0 +1,185 @@
+"""A GGUF with a real model's shapes and random weights, for honest timings where the real weights
+cannot be downloaded.
+
+Speed depends on shapes (layers, widths, heads, vocabulary) and on the quantization, not on the
+values of the weights, so a file with Llama-3.2-3B's shapes quantized to Q4_K_M times like the
+real one. Its answers are noise, but the grammar (the action mask) still only lets it say legal
+things. The tokenizer and chat template are the embedded model's, padded with unused tokens up to
+the shape's vocabulary. Written with the ``gguf`` package (F16, in a temporary file), then
+quantized through llama.cpp's own ``llama_model_quantize``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.minds.brains.llama_model import ModelError, quiet_llama_logs
+from engine.minds.brains.models import embedded_model_path
+from engine.core.errors import TTWoodError
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    vocab: int
+    embd: int
+    layers: int
+    ff: int
+    heads: int
+    kv_heads: int
+    rope_base: float
+    context: int
+
+    @property
+    def head_dim(self) -> int:
+        return self.embd // self.heads
+
+    def parameters(self) -> int:
+        hd = self.head_dim
+        per_layer = 2 * self.embd * self.heads * hd + 2 * self.embd * self.kv_heads * hd + 3 * self.embd * self.ff + 2 * self.embd
+        return self.vocab * self.embd + self.layers * per_layer + self.embd
+
+
+SHAPES = {
+    # meta-llama/Llama-3.2-3B-Instruct's config.json (tied embeddings)
+    "llama-3.2-3b": Shape(vocab=128256, embd=3072, layers=28, ff=8192, heads=24, kv_heads=8, rope_base=500000.0, context=131072),
+    # a toy for tests
+    "tiny": Shape(vocab=49152, embd=256, layers=2, ff=512, heads=4, kv_heads=2, rope_base=10000.0, context=4096),
+}
+QUANTS = {"q4_k_m": 15, "q8_0": 7, "f16": 1}
+"""Names accepted by ``--quant`` and their ``llama_ftype``."""
+
+
+def _tokenizer() -> dict:
+    """The embedded model's tokenizer fields."""
+    from gguf import GGUFReader
+
+    r = GGUFReader(str(embedded_model_path()))
+
+    def value(key: str):  # noqa: ANN202
+        f = r.fields.get(key)
+        return f.contents() if f is not None else None
+
+    return {k: value(k) for k in (
+        "tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens", "tokenizer.ggml.token_type",
+        "tokenizer.ggml.merges", "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+        "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id", "tokenizer.chat_template",
+    )}
+
+
+def _write_f16(shape: Shape, path: Path, seed: int, step: Callable[[str], None]) -> None:
+    import gguf
+    import numpy as np
+
+    tok = _tokenizer()
+    tokens = list(tok["tokenizer.ggml.tokens"])
+    types = list(tok["tokenizer.ggml.token_type"])
+    if len(tokens) > shape.vocab:
+        raise TTWoodError(f"the shape's vocabulary ({shape.vocab}) is smaller than the tokenizer's ({len(tokens)})")
+    pad = shape.vocab - len(tokens)
+    tokens += [f"<|unused_{i}|>" for i in range(pad)]
+    types += [int(gguf.TokenType.UNUSED)] * pad
+
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_name(f"random weights, {shape.vocab}-token vocabulary, {shape.layers} layers of {shape.embd}")
+    w.add_context_length(shape.context)
+    w.add_embedding_length(shape.embd)
+    w.add_block_count(shape.layers)
+    w.add_feed_forward_length(shape.ff)
+    w.add_head_count(shape.heads)
+    w.add_head_count_kv(shape.kv_heads)
+    w.add_rope_dimension_count(shape.head_dim)
+    w.add_rope_freq_base(shape.rope_base)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_vocab_size(shape.vocab)
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
+    w.add_tokenizer_model(tok["tokenizer.ggml.model"])
+    w.add_tokenizer_pre(tok["tokenizer.ggml.pre"])
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_merges(list(tok["tokenizer.ggml.merges"]))
+    w.add_bos_token_id(int(tok["tokenizer.ggml.bos_token_id"]))
+    w.add_eos_token_id(int(tok["tokenizer.ggml.eos_token_id"]))
+    w.add_unk_token_id(int(tok["tokenizer.ggml.unknown_token_id"]))
+    w.add_pad_token_id(int(tok["tokenizer.ggml.padding_token_id"]))
+    w.add_add_bos_token(False)
+    w.add_chat_template(tok["tokenizer.chat_template"])
+
+    rng = np.random.default_rng(seed)
+    hd = shape.head_dim
+
+    def weight(rows: int, cols: int) -> np.ndarray:
+        # small values keep activations finite through every layer
+        return (rng.standard_normal((rows, cols), dtype=np.float32) * 0.02).astype(np.float16)
+
+    ones = np.ones(shape.embd, dtype=np.float32)
+    step("embeddings")
+    w.add_tensor("token_embd.weight", weight(shape.vocab, shape.embd))
+    for i in range(shape.layers):
+        step(f"layer {i + 1}/{shape.layers}")
+        b = f"blk.{i}."
+        w.add_tensor(b + "attn_norm.weight", ones)
+        w.add_tensor(b + "attn_q.weight", weight(shape.heads * hd, shape.embd))
+        w.add_tensor(b + "attn_k.weight", weight(shape.kv_heads * hd, shape.embd))
+        w.add_tensor(b + "attn_v.weight", weight(shape.kv_heads * hd, shape.embd))
+        w.add_tensor(b + "attn_output.weight", weight(shape.embd, shape.heads * hd))
+        w.add_tensor(b + "ffn_norm.weight", ones)
+        w.add_tensor(b + "ffn_gate.weight", weight(shape.ff, shape.embd))
+        w.add_tensor(b + "ffn_up.weight", weight(shape.ff, shape.embd))
+        w.add_tensor(b + "ffn_down.weight", weight(shape.embd, shape.ff))
+    w.add_tensor("output_norm.weight", ones)
+    step("writing")
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def make_shaped_model(
+    shape_name: str,
+    out: str | os.PathLike[str],
+    *,
+    quant: str = "q4_k_m",
+    seed: int = 0,
+    threads: int | None = None,
+    step: Callable[[str], None] | None = None,
+) -> Path:
+    """Write a GGUF with ``shape_name``'s shapes and random weights to ``out``, quantized to ``quant``."""
+    if shape_name not in SHAPES:
+        raise TTWoodError(f"unknown shape {shape_name!r} (known: {', '.join(SHAPES)})")
+    if quant not in QUANTS:
+        raise TTWoodError(f"unknown quantization {quant!r} (known: {', '.join(QUANTS)})")
+    try:
+        import gguf  # noqa: F401
+    except ImportError:
+        raise TTWoodError("writing a model needs the `gguf` package: pip install gguf") from None
+    shape = SHAPES[shape_name]
+    out = Path(out).expanduser()
+    if out.exists():
+        raise TTWoodError(f"{out}: already exists (choose another --out or remove it)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    say = step or (lambda _: None)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        f16 = Path(tmp) / "f16.gguf"
+        _write_f16(shape, f16, seed, say)
+        if quant == "f16":
+            f16.replace(out)
+            return out
+        import llama_cpp as L
+
+        say(f"quantizing to {quant}")
+        L.llama_backend_init()
+        quiet_llama_logs()
+        params = L.llama_model_quantize_default_params()
+        params.ftype = QUANTS[quant]
+        params.nthread = threads or os.cpu_count() or 1
+        done = Path(tmp) / "quantized.gguf"
+        rc = L.llama_model_quantize(str(f16).encode(), str(done).encode(), ctypes.byref(params))
+        if rc != 0 or not done.exists():
+            raise ModelError(f"llama.cpp could not quantize the model to {quant} (code {rc})")
+        done.replace(out)  # whole or not at all
+    return out

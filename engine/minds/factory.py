@@ -1,0 +1,150 @@
+"""Build the brains a game needs from command-line choices and the scenario's per-creature overrides.
+
+Every creature gets a brain kind and, for model brains, a model: the command line's ``--brain`` and
+``--model`` are the defaults, a creature's ``brain``/``model`` keys in the scenario override them,
+and ``--brain-for NAME=KIND`` overrides both. Creatures that share a kind and a model share one
+brain object, so their turn is decided as one batch and the model is loaded once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.turn.brain import Brain
+from engine.minds.brains.scripted import ScriptedBrain
+from engine.core.errors import TTWoodError
+from engine.scenario import Scenario
+
+BRAIN_KINDS = ("llama", "scripted", "http")
+"""Brain kinds the command line accepts (the first is the default of ``ttwood run`` and ``ttwood play``)."""
+DEFAULT_KIND = "llama"
+
+
+@dataclass(slots=True)
+class BrainChoice:
+    """What the player asked for: the default kind plus per-creature overrides."""
+
+    kind: str = "scripted"
+    model: str | None = None
+    """A GGUF path for ``llama`` (none: the embedded model), a model name for ``http``."""
+    gpu_layers: int = 0
+    """Layers offloaded to the GPU for ``llama`` (-1: all)."""
+    overrides: dict[str, str] = field(default_factory=dict)
+    """Creature name -> brain kind (from ``--brain-for NAME=KIND``; wins over the scenario)."""
+    seed: int = 1
+    """Seeds the samplers (with the turn and the creature's name)."""
+    base_url: str = "http://127.0.0.1:8000/v1"
+    """The server of ``http`` brains."""
+    server: str = "llama-cpp-python"
+    """Which kind of server that is (decides how the action mask is sent)."""
+    threads: int | None = None
+    mode: str = "optimized"
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able record of the choice (for run reports and saves)."""
+        return {
+            "kind": self.kind, "model": self.model, "gpu_layers": self.gpu_layers, "overrides": dict(self.overrides),
+            "seed": self.seed, "base_url": self.base_url, "server": self.server, "mode": self.mode,
+        }
+
+    @classmethod
+    def from_describe(cls, d: Mapping[str, Any]) -> BrainChoice:
+        """The choice back from :meth:`describe` (unknown keys ignored)."""
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def parse_brain_for(items: list[str] | None) -> dict[str, str]:
+    """``["Oona=scripted", ...]`` from ``--brain-for`` as a name -> kind map."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, kind = item.partition("=")
+        if not sep or not name.strip() or not kind.strip():
+            raise TTWoodError(f"--brain-for wants NAME=KIND (e.g. Oona=scripted), not {item!r}")
+        out[name.strip()] = kind.strip()
+    return out
+
+
+def _check_kind(kind: str, where: str) -> None:
+    if kind not in BRAIN_KINDS:
+        raise TTWoodError(f"unknown brain {kind!r}{where}; available: {', '.join(BRAIN_KINDS)}")
+
+
+def plan(scenario: Scenario, choice: BrainChoice) -> dict[str, tuple[str, str | None]]:
+    """Creature name -> (brain kind, model) after every override."""
+    _check_kind(choice.kind, "")
+    names = {c.name for c in scenario.expanded_cast()}
+    for name, kind in choice.overrides.items():
+        if name not in names:
+            raise TTWoodError(f"--brain-for names {name!r}, who is not in this scenario (there are: {', '.join(sorted(names)[:12])})")
+        _check_kind(kind, f" for {name}")
+    out: dict[str, tuple[str, str | None]] = {}
+    for c in scenario.expanded_cast():
+        if c.role == "patron":
+            out[c.name] = ("scripted", None)
+            continue
+        kind = choice.overrides.get(c.name) or c.brain or choice.kind
+        model = c.model if (c.model and kind != "scripted") else choice.model
+        out[c.name] = (kind, model if kind != "scripted" else None)
+    return out
+
+
+def make_brains(scenario: Scenario, choice: BrainChoice) -> dict[str, Brain]:
+    """One brain object per (kind, model) in use, mapped from creature names (``"*"`` is the default)."""
+    made: dict[tuple[str, str | None], Brain] = {}
+    models: dict[tuple[str | None, int], Any] = {}
+
+    def get(kind: str, model: str | None) -> Brain:
+        key = (kind, model)
+        if key in made:
+            return made[key]
+        brain: Brain
+        if kind == "scripted":
+            brain = ScriptedBrain()
+        elif kind == "llama":
+            from engine.minds.brains.llama import LlamaBrain, LlamaModel
+            from engine.minds.brains.models import resolve_model
+
+            mkey = (model, choice.gpu_layers)
+            if mkey not in models:
+                models[mkey] = LlamaModel(resolve_model(model), gpu_layers=choice.gpu_layers, threads=choice.threads)
+            brain = LlamaBrain(scenario, models[mkey], seed=choice.seed, mode=choice.mode)
+        else:
+            from engine.minds.brains.http import HTTPBrain
+
+            if not model:
+                raise TTWoodError("an http brain needs a model name: --model NAME (as the server knows it)")
+            brain = HTTPBrain(scenario, choice.base_url, model, server=choice.server, seed=choice.seed)
+        made[key] = brain
+        return brain
+
+    assigned = plan(scenario, choice)
+    default_model = choice.model if choice.kind != "scripted" else None
+    brains: dict[str, Brain] = {"*": get(choice.kind, default_model)}
+    for name, (kind, model) in assigned.items():
+        if (kind, model) != (choice.kind, default_model):
+            brains[name] = get(kind, model)
+    return brains
+
+
+def brain_cards(brains: Mapping[str, Brain]) -> list[dict[str, Any]]:
+    """What each distinct model brain is (name, path or server, sampler), for reports and saves."""
+    seen: set[int] = set()
+    cards = []
+    for b in brains.values():
+        if id(b) in seen:
+            continue
+        seen.add(id(b))
+        card = getattr(b, "card", None)
+        cards.append({"brain": b.name, **(card() if callable(card) else {})})
+    return cards
+
+
+def close_brains(brains: Mapping[str, Brain]) -> None:
+    """Free models and contexts (a no-op for brains that hold none)."""
+    for b in {id(b): b for b in brains.values()}.values():
+        close = getattr(b, "close", None)
+        if callable(close):
+            close()

@@ -1,0 +1,34 @@
+"""The one small protocol every brain speaks: it gets observations and returns answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from engine.turn.actions import Action
+from engine.turn.observation import Observation
+
+
+@dataclass(slots=True)
+class Answer:
+    """A brain's decision for one creature."""
+
+    actions: list[Action]
+    problems: list[str] = field(default_factory=list)
+    """Parts of the answer that could not be read as actions (each counts as a rejection)."""
+    raw: str | None = None
+    thinking: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Tokens, latency, sampler settings: whatever the brain measured."""
+
+
+@runtime_checkable
+class Brain(Protocol):
+    """Decides for a group of creatures at once (so a model backend can batch them)."""
+
+    name: str
+
+    def decide(self, observations: list[Observation]) -> list[Answer]:
+        """Return one :class:`Answer` per observation, in the same order. Must not raise for a
+        bad model answer: put the reason in ``Answer.problems`` instead."""
+        ...
