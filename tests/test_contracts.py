@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from engine.economy.settlement import leave, settle_due
 from engine.turn import actions as A
 from engine.world.lifecycle import ContractStatus, OfferStatus
-from engine.economy.settlement import leave, settle_due
 from tests.helpers import act, books_ok, tiny_game
 
 

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.minds import grammar as G
-from engine.turn.actions import parse_decision
 from engine.minds.brains.scripted import ScriptedBrain
+from engine.minds.prompt import PRIVATE_TARGET, Section, _persona, approx_tokens, fit, private_sections, public_text
+from engine.turn.actions import parse_decision
 from engine.turn.game import Game
 from engine.turn.memory import KEPT
 from engine.turn.observe import observe_all
-from engine.minds.prompt import PRIVATE_TARGET, Section, _persona, approx_tokens, fit, private_sections, public_text
 from engine.turn.rules import resolve
 
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from engine.turn import actions as A
-from engine.world.lifecycle import ContractStatus, OfferStatus, OrderStatus, is_legal_history
 from engine.turn.rules import resolve
+from engine.world.lifecycle import ContractStatus, OfferStatus, OrderStatus, is_legal_history
 from tests.helpers import tiny_game
 
 NAMES = ["Ada", "Bo", "Cy", "Zed"]  # Zed does not exist

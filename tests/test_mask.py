@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from engine.turn import actions as A
-from engine.minds.mask import mask_schema
-from engine.turn.observe import observe_all
 from engine.economy.settlement import leave
+from engine.minds.mask import mask_schema
+from engine.turn import actions as A
+from engine.turn.observe import observe_all
 from tests.helpers import act, tiny_game
 
 

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from engine import scenario as scenarios
 from engine.minds.brains.scripted import ScriptedBrain
-from engine.turn.game import Game
 from engine.saves import Autosaver, branch, inspect, open_save, replay, state_hash
 from engine.saves.convert import TURN_COLUMNS, seal
+from engine.turn.game import Game
 from ttwood.cli import app
 
 runner = CliRunner()

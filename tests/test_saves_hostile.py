@@ -18,10 +18,10 @@ from typer.testing import CliRunner
 
 from engine import scenario as scenarios
 from engine.minds.brains.scripted import ScriptedBrain
-from engine.turn.game import Game
 from engine.saves import MAX_SAVE_BYTES, Autosaver, SaveError, open_save, state_hash
 from engine.saves.convert import TURN_COLUMNS, seal
 from engine.saves.guard import APPLICATION_ID, FORMAT_VERSION
+from engine.turn.game import Game
 from ttwood.cli import app
 
 runner = CliRunner()

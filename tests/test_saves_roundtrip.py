@@ -19,16 +19,16 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from engine import scenario as scenarios
-from engine.turn.actions import ACTION_TYPES, Accept, Borrow, MakeOffer, Note, PlaceOrder, Produce, Say
-from engine.turn.brain import Answer
-from engine.turn.observation import Observation
-from engine.minds.brains.scripted import ScriptedBrain
 from engine.core.errors import EngineBug
-from engine.turn.game import Game
+from engine.minds.brains.scripted import ScriptedBrain
 from engine.saves import Autosaver, inspect, open_save, replay, state_hash
 from engine.saves.convert import _tape_default
 from engine.saves.guard import FORMAT_VERSION
 from engine.saves.snapshot import Snapshotter
+from engine.turn.actions import ACTION_TYPES, Accept, Borrow, MakeOffer, Note, PlaceOrder, Produce, Say
+from engine.turn.brain import Answer
+from engine.turn.game import Game
+from engine.turn.observation import Observation
 from engine.world.wood import Wood
 from tests.helpers import TINY
 from ttwood.cli import app

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine import scenario as scenarios
-from engine.turn.actions import Decision, PlaceOrder, parse_decision
 from engine.core.errors import ScenarioError
 from engine.core.text import clean_text
+from engine.turn.actions import Decision, PlaceOrder, parse_decision
 from tests.helpers import TINY
 
 

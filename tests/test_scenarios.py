@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.turn import actions as A
 from engine import scenario as scenarios
 from engine.core.errors import ScenarioError
+from engine.turn import actions as A
 from tests.helpers import TINY, act, books_ok, tiny_game
 
 

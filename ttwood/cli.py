@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,8 +20,8 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
-from engine.turn.report import run_json
 from engine.minds.factory import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, parse_brain_for
+from engine.turn.report import run_json
 
 app = typer.Typer(
     help="Thousand Token Wood: a woodland economy run by small language models.\n\n"
@@ -61,18 +61,18 @@ def _progress(enabled: bool) -> Progress:
 
 @app.command()
 def run(
-    scenario: Annotated[Optional[str], typer.Argument(help="A bundled scenario id or a path to a .toml file.")] = None,
+    scenario: Annotated[str | None, typer.Argument(help="A bundled scenario id or a path to a .toml file.")] = None,
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns to play.")] = 30,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
     brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), http (a server). Default from $TTWOOD_BRAIN, else llama.")] = DEFAULT_KIND,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M); a model name for http.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M); a model name for http.")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all; needs a GPU build of llama-cpp-python).")] = 0,
-    brain_for: Annotated[Optional[list[str]], typer.Option("--brain-for", help="NAME=KIND: one creature's brain (repeatable), e.g. --brain-for Oona=scripted.")] = None,
+    brain_for: Annotated[list[str] | None, typer.Option("--brain-for", help="NAME=KIND: one creature's brain (repeatable), e.g. --brain-for Oona=scripted.")] = None,
     base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
     server: Annotated[str, typer.Option("--server", help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")] = "llama-cpp-python",
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
-    save: Annotated[Optional[str], typer.Option("--save", help="Autosave every turn to this file (a bare NAME goes to the saves folder).")] = None,
-    resume: Annotated[Optional[str], typer.Option("--resume", help="Continue a saved game for --turns more turns (it keeps saving).")] = None,
+    save: Annotated[str | None, typer.Option("--save", help="Autosave every turn to this file (a bare NAME goes to the saves folder).")] = None,
+    resume: Annotated[str | None, typer.Option("--resume", help="Continue a saved game for --turns more turns (it keeps saving).")] = None,
 ) -> None:
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
     choice = BrainChoice(kind=brain, model=model, gpu_layers=gpu_layers, overrides=parse_brain_for(brain_for),
@@ -128,7 +128,7 @@ def _summary(data: dict) -> None:
 def bench_engine_cmd(
     creatures: Annotated[int, typer.Option("--creatures", "-c", min=1, max=5000, help="Creatures in the wood.")] = 100,
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns to time.")] = 50,
-    scenario: Annotated[Optional[str], typer.Option("--scenario", help="Scenario whose cast is scaled up.")] = None,
+    scenario: Annotated[str | None, typer.Option("--scenario", help="Scenario whose cast is scaled up.")] = None,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
     autosave: Annotated[bool, typer.Option("--autosave/--no-autosave", help="Also time the same game autosaving every turn.")] = True,
@@ -162,10 +162,10 @@ def bench_engine_cmd(
 def bench_llm_cmd(
     creatures: Annotated[int, typer.Option("--creatures", "-c", min=1, max=250, help="Creatures deciding each turn.")] = 5,
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100, help="Turns to time (each decided both ways; the static prefix is evaluated once, on the first).")] = 4,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="A GGUF file (default: the embedded SmolLM2-135M).")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="A GGUF file (default: the embedded SmolLM2-135M).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU (-1: all).")] = 0,
-    threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default: all cores).")] = None,
-    scenario: Annotated[Optional[str], typer.Option("--scenario", help="Scenario whose cast is scaled to --creatures.")] = None,
+    threads: Annotated[int | None, typer.Option("--threads", help="CPU threads (default: all cores).")] = None,
+    scenario: Annotated[str | None, typer.Option("--scenario", help="Scenario whose cast is scaled to --creatures.")] = None,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
 ) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import shlex
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
+from engine.minds.factory import DEFAULT_KIND, BrainChoice, make_brains
 from engine.scenario import Scenario
 from engine.session import Session, is_save
-from engine.minds.factory import DEFAULT_KIND, BrainChoice, make_brains
 
 MODEL_OPTIONS: dict[str, object] = {"model": None, "gpu_layers": 0}
 """``--model``/``--gpu-layers`` of this ``ttwood play``, used for every game it opens."""
@@ -34,11 +34,11 @@ def open_session(game: str | None, brain: str, seed: int, patron: bool = True) -
 
 
 def play(
-    game: Annotated[Optional[str], typer.Argument(help="A bundled scenario id, a scenario .toml, or a save to resume.")] = None,
+    game: Annotated[str | None, typer.Argument(help="A bundled scenario id, a scenario .toml, or a save to resume.")] = None,
     brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), http. Default from $TTWOOD_BRAIN, else llama.")] = DEFAULT_KIND,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
     patron: Annotated[bool, typer.Option("--patron/--no-patron", help="Put the player's Patron in the wood.")] = True,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M).")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all).")] = 0,
 ) -> None:
     """Open the wood in the terminal UI (the default scenario when none is given; a save resumes)."""
@@ -55,7 +55,7 @@ def play(
 
 
 def serve(
-    game: Annotated[Optional[str], typer.Argument(help="A scenario or save, as for `ttwood play`.")] = None,
+    game: Annotated[str | None, typer.Argument(help="A scenario or save, as for `ttwood play`.")] = None,
     brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN")] = DEFAULT_KIND,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "localhost",

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,9 +15,22 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine import scenario as scenarios
-from engine.turn.game import Game, TurnReport
-from engine.saves import Autosaver, SaveError, branch, export_copy, export_traces, find_save, inspect, list_saves, open_save, replay, save_path, saves_dir
 from engine.minds.factory import BrainChoice, make_brains
+from engine.saves import (
+    Autosaver,
+    SaveError,
+    branch,
+    export_copy,
+    export_traces,
+    find_save,
+    inspect,
+    list_saves,
+    open_save,
+    replay,
+    save_path,
+    saves_dir,
+)
+from engine.turn.game import Game, TurnReport
 
 app = typer.Typer(help="List, inspect, export and branch saved games.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -80,7 +93,7 @@ def start_run(
 # ------------------------------------------------------------------ saves list
 @app.command("list")
 def list_cmd(
-    folder: Annotated[Optional[Path], typer.Option("--dir", help="Folder to list (default: the saves folder).")] = None,
+    folder: Annotated[Path | None, typer.Option("--dir", help="Folder to list (default: the saves folder).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
 ) -> None:
     """The saves in the saves folder (``$TTWOOD_SAVES_DIR`` or the user data folder), newest first."""
@@ -124,9 +137,9 @@ def inspect_cmd(
 @app.command("export")
 def export_cmd(
     save: Annotated[str, typer.Argument(help="A save file, or a NAME in the saves folder.")],
-    to: Annotated[Optional[Path], typer.Option("--to", help="Write a compact, self-contained copy here.")] = None,
+    to: Annotated[Path | None, typer.Option("--to", help="Write a compact, self-contained copy here.")] = None,
     no_prompts: Annotated[bool, typer.Option("--no-prompts", help="Leave the prompts out of the copy.")] = False,
-    traces: Annotated[Optional[Path], typer.Option("--traces", help="Write one JSON line per model call here.")] = None,
+    traces: Annotated[Path | None, typer.Option("--traces", help="Write one JSON line per model call here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace files that exist.")] = False,
 ) -> None:
     """Share a game: a compact copy (``--to``) and/or its model calls as JSONL (``--traces``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -125,7 +125,7 @@ def _summary(found: scenarios.Found, sc: scenarios.Scenario) -> None:
 
 @app.command("validate")
 def validate(
-    files: Annotated[Optional[list[str]], typer.Argument(help="Files or ids; every known scenario when none.")] = None,
+    files: Annotated[list[str] | None, typer.Argument(help="Files or ids; every known scenario when none.")] = None,
 ) -> None:
     """Check scenario files; every problem names the file, the line and the key."""
     targets: list[tuple[str, scenarios.Found | None]] = (
@@ -161,7 +161,7 @@ def folder() -> None:
 
 @app.command("schema")
 def schema(
-    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the schema to this file.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write the schema to this file.")] = None,
 ) -> None:
     """Write the JSON Schema of scenario files (for editors: Taplo, Even Better TOML)."""
     text = scenarios.schema_text()

@@ -17,8 +17,8 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
 from engine.core.errors import TTWoodError
-from engine.turn.game import TurnReport
 from engine.session import Session, list_saves, saves_folder
+from engine.turn.game import TurnReport
 from ttwood_tui.commands import WoodCommands
 from ttwood_tui.dialogs.act import ActionDialog, Request
 from ttwood_tui.dialogs.pick import AskTurnDialog, PickDialog

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from engine.session import Session, SessionError, describe
 from engine.turn import actions as A
 from engine.turn.game import TurnReport
-from engine.session import Session, SessionError, describe
 from ttwood_tui.dialogs.act import Request
 
 

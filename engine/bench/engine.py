@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.minds.brains.scripted import ScriptedBrain
-from engine.turn.game import Game
 from engine.scenario import Scenario
+from engine.turn.game import Game
 
 
 def _play(sc: Scenario, seed: int, turns: int, save: Path | None, on_turn: Callable[[int], None] | None) -> tuple[float, float, Game]:

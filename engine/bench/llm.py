@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from engine.turn.brain import Answer
-from engine.turn.observation import Observation
 from engine.minds.brains.llama import LlamaBrain, LlamaModel
-from engine.turn.game import Game
 from engine.scenario import Scenario
+from engine.turn.brain import Answer
+from engine.turn.game import Game
+from engine.turn.observation import Observation
 
 
 class _Both:

@@ -6,9 +6,9 @@ carries out a creature's ``produce`` action.
 
 from __future__ import annotations
 
-from engine.world.wood import Wood
 from engine.world.creatures import Creature
 from engine.world.tiles import Tile
+from engine.world.wood import Wood
 
 
 def grow_trees(wood: Wood) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine.world.contracts import Contract, Leg, bundle_text
-from engine.world.lifecycle import ContractStatus, OfferStatus, OrderStatus
 from engine.core.assets import PEBBLES
-from engine.world.wood import Wood
+from engine.world.contracts import Contract, Leg, bundle_text
 from engine.world.creatures import Creature
+from engine.world.lifecycle import ContractStatus, OfferStatus, OrderStatus
+from engine.world.wood import Wood
 
 
 def free_up(wood: Wood, c: Creature) -> None:

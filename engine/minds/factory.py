@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.turn.brain import Brain
-from engine.minds.brains.scripted import ScriptedBrain
 from engine.core.errors import TTWoodError
+from engine.minds.brains.scripted import ScriptedBrain
 from engine.scenario import Scenario
+from engine.turn.brain import Brain
 
 BRAIN_KINDS = ("llama", "scripted", "http")
 """Brain kinds the command line accepts (the first is the default of ``ttwood run`` and ``ttwood play``)."""

@@ -18,9 +18,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from engine.turn.observation import Observation
-from engine.core.errors import TTWoodError
 from engine.core.assets import PEBBLES
+from engine.core.errors import TTWoodError
+from engine.turn.observation import Observation
 
 
 # ------------------------------------------------------------------ the expression tree

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.turn.observation import Observation
 from engine.core.assets import PEBBLES
+from engine.turn.observation import Observation
 
 
 def _enum(values: list[Any]) -> dict[str, Any]:

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.turn.observation import Observation
-from engine.scenario import Scenario
 from engine.core.text import clean_text
+from engine.scenario import Scenario
+from engine.turn.observation import Observation
 
 PRIVATE_TARGET = 160
 """Tokens a creature's own part of the prompt aims at: the budget is a ceiling, not a target."""

@@ -93,7 +93,7 @@ def list_saves(folder: Path | None = None) -> list[dict[str, Any]]:
         st = p.stat()
         row: dict[str, Any] = {
             "name": p.stem, "file": str(p), "size_bytes": st.st_size,
-            "modified": _dt.datetime.fromtimestamp(st.st_mtime, _dt.timezone.utc).isoformat(timespec="seconds"),
+            "modified": _dt.datetime.fromtimestamp(st.st_mtime, _dt.UTC).isoformat(timespec="seconds"),
         }
         try:
             with open_save(p, full_check=False) as save:

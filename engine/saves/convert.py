@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from engine.saves.snapshot import SnapshotError, adapter, dumps, fingerprint
 from engine.turn.actions import AnyAction
 from engine.turn.brain import Answer
 from engine.turn.game import Decided, Game, TurnReport
-from engine.saves.snapshot import SnapshotError, adapter, dumps, fingerprint
 from engine.world.wood import Event
 
 REPORT_KEPT = tuple(f.name for f in dataclasses.fields(TurnReport) if f.name not in ("events", "decided"))

@@ -18,18 +18,18 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from engine.turn.brain import Answer, Brain
-from engine.saves.tape import TapeBrain
-from engine.world.contracts import Contract
 from engine.core.errors import TTWoodError
-from engine.turn.game import Game, TurnReport
 from engine.saves import migrate
 from engine.saves.convert import TURN_COLUMNS, TapeEntry, outputs, seal, tape_entries, turn_check, turn_report
 from engine.saves.guard import MAX_SAVE_BYTES, SaveError, checked_copy, connect_untrusted
 from engine.saves.rows import ContractRow, SaveTable, TurnRow
 from engine.saves.snapshot import SnapshotError, Snapshotter, decode, field_names, last_gini, restore
 from engine.saves.store import meta_digest
+from engine.saves.tape import TapeBrain
 from engine.scenario import Scenario
+from engine.turn.brain import Answer, Brain
+from engine.turn.game import Game, TurnReport
+from engine.world.contracts import Contract
 
 _LEGEND_IDS = TypeAdapter(list[str])
 

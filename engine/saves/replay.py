@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.saves.tape import TapeBrain
-from engine.turn.game import Game, TurnReport
 from engine.saves.convert import outputs, steady_metrics, turn_check
 from engine.saves.load import open_save
 from engine.saves.snapshot import Snapshotter
+from engine.saves.tape import TapeBrain
+from engine.turn.game import Game, TurnReport
 
 
 @dataclass(slots=True)

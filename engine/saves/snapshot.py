@@ -25,19 +25,19 @@ import types
 import typing
 from collections import defaultdict, deque
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from engine.world.contracts import Contract, Leg, Offer
 from engine.core.errors import EngineBug
 from engine.turn.game import Game
-from engine.world.market import Order, Trade
-from engine.world.wood import Event, Modifier
+from engine.world.contracts import Contract, Leg, Offer
 from engine.world.creatures import Creature, InboxItem
+from engine.world.market import Order, Trade
 from engine.world.tiles import Tile
+from engine.world.wood import Event, Modifier
 
 SNAPSHOT_VERSION = 1
 """Version of the snapshot JSON's layout (the file format's version is ``user_version``)."""
@@ -312,7 +312,7 @@ def _named(tp: Any, v: Any, names: dict[str, list[str]]) -> Any:
     return v
 
 
-@lru_cache(maxsize=None)
+@cache
 def adapter(tp: Any) -> TypeAdapter[Any]:
     return TypeAdapter(tp)
 

@@ -24,11 +24,11 @@ from typing import Any
 import orjson
 
 import engine
-from engine.turn.game import Game, TurnReport
 from engine.saves.convert import TURN_COLUMNS, TurnRows, start_rows, turn_rows
 from engine.saves.guard import APPLICATION_ID, FORMAT_VERSION, SaveError, ddl
 from engine.saves.rows import ContractRow
 from engine.saves.snapshot import Snapshotter
+from engine.turn.game import Game, TurnReport
 
 KEYFRAME_EVERY = 50
 """A full state is stored every this many turns (and on the last turn when the saver closes);
@@ -122,7 +122,7 @@ def game_meta(game: Game, scenario_text: str | None, brains: dict[str, Any], sou
         "format": FORMAT_VERSION,
         "app": "ttwood",
         "app_version": engine.__version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "scenario_id": game.scenario.meta.id,
         "scenario_name": game.scenario.meta.name,
         "scenario_source": source,

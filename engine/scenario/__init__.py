@@ -8,12 +8,36 @@ ones and the user's mod folder, or by path (:func:`find`, in :mod:`engine.scenar
 :func:`json_schema` is the JSON Schema editors use to complete and check scenario files.
 """
 
+from engine.core.assets import PEBBLES
 from engine.scenario.base import TILES, GoodId, Name, Role, ScenarioId, Strict
 from engine.scenario.files import Found, bundled_ids, decode, find, known, load, load_found, resolve, text_hash, user_dir, user_ids
 from engine.scenario.legends import METRIC_PATTERN, RULE_NAMES, Condition, Effect, GoodsEffect, LegendSpec, RuleEffect, RumourEffect, When
 from engine.scenario.parsing import Problem, parse
-from engine.scenario.schema import DEFAULT_SCENARIO, MAX_BYTES, MAX_CAST, MAX_KEY_DEPTH, MAX_SHOWN, SCHEMA_FILE, USER_DIR_ENV, Budget, CreatureSpec, Credit, GenerateSpec, Good, MapSpec, Market, Memory, Meta, Needs, Scenario, Season, hint, json_schema, path_text, schema_text
-from engine.core.assets import PEBBLES
+from engine.scenario.schema import (
+    DEFAULT_SCENARIO,
+    MAX_BYTES,
+    MAX_CAST,
+    MAX_KEY_DEPTH,
+    MAX_SHOWN,
+    SCHEMA_FILE,
+    USER_DIR_ENV,
+    Budget,
+    CreatureSpec,
+    Credit,
+    GenerateSpec,
+    Good,
+    MapSpec,
+    Market,
+    Memory,
+    Meta,
+    Needs,
+    Scenario,
+    Season,
+    hint,
+    json_schema,
+    path_text,
+    schema_text,
+)
 
 __all__ = [
     "DEFAULT_SCENARIO", "MAX_BYTES", "MAX_CAST", "MAX_KEY_DEPTH", "MAX_SHOWN", "METRIC_PATTERN", "PEBBLES",

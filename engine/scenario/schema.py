@@ -13,12 +13,12 @@ from pydantic import (
     model_validator,
 )
 
+from engine.core.assets import PEBBLES
 from engine.core.errors import ScenarioError
 from engine.scenario.base import TILES, GoodId, Name, Role, ScenarioId, Strict
 from engine.scenario.legends import RULE_NAMES, GoodsEffect, LegendSpec, RuleEffect
 from engine.scenario.toml_positions import KeyPath
 
-from engine.core.assets import PEBBLES
 """The wood's money. Held like a good, but never eaten, burned or spoiled."""
 
 DEFAULT_SCENARIO = "thousand-token-wood"

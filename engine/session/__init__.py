@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.core.errors import TTWoodError
+from engine.minds.brains.human import HumanBrain
+from engine.scenario import LegendSpec, Scenario, load, parse
 from engine.turn import actions as A
 from engine.turn.brain import Brain
-from engine.minds.brains.human import HumanBrain
-from engine.core.errors import TTWoodError
 from engine.turn.game import Decided, Game, TurnReport
-from engine.scenario import LegendSpec, Scenario, load, parse
 from engine.world.creatures import Creature
 
 PATRON = "Patron"

@@ -8,7 +8,7 @@ parsed here and validated again by the rules: grammar never replaces validation.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -131,7 +131,7 @@ class Note(Action):
 
 
 AnyAction = Annotated[
-    Union[Produce, PlaceOrder, Cancel, MakeOffer, Accept, Reject, Counter, Lend, Borrow, Repay, Say, Whisper, Note],
+    Produce | PlaceOrder | Cancel | MakeOffer | Accept | Reject | Counter | Lend | Borrow | Repay | Say | Whisper | Note,
     Field(discriminator="type"),
 ]
 ACTION_TYPES: tuple[type[Action], ...] = (

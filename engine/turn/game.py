@@ -13,19 +13,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.core.errors import TTWoodError
 from engine.economy import legends, nature
+from engine.economy.metrics import gini
+from engine.economy.settlement import leave, settle_due
+from engine.scenario import Scenario
 from engine.turn import memory
 from engine.turn.actions import Action
 from engine.turn.brain import Answer, Brain
-from engine.core.errors import TTWoodError
-from engine.world.lifecycle import OfferStatus
-from engine.economy.metrics import gini
 from engine.turn.observe import observe_all
 from engine.turn.rules import resolve
-from engine.scenario import Scenario
-from engine.economy.settlement import leave, settle_due
-from engine.world.wood import Event, Wood
 from engine.world.ledger import asset_totals, check_no_negative
+from engine.world.lifecycle import OfferStatus
+from engine.world.wood import Event, Wood
 
 
 @dataclass(slots=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-
 @dataclass(slots=True, frozen=True)
 class Neighbour:
     """What every creature can see of another."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from engine.turn.memory import recall
 from engine.turn.observation import Neighbour, ObligationView, Observation, OfferView, OrderView
 from engine.world.contracts import Offer
-from engine.turn.memory import recall
-from engine.world.wood import Wood
 from engine.world.creatures import Creature
+from engine.world.wood import Wood
 
 FORECAST = 4
 """Turns of firewood need a creature is told about."""

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.core.assets import PEBBLES
+from engine.core.text import clean_text
+from engine.economy.nature import produce
+from engine.economy.settlement import settle
 from engine.turn import actions as A
 from engine.world.contracts import Offer, bundle_text, can_pay
+from engine.world.creatures import Creature
 from engine.world.lifecycle import OfferStatus, OrderStatus
 from engine.world.market import Order, Trade
-from engine.economy.nature import produce
-from engine.core.assets import PEBBLES
-from engine.economy.settlement import settle
 from engine.world.wood import Wood
-from engine.core.text import clean_text
-from engine.world.creatures import Creature
 
 MAX_OPEN_ORDERS = 8
 """Open orders one creature may have resting at once."""

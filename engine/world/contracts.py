@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.world.lifecycle import ContractStatus, OfferStatus, advance
 from engine.core.assets import PEBBLES
 from engine.world.creatures import Creature
 from engine.world.ledger import Ledger
+from engine.world.lifecycle import ContractStatus, OfferStatus, advance
 
 Bundle = dict[str, int]
 

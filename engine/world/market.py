@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from engine.world.lifecycle import OrderStatus, advance
 from engine.core.assets import PEBBLES
 from engine.world.creatures import Creature
 from engine.world.ledger import Ledger
+from engine.world.lifecycle import OrderStatus, advance
 
 
 @dataclass(slots=True)

@@ -11,12 +11,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.world.contracts import Deals
-from engine.world.market import OrderBook, Trade
 from engine.core.assets import PEBBLES
 from engine.scenario import Scenario
+from engine.world.contracts import Deals
 from engine.world.creatures import Creature, InboxItem
 from engine.world.ledger import Ledger, all_assets, asset_totals
+from engine.world.market import OrderBook, Trade
 from engine.world.tiles import Tile, TileKind
 
 INBOX_LIMIT = 16

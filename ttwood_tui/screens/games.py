@@ -15,8 +15,8 @@ from textual.widgets.option_list import Option
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
-from engine.session import list_saves
 from engine.minds.factory import BRAIN_KINDS
+from engine.session import list_saves
 
 
 @dataclass

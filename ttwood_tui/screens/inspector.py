@@ -11,8 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from engine.turn.memory import recall
 from engine.session import Session, describe
+from engine.turn.memory import recall
 
 SCRIPTED_NOTE = (
     "This creature has a scripted brain: fixed rules of thumb decide for it, so there is no prompt "

@@ -8,8 +8,8 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from engine.turn.game import TurnReport
 from engine.session import Session
+from engine.turn.game import TurnReport
 from ttwood_tui.messages import CreatureChosen
 from ttwood_tui.widgets.event_log import EventLog
 from ttwood_tui.widgets.forest_map import ForestMap

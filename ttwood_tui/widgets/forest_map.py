@@ -12,8 +12,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from engine.world.wood import Wood
 from engine.world.tiles import TileKind
+from engine.world.wood import Wood
 
 TILE_W = 3
 """Characters per tile."""

@@ -16,14 +16,14 @@ import time
 import zlib
 from typing import Any
 
-from engine.turn.actions import parse_decision
-from engine.turn.brain import Answer
-from engine.turn.observation import Observation
 from engine.core.errors import TTWoodError
 from engine.minds.grammar import answer_grammar, to_gbnf
 from engine.minds.mask import mask_schema
 from engine.minds.prompt import fit_static, private_text, public_text, render, static_sections
 from engine.scenario import Scenario
+from engine.turn.actions import parse_decision
+from engine.turn.brain import Answer
+from engine.turn.observation import Observation
 
 SERVER_KINDS = ("llama-cpp-python", "llama.cpp", "vllm", "sglang", "ollama", "openai")
 CHARS_PER_TOKEN = 3

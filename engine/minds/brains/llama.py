@@ -41,15 +41,15 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.turn.actions import parse_decision
-from engine.turn.brain import Answer
-from engine.turn.observation import Observation
-from engine.minds.brains.llama_model import LlamaModel, ModelError, check_model_file
 from engine.core.errors import EngineBug, TTWoodError
+from engine.core.text import clean_text
+from engine.minds.brains.llama_model import LlamaModel, ModelError, check_model_file
 from engine.minds.grammar import Matcher, answer_grammar, max_len, to_gbnf
 from engine.minds.prompt import fit_static, private_text, public_text, render, static_sections
 from engine.scenario import Scenario
-from engine.core.text import clean_text
+from engine.turn.actions import parse_decision
+from engine.turn.brain import Answer
+from engine.turn.observation import Observation
 
 __all__ = ["LlamaBrain", "LlamaModel", "ModelError", "Sampler", "check_model_file"]
 

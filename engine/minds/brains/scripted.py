@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 
+from engine.core.assets import PEBBLES
 from engine.turn import actions as A
 from engine.turn.brain import Answer
 from engine.turn.observation import Observation, OfferView
-from engine.core.assets import PEBBLES
 
 FOOD_STOCK = 2
 """Meals of each bought food a creature likes to keep."""

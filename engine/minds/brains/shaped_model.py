@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core.errors import TTWoodError
 from engine.minds.brains.llama_model import ModelError, quiet_llama_logs
 from engine.minds.brains.models import embedded_model_path
-from engine.core.errors import TTWoodError
 
 
 @dataclass(frozen=True, slots=True)
