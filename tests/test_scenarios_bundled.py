@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from engine import scenario as scenarios
 from engine.minds.brains.scripted import ScriptedBrain
-from engine.turn.game import Game, TurnReport
+from engine.turn.game import Game
+from engine.turn.report import TurnReport
 from ttwood.cli import app
 
 runner = CliRunner()

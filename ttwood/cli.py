@@ -21,7 +21,7 @@ from rich.table import Table
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
 from engine.minds.factory import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, parse_brain_for
-from engine.turn.report import run_json
+from engine.turn.report import TurnReport, run_json
 
 app = typer.Typer(
     help="Thousand Token Wood: a woodland economy run by small language models.\n\n"
@@ -79,14 +79,14 @@ def run(
                          seed=seed, base_url=base_url, server=server)
     game, saver = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume)
     sc = game.scenario
-    reports = []
     with saver, _progress(err.is_terminal) as progress:
         task = progress.add_task(sc.meta.name, total=turns, info="")
-        for _ in range(turns):
-            r = game.step()
+
+        def on_turn(r: TurnReport) -> None:
             saver.record(r)
-            reports.append(r)
             progress.update(task, advance=1, info=f"{r.season} · {r.trades} trades · gini {r.gini:.2f}")
+
+        reports = game.run(turns, on_turn)
     cards = brain_cards({c.name: game.brain_of(c.name) for c in game.wood.creatures})
     close_brains({c.name: game.brain_of(c.name) for c in game.wood.creatures})
     model_cards = [c for c in cards if c["brain"] != "scripted"]

@@ -30,7 +30,8 @@ from engine.saves import (
     save_path,
     saves_dir,
 )
-from engine.turn.game import Game, TurnReport
+from engine.turn.game import Game
+from engine.turn.report import TurnReport
 
 app = typer.Typer(help="List, inspect, export and branch saved games.", no_args_is_help=True)
 err = Console(stderr=True)

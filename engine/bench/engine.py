@@ -12,6 +12,7 @@ from typing import Any
 from engine.minds.brains.scripted import ScriptedBrain
 from engine.scenario import Scenario
 from engine.turn.game import Game
+from engine.turn.report import TurnReport
 
 
 def _play(sc: Scenario, seed: int, turns: int, save: Path | None, on_turn: Callable[[int], None] | None) -> tuple[float, float, Game]:
@@ -24,13 +25,15 @@ def _play(sc: Scenario, seed: int, turns: int, save: Path | None, on_turn: Calla
     gc.collect()
     game = Game(sc, seed, ScriptedBrain())
     saver = Autosaver.create(save, game, scenario_text=None, brains={"kind": "scripted"}) if save is not None else None
-    start = time.perf_counter()
-    for i in range(turns):
-        report = game.step()
+
+    def after(report: TurnReport) -> None:
         if saver is not None:
             saver.record(report)
         if on_turn is not None:
-            on_turn(i + 1)
+            on_turn(report.turn)
+
+    start = time.perf_counter()
+    game.run(turns, after)
     seconds = time.perf_counter() - start
     closing = 0.0
     if saver is not None:

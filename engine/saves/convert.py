@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from engine.saves.snapshot import SnapshotError, adapter, dumps, fingerprint
 from engine.turn.actions import AnyAction
 from engine.turn.brain import Answer
-from engine.turn.game import Decided, Game, TurnReport
+from engine.turn.game import Game
+from engine.turn.report import Decided, TurnReport
 from engine.world.wood import Event
 
 REPORT_KEPT = tuple(f.name for f in dataclasses.fields(TurnReport) if f.name not in ("events", "decided"))

@@ -28,7 +28,8 @@ from engine.saves.store import meta_digest
 from engine.saves.tape import TapeBrain
 from engine.scenario import Scenario
 from engine.turn.brain import Answer, Brain
-from engine.turn.game import Game, TurnReport
+from engine.turn.game import Game
+from engine.turn.report import TurnReport
 from engine.world.contracts import Contract
 
 _LEGEND_IDS = TypeAdapter(list[str])

@@ -12,7 +12,8 @@ from engine.saves.convert import outputs, steady_metrics, turn_check
 from engine.saves.load import open_save
 from engine.saves.snapshot import Snapshotter
 from engine.saves.tape import TapeBrain
-from engine.turn.game import Game, TurnReport
+from engine.turn.game import Game
+from engine.turn.report import TurnReport
 
 
 @dataclass(slots=True)

@@ -28,7 +28,8 @@ from engine.saves.convert import TURN_COLUMNS, TurnRows, start_rows, turn_rows
 from engine.saves.guard import APPLICATION_ID, FORMAT_VERSION, SaveError, ddl
 from engine.saves.rows import ContractRow
 from engine.saves.snapshot import Snapshotter
-from engine.turn.game import Game, TurnReport
+from engine.turn.game import Game
+from engine.turn.report import TurnReport
 
 KEYFRAME_EVERY = 50
 """A full state is stored every this many turns (and on the last turn when the saver closes);

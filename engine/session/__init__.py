@@ -21,7 +21,8 @@ from engine.minds.brains.human import HumanBrain
 from engine.scenario import LegendSpec, Scenario, load, parse
 from engine.turn import actions as A
 from engine.turn.brain import Brain
-from engine.turn.game import Decided, Game, TurnReport
+from engine.turn.game import Game
+from engine.turn.report import Decided, TurnReport
 from engine.world.creatures import Creature
 
 PATRON = "Patron"

@@ -9,95 +9,23 @@ contracts settle or default; the turn's metrics are reported.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.core.errors import TTWoodError
 from engine.economy import legends, nature
 from engine.economy.metrics import gini
 from engine.economy.settlement import leave, settle_due
-from engine.scenario import Scenario
+from engine.scenario import LegendSpec, Scenario
 from engine.turn import memory
-from engine.turn.actions import Action
 from engine.turn.brain import Answer, Brain
 from engine.turn.observe import observe_all
+from engine.turn.report import Decided, TurnReport
 from engine.turn.rules import resolve
 from engine.world.ledger import asset_totals, check_no_negative
 from engine.world.lifecycle import OfferStatus
-from engine.world.wood import Event, Wood
-
-
-@dataclass(slots=True)
-class Decided:
-    """One creature's turn: what its brain answered and what the rules made of each action."""
-
-    creature: str
-    answer: Answer
-    results: list[tuple[Action, str | None]] = field(default_factory=list)
-    """Each action with ``None`` (applied) or the reason it was refused."""
-
-
-@dataclass(slots=True)
-class TurnReport:
-    """Everything that happened in one turn, for the command line, the UI and the save."""
-
-    turn: int
-    season: str
-    trades: int
-    volume: int
-    """Units of goods that changed hands."""
-    value: int
-    """Pebbles that changed hands for goods."""
-    gini: float
-    prices: dict[str, int | None]
-    """This turn's average traded price per good (``None``: no trade)."""
-    reference: dict[str, int]
-    defaults: int
-    trees: int
-    valid_actions: int
-    rejected_actions: int
-    alive: int
-    hungry: int
-    cold: int
-    open_orders: int
-    open_contracts: int
-    legends: list[str]
-    events: list[Event]
-    decided: list[Decided]
-    think_seconds: float = 0.0
-    """Wall time the brains took to decide this turn."""
-
-    @property
-    def tokens_max(self) -> int | None:
-        """The largest prompt + answer of any creature this turn (``None``: no model brain)."""
-        sizes = [d.answer.meta["prompt_tokens"] + d.answer.meta["answer_tokens"] for d in self.decided
-                 if "prompt_tokens" in d.answer.meta and "answer_tokens" in d.answer.meta]
-        return max(sizes) if sizes else None
-
-    def summary(self) -> dict[str, Any]:
-        """The per-turn record of ``ttwood run --json``."""
-        return {
-            "turn": self.turn,
-            "season": self.season,
-            "trades": self.trades,
-            "volume": self.volume,
-            "value": self.value,
-            "gini": round(self.gini, 4),
-            "prices": self.prices,
-            "reference_prices": self.reference,
-            "defaults": self.defaults,
-            "trees": self.trees,
-            "valid_actions": self.valid_actions,
-            "rejected_actions": self.rejected_actions,
-            "alive": self.alive,
-            "hungry": self.hungry,
-            "cold": self.cold,
-            "open_orders": self.open_orders,
-            "open_contracts": self.open_contracts,
-            "legends": self.legends,
-            "tokens_max": self.tokens_max,
-        }
+from engine.world.market import Trade
+from engine.world.wood import Wood
 
 
 class Game:
@@ -141,16 +69,43 @@ class Game:
             raise TTWoodError(f"no legend {legend_id!r} in this scenario (known: {', '.join(sorted(ids)) or 'none'})")
         self.wood.pending_legends.append(legend_id)
 
+    # ------------------------------------------------------------------ the loop
+    def run(self, turns: int, on_turn: Callable[[TurnReport], None] | None = None) -> list[TurnReport]:
+        """Play ``turns`` turns, calling ``on_turn`` with each turn's report as soon as it is made.
+
+        The one game loop: the command line, the benches, the session and the UI all play through it.
+        """
+        out: list[TurnReport] = []
+        for _ in range(turns):
+            report = self.step()
+            out.append(report)
+            if on_turn is not None:
+                on_turn(report)
+        return out
+
     # ------------------------------------------------------------------ the turn
     def step(self) -> TurnReport:
-        """Play one turn and return its report."""
+        """Play one turn, phase by phase (the order of DESIGN's "One turn"), and return its report."""
+        defaults_before = self.wood.defaults_total
+        self._begin()
+        fired = self._advance_world()
+        decided, think = self._decide()
+        valid, rejected = self._resolve(decided)
+        trades, prices = self._clear_and_settle()
+        memory.remember(self.wood)
+        report = self._report(fired, decided, trades, prices, valid, rejected, think, defaults_before)
+        self.reports.append(report)
+        return report
+
+    def _begin(self) -> None:
         w = self.wood
         w.turn += 1
         w.events = []
         w.offer_trades = []
-        defaults_before = w.defaults_total
 
-        # 1. The world advances.
+    def _advance_world(self) -> list[LegendSpec]:
+        """1. The world advances: legends, expiries, trees, spoilage, meals and fire."""
+        w = self.wood
         legends.expire_modifiers(w)
         previous_gini = self.reports[-1].gini if self.reports else 0.0
         fired = legends.due_legends(w, previous_gini)
@@ -163,10 +118,14 @@ class Game:
         nature.spoil(w)
         for c in nature.feed_and_warm(w):
             leave(w, c)
+        return fired
 
-        # 2–3. Every living creature observes and decides, each brain for all its creatures at once.
-        living = w.alive()
-        observations = observe_all(w, living, self._rejections)
+    def _decide(self) -> tuple[list[Decided], float]:
+        """2–3. Every living creature observes and decides, each brain for all its creatures at once.
+
+        Returns each creature's decision and the wall time the brains took."""
+        living = self.wood.alive()
+        observations = observe_all(self.wood, living, self._rejections)
         groups: dict[int, list[int]] = {}
         for i, c in enumerate(living):
             groups.setdefault(id(self._brain_of[c.id]), []).append(i)
@@ -179,25 +138,31 @@ class Game:
             think += time.perf_counter() - t0
             if len(got) != len(idxs):
                 raise TTWoodError(f"brain {brain.name} answered {len(got)} times for {len(idxs)} creatures")
-            for i, a in zip(idxs, got):
+            for i, a in zip(idxs, got, strict=True):
                 answers[i] = a
+        return [Decided(c.name, a or Answer([])) for c, a in zip(living, answers, strict=True)], think
 
-        # 4–5. Validate and resolve, round-robin in a seeded order.
-        decided = [Decided(c.name, a or Answer([])) for c, a in zip(living, answers)]
+    def _resolve(self, decided: list[Decided]) -> tuple[int, int]:
+        """4–5. Validate and resolve every action, round-robin in a seeded order.
+
+        Returns the counts of applied and refused actions; refusals are kept for next turn's
+        observations."""
+        w = self.wood
+        living = w.alive()
         order = list(range(len(living)))
         w.rng.shuffle(order)
         produced: set[int] = set()
         limit = self.scenario.budget.max_actions
-        queues = [list(decided[i].answer.actions[:limit]) for i in range(len(living))]
+        queues = [list(d.answer.actions[:limit]) for d in decided]
         rejections: dict[int, list[str]] = {}
         valid = rejected = 0
-        for i, d in enumerate(decided):
+        for c, d in zip(living, decided, strict=True):
             if d.answer.problems:
-                rejections.setdefault(living[i].id, []).extend(d.answer.problems)
+                rejections.setdefault(c.id, []).extend(d.answer.problems)
                 rejected += len(d.answer.problems)
             extra = len(d.answer.actions) - limit
             if extra > 0:
-                rejections.setdefault(living[i].id, []).append(f"only {limit} actions a turn; {extra} ignored")
+                rejections.setdefault(c.id, []).append(f"only {limit} actions a turn; {extra} ignored")
                 rejected += extra
         for step in range(max((len(q) for q in queues), default=0)):
             for i in order:
@@ -212,8 +177,12 @@ class Game:
                     rejected += 1
                     rejections.setdefault(c.id, []).append(f"{action.type}: {reason}")
         self._rejections = rejections
+        return valid, rejected
 
-        # The market clears; due contracts settle or default.
+    def _clear_and_settle(self) -> tuple[list[Trade], dict[str, int | None]]:
+        """5. The market clears; due contracts settle or default. Returns the turn's trades and
+        each good's average traded price."""
+        w = self.wood
         trades = w.book.clear(w.turn, w.creatures, w.ledger) + w.offer_trades
         for t in trades:
             w.event("trade", f"{w.creatures[t.seller].name} sold {t.qty} {t.good} to "
@@ -221,11 +190,15 @@ class Game:
                     buyer=w.creatures[t.buyer].name, seller=w.creatures[t.seller].name, via=t.via)
         prices = w.book.record([t for t in trades if t.price > 0], w.turn)
         settle_due(w)
-        memory.remember(w)
+        return trades, prices
 
+    def _report(self, fired: list[LegendSpec], decided: list[Decided], trades: list[Trade], prices: dict[str, int | None],
+                valid: int, rejected: int, think: float, defaults_before: int) -> TurnReport:
+        """6. The turn's metrics, after memory has updated."""
+        w = self.wood
         alive = w.alive()
         reference = {g: w.price(g) for g in w.goods}
-        report = TurnReport(
+        return TurnReport(
             turn=w.turn,
             season=w.season,
             trades=len(trades),
@@ -248,8 +221,6 @@ class Game:
             decided=decided,
             think_seconds=think,
         )
-        self.reports.append(report)
-        return report
 
     # ------------------------------------------------------------------ the books
     def conservation(self) -> tuple[bool, dict[str, Any]]:

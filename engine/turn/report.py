@@ -1,24 +1,91 @@
-"""Whole-run reports: the JSON of ``ttwood run --json`` and the readable summary's numbers."""
+"""What a turn reports (:class:`TurnReport`, each creature's :class:`Decided`), and whole-run
+reports: the JSON of ``ttwood run --json`` and the readable summary's numbers."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from engine.turn.game import Game, TurnReport
+from engine.turn.actions import Action
+from engine.turn.brain import Answer
+from engine.world.wood import Event
+
+if TYPE_CHECKING:
+    from engine.turn.game import Game
 
 
-def run(game: Game, turns: int, on_turn: Callable[[TurnReport], None] | None = None) -> list[TurnReport]:
-    """Play ``turns`` turns, calling ``on_turn`` after each."""
-    out = []
-    for _ in range(turns):
-        r = game.step()
-        out.append(r)
-        if on_turn is not None:
-            on_turn(r)
-    return out
+@dataclass(slots=True)
+class Decided:
+    """One creature's turn: what its brain answered and what the rules made of each action."""
+
+    creature: str
+    answer: Answer
+    results: list[tuple[Action, str | None]] = field(default_factory=list)
+    """Each action with ``None`` (applied) or the reason it was refused."""
+
+
+@dataclass(slots=True)
+class TurnReport:
+    """Everything that happened in one turn, for the command line, the UI and the save."""
+
+    turn: int
+    season: str
+    trades: int
+    volume: int
+    """Units of goods that changed hands."""
+    value: int
+    """Pebbles that changed hands for goods."""
+    gini: float
+    prices: dict[str, int | None]
+    """This turn's average traded price per good (``None``: no trade)."""
+    reference: dict[str, int]
+    defaults: int
+    trees: int
+    valid_actions: int
+    rejected_actions: int
+    alive: int
+    hungry: int
+    cold: int
+    open_orders: int
+    open_contracts: int
+    legends: list[str]
+    events: list[Event]
+    decided: list[Decided]
+    think_seconds: float = 0.0
+    """Wall time the brains took to decide this turn."""
+
+    @property
+    def tokens_max(self) -> int | None:
+        """The largest prompt + answer of any creature this turn (``None``: no model brain)."""
+        sizes = [d.answer.meta["prompt_tokens"] + d.answer.meta["answer_tokens"] for d in self.decided
+                 if "prompt_tokens" in d.answer.meta and "answer_tokens" in d.answer.meta]
+        return max(sizes) if sizes else None
+
+    def summary(self) -> dict[str, Any]:
+        """The per-turn record of ``ttwood run --json``."""
+        return {
+            "turn": self.turn,
+            "season": self.season,
+            "trades": self.trades,
+            "volume": self.volume,
+            "value": self.value,
+            "gini": round(self.gini, 4),
+            "prices": self.prices,
+            "reference_prices": self.reference,
+            "defaults": self.defaults,
+            "trees": self.trees,
+            "valid_actions": self.valid_actions,
+            "rejected_actions": self.rejected_actions,
+            "alive": self.alive,
+            "hungry": self.hungry,
+            "cold": self.cold,
+            "open_orders": self.open_orders,
+            "open_contracts": self.open_contracts,
+            "legends": self.legends,
+            "tokens_max": self.tokens_max,
+        }
 
 
 def season_prices(reports: list[TurnReport], good: str) -> dict[str, float | None]:
