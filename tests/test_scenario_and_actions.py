@@ -91,7 +91,8 @@ def test_good_answer_parses_and_extra_actions_are_cut() -> None:
 def test_decision_schema_is_a_closed_union() -> None:
     schema = Decision.model_json_schema()
     kinds = {d["properties"]["type"]["const"] for d in schema["$defs"].values() if "type" in d.get("properties", {})}
-    assert {"produce", "order", "cancel", "offer", "accept", "reject", "counter", "lend", "borrow", "repay", "say", "whisper", "note"} <= kinds
+    assert {"produce", "order", "cancel", "offer", "accept", "reject", "counter",
+            "lend", "borrow", "repay", "say", "whisper", "note"} <= kinds
 
 
 def test_clean_text_strips_special_tokens_and_caps_length() -> None:

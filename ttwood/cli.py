@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -64,14 +64,21 @@ def run(
     scenario: Annotated[str | None, typer.Argument(help="A bundled scenario id or a path to a .toml file.")] = None,
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns to play.")] = 30,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
-    brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), http (a server). Default from $TTWOOD_BRAIN, else llama.")] = DEFAULT_KIND,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M); a model name for http.")] = None,
-    gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all; needs a GPU build of llama-cpp-python).")] = 0,
-    brain_for: Annotated[list[str] | None, typer.Option("--brain-for", help="NAME=KIND: one creature's brain (repeatable), e.g. --brain-for Oona=scripted.")] = None,
+    brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN",
+            help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), "
+             "http (a server). Default from $TTWOOD_BRAIN, else llama.")] = DEFAULT_KIND,
+    model: Annotated[str | None, typer.Option("--model", "-m",
+            help="A GGUF file for llama (default: the embedded SmolLM2-135M); a model name for http.")] = None,
+    gpu_layers: Annotated[int, typer.Option("--gpu-layers",
+            help="Layers on the GPU for llama (-1: all; needs a GPU build of llama-cpp-python).")] = 0,
+    brain_for: Annotated[list[str] | None, typer.Option("--brain-for",
+            help="NAME=KIND: one creature's brain (repeatable), e.g. --brain-for Oona=scripted.")] = None,
     base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
-    server: Annotated[str, typer.Option("--server", help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")] = "llama-cpp-python",
+    server: Annotated[str, typer.Option("--server",
+            help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")] = "llama-cpp-python",
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
-    save: Annotated[str | None, typer.Option("--save", help="Autosave every turn to this file (a bare NAME goes to the saves folder).")] = None,
+    save: Annotated[str | None, typer.Option("--save",
+            help="Autosave every turn to this file (a bare NAME goes to the saves folder).")] = None,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue a saved game for --turns more turns (it keeps saving).")] = None,
 ) -> None:
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
@@ -98,7 +105,7 @@ def run(
     _summary(data)
 
 
-def _summary(data: dict) -> None:
+def _summary(data: dict[str, Any]) -> None:
     t = data["totals"]
     out.print(f"[bold]{data['scenario']}[/] · seed {data['seed']} · {data['turns']} turns · brain {data['brain']}")
     out.print(
@@ -161,7 +168,8 @@ def bench_engine_cmd(
 @bench_app.command("llm")
 def bench_llm_cmd(
     creatures: Annotated[int, typer.Option("--creatures", "-c", min=1, max=250, help="Creatures deciding each turn.")] = 5,
-    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100, help="Turns to time (each decided both ways; the static prefix is evaluated once, on the first).")] = 4,
+    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100,
+            help="Turns to time (each decided both ways; the static prefix is evaluated once, on the first).")] = 4,
     model: Annotated[str | None, typer.Option("--model", "-m", help="A GGUF file (default: the embedded SmolLM2-135M).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU (-1: all).")] = 0,
     threads: Annotated[int | None, typer.Option("--threads", help="CPU threads (default: all cores).")] = None,
@@ -202,7 +210,8 @@ def bench_llm_cmd(
 @bench_app.command("make-model")
 def bench_make_model_cmd(
     out_path: Annotated[str, typer.Option("--out", "-o", help="Where to write the GGUF file.")],
-    shape: Annotated[str, typer.Option("--shape", help="Whose shapes: llama-3.2-3b (3.2B parameters) or tiny (for tests).")] = "llama-3.2-3b",
+    shape: Annotated[str, typer.Option("--shape",
+            help="Whose shapes: llama-3.2-3b (3.2B parameters) or tiny (for tests).")] = "llama-3.2-3b",
     quant: Annotated[str, typer.Option("--quant", help="q4_k_m, q8_0 or f16.")] = "q4_k_m",
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the random weights.")] = 0,
 ) -> None:

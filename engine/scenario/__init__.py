@@ -3,8 +3,9 @@
 A scenario is read with :mod:`tomllib` and validated by the pydantic models of
 :mod:`engine.scenario.schema` (unknown keys are refused, so a typo never passes silently). Every
 number the rules use lives there, not in code. Errors name the file, the line and the key path
-(:func:`parse`, in :mod:`engine.scenario.parsing`); legends are in :mod:`engine.scenario.legends`; scenarios are found by id among the bundled
-ones and the user's mod folder, or by path (:func:`find`, in :mod:`engine.scenario.files`); and
+(:func:`parse`, in :mod:`engine.scenario.parsing`); legends are in :mod:`engine.scenario.legends`;
+cross-references between tables are checked in :mod:`engine.scenario.checks`; scenarios are found
+by id among the bundled ones and the user's mod folder, or by path (:func:`find`, in :mod:`engine.scenario.files`); and
 :func:`json_schema` is the JSON Schema editors use to complete and check scenario files.
 """
 

@@ -198,7 +198,8 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
     for path, first, second in positions.duplicates:
         raise _one(source, second, path_text(path), f"set twice (first on line {first})")
     if not data:
-        raise _one(source, 1, "(whole file)", "the file has only comments; a scenario needs [meta], [[seasons]], [[goods]] and [[creatures]]")
+        raise _one(source, 1, "(whole file)",
+                   "the file has only comments; a scenario needs [meta], [[seasons]], [[goods]] and [[creatures]]")
     deep = _deepest(data)
     if len(deep) > MAX_KEY_DEPTH:
         line, _ = positions.locate(deep)

@@ -13,10 +13,9 @@ from pydantic import (
     model_validator,
 )
 
-from engine.core.assets import PEBBLES
 from engine.core.errors import ScenarioError
-from engine.scenario.base import TILES, GoodId, Name, Role, ScenarioId, Strict
-from engine.scenario.legends import RULE_NAMES, GoodsEffect, LegendSpec, RuleEffect
+from engine.scenario.base import GoodId, Name, Role, ScenarioId, Strict
+from engine.scenario.legends import LegendSpec
 from engine.scenario.toml_positions import KeyPath
 
 """The wood's money. Held like a good, but never eaten, burned or spoiled."""
@@ -248,90 +247,10 @@ class Scenario(Strict):
         """What the tables say about each other that does not hold: ``(key path, reason)`` each.
 
         Goods named by creatures, seasons and legends must exist, names must be unique, dens on
-        the map, the layout the map's size, and so on."""
-        out: list[tuple[KeyPath, str]] = []
-        ids = [g.id for g in self.goods]
-        for i, g in enumerate(self.goods):
-            if g.id == PEBBLES:
-                out.append((("goods", i, "id"), "'pebbles' is the money, not a good; give this good another id"))
-            elif ids.index(g.id) != i:
-                out.append((("goods", i, "id"), f"good {g.id!r} is listed twice (first as goods.{ids.index(g.id)})"))
-        goods = set(ids) - {PEBBLES}
-        assets = goods | {PEBBLES}
-        fuels = ", ".join(sorted(g.id for g in self.goods if g.kind == "fuel")) or "no good has kind = 'fuel'"
+        the map, the layout the map's size, and so on (see :mod:`engine.scenario.checks`)."""
+        from engine.scenario.checks import cross_reference_problems
 
-        m = self.map
-        if m.layout is not None:
-            if len(m.layout) != m.height:
-                out.append((("map", "layout"), f"layout has {len(m.layout)} rows but height is {m.height}"))
-            for r, row in enumerate(m.layout):
-                if len(row) != m.width:
-                    out.append((("map", "layout", r), f"layout row {r + 1} has {len(row)} tiles but width is {m.width}"))
-                unknown = sorted(set(row) - set(TILES))
-                if unknown:
-                    out.append((("map", "layout", r), f"layout row {r + 1} has unknown tile {unknown[0]!r}; "
-                                "use T (forest), . (meadow) or ~ (water)"))
-
-        season_names = [s.name for s in self.seasons]
-        for i, s in enumerate(self.seasons):
-            if season_names.index(s.name) != i:
-                out.append((("seasons", i, "name"), f"season {s.name!r} is listed twice"))
-            for g in s.yields:
-                if g not in goods:
-                    out.append((("seasons", i, "yields", g), f"season {s.name!r} yields lists {g!r}, which is not a good{hint(g, goods)}"))
-
-        names = [c.name for c in self.creatures]
-        for i, c in enumerate(self.creatures):
-            at: KeyPath = ("creatures", i)
-            if names.index(c.name) != i:
-                out.append((at + ("name",), f"creature {c.name!r} is listed twice"))
-            if c.makes is not None and c.makes not in goods:
-                out.append((at + ("makes",), f"creature {c.name!r} makes {c.makes!r}, which is not a good{hint(c.makes, goods)}"))
-            elif c.role == "woodcutter" and (c.makes is None or self.good(c.makes).kind != "fuel"):
-                out.append((at + ("makes" if c.makes else "role",),
-                            f"woodcutter {c.name!r} must make a fuel good ({fuels})"))
-            for j, g in enumerate(c.never_buy or []):
-                if g not in goods:
-                    out.append((at + ("never_buy", j), f"creature {c.name!r} never_buy lists {g!r}, which is not a good{hint(g, goods)}"))
-            for a in c.holdings:
-                if a not in assets:
-                    out.append((at + ("holdings", a), f"creature {c.name!r} holds {a!r}, which is not a good or pebbles{hint(a, assets)}"))
-            if c.den is not None and not (0 <= c.den[0] < m.width and 0 <= c.den[1] < m.height):
-                out.append((at + ("den",), f"creature {c.name!r} has its den {list(c.den)} outside the {m.width}×{m.height} map"))
-        cast = len(self.creatures)
-        for i, gen in enumerate(self.generate):
-            cast += gen.count
-            if gen.like not in names:
-                out.append((("generate", i, "like"), f"generate copies {gen.like!r}, which is not a creature{hint(gen.like, names)}"))
-        if cast > MAX_CAST:
-            out.append((("generate",), f"the cast would have {cast} creatures; at most {MAX_CAST}"))
-        if not any(g.kind == "food" for g in self.goods) and self.needs.meal_size > 0:
-            out.append((("needs", "meal_size"), "meals need food, but no good has kind = 'food' (set meal_size = 0 for a wood without food)"))
-
-        legend_ids = [lg.id for lg in self.legends]
-        for i, lg in enumerate(self.legends):
-            at = ("legends", i)
-            if legend_ids.index(lg.id) != i:
-                out.append((at + ("id",), f"legend {lg.id!r} is listed twice"))
-            cond = lg.when.condition
-            if cond is not None and cond.metric.startswith("price."):
-                g = cond.metric.split(".", 1)[1]
-                if g not in goods:
-                    out.append((at + ("when", "condition", "metric"),
-                                f"legend {lg.id!r} watches the price of {g!r}, which is not a good{hint(g, goods)}"))
-            for j, e in enumerate(lg.effects):
-                here = at + ("effects", j)
-                if isinstance(e, GoodsEffect) and e.good not in assets:
-                    out.append((here + ("good",), f"legend {lg.id!r} changes {e.good!r}, which is not a good or pebbles{hint(e.good, assets)}"))
-                if isinstance(e, RuleEffect) and not _known_rule(e.rule, goods):
-                    rules = list(RULE_NAMES) + [f"{k}.{g}" for k in ("yield", "perish") for g in sorted(goods)]
-                    out.append((here + ("rule",), f"legend {lg.id!r} changes unknown rule {e.rule!r}{hint(e.rule, rules)}"))
-                to = getattr(e, "to", "all")
-                if to != "all":
-                    for k, n in enumerate(to):
-                        if n not in names:
-                            out.append((here + ("to", k), f"legend {lg.id!r} names {n!r}, which is not a creature{hint(n, names)}"))
-        return out
+        return cross_reference_problems(self)
 
     def good(self, good_id: str) -> Good:
         """The good with this id."""
@@ -387,13 +306,6 @@ class Scenario(Strict):
         height = min(200, max(self.map.height, round(area / width)))
         new_map = self.map.model_copy(update={"width": width, "height": height, "layout": None})
         return self.model_copy(update={"creatures": chosen, "generate": [], "map": new_map})
-
-
-def _known_rule(rule: str, goods: set[str]) -> bool:
-    if rule in RULE_NAMES:
-        return True
-    head, _, tail = rule.partition(".")
-    return head in ("yield", "perish") and tail in goods
 
 
 def hint(word: str, choices: Any) -> str:

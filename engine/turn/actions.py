@@ -22,6 +22,9 @@ class Action(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    type: str
+    """The action's name; each subclass fixes it to one literal."""
+
 
 class Produce(Action):
     """Make up to ``qty`` of my good this turn (a woodcutter fells that many trees)."""

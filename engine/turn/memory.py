@@ -49,7 +49,8 @@ def remember(wood: Wood) -> None:
             c = wood.creatures[cid]
             c.memories.append((e.turn, importance, e.text[:160]))
             if len(c.memories) > KEPT:
-                weakest = min(range(len(c.memories)), key=lambda i: (salience(wood.turn, c.memories[i][0], c.memories[i][1]), c.memories[i][0]))
+                weakest = min(range(len(c.memories)),
+                              key=lambda i: (salience(wood.turn, c.memories[i][0], c.memories[i][1]), c.memories[i][0]))
                 del c.memories[weakest]
         if e.kind == "default":
             debtor, creditor = e.data.get("debtor"), e.data.get("creditor")

@@ -28,27 +28,8 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
     fuel_need = [wood.fuel_need(wood.turn + i) for i in range(FORECAST)]
     neighbours = [Neighbour(c.name, c.species, c.role, c.makes, c.credit, c.alive) for c in wood.creatures]
     ahead = [sc.seasons[wood.season_at(wood.turn + i)[0]].name for i in range(0, sc.year_length, max(1, sc.year_length // 4))]
-    to_me: dict[int, list[OfferView]] = {}
-    mine: dict[int, list[OfferView]] = {}
-    for o in wood.deals.offers.values():
-        v = _offer_view(wood, o)
-        to_me.setdefault(o.to, []).append(v)
-        mine.setdefault(o.sender, []).append(v)
-    obligations: dict[int, list[ObligationView]] = {}
-    for k in sorted(wood.deals.contracts.values(), key=lambda k: (k.due, k.id)):
-        for p in k.parties:
-            other = k.parties[1] if k.parties[0] == p else k.parties[0]
-            i_owe: dict[str, int] = {}
-            owed: dict[str, int] = {}
-            for leg in k.legs:
-                if leg.obligor == p:
-                    i_owe.update(leg.bundle)
-                elif leg.creditor == p:
-                    owed.update(leg.bundle)
-            coll = dict(k.collateral) if k.collateral_owner is not None else {}
-            obligations.setdefault(p, []).append(
-                ObligationView(k.id, k.kind, wood.creatures[other].name, k.due, i_owe, owed, coll)
-            )
+    to_me, mine = _offers_by_creature(wood)
+    obligations = _obligations_by_creature(wood)
     goods = list(wood.goods)
     clearing = [(i.turn, i.kind, i.sender, i.text) for i in wood.clearing]
     trees = wood.trees()
@@ -57,12 +38,7 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
     n_events = getattr(mem, "events", 6)
     out = []
     for c in creatures:
-        if c.makes is None:
-            can_make = 0
-        elif c.role == "woodcutter":
-            can_make = min(c.capacity, sum(t.trees for t in wood.patch(c) if not t.collapsed_until))
-        else:
-            can_make = int(c.capacity * wood.yield_factor(c.makes, wood.turn))
+        can_make = _can_make(wood, c)
         orders = [OrderView(o.id, o.side, o.good, o.qty, o.price, o.expires) for o in wood.book.owned(c.id)]
         out.append(
             Observation(
@@ -85,3 +61,43 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
             )
         )
     return out
+
+
+def _can_make(wood: Wood, c: Creature) -> int:
+    """Units ``c``'s ``produce`` would yield at full capacity this turn (season and forest allowing)."""
+    if c.makes is None:
+        return 0
+    if c.role == "woodcutter":
+        return min(c.capacity, sum(t.trees for t in wood.patch(c) if not t.collapsed_until))
+    return int(c.capacity * wood.yield_factor(c.makes, wood.turn))
+
+
+def _offers_by_creature(wood: Wood) -> tuple[dict[int, list[OfferView]], dict[int, list[OfferView]]]:
+    """Open offers by addressee and by sender."""
+    to_me: dict[int, list[OfferView]] = {}
+    mine: dict[int, list[OfferView]] = {}
+    for o in wood.deals.offers.values():
+        v = _offer_view(wood, o)
+        to_me.setdefault(o.to, []).append(v)
+        mine.setdefault(o.sender, []).append(v)
+    return to_me, mine
+
+
+def _obligations_by_creature(wood: Wood) -> dict[int, list[ObligationView]]:
+    """Each party's side of every active contract, soonest due first."""
+    obligations: dict[int, list[ObligationView]] = {}
+    for k in sorted(wood.deals.contracts.values(), key=lambda k: (k.due, k.id)):
+        for p in k.parties:
+            other = k.parties[1] if k.parties[0] == p else k.parties[0]
+            i_owe: dict[str, int] = {}
+            owed: dict[str, int] = {}
+            for leg in k.legs:
+                if leg.obligor == p:
+                    i_owe.update(leg.bundle)
+                elif leg.creditor == p:
+                    owed.update(leg.bundle)
+            coll = dict(k.collateral) if k.collateral_owner is not None else {}
+            obligations.setdefault(p, []).append(
+                ObligationView(k.id, k.kind, wood.creatures[other].name, k.due, i_owe, owed, coll)
+            )
+    return obligations

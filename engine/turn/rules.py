@@ -8,6 +8,7 @@ next turn). Nothing refused changes anything.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from engine.core.assets import PEBBLES
 from engine.core.text import clean_text
@@ -283,7 +284,8 @@ def _loan(wood: Wood, c: Creature, a: A.Lend | A.Borrow, produced: set[int]) -> 
     wood.deals.open_offer(off, c, wood.ledger)
     verb = "offers to lend you" if kind == "lend" else "asks to borrow"
     coll = f", collateral {bundle_text(collateral)}" if collateral else ""
-    wood.tell(target, "offer", c.name, f"offer #{off.id}: {c.name} {verb} {a.pebbles} pebbles, repay {a.pebbles + a.interest} by turn {due_turn}{coll}")
+    wood.tell(target, "offer", c.name,
+              f"offer #{off.id}: {c.name} {verb} {a.pebbles} pebbles, repay {a.pebbles + a.interest} by turn {due_turn}{coll}")
     wood.event("offer", f"{c.name} {verb.replace('you', target.name)} {a.pebbles} pebbles at {a.interest} interest", offer=off.id)
 
 
@@ -330,7 +332,8 @@ def _note(wood: Wood, c: Creature, a: A.Note, produced: set[int]) -> None:
     del c.notes[:-kept]
 
 
-_HANDLERS: dict[type, Callable[[Wood, Creature, A.Action, set[int]], None]] = {
+# Each handler takes its own action class; the table is keyed by that class, so the dispatch is exact.
+_HANDLERS: dict[type[A.Action], Callable[[Wood, Creature, Any, set[int]], None]] = {
     A.Produce: _produce,
     A.PlaceOrder: _order,
     A.Cancel: _cancel,
