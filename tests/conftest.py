@@ -13,6 +13,18 @@ from engine.minds.brains.scripted import ScriptedBrain
 from engine.turn.game import Game
 
 
+MODEL_MODULES = {"test_llm_brains", "test_saves_llama", "test_learn"}
+"""Test modules that load a GGUF model through llama.cpp: every test in them is marked ``model``."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of a model-loading module ``model`` (a marker given by hand stays too), so
+    ``pytest -m "not model and not slow"`` is the fast loop."""
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in MODEL_MODULES:
+            item.add_marker(pytest.mark.model)
+
+
 @pytest.fixture(scope="session")
 def default_scenario() -> scenarios.Scenario:
     sc, _ = scenarios.load(None)
