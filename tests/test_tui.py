@@ -58,11 +58,12 @@ async def test_new_game_steps_inspect_legend_patron_loan_save_quit_open(tmp_path
         assert app.screen.creature == first
         assert "scripted brain" in _text(app.screen.query_one("#prompt", Static))
         answer = _text(app.screen.query_one("#answer", Static))
-        d = app.session.last[first]
+        d = app.session.view.wood.creature(first).decided
+        assert d is not None and d.turn == 3
         assert d.results, "the scripted woodcutter acts every turn"
-        for action, reason in d.results:
-            assert describe(action) in answer
-        assert answer.count("applied") == sum(r is None for _, r in d.results)
+        for r in d.results:
+            assert describe(r.action) in answer
+        assert answer.count("applied") == sum(r.reason is None for r in d.results)
         assert "Barnaby" in _text(app.screen.query_one("#who", Static))
         await pilot.press("right_square_bracket")
         assert app.screen.creature == app.session.wood.creatures[1].name
@@ -72,9 +73,9 @@ async def test_new_game_steps_inspect_legend_patron_loan_save_quit_open(tmp_path
         # A legend: chosen in the dialog, fires when the next turn starts.
         await pilot.press("l")
         assert isinstance(app.screen, PickDialog)
-        ids = [lg.id for lg in app.session.legends()]
+        ids = [lg.id for lg in app.session.view.wood.legends]
         await pilot.press(*(["down"] * ids.index("beetle-blight")), "enter")
-        assert app.session.pending_legends() == ["beetle-blight"]
+        assert app.session.view.player.pending_legends == ("beetle-blight",)
         await pilot.press("n")
         await settle(app, pilot)
         assert app.session.history[-1]["legends"] == ["beetle-blight"]
@@ -89,7 +90,7 @@ async def test_new_game_steps_inspect_legend_patron_loan_save_quit_open(tmp_path
         await pilot.click("#lend-go")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
-        entry = app.session.patron_log[-1]
+        entry = app.session.player.patron_log[-1]
         assert entry.result is None and entry.action.type == "lend"
         await pilot.press("n")
         await settle(app, pilot)
@@ -198,8 +199,8 @@ async def test_take_over_a_creature_and_play_its_turn(tmp_path: Path) -> None:
         await pilot.press("down", "down")  # Hazel, the squirrel
         assert app.screen.selected() == "Hazel"
         await pilot.press("t")
-        assert "Hazel" in app.session.taken
-        assert app.session.brain_name("Hazel") == "human"
+        assert "Hazel" in app.session.view.player.yours
+        assert app.session.view.brain("Hazel") == "human"
         await pilot.press("a")
         assert isinstance(app.screen, ActionDialog) and app.screen.actor == "Hazel"
         app.screen.query_one("#produce-qty", Input).value = "3"
@@ -208,11 +209,12 @@ async def test_take_over_a_creature_and_play_its_turn(tmp_path: Path) -> None:
         acorns = app.session.wood.by_name["Hazel"].total("acorns")
         await pilot.press("n")
         await settle(app, pilot)
-        d = app.session.last["Hazel"]
-        assert [(a.type, r) for a, r in d.results] == [("produce", None)], "Hazel did exactly what the player queued"
+        d = app.session.view.wood.creature("Hazel").decided
+        assert d is not None and d.brain == "human"
+        assert [(r.action.type, r.reason) for r in d.results] == [("produce", None)], "Hazel did exactly what the player queued"
         assert app.session.wood.by_name["Hazel"].total("acorns") != acorns
         await pilot.press("t")
-        assert "Hazel" not in app.session.taken and app.session.brain_name("Hazel") == "scripted"
+        assert "Hazel" not in app.session.view.player.yours and app.session.view.brain("Hazel") == "scripted"
 
 
 async def test_refused_patron_action_is_reported_with_its_reason(tmp_path: Path) -> None:
@@ -224,7 +226,7 @@ async def test_refused_patron_action_is_reported_with_its_reason(tmp_path: Path)
         await pilot.pause()
         await pilot.press("n")
         await settle(app, pilot)
-        entry = app.session.patron_log[-1]
+        entry = app.session.player.patron_log[-1]
         assert entry.result is not None and entry.result != "done"
         assert "pebbles" in entry.result
 

@@ -27,10 +27,10 @@ def test_engine_and_session_work_with_textual_blocked() -> None:
                 if "blocked" in str(exc):
                     raise SystemExit(f"{m.name} imports the UI: {exc}")
                 # Optional backends (a model runtime that is not installed) may be missing here.
-        from engine.session import Session
+        from engine.session import Session, lend
         from engine.minds.brains.scripted import ScriptedBrain
         s = Session.new(None, lambda sc: ScriptedBrain(), 3)
-        s.patron_lend("Clover", 10, 1, 3)
+        s.player.patron_act(lend("Clover", 10, 1, 3))
         for _ in range(3):
             s.step()
         assert s.turn == 3 and s.game.conservation()[0]

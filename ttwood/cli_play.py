@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
 from engine.minds.factory import DEFAULT_KIND, BrainChoice, make_brains
 from engine.scenario import Scenario
-from engine.session import Session, is_save
-
-MODEL_OPTIONS: dict[str, object] = {"model": None, "gpu_layers": 0}
-"""``--model``/``--gpu-layers`` of this ``ttwood play``, used for every game it opens."""
+from engine.session import BrainMaker, Session, is_save
+from engine.turn.brain import Brain
 
 
-def brain_maker(kind: str, seed: int = 1):  # noqa: ANN201 - a BrainMaker
+@dataclass(slots=True)
+class ModelOptions:
+    """``--model``/``--gpu-layers`` of this ``ttwood play``, used for every game it opens."""
+
+    model: str | None = None
+    gpu_layers: int = 0
+
+
+MODEL_OPTIONS = ModelOptions()
+BRAIN_HELP = ("Who decides: llama (the embedded model, or --model), scripted (rules, fast), http. "
+              "Default from $TTWOOD_BRAIN, else llama.")
+
+
+def brain_maker(kind: str, seed: int = 1) -> BrainMaker:
     """Build brains of one kind for whatever scenario the session opens."""
-    choice = BrainChoice(kind=kind, seed=seed, model=MODEL_OPTIONS["model"], gpu_layers=int(MODEL_OPTIONS["gpu_layers"]))  # type: ignore[arg-type]
+    choice = BrainChoice(kind=kind, seed=seed, model=MODEL_OPTIONS.model, gpu_layers=MODEL_OPTIONS.gpu_layers)
 
-    def make(sc: Scenario):  # noqa: ANN202
+    def make(sc: Scenario) -> dict[str, Brain]:
         return make_brains(sc, choice)
 
     return make
@@ -35,14 +47,14 @@ def open_session(game: str | None, brain: str, seed: int, patron: bool = True) -
 
 def play(
     game: Annotated[str | None, typer.Argument(help="A bundled scenario id, a scenario .toml, or a save to resume.")] = None,
-    brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), http. Default from $TTWOOD_BRAIN, else llama.")] = DEFAULT_KIND,
+    brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help=BRAIN_HELP)] = DEFAULT_KIND,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
     patron: Annotated[bool, typer.Option("--patron/--no-patron", help="Put the player's Patron in the wood.")] = True,
     model: Annotated[str | None, typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all).")] = 0,
 ) -> None:
     """Open the wood in the terminal UI (the default scenario when none is given; a save resumes)."""
-    MODEL_OPTIONS.update(model=model, gpu_layers=gpu_layers)
+    MODEL_OPTIONS.model, MODEL_OPTIONS.gpu_layers = model, gpu_layers
     from ttwood_tui.app import TTWoodApp
     from ttwood_tui.screens.games import GameChoice
 

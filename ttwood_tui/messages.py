@@ -6,14 +6,15 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from engine.turn.game import TurnReport
+from engine.session import Session, SessionView
 
 
 @dataclass
 class TurnDone(Message):
-    """The engine worker finished a turn; the report is ready to render."""
+    """The engine worker finished a turn; its view is ready to render."""
 
-    report: TurnReport
+    view: SessionView
+    """The session's view as the turn ended (immutable)."""
 
 
 @dataclass
@@ -31,18 +32,7 @@ class CreatureChosen(Message):
 
 
 @dataclass
-class Status(Message):
-    """A status line changed (coalesced: only the latest matters)."""
-
-    text: str
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, Status)
-
-
-@dataclass
 class SessionReady(Message):
     """A worker built a session (a new game, an opened save or a rewind) for the app to play."""
 
-    session: object
-    """An :class:`engine.session.Session` (typed loosely so this module stays import-light)."""
+    session: Session

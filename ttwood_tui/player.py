@@ -1,34 +1,22 @@
-"""The player's requests turned into session calls, and the Patron's results read back."""
+"""The player's requests turned into session calls, and the player's results read back from a view."""
 
 from __future__ import annotations
 
-from engine.session import Session, SessionError, describe
+from typing import Any
+
+from engine import session as S
+from engine.session import Session, SessionError, SessionView, describe
 from engine.turn import actions as A
-from engine.turn.game import TurnReport
 from ttwood_tui.dialogs.act import Request
 
 
 def carry_out(session: Session, actor: str, r: Request) -> str:
-    """Queue what a request asks for; returns a line saying what was queued.
+    """Queue what a request asks for; returns a line saying what was queued and for which turn.
 
     Raises :class:`SessionError` (or pydantic's ``ValidationError`` for out-of-range numbers)."""
     v = r.values
-    me = session.wood.by_name.get(actor)
-    if me is None:
-        raise SessionError(f"no creature called {actor!r}")
-    if me.role == "patron":
-        if r.kind == "lend":
-            e = session.patron_lend(v["to"], v["pebbles"], v["interest"], v["due"])
-        elif r.kind == "order":
-            e = session.patron_order(v["side"], v["good"], v["qty"], v["price"])
-        elif r.kind == "tip":
-            e = session.patron_tip(v["to"], v["text"], bool(v["planted"]))
-        elif r.kind == "broker":
-            entries = session.patron_broker(v["seller"], v["buyer"], v["good"], v["qty"], v["price"], v["fee"])
-            return "Patron queued: " + "; ".join(x.label for x in entries)
-        else:
-            raise SessionError(f"the Patron cannot {r.kind}")
-        return f"Patron queued for turn {e.turn}: {e.label}"
+    if actor == session.view.player.patron:
+        return _patron(session, r.kind, v)
     action: A.Action
     if r.kind == "produce":
         action = A.Produce(qty=v["qty"])
@@ -41,19 +29,38 @@ def carry_out(session: Session, actor: str, r: Request) -> str:
         action = A.Say(text=v["text"]) if v["to"] == "*" else A.Whisper(to=v["to"], text=v["text"])
     else:
         raise SessionError(f"{actor} cannot {r.kind} from this form")
-    session.act_as(actor, action)
-    return f"{actor} queued for turn {session.turn + 1}: {describe(action)}"
+    turn = session.player.act_as(actor, action)
+    return f"{actor} queued for turn {turn}: {describe(action)}"
 
 
-def patron_results(session: Session, report: TurnReport) -> list[tuple[str, bool]]:
-    """What became of the Patron's and taken-over creatures' actions this turn: ``(line, applied)``."""
+def _patron(session: Session, kind: str, v: dict[str, Any]) -> str:
+    moves: list[S.Move]
+    if kind == "lend":
+        moves = S.lend(v["to"], v["pebbles"], v["interest"], v["due"])
+    elif kind == "order":
+        moves = S.order(v["side"], v["good"], v["qty"], v["price"])
+    elif kind == "tip":
+        moves = S.tip(v["to"], v["text"], bool(v["planted"]))
+    elif kind == "broker":
+        moves = S.broker(v["seller"], v["buyer"], v["good"], v["qty"], v["price"], v["fee"])
+    else:
+        raise SessionError(f"the Patron cannot {kind}")
+    entries = session.player.patron_act(moves)
+    if kind == "broker":
+        return "Patron queued: " + "; ".join(x.label for x in entries)
+    return f"Patron queued for turn {entries[0].turn}: {entries[0].label}"
+
+
+def patron_results(view: SessionView) -> list[tuple[str, bool]]:
+    """What became of the actions the player decided in the view's turn: ``(line, applied)``."""
     out = []
-    for d in report.decided:
-        if session.brain_name(d.creature) != "human" and d.creature not in session.taken:
+    for c in view.wood.creatures:
+        d = c.decided
+        if d is None or d.turn != view.turn or d.brain != "human":
             continue
-        for action, reason in d.results:
-            ok = reason is None
-            out.append((f"{d.creature}: {describe(action)} — {'done' if ok else 'refused: ' + reason}", ok))
-        for p in d.answer.problems:
-            out.append((f"{d.creature}: {p}", False))
+        for r in d.results:
+            ok = r.reason is None
+            out.append((f"{c.name}: {describe(r.action)} — {'done' if ok else 'refused: ' + str(r.reason)}", ok))
+        for p in d.problems:
+            out.append((f"{c.name}: {p}", False))
     return out

@@ -2,7 +2,8 @@
 creature's (produce, order, answer an offer, say, whisper).
 
 A form only collects values; it dismisses with a :class:`Request` and the app hands that to the
-session, where the action is built and later validated by the rules like any creature's.
+session, where the action is built and later validated by the rules like any creature's. A form
+is filled from the view of the last finished turn, even while the next turn is being played.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Switch, TabbedContent, TabPane
 
-from engine.session import Session
+from engine.session import SessionView, WoodView
 
 
 @dataclass
@@ -29,9 +30,9 @@ class Request:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def tip_text(session: Session, good: str, planted: bool) -> str:
+def tip_text(wood: WoodView, good: str, planted: bool) -> str:
     """A suggested tip about a good: the true reference price, or a planted doubling of it."""
-    price = session.wood.price(good)
+    price = wood.reference[good]
     if planted:
         return f"Psst: {good} will fetch {price * 2} pebbles by next turn. Buy all you can."
     return f"Psst: {good} trades at {price} pebbles; it is worth no more."
@@ -55,29 +56,30 @@ class ActionDialog(ModalScreen[Request | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "cancel", id="act-cancel", tooltip="Close without acting.")]
 
-    def __init__(self, session: Session, actor: str) -> None:
+    def __init__(self, view: SessionView, actor: str) -> None:
         """``actor``: the Patron's name, or the creature the player has taken over."""
         super().__init__(id="act")
-        self.session = session
+        self.view = view
+        self.wood = view.wood
         self.actor = actor
-        self.is_patron = session.wood.by_name[actor].role == "patron"
+        self.is_patron = self.wood.creature(actor).role == "patron"
 
     # ------------------------------------------------------------------ layout
     def _others(self) -> list[tuple[str, str]]:
-        return [(c.name, c.name) for c in self.session.wood.creatures if c.alive and c.name != self.actor]
+        return [(c.name, c.name) for c in self.wood.creatures if c.alive and c.name != self.actor]
 
     def _goods(self) -> list[tuple[str, str]]:
-        return [(g, g) for g in self.session.wood.goods]
+        return [(g, g) for g in self.wood.goods]
 
-    def _row(self, label: str, widget: Input | Select | Switch) -> Horizontal:
+    def _row(self, label: str, widget: Input | Select[str] | Switch) -> Horizontal:
         return Horizontal(Label(label), widget)
 
     def _int(self, id_: str, value: int | str = "") -> Input:
         return Input(str(value), type="integer", id=id_)
 
     def compose(self) -> ComposeResult:
-        me = self.session.wood.by_name[self.actor]
-        title = f"{self.actor} acts (queued for turn {self.session.turn + 1}; the rules check it then)"
+        me = self.wood.creature(self.actor)
+        title = f"{self.actor} acts (queued for turn {self.view.player.next_turn}; the rules check it then)"
         with Vertical():
             yield Label(title, id="act-title")
             with TabbedContent(id="act-tabs"):
@@ -100,26 +102,26 @@ class ActionDialog(ModalScreen[Request | None]):
             yield self._row("side", Select([("buy", "buy"), ("sell", "sell")], id="order-side", allow_blank=False))
             yield self._row("good", Select(goods, id="order-good", allow_blank=False))
             yield self._row("qty", self._int("order-qty", 2))
-            yield self._row("price", self._int("order-price", self.session.wood.price(first_good) if first_good else 1))
+            yield self._row("price", self._int("order-price", self.wood.reference[first_good] if first_good else 1))
             yield Button("place the order", id="order-go", variant="primary")
         with TabPane("tip", id="tab-tip"):
             yield self._row("to", Select(others, id="tip-to", allow_blank=False))
             yield self._row("about", Select(goods, id="tip-good", allow_blank=False))
             yield self._row("planted", Switch(False, id="tip-planted"))
-            yield self._row("text", Input(tip_text(self.session, first_good, False), id="tip-text"))
+            yield self._row("text", Input(tip_text(self.wood, first_good, False), id="tip-text"))
             yield Button("whisper the tip", id="tip-go", variant="primary")
         with TabPane("broker", id="tab-broker"):
             yield self._row("seller", Select(others, id="broker-seller", allow_blank=False))
             yield self._row("buyer", Select(others, id="broker-buyer", allow_blank=False))
             yield self._row("good", Select(goods, id="broker-good", allow_blank=False))
             yield self._row("qty", self._int("broker-qty", 2))
-            yield self._row("price each", self._int("broker-price", self.session.wood.price(first_good) if first_good else 1))
+            yield self._row("price each", self._int("broker-price", self.wood.reference[first_good] if first_good else 1))
             yield self._row("your fee", self._int("broker-fee", 2))
             yield Button("broker the deal", id="broker-go", variant="primary")
 
     def _creature_tabs(self, makes: str | None) -> ComposeResult:
         others, goods = self._others(), self._goods()
-        me = self.session.wood.by_name[self.actor]
+        me = self.wood.creature(self.actor)
         with TabPane("produce", id="tab-produce"):
             yield Label(f"you make {makes}, at most {me.capacity} a turn" if makes else "you make nothing")
             yield self._row("qty", self._int("produce-qty", me.capacity))
@@ -130,10 +132,10 @@ class ActionDialog(ModalScreen[Request | None]):
             yield self._row("qty", self._int("order-qty", 2))
             yield self._row("price", self._int("order-price", 4))
             yield Button("place the order", id="order-go", variant="primary")
-        offers = [o for o in self.session.wood.deals.offers.values() if o.to == me.id]
+        offers = [o for o in self.wood.offers if o.to == me.name]
         with TabPane("offers to you", id="tab-reply"):
-            choices = [(f"#{o.id} from {self.session.wood.creatures[o.sender].name}: {o.kind} "
-                        f"{o.give or o.principal} for {o.get or o.interest}", str(o.id)) for o in offers]
+            choices = [(f"#{o.id} from {o.sender}: {o.kind} "
+                        f"{dict(o.give) or o.principal} for {dict(o.get) or o.interest}", str(o.id)) for o in offers]
             if choices:
                 yield Select(choices, id="reply-offer", allow_blank=False)
                 with Horizontal():
@@ -168,7 +170,7 @@ class ActionDialog(ModalScreen[Request | None]):
     def _suggest_tip(self) -> None:
         good = self._value("tip-good")
         if isinstance(good, str):
-            self.query_one("#tip-text", Input).value = tip_text(self.session, good, bool(self._value("tip-planted")))
+            self.query_one("#tip-text", Input).value = tip_text(self.wood, good, bool(self._value("tip-planted")))
 
     @on(Button.Pressed)
     def _go(self, event: Button.Pressed) -> None:

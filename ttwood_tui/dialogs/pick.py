@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 
@@ -64,19 +64,15 @@ class AskTurnDialog(ModalScreen[int | None]):
         self.highest = highest
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import Input
-
         with Vertical():
             yield Label(self.prompt)
             yield Input(placeholder=f"0 to {self.highest}", type="integer", id="turn")
             yield Label("", id="ask-error")
 
     def on_mount(self) -> None:
-        from textual.widgets import Input
-
         self.query_one(Input).focus()
 
-    def on_input_submitted(self, event) -> None:  # noqa: ANN001
+    def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         try:
             turn = int(event.value)

@@ -2,28 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Sparkline
 
-from engine.session import Session
+from engine.session import SessionView, TurnPoint
+
+SERIES: dict[str, Callable[[TurnPoint], float]] = {
+    "gini": lambda h: h.gini,
+    "trees": lambda h: float(h.trees),
+    "trades": lambda h: float(h.trades),
+    "alive": lambda h: float(h.alive),
+}
+"""The numbers per turn a chart can show, besides prices."""
 
 
-def series(history: list[dict], key: str) -> list[float]:
-    """One number per turn: ``gini``, ``trees``, ``trades``… or ``price:GOOD`` (reference price)."""
+def series(history: Sequence[TurnPoint], key: str) -> list[float]:
+    """One number per turn: ``gini``, ``trees``, ``trades``, ``alive`` or ``price:GOOD`` (reference price)."""
     if key.startswith("price:"):
         good = key.split(":", 1)[1]
-        return [float(h["reference_prices"].get(good, 0)) for h in history]
-    return [float(h[key]) for h in history]
+        return [float(h.reference.get(good, 0)) for h in history]
+    return [SERIES[key](h) for h in history]
 
 
 def caption(title: str, values: list[float]) -> str:
     """``honey  min 6 · max 11 · now 9``."""
     if not values:
         return f"{title}: no turns yet"
-    fmt = (lambda v: f"{v:.3f}") if max(values) <= 1 else (lambda v: f"{v:g}")
+    fraction = max(values) <= 1
+
+    def fmt(v: float) -> str:
+        return f"{v:.3f}" if fraction else f"{v:g}"
+
     return f"{title}   min {fmt(min(values))} · max {fmt(max(values))} · now {fmt(values[-1])}   (turns 1–{len(values)})"
 
 
@@ -55,15 +69,15 @@ class ChartsScreen(Screen[None]):
     ChartsScreen VerticalScroll { padding: 1 2; }
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, view: SessionView) -> None:
         super().__init__(id="charts")
-        self.session = session
+        self.view = view
 
     def compose(self) -> ComposeResult:
-        h = self.session.history
+        h = self.view.wood.history
         with VerticalScroll():
-            yield Label(f"[b]{self.session.name}[/b] — {len(h)} turns", id="charts-title")
-            for good in self.session.wood.goods:
+            yield Label(f"[b]{self.view.name}[/b] — {len(h)} turns", id="charts-title")
+            for good in self.view.wood.goods:
                 yield Chart(f"price of {good}", series(h, f"price:{good}"), id=f"chart-{good}")
             yield Chart("Gini of wealth", series(h, "gini"), id="chart-gini")
             yield Chart("trees standing", series(h, "trees"), id="chart-trees")

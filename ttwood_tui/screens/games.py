@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
 from engine.minds.factory import BRAIN_KINDS
-from engine.session import list_saves
+from engine.saves import list_saves
 
 
 @dataclass
@@ -41,6 +41,21 @@ def scenario_options() -> list[tuple[str, str]]:
     return out
 
 
+def save_options(folder: Path, playing: Path | None = None) -> list[tuple[str, str]]:
+    """``(file, text)`` for every save in a folder, newest first (``engine.saves.list_saves``); a
+    save that would be refused says why, except ``playing``, the one being written now."""
+    out = []
+    for row in list_saves(folder):
+        file = str(row["file"])
+        name = Path(file).name
+        if playing is not None and Path(file) == playing:
+            text = f"{name} [dim](playing now)[/dim]"
+        else:
+            text = name if row["status"] == "ok" else f"{name} [dim]({row['status']})[/dim]"
+        out.append((file, text))
+    return out
+
+
 class GamesScreen(Screen[GameChoice | None]):
     """Pick a game; escape goes back to the one playing."""
 
@@ -55,12 +70,14 @@ class GamesScreen(Screen[GameChoice | None]):
     """
     BINDINGS = [Binding("escape,g", "cancel", "back", id="games-back", tooltip="Back to the game being played.")]
 
-    def __init__(self, saves_dir: Path) -> None:
+    def __init__(self, saves_dir: Path, playing: Path | None = None) -> None:
+        """``playing``: the save of the game being played, if it is being saved."""
         super().__init__(id="games")
         self.saves_dir = saves_dir
+        self.playing = playing
 
     def compose(self) -> ComposeResult:
-        saves = list_saves(self.saves_dir)
+        saves = save_options(self.saves_dir, self.playing)
         with Vertical(id="games"):
             yield Static("[b]Thousand Token Wood[/b] — choose a game", id="games-title")
             yield Label("a new game", classes="section")
@@ -73,7 +90,7 @@ class GamesScreen(Screen[GameChoice | None]):
                 yield Button("continue the last game", id="continue", disabled=not saves)
             yield Label("open a save", classes="section")
             if saves:
-                yield OptionList(*[Option(p.name, id=str(p)) for p in saves], id="saves")
+                yield OptionList(*[Option(text, id=file) for file, text in saves], id="saves")
             else:
                 yield Label(f"no saves in {self.saves_dir}/ yet", id="no-saves")
         yield Footer(compact=True)
@@ -92,9 +109,9 @@ class GamesScreen(Screen[GameChoice | None]):
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
-        saves = list_saves(self.saves_dir)
+        saves = save_options(self.saves_dir, self.playing)
         if saves:
-            self.dismiss(GameChoice(save=saves[0], brain=str(self.query_one("#brain", Select).value)))
+            self.dismiss(GameChoice(save=Path(saves[0][0]), brain=str(self.query_one("#brain", Select).value)))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,8 +1,11 @@
-"""The inspector: exactly what one creature saw, what it answered, and what the rules made of it."""
+"""The inspector: exactly what one creature saw, what it answered, and what the rules made of it.
+
+It shows the view of the turn that was last finished when it opened (a turn played meanwhile
+does not change what it shows)."""
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,8 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from engine.session import Session, describe
-from engine.turn.memory import recall
+from engine.session import DecidedView, SessionView, describe
+from engine.session.views import PromptView
 
 SCRIPTED_NOTE = (
     "This creature has a scripted brain: fixed rules of thumb decide for it, so there is no prompt "
@@ -21,25 +24,22 @@ SCRIPTED_NOTE = (
 HUMAN_NOTE = "You decide for this creature: its actions are the ones you queued."
 
 
-def prompt_view(meta: dict) -> Group:
+def prompt_view(p: PromptView) -> Group:
     """The prompt exactly as the model saw it, after a table of each section's token count."""
-    sections = meta.get("sections") or {}
     table = Table(title="prompt sections", show_header=True, header_style="bold", expand=False)
     table.add_column("section")
     table.add_column("tokens", justify="right")
-    for name, tokens in sections.items():
-        table.add_row(str(name), str(tokens))
-    pt, at = meta.get("prompt_tokens"), meta.get("answer_tokens")
-    if pt is not None:
-        table.add_row(Text("prompt total", style="bold"), Text(str(pt), style="bold"))
-    if at is not None:
-        table.add_row("answer", str(at))
+    for name, tokens in p.sections:
+        table.add_row(name, tokens)
+    if p.prompt_tokens is not None:
+        table.add_row(Text("prompt total", style="bold"), Text(str(p.prompt_tokens), style="bold"))
+    if p.answer_tokens is not None:
+        table.add_row("answer", str(p.answer_tokens))
     head = Text()
-    for key in ("model", "latency_ms", "seed", "max_tokens"):
-        if key in meta:
-            head.append(f"{key}: ", style="dim")
-            head.append(f"{meta[key]}   ")
-    return Group(head, table, Text(""), Text(str(meta.get("prompt", "")), style="on #1a1a1a"))
+    for key, value in p.head:
+        head.append(f"{key}: ", style="dim")
+        head.append(f"{value}   ")
+    return Group(head, table, Text(""), Text(p.text, style="on #1a1a1a"))
 
 
 class InspectorScreen(Screen[None]):
@@ -52,13 +52,15 @@ class InspectorScreen(Screen[None]):
     """
     BINDINGS = [
         Binding("escape,i", "app.pop_screen", "back", id="inspector-back", tooltip="Back to the wood."),
-        Binding("left_square_bracket", "other(-1)", "prev creature", id="inspector-prev", tooltip="Inspect the creature above.", key_display="["),
-        Binding("right_square_bracket", "other(1)", "next creature", id="inspector-next", tooltip="Inspect the creature below.", key_display="]"),
+        Binding("left_square_bracket", "other(-1)", "prev creature", id="inspector-prev",
+                tooltip="Inspect the creature above.", key_display="["),
+        Binding("right_square_bracket", "other(1)", "next creature", id="inspector-next",
+                tooltip="Inspect the creature below.", key_display="]"),
     ]
 
-    def __init__(self, session: Session, creature: str) -> None:
+    def __init__(self, view: SessionView, creature: str) -> None:
         super().__init__(id="inspector")
-        self.session = session
+        self.view = view
         self.creature = creature
 
     def compose(self) -> ComposeResult:
@@ -77,24 +79,23 @@ class InspectorScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.render_creature()
-        if self.session.brain_name(self.creature) in ("scripted", "human"):
+        if self.view.brain(self.creature) in ("scripted", "human"):
             self.query_one(TabbedContent).active = "tab-answer"
 
     def action_other(self, delta: int) -> None:
-        names = [c.name for c in self.session.wood.creatures]
+        names = [c.name for c in self.view.wood.creatures]
         i = names.index(self.creature) if self.creature in names else 0
         self.creature = names[(i + delta) % len(names)]
         self.render_creature()
 
     def render_creature(self) -> None:
         """Fill the three tabs for :attr:`creature`."""
-        s = self.session
-        c = s.wood.by_name[self.creature]
-        brain = s.brain_name(c.name)
-        d = s.last.get(c.name)
+        c = self.view.wood.creature(self.creature)
+        brain = self.view.brain(c.name)
+        d = c.decided
         who = Text()
         who.append(f"{c.glyph} {c.name}", style=f"bold {c.colour or 'white'}")
-        who.append(f"  the {c.species} · {c.role} · brain: {brain} · turn {s.turn}", style="bold")
+        who.append(f"  the {c.species} · {c.role} · brain: {brain} · turn {self.view.turn}", style="bold")
         if d is None:
             who.append("  (no turn played yet)", style="dim")
         self.query_one("#who", Static).update(who)
@@ -103,50 +104,47 @@ class InspectorScreen(Screen[None]):
             prompt: Text | Group = Text(SCRIPTED_NOTE, style="italic")
         elif brain == "human":
             prompt = Text(HUMAN_NOTE, style="italic")
-        elif d is None or "prompt" not in d.answer.meta:
+        elif d is None or d.prompt is None:
             prompt = Text("This brain recorded no prompt for its last turn.", style="italic")
         else:
-            prompt = prompt_view(d.answer.meta)
+            prompt = prompt_view(d.prompt)
         self.query_one("#prompt", Static).update(prompt)
-        self.query_one("#answer", Static).update(self._answer_view())
+        self.query_one("#answer", Static).update(self._answer_view(d, brain))
         self.query_one("#memory", Static).update(self._memory_view())
 
-    def _answer_view(self) -> Group:
-        d = self.session.last.get(self.creature)
+    def _answer_view(self, d: DecidedView | None, brain: str) -> Group:
         if d is None:
             return Group(Text("Nothing yet: play a turn (n).", style="italic"))
-        parts: list = []
-        if self.session.brain_name(self.creature) == "scripted":
+        parts: list[RenderableType] = []
+        if brain == "scripted":
             parts.append(Text(SCRIPTED_NOTE, style="italic"))
-        if d.answer.raw is not None:
-            parts += [Text("raw answer", style="bold underline"), Text(d.answer.raw), Text("")]
-        if d.answer.thinking:
-            parts += [Text("thinking", style="bold underline"), Text(d.answer.thinking), Text("")]
+        if d.raw is not None:
+            parts += [Text("raw answer", style="bold underline"), Text(d.raw), Text("")]
+        if d.thinking:
+            parts += [Text("thinking", style="bold underline"), Text(d.thinking), Text("")]
         table = Table(title="actions and what the rules made of them", show_header=True, header_style="bold", expand=True)
         table.add_column("action")
         table.add_column("result")
-        for action, reason in d.results:
-            table.add_row(describe(action), Text("applied", style="green") if reason is None else Text(f"refused: {reason}", style="red"))
+        for r in d.results:
+            result = Text("applied", style="green") if r.reason is None else Text(f"refused: {r.reason}", style="red")
+            table.add_row(describe(r.action), result)
         if not d.results:
             table.add_row(Text("(no actions)", style="dim"), "")
         parts.append(table)
-        if d.answer.problems:
+        if d.problems:
             parts.append(Text("parts of the answer that could not be read:", style="bold red"))
-            parts += [Text(f"  • {p}", style="red") for p in d.answer.problems]
+            parts += [Text(f"  • {p}", style="red") for p in d.problems]
         return Group(*parts)
 
     def _memory_view(self) -> Group:
-        c = self.session.wood.by_name[self.creature]
-        parts: list = [Text("its notes", style="bold underline")]
+        c = self.view.wood.creature(self.creature)
+        parts: list[RenderableType] = [Text("its notes", style="bold underline")]
         parts += [Text(f"  • {n}") for n in c.notes] or [Text("  (none)", style="dim")]
-        memories = getattr(c, "memories", None)
-        if memories is not None:
-            parts.append(Text("what it remembers (most salient)", style="bold underline"))
-            parts += [Text(f"  • {m}") for m in recall(memories, self.session.turn, 8)] or [Text("  (nothing)", style="dim")]
-        trust = getattr(c, "trust", None)
-        if trust:
+        parts.append(Text("what it remembers (most salient)", style="bold underline"))
+        parts += [Text(f"  • {m}") for m in c.memories] or [Text("  (nothing)", style="dim")]
+        if c.trust:
             parts.append(Text("trust from the books (delivered / defaulted)", style="bold underline"))
-            parts += [Text(f"  {name}: {v[0]} / {v[1]}") for name, v in sorted(trust.items())]
+            parts += [Text(f"  {name}: {kept} / {broke}") for name, kept, broke in c.trust]
         parts.append(Text("inbox (read next turn)", style="bold underline"))
         parts += [Text(f"  {i.turn:>3} {i.kind:<8} {i.sender}: {i.text}") for i in c.inbox[-12:]] or [Text("  (empty)", style="dim")]
         return Group(*parts)

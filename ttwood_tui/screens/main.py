@@ -8,8 +8,7 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from engine.session import Session
-from engine.turn.game import TurnReport
+from engine.session import Session, SessionView
 from ttwood_tui.messages import CreatureChosen
 from ttwood_tui.widgets.event_log import EventLog
 from ttwood_tui.widgets.forest_map import ForestMap
@@ -18,8 +17,6 @@ from ttwood_tui.widgets.ledgers import Ledgers
 from ttwood_tui.widgets.prices import PriceSparklines
 from ttwood_tui.widgets.talk import TalkPanes
 
-RECENT = 8
-"""Turns of talk and events shown when a game opens part-way through."""
 NARROW = 120
 """Below this many columns the screen stacks the map over the ledgers and hides the talk and prices."""
 
@@ -37,7 +34,9 @@ def trade_parties(kind: str, text: str) -> set[str]:
 
 
 class MainScreen(Screen[None]):
-    """Everything about the wood at once. The app sets its state with :meth:`show`."""
+    """Everything about the wood at once. The app sets its state with :meth:`show`; every widget
+    draws the session's :class:`~engine.session.SessionView` (the last finished turn), never the
+    live game."""
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -53,7 +52,7 @@ class MainScreen(Screen[None]):
             ledgers.border_title = "ledgers  (enter: inspect)"
             yield ledgers
         with Horizontal(id="middle"):
-            prices = PriceSparklines(self.session.wood.goods, id="prices")
+            prices = PriceSparklines(self.session.view.wood.goods, id="prices")
             prices.border_title = "prices"
             yield prices
             yield TalkPanes(id="talk")
@@ -62,10 +61,11 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         # An opened save (or a rewind) brings its recent turns: show their talk and events.
-        for r in self.session.game.reports[-RECENT:]:
-            self.query_one(TalkPanes).add_turn(r)
-            self.query_one(EventLog).add_turn(r)
-        self.show(None)
+        view = self.session.view
+        for turn in view.wood.recent:
+            self.query_one(TalkPanes).add_turn(turn)
+            self.query_one(EventLog).add_turn(turn)
+        self.show(view)
         self.set_play_state(*self._play_state)
         self.query_one(Ledgers).focus()
 
@@ -78,7 +78,7 @@ class MainScreen(Screen[None]):
             return
         h = self.query_one(GameHeader)
         h.speed, h.playing, h.thinking = speed, playing, thinking
-        self.query_one(TalkPanes).thinking(thinking, self.session.turn + 1)
+        self.query_one(TalkPanes).thinking(thinking, self.session.view.turn + 1)
 
     def selected(self) -> str | None:
         """The creature under the ledgers' cursor."""
@@ -91,23 +91,24 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
 
-    def show(self, report: TurnReport | None) -> None:
-        """Render the session's state; ``report`` is the turn that just ended (its talk and events)."""
-        s = self.session
-        w = s.wood
+    def show(self, view: SessionView, *, fresh: bool = False) -> None:
+        """Render a view; ``fresh`` when its turn has just ended (its talk and events are written)."""
+        w = view.wood
         traders: set[str] = set()
-        if report is not None:
-            for e in report.events:
+        turn = w.events
+        if turn is not None:
+            for e in turn.events:
                 traders.update(trade_parties(e.kind, e.text))
-            self.query_one(TalkPanes).add_turn(report)
-            self.query_one(EventLog).add_turn(report)
+            if fresh:
+                self.query_one(TalkPanes).add_turn(turn)
+                self.query_one(EventLog).add_turn(turn)
         self.query_one(ForestMap).show(w, traders)
-        self.query_one(Ledgers).show(s)
-        self.query_one(PriceSparklines).show(s)
+        self.query_one(Ledgers).show(view)
+        self.query_one(PriceSparklines).show(w)
         h = self.query_one(GameHeader)
-        h.game_name = s.name
+        h.game_name = view.name
         h.turn = w.turn
-        h.season = w.season if w.turn else w.scenario.seasons[0].name
+        h.season = w.season
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import RichLog
 
-from engine.turn.game import TurnReport
+from engine.session import TurnEvents
 
 STYLES = {
     "trade": "green",
@@ -33,11 +33,11 @@ class EventLog(RichLog):
         super().__init__(wrap=True, markup=False, max_lines=1000, id=id)
         self.border_title = "events"
 
-    def add_turn(self, report: TurnReport) -> None:
+    def add_turn(self, turn: TurnEvents) -> None:
         """Write a turn's events (those worth a line)."""
-        for e in report.events:
+        for e in turn.events:
             if e.kind in SHOWN:
-                line = Text(f"{report.turn:>3} ", style="dim")
+                line = Text(f"{turn.turn:>3} ", style="dim")
                 line.append(e.text, style=STYLES[e.kind])
                 self.write(line)
 

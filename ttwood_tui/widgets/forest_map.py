@@ -1,7 +1,8 @@
 """The forest map: tiles shaded by the trees standing, dens, and this turn's felling and trades.
 
 A line-API :class:`~textual.scroll_view.ScrollView` with strips cached per turn, so a large map
-scrolls without re-rendering (as toolong's ``log_lines.py`` does for logs).
+scrolls without re-rendering (as toolong's ``log_lines.py`` does for logs). It draws a
+:class:`~engine.session.WoodView` (a finished turn), never the live wood.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from engine.session import WoodView
 from engine.world.tiles import TileKind
-from engine.world.wood import Wood
 
 TILE_W = 3
 """Characters per tile."""
@@ -48,18 +49,16 @@ class ForestMap(ScrollView):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's own name
         super().__init__(id=id)
-        self._wood: Wood | None = None
-        self._traders: set[str] = set()
+        self._wood: WoodView | None = None
+        self._traders: frozenset[str] = frozenset()
         self._cache: dict[int, Strip] = {}
 
-    def show(self, wood: Wood, traders: set[str]) -> None:
+    def show(self, wood: WoodView, traders: set[str]) -> None:
         """Draw this wood; ``traders`` are the creatures who traded this turn (their dens are marked)."""
         self._wood = wood
-        self._traders = set(traders)
+        self._traders = frozenset(traders)
         self._cache.clear()
-        m = wood.scenario.map
-        height = max(t.y for t in wood.tiles) + 1 if wood.tiles else m.height
-        width = max(t.x for t in wood.tiles) + 1 if wood.tiles else m.width
+        width, height = wood.map.width, wood.map.height
         self.virtual_size = Size(width * TILE_W, height)
         self.styles.height = height
         self.styles.max_width = width * TILE_W
@@ -78,11 +77,11 @@ class ForestMap(ScrollView):
         w = self._wood
         if w is None:
             return Strip.blank(self.size.width)
-        cap = w.scenario.map.tree_capacity
+        cap = w.map.tree_capacity
         dens = {c.den: c for c in w.creatures if c.alive}
         segs: list[Segment] = []
-        for t in (t for t in w.tiles if t.y == row):
-            base = tile_style(t.kind, t.trees, cap, bool(t.collapsed_until) and t.collapsed_until > w.turn)
+        for t in (t for t in w.map.tiles if t.y == row):
+            base = tile_style(t.kind, t.trees, cap, t.collapsed)
             c = dens.get((t.x, t.y))
             if c is not None:
                 mark = "$" if c.name in self._traders else " "

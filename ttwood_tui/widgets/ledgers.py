@@ -6,32 +6,23 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from engine.core.assets import PEBBLES
-from engine.session import Session
-from engine.world.creatures import Creature
+from engine.session import CreatureView, SessionView
 
 COLUMNS = ("creature", "brain", "pebbles", "goods", "health", "debts", "credit", "tokens")
 
 
-def goods_text(c: Creature, goods: list[str]) -> str:
+def goods_text(c: CreatureView, goods: tuple[str, ...]) -> str:
     """``fi6 ho2 ac2``: each good held (free and escrowed), two letters and a count."""
     return " ".join(f"{g[:2]}{c.total(g)}" for g in goods if c.total(g)) or "—"
 
 
-def debts_text(session: Session, c: Creature) -> str:
+def debts_text(c: CreatureView) -> str:
     """``-20 +5``: units (pebbles and goods) it owes and is owed under active contracts."""
-    owes = owed = 0
-    for k in session.wood.deals.of(c.id):
-        for leg in k.legs:
-            n = sum(leg.bundle.values())
-            if leg.obligor == c.id:
-                owes += n
-            elif leg.creditor == c.id:
-                owed += n
-    parts = ([f"-{owes}"] if owes else []) + ([f"+{owed}"] if owed else [])
+    parts = ([f"-{c.owes}"] if c.owes else []) + ([f"+{c.owed}"] if c.owed else [])
     return " ".join(parts) or "—"
 
 
-def health_text(c: Creature, max_health: int) -> Text:
+def health_text(c: CreatureView, max_health: int) -> Text:
     if not c.alive:
         return Text("left", style="dim")
     style = "green" if c.health > max_health * 0.6 else ("yellow" if c.health > max_health * 0.3 else "bold red")
@@ -43,7 +34,7 @@ def health_text(c: Creature, max_health: int) -> Text:
     return t
 
 
-class Ledgers(DataTable):
+class Ledgers(DataTable[Text | str]):
     """One row per creature (the Patron last); select a row to inspect that creature."""
 
     DEFAULT_CSS = """
@@ -59,26 +50,25 @@ class Ledgers(DataTable):
         for col in COLUMNS:
             self.add_column(col, key=col)
 
-    def show(self, session: Session) -> None:
-        """Refill the table from the session's wood, keeping the cursor on the same row."""
+    def show(self, view: SessionView) -> None:
+        """Refill the table from a view of the wood, keeping the cursor on the same row."""
         row = self.cursor_row
         self.clear()
-        w = session.wood
-        budget = w.scenario.budget.tokens
+        w = view.wood
         for c in w.creatures:
             name = Text(f"{c.glyph} ", style=f"bold {c.colour or 'white'}")
             name.append(c.name, style="bold" if c.alive else "dim strike")
-            used = session.tokens(c.name)
-            brain = session.brain_name(c.name)
+            used = c.decided.tokens if c.decided is not None else None
+            brain = view.brain(c.name)
             self.add_row(
                 name,
                 Text(brain, style="bold magenta" if brain == "human" else "dim"),
                 Text(str(c.total(PEBBLES)), justify="right"),
                 goods_text(c, w.goods),
-                health_text(c, w.scenario.needs.max_health) if c.role != "patron" else Text("—", style="dim"),
-                debts_text(session, c),
+                health_text(c, w.max_health) if c.role != "patron" else Text("—", style="dim"),
+                debts_text(c),
                 Text(str(c.credit), justify="right"),
-                Text("—" if used is None else f"{used}/{budget}", style="red" if used and used > budget else ""),
+                Text("—" if used is None else f"{used}/{w.token_budget}", style="red" if used and used > w.token_budget else ""),
                 key=c.name,
             )
         if self.row_count:

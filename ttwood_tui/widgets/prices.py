@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Sparkline
 
-from engine.session import Session
+from engine.session import TurnPoint, WoodView
 
 WINDOW = 40
 """Turns of history each sparkline shows."""
 
 
-def price_series(history: list[dict], good: str, window: int = WINDOW) -> list[float]:
+def price_series(history: Sequence[TurnPoint], good: str, window: int = WINDOW) -> list[float]:
     """Reference price of a good per turn (the last ``window`` turns)."""
-    return [float(h["reference_prices"].get(good, 0)) for h in history[-window:]]
+    return [float(h.reference.get(good, 0)) for h in history[-window:]]
 
 
 class PriceRow(Horizontal):
@@ -51,16 +53,16 @@ class PriceSparklines(VerticalScroll):
     PriceSparklines { height: auto; max-height: 100%; }
     """
 
-    def __init__(self, goods: list[str], *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, goods: Sequence[str], *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.goods = goods
+        self.goods = tuple(goods)
 
     def compose(self) -> ComposeResult:
         for g in self.goods:
             yield PriceRow(g)
 
-    def show(self, session: Session) -> None:
-        last = session.history[-1]["prices"] if session.history else {}
+    def show(self, wood: WoodView) -> None:
+        last = wood.history[-1].prices if wood.history else {}
         for row in self.query(PriceRow):
-            series = price_series(session.history, row.good) or [float(session.wood.price(row.good))]
+            series = price_series(wood.history, row.good) or [float(wood.reference[row.good])]
             row.show(series, last.get(row.good))

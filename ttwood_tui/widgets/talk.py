@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import RichLog
 
-from engine.turn.game import TurnReport
+from engine.session import TurnEvents
 
 PRIVATE_KINDS = ("whisper", "offer", "deal", "contract")
 
@@ -33,21 +33,21 @@ class TalkPanes(Horizontal):
         for log in self.query(RichLog):
             log.border_subtitle = f"turn {turn}: thinking…" if on else ""
 
-    def add_turn(self, report: TurnReport) -> None:
+    def add_turn(self, turn: TurnEvents) -> None:
         """Write what each creature said, whispered and offered this turn, creature by creature."""
         clearing = self.query_one("#clearing", RichLog)
         private = self.query_one("#private", RichLog)
-        for e in report.events:
+        for e in turn.events:
             if e.kind == "say":
                 who, _, text = e.text.partition(": ")
-                line = Text(f"{report.turn:>3} ", style="dim")
+                line = Text(f"{turn.turn:>3} ", style="dim")
                 line.append(who, style="bold")
                 line.append(f": {text}")
                 clearing.write(line)
             elif e.kind in ("default", "legend"):
-                clearing.write(Text(f"{report.turn:>3} {e.text}", style="bold red" if e.kind == "default" else "bold magenta"))
+                clearing.write(Text(f"{turn.turn:>3} {e.text}", style="bold red" if e.kind == "default" else "bold magenta"))
             elif e.kind in PRIVATE_KINDS:
                 style = {"whisper": "italic", "offer": "", "deal": "green", "contract": "cyan"}[e.kind]
-                line = Text(f"{report.turn:>3} ", style="dim")
+                line = Text(f"{turn.turn:>3} ", style="dim")
                 line.append(e.text, style=style)
                 private.write(line)

@@ -1,0 +1,82 @@
+"""The keys for games and saves: save now, open a save, rewind, the games screen, save and quit.
+
+Each waits for the turn in flight: the session is saved, branched or replaced only between turns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.core.errors import TTWoodError
+from ttwood_tui.dialogs.pick import AskTurnDialog, PickDialog
+from ttwood_tui.screens.games import GameChoice, GamesScreen, save_options
+from ttwood_tui.turns import TurnRunner
+
+
+class GamesAndSaves(TurnRunner):
+    """Saving, opening, rewinding and quitting."""
+
+    def _save(self) -> Path | None:
+        try:
+            path = self.session.save(folder=self.saves_dir)
+        except (TTWoodError, OSError) as exc:
+            self.show_error(str(exc), "could not save")
+            return None
+        self.notify(f"saved to {path}")
+        self.note(f"saved turn {self.session.turn} to {path}")
+        return path
+
+    def action_save(self) -> None:
+        if self.idle("saving happens"):
+            self._save()
+
+    def action_open(self) -> None:
+        options = save_options(self.saves_dir, self.session.save_path)
+        if not options:
+            self.show_error(f"no saves in {self.saves_dir}/ yet")
+            return
+        self.push_screen(PickDialog("Open a saved game", options, id="open-dialog"), self._open_chosen)
+
+    def _open_chosen(self, path: str | None) -> None:
+        if path is not None:
+            self._load(GameChoice(save=Path(path), brain=self.session.brain_label))
+
+    def action_rewind(self) -> None:
+        if not self.idle("rewinding happens"):
+            return
+        self.push_screen(AskTurnDialog(f"Branch a new game from {self.session.name} at turn…", self.session.turn), self._rewind_to)
+
+    def _rewind_to(self, turn: int | None) -> None:
+        if turn is None:
+            return
+        old = self.session
+        self.busy = True
+        self.header_state()
+        self.build_session(lambda: old.rewind(turn, self.saves_dir))
+
+    def action_games(self) -> None:
+        self.push_screen(GamesScreen(self.saves_dir, self.session.save_path), self._game_chosen)
+
+    def _game_chosen(self, choice: GameChoice | None) -> None:
+        if choice is not None:
+            self._load(choice)
+
+    def _load(self, choice: GameChoice) -> None:
+        if not self.idle("opening a game happens"):
+            return
+        if self.factory is None:
+            self.show_error("this app was started without a way to build games")
+            return
+        self.busy = True
+        self.header_state()
+        factory = self.factory
+        self.build_session(lambda: factory(choice))
+
+    def action_quit_game(self) -> None:
+        """Save, then quit; a turn in flight finishes first."""
+        self.playing = False
+        if self.busy:
+            self.quit_after_turn = True
+            self.notify("finishing the turn in flight, then saving…")
+            return
+        self.close_and_exit()
