@@ -75,7 +75,7 @@ def test_refusals_say_why_and_change_nothing() -> None:
     assert "not a good" in act(g, "Ada", A.PlaceOrder(side="buy", good="gold", qty=1, price=1))
     assert "no open order" in act(g, "Ada", A.Cancel(id=999))
     # Bo's legal ask above changed Bo's books; everything else stayed as it was.
-    for c, (free, escrow) in zip(w.creatures, snapshot):
+    for c, (free, escrow) in zip(w.creatures, snapshot, strict=True):
         if c.name != "Bo":
             assert (c.free, c.escrow) == (free, escrow)
     books_ok(g)

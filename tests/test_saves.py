@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from engine import scenario as scenarios
 from engine.minds.brains.scripted import ScriptedBrain
 from engine.saves import Autosaver, branch, inspect, open_save, replay, state_hash
-from engine.saves.convert import TURN_COLUMNS, seal
+from engine.saves.convert import seal
+from engine.saves.rows import TURN_COLUMNS
 from engine.turn.game import Game
 from ttwood.cli import app
 

@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 from engine import scenario as scenarios
 from engine.minds.brains.scripted import ScriptedBrain
 from engine.saves import MAX_SAVE_BYTES, Autosaver, SaveError, open_save, state_hash
-from engine.saves.convert import TURN_COLUMNS, seal
+from engine.saves.convert import seal
 from engine.saves.guard import APPLICATION_ID, FORMAT_VERSION
+from engine.saves.rows import TURN_COLUMNS
 from engine.turn.game import Game
 from ttwood.cli import app
 

@@ -59,7 +59,7 @@ def assert_same(a: Any, b: Any, where: str) -> None:
                 continue  # a cache of tiles near each den, filled on demand
             elif k == "by_name":
                 assert list(v) == list(w), where
-                assert all(w[n] is c for n, c in zip(w, [b.by_name[n] for n in w])), where
+                assert all(w[n] is c for n, c in zip(w, [b.by_name[n] for n in w], strict=True)), where
                 assert all(w[c.name] is c for c in b.creatures), f"{where}.by_name points at the creatures"
             elif k == "forest":
                 ids = {id(t) for t in b.tiles}
@@ -88,7 +88,7 @@ def assert_same(a: Any, b: Any, where: str) -> None:
         return
     if isinstance(a, list):
         assert len(a) == len(b), f"{where}: lengths differ"
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_same(x, y, f"{where}[{i}]")
         return
     assert a == b, f"{where}: {a!r} != {b!r}"
@@ -179,7 +179,7 @@ class FakeModelBrain:
 
     def decide(self, observations: list[Observation]) -> list[Answer]:
         out = []
-        for o, a in zip(observations, self.inner.decide(observations)):
+        for o, a in zip(observations, self.inner.decide(observations), strict=True):
             self.calls += 1
             raw = json.dumps({"thinking": f"{o.name} ponders", "actions": [x.model_dump() for x in a.actions]})
             problems = ["action 9 (fly): unknown action"] if self.calls % 7 == 0 else []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine.scenario import Condition, GoodsEffect, LegendSpec, RuleEffect, RumourEffect
 from engine.world.wood import Modifier, Wood
 
-_OPS = {
+_OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,

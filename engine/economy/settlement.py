@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.core.assets import PEBBLES
-from engine.world.contracts import Contract, Leg, bundle_text
+from engine.world.contracts import Contract, Leg, bundle_text, can_pay
 from engine.world.creatures import Creature
 from engine.world.lifecycle import ContractStatus, OfferStatus, OrderStatus
 from engine.world.wood import Wood
@@ -15,10 +15,6 @@ def free_up(wood: Wood, c: Creature) -> None:
         wood.book.close(o, c, OrderStatus.CANCELLED, wood.turn, wood.ledger)
     for off in wood.deals.sent_by(c.id):
         wood.deals.close_offer(off, OfferStatus.CANCELLED, wood.turn, wood.creatures, wood.ledger)
-
-
-def _leg_payable(c: Creature, leg: Leg) -> bool:
-    return all(c.free.get(a, 0) >= q for a, q in leg.bundle.items())
 
 
 def settle_due(wood: Wood) -> int:
@@ -37,9 +33,9 @@ def settle(wood: Wood, k: Contract) -> bool:
     short: list[Leg] = []
     for leg in k.legs:
         obligor = cs[leg.obligor]
-        if not _leg_payable(obligor, leg):
+        if not can_pay(obligor, leg.bundle):
             free_up(wood, obligor)
-        if not obligor.alive or not _leg_payable(obligor, leg):
+        if not obligor.alive or not can_pay(obligor, leg.bundle):
             short.append(leg)
     if k.kind == "loan":
         leg = k.legs[0]
@@ -62,9 +58,9 @@ def settle(wood: Wood, k: Contract) -> bool:
                 wood.ledger.move(cs[leg.obligor], cs[leg.creditor], a, q)
         for p in k.parties:
             _repaid(wood, cs[p])
-        a, b = (cs[p] for p in k.parties)
+        first, second = (cs[p] for p in k.parties)
         wood.deals.finish(k, ContractStatus.SETTLED, wood.turn, "delivered")
-        wood.event("settled", f"{a.name} and {b.name} settled contract #{k.id}", contract=k.id)
+        wood.event("settled", f"{first.name} and {second.name} settled contract #{k.id}", contract=k.id)
         return True
     # A forward contract with a side that cannot deliver: nothing changes hands, the failing
     # side defaults (both, if neither can deliver).

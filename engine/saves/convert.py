@@ -16,11 +16,12 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.saves.snapshot import SnapshotError, adapter, dumps, fingerprint
+from engine.saves.snapshot import SnapshotError, dumps, fingerprint
 from engine.turn.actions import AnyAction
 from engine.turn.brain import Answer
 from engine.turn.game import Game
 from engine.turn.report import Decided, TurnReport
+from engine.world.state import adapter
 from engine.world.wood import Event
 
 REPORT_KEPT = tuple(f.name for f in dataclasses.fields(TurnReport) if f.name not in ("events", "decided"))
@@ -71,15 +72,10 @@ class TurnRows:
     """``contracts`` rows, each ending with its digest."""
 
     def row(self, state: str | None, full_hash: str | None) -> tuple[Any, ...]:
-        """The ``turns`` row, in column order, with its digest."""
+        """The ``turns`` row, in column order (``rows.TURN_COLUMNS``), with its digest."""
         cols = (self.turn, self.season, self.gini, self.metrics, self.creatures, self.events, self.orders,
                 self.tape, self.injected, self.state_hash)
         return (*cols, state, full_hash, seal(*cols))
-
-
-TURN_COLUMNS = ("turn", "season", "gini", "metrics", "creatures", "events", "orders", "tape", "injected",
-                "state_hash", "state", "full_hash", "digest")
-"""The ``turns`` columns in the order :meth:`TurnRows.row` gives them."""
 
 
 def turn_check(game: Game, steady: str, creatures: str, events: str, orders: str) -> str:
@@ -201,7 +197,7 @@ def tape_entries(text: str, where: str) -> list[TapeEntry]:
         if not isinstance(row, list) or len(row) != len(_TAPE_FIELDS):
             raise SnapshotError(f"{where} #{i}: must be a list of {len(_TAPE_FIELDS)} values")
         try:
-            out.append(TapeEntry.model_validate(dict(zip(_TAPE_FIELDS, row))))
+            out.append(TapeEntry.model_validate(dict(zip(_TAPE_FIELDS, row, strict=True))))
         except ValidationError as exc:
             raise SnapshotError(f"{where} #{i}: {_first_error(exc)}") from None
     return out
@@ -223,7 +219,7 @@ def events_of(text: str, turn: int, where: str) -> list[Event]:
 def decided(entry: TapeEntry) -> Decided:
     """The :class:`Decided` a turn report held for this answer."""
     a = entry.answer()
-    return Decided(entry.creature, a, list(zip(a.actions[: len(entry.reasons)], entry.reasons)))
+    return Decided(entry.creature, a, list(zip(a.actions[: len(entry.reasons)], entry.reasons, strict=False)))
 
 
 def _validate(tp: Any, value: Any, where: str) -> Any:
@@ -240,7 +236,7 @@ def turn_report(turn: int, metrics: str, gini: float, events: str, tape: str) ->
     if not isinstance(m, dict):
         raise SnapshotError(f"{where}: metrics must be an object")
     m.update(gini=gini, events=[], decided=[])
-    report = _validate(TurnReport, m, f"{where} metrics")
+    report: TurnReport = _validate(TurnReport, m, f"{where} metrics")
     if report.turn != turn:
         raise SnapshotError(f"{where}: its metrics are for turn {report.turn}")
     report.events = events_of(events, turn, f"{where} events")

@@ -123,7 +123,7 @@ def ddl(version: int = FORMAT_VERSION) -> list[str]:
         out.append(str(CreateTable(table).compile(dialect=d)).strip())
         for index in table.indexes:
             out.append(str(CreateIndex(index).compile(dialect=d)).strip())
-    for name, select in VIEWS.items():
+    for name in VIEWS:
         if VIEWS_SINCE.get(name, 1) <= version:
             out.append(view_ddl(name))
     return out

@@ -20,17 +20,17 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from engine.core.errors import TTWoodError
 from engine.saves import migrate
-from engine.saves.convert import TURN_COLUMNS, TapeEntry, outputs, seal, tape_entries, turn_check, turn_report
+from engine.saves.convert import TapeEntry, outputs, seal, tape_entries, turn_check, turn_report
 from engine.saves.guard import MAX_SAVE_BYTES, SaveError, checked_copy, connect_untrusted
-from engine.saves.rows import ContractRow, SaveTable, TurnRow
-from engine.saves.snapshot import SnapshotError, Snapshotter, decode, field_names, last_gini, restore
+from engine.saves.rows import CONTRACT_COLUMNS, TURN_COLUMNS, ContractRow, SaveTable, TurnRow
+from engine.saves.snapshot import SnapshotError, Snapshotter, restore
 from engine.saves.store import meta_digest
 from engine.saves.tape import TapeBrain
 from engine.scenario import Scenario
 from engine.turn.brain import Answer, Brain
 from engine.turn.game import Game
 from engine.turn.report import TurnReport
-from engine.world.contracts import Contract
+from engine.world.state import Json
 
 _LEGEND_IDS = TypeAdapter(list[str])
 
@@ -163,9 +163,8 @@ class LoadedSave:
             if state is not None and hashlib.sha256(str(state).encode()).hexdigest() != full:
                 raise self._bad(f"turn {row[0]}: its stored state was changed after it was written (hash mismatch)")
         seqs = []
-        contract_cols = [c.name for c in ContractRow.__table__.columns]  # type: ignore[attr-defined]
-        for row in self.con.execute(f"SELECT {', '.join(contract_cols)} FROM contracts ORDER BY seq"):
-            self._valid_row(ContractRow, contract_cols, row, f"finished contract {row[0]}")
+        for row in self.con.execute(f"SELECT {', '.join(CONTRACT_COLUMNS)} FROM contracts ORDER BY seq"):
+            self._valid_row(ContractRow, CONTRACT_COLUMNS, row, f"finished contract {row[0]}")
             *values, digest = row
             if seal(*values) != digest:
                 raise self._bad(f"finished contract {row[0]} was changed after it was written (digest mismatch)")
@@ -178,22 +177,22 @@ class LoadedSave:
     def _valid_row(self, model: type[SaveTable], cols: Any, row: tuple[Any, ...], where: str) -> None:
         """Every column holds the type its SQLModel table says (SQLite itself does not insist)."""
         try:
-            model.model_validate(dict(zip(cols, row)), strict=True)
+            model.model_validate(dict(zip(cols, row, strict=True)), strict=True)
         except ValidationError as exc:
             e = exc.errors()[0]
             raise self._bad(f"{where}: {'.'.join(map(str, e['loc']))}: {e['msg']}") from None
 
     # ------------------------------------------------------------------ reading
-    def finished_contracts(self, turn: int) -> list[Contract]:
-        """Contracts that had finished by the end of ``turn``, in order."""
-        out = []
-        names = field_names()
+    def finished_states(self, turn: int) -> list[Json]:
+        """The states of the contracts that had finished by the end of ``turn``, in order (read
+        as JSON; the deals validate them when they take them back)."""
+        out: list[Json] = []
         for seq, record in self.con.execute("SELECT seq, record FROM contracts WHERE turn <= ? ORDER BY seq", (turn,)):
             if seq != len(out):
                 raise self._bad("its finished contracts are not numbered without gaps")
             try:
-                out.append(decode(Contract, orjson.loads(record), names, f"contract #{seq}"))
-            except (SnapshotError, orjson.JSONDecodeError) as exc:
+                out.append(orjson.loads(record))
+            except orjson.JSONDecodeError as exc:
                 raise self._bad(f"finished contract {seq}: {exc}") from None
         return out
 
@@ -255,21 +254,7 @@ class LoadedSave:
             raise self._bad(f"has turns 0 to {self.turns}; there is no turn {turn}")
         key = max(k for k in self.keyframes if k <= turn)
         tape = TapeBrain(self.tape(key + 1, turn))
-        data, full = self._state(key)
-        if hashlib.sha256(data.encode()).hexdigest() != full:
-            raise self._bad(f"its stored state at turn {key} was changed after it was written (hash mismatch)")
-        try:
-            game = Game(self.scenario, self.seed, tape)
-            restore(game, data, self.finished_contracts(key))
-        except SnapshotError as exc:
-            raise self._bad(f"its state at turn {key} is not valid: {exc}") from None
-        except TTWoodError as exc:
-            raise self._bad(f"its game cannot be rebuilt: {exc}") from None
-        game.reports = self.reports(key) if key else []
-        if key and game.reports[-1].gini != last_gini(data):
-            raise self._bad(f"turn {key}'s Gini does not match its state")
-        if Snapshotter().encode(game)[1] != full:
-            raise self._bad(f"its state at turn {key} does not restore to the state recorded")
+        game = self._restored(key, tape)
         for t in range(key + 1, turn + 1):
             report = self.step(game, t)
             if not self.check_turn(game, report):
@@ -283,11 +268,27 @@ class LoadedSave:
         if not ok:
             raise self._bad(f"its books do not balance at turn {turn}: {detail['problems'][0]}")
         if brains is not None:
-            fresh = Game(self.scenario, self.seed, brains)
-            for k, v in vars(game).items():
-                if k != "_brain_of":
-                    setattr(fresh, k, v)
-            game = fresh
+            chosen = Game(self.scenario, self.seed, brains)  # one brain per creature, as a new game picks them
+            for c in game.wood.creatures:
+                game.set_brain(c.name, chosen.brain_of(c.name))
+        return game
+
+    def _restored(self, key: int, brain: Brain) -> Game:
+        """A new game with the stored state of keyframe turn ``key`` and the reports up to it,
+        checked against the state's hash."""
+        data, full = self._state(key)
+        if hashlib.sha256(data.encode()).hexdigest() != full:
+            raise self._bad(f"its stored state at turn {key} was changed after it was written (hash mismatch)")
+        try:
+            game = Game(self.scenario, self.seed, brain)
+            game.reports = self.reports(key) if key else []
+            restore(game, data, self.finished_states(key))
+        except SnapshotError as exc:
+            raise self._bad(f"its state at turn {key} is not valid: {exc}") from None
+        except TTWoodError as exc:
+            raise self._bad(f"its game cannot be rebuilt: {exc}") from None
+        if Snapshotter().encode(game)[1] != full:
+            raise self._bad(f"its state at turn {key} does not restore to the state recorded")
         return game
 
 

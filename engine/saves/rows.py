@@ -92,8 +92,10 @@ class ContractRow(SaveTable, table=True):
     """sha256 over the row's other columns."""
 
 
-ALL_ROWS: tuple[type[SaveTable], ...] = (MetaRow, TurnRow, ContractRow)
-"""Every table, in the order they are created."""
+TURN_COLUMNS: tuple[str, ...] = tuple(TurnRow.model_fields)
+"""The ``turns`` columns in table order (the order ``TurnRows.row`` gives them)."""
+CONTRACT_COLUMNS: tuple[str, ...] = tuple(ContractRow.model_fields)
+"""The ``contracts`` columns in table order."""
 
 _J = "json_extract"
 VIEWS: dict[str, str] = {

@@ -8,9 +8,10 @@ from typing import Any
 
 import orjson
 
-from engine.saves.convert import TURN_COLUMNS, seal
+from engine.saves.convert import seal
 from engine.saves.guard import SaveError
 from engine.saves.load import LoadedSave, open_save
+from engine.saves.rows import TURN_COLUMNS
 from engine.saves.snapshot import Snapshotter
 from engine.saves.store import atomic_file, build_copy, write_meta
 

@@ -24,9 +24,9 @@ from typing import Any
 import orjson
 
 import engine
-from engine.saves.convert import TURN_COLUMNS, TurnRows, start_rows, turn_rows
+from engine.saves.convert import TurnRows, start_rows, turn_rows
 from engine.saves.guard import APPLICATION_ID, FORMAT_VERSION, SaveError, ddl
-from engine.saves.rows import ContractRow
+from engine.saves.rows import CONTRACT_COLUMNS, TURN_COLUMNS
 from engine.saves.snapshot import Snapshotter
 from engine.turn.game import Game
 from engine.turn.report import TurnReport
@@ -47,7 +47,7 @@ def insert_sql(table: str, columns: tuple[str, ...] | list[str]) -> str:
 
 
 INSERT_TURN = insert_sql("turns", TURN_COLUMNS)
-INSERT_CONTRACT = insert_sql("contracts", [c.name for c in ContractRow.__table__.columns])  # type: ignore[attr-defined]
+INSERT_CONTRACT = insert_sql("contracts", CONTRACT_COLUMNS)
 INSERT_META = insert_sql("meta", ["key", "value"])
 
 
@@ -260,9 +260,6 @@ class Autosaver:
         if keyframe:
             self._last_keyframe = report.turn
         self.last_turn = report.turn
-
-    def flush(self) -> None:
-        """Nothing to wait for: :meth:`record` commits before it returns (kept for callers that ask)."""
 
     def close(self) -> None:
         """Store the last turn's full state, fold the log into the file, and close it."""

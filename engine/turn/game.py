@@ -25,6 +25,7 @@ from engine.turn.rules import resolve
 from engine.world.ledger import asset_totals, check_no_negative
 from engine.world.lifecycle import OfferStatus
 from engine.world.market import Trade
+from engine.world.state import GameState, Layout, StateError, check_covered, take
 from engine.world.wood import Wood
 
 
@@ -242,6 +243,27 @@ class Game:
         detail["problems"] += negatives + escrow
         ok = ok and not negatives and not escrow
         return ok, detail
+
+    # ------------------------------------------------------------------ saving
+    def get_state(self) -> GameState:
+        """The game's carry-over between turns (its wood gives its own; see :mod:`engine.world.state`)."""
+        check_covered(self, ("_rejections",), ("wood", "scenario", "seed", "_brain_of", "reports"))
+        return {
+            "_rejections": [(cid, list(why)) for cid, why in self._rejections.items()],
+            "last_gini": self.reports[-1].gini if self.reports else 0.0,
+        }
+
+    def set_state(self, state: Mapping[str, object], layout: Layout | None = None) -> None:
+        """Take back what :meth:`get_state` gave (validated; raises ``StateError``).
+
+        ``reports`` are the game's history, not its state: set them first (a save rebuilds them
+        from its turns); the state's Gini must be the last report's."""
+        rejections = take(state, "_rejections", list[tuple[int, list[str]]], layout, "game")
+        if not all(0 <= cid < len(self.wood.creatures) for cid, _ in rejections):
+            raise StateError("a refusal belongs to no creature")
+        if take(state, "last_gini", float, layout, "game") != (self.reports[-1].gini if self.reports else 0.0):
+            raise StateError(f"turn {self.turn}'s Gini does not match the game's reports")
+        self._rejections = dict(rejections)
 
 
 def expected_escrow(w: Wood) -> dict[int, dict[str, int]]:

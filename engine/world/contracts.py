@@ -14,18 +14,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from engine.core.assets import PEBBLES
 from engine.world.creatures import Creature
 from engine.world.ledger import Ledger
 from engine.world.lifecycle import ContractStatus, OfferStatus, advance
+from engine.world.state import Json, Layout, Record, check_covered, states, take
 
 Bundle = dict[str, int]
 
 
 @dataclass(slots=True)
-class Offer:
+class Offer(Record):
     """A proposal from one creature to another, waiting for accept, reject or counter."""
 
     id: int
@@ -61,7 +64,7 @@ class Offer:
 
 
 @dataclass(slots=True)
-class Leg:
+class Leg(Record):
     """One side's obligation in a contract."""
 
     obligor: int
@@ -71,7 +74,7 @@ class Leg:
 
 
 @dataclass(slots=True)
-class Contract:
+class Contract(Record):
     """A forward delivery or a loan, enforced by the engine on its due turn."""
 
     id: int
@@ -99,8 +102,24 @@ def can_pay(c: Creature, b: Bundle) -> bool:
     return all(c.free.get(a, 0) >= q for a, q in b.items())
 
 
+class DealsState(TypedDict):
+    """What :meth:`Deals.get_state` gives."""
+
+    offers: list[list[Json]]
+    """Every open offer's state."""
+    contracts: list[list[Json]]
+    """Every active contract's state."""
+    closed_offers: int
+    finished: list[list[Json]]
+    """Every finished contract's state, in the order they finished (a save keeps these in a
+    table of their own, each written once)."""
+
+
 class Deals:
     """Every bilateral offer and contract, with indexes by creature."""
+
+    SAVED = ("offers", "contracts", "closed_offers", "finished")
+    DERIVED: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.offers: dict[int, Offer] = {}
@@ -110,6 +129,25 @@ class Deals:
         self.closed_offers = 0
         self.finished: list[Contract] = []
         """Contracts that settled, defaulted or were voided (for reports and tests)."""
+
+    def get_state(self) -> DealsState:
+        """Open offers, active and finished contracts (see :mod:`engine.world.state`)."""
+        check_covered(self, self.SAVED, self.DERIVED)
+        return {
+            "offers": states(self.offers.values()),
+            "contracts": states(self.contracts.values()),
+            "closed_offers": self.closed_offers,
+            "finished": states(self.finished),
+        }
+
+    def set_state(self, state: Mapping[str, object], layout: Layout | None = None) -> None:
+        """Take back what :meth:`get_state` gave (validated; raises ``StateError``)."""
+        offers: list[Offer] = take(state, "offers", list[Offer], layout, "deals")
+        contracts: list[Contract] = take(state, "contracts", list[Contract], layout, "deals")
+        self.closed_offers = take(state, "closed_offers", int, layout, "deals")
+        self.finished = take(state, "finished", list[Contract], layout, "deals")
+        self.offers = {o.id: o for o in offers}
+        self.contracts = {k.id: k for k in contracts}
 
     # ------------------------------------------------------------------ offers
     def open_offer(self, offer: Offer, sender: Creature, ledger: Ledger) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.world.state import Record
+
 
 @dataclass(slots=True)
-class InboxItem:
+class InboxItem(Record):
     """Something a creature will read next turn: a message, a rumour, a notice, a rejection."""
 
     turn: int
@@ -17,7 +19,7 @@ class InboxItem:
 
 
 @dataclass(slots=True)
-class Creature:
+class Creature(Record):
     """One creature: who it is, what it holds, how it fares."""
 
     id: int

@@ -5,10 +5,20 @@ checked: pebbles and goods only appear or vanish through named sources and sinks
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import TypedDict
 
 from engine.core.assets import PEBBLES
 from engine.core.errors import EngineBug
 from engine.world.creatures import Creature
+from engine.world.state import Layout, check_covered, take
+
+
+class LedgerState(TypedDict):
+    """What :meth:`Ledger.get_state` gives."""
+
+    flows: list[tuple[str, str, int]]
+    """``(asset, reason, net amount)`` in the order the reasons first occurred."""
 
 
 class Ledger:
@@ -18,8 +28,23 @@ class Ledger:
     reason: ``production``, ``eaten``, ``burned``, ``spoiled``, ``penalty``, ``legend``.
     """
 
+    SAVED = ("flows",)
+    DERIVED: tuple[str, ...] = ()
+
     def __init__(self) -> None:
         self.flows: dict[tuple[str, str], int] = defaultdict(int)
+
+    def get_state(self) -> LedgerState:
+        """The net flows so far (see :mod:`engine.world.state`)."""
+        check_covered(self, self.SAVED, self.DERIVED)
+        return {"flows": [(a, r, v) for (a, r), v in self.flows.items()]}
+
+    def set_state(self, state: Mapping[str, object], layout: Layout | None = None) -> None:
+        """Take back what :meth:`get_state` gave (validated; raises ``StateError``)."""
+        flows: defaultdict[tuple[str, str], int] = defaultdict(int)
+        for a, r, v in take(state, "flows", list[tuple[str, str, int]], layout, "ledger"):
+            flows[(a, r)] = v
+        self.flows = flows
 
     @staticmethod
     def lock(c: Creature, asset: str, qty: int) -> None:
@@ -62,10 +87,6 @@ class Ledger:
         if qty:
             c.free[asset] -= qty
             self.flows[(asset, reason)] -= qty
-
-    def net(self, asset: str) -> int:
-        """Net units of an asset created minus destroyed so far."""
-        return sum(v for (a, _), v in self.flows.items() if a == asset)
 
 
 def asset_totals(creatures: list[Creature], assets: list[str]) -> dict[str, int]:

@@ -7,7 +7,7 @@ raises :class:`EngineBug` on an illegal transition.
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from engine.core.errors import EngineBug
 
@@ -64,13 +64,18 @@ LEGAL: dict[type[enum.StrEnum], dict[str, frozenset[str]]] = {
 """Each status's legal successors. Final states have none."""
 
 
-class HasLifecycle(Protocol):
+S = TypeVar("S", bound=enum.StrEnum)
+
+
+class HasLifecycle(Protocol[S]):
+    """An order, offer or contract: an id, a status of one lifecycle, and its history."""
+
     id: int
-    status: enum.StrEnum
+    status: S
     history: list[tuple[int, str, str]]
 
 
-def advance(obj: HasLifecycle, new: enum.StrEnum, turn: int, note: str = "") -> None:
+def advance(obj: HasLifecycle[S], new: S, turn: int, note: str = "") -> None:
     """Move ``obj`` to status ``new``, recording ``(turn, status, note)`` in its history."""
     if type(new) is not type(obj.status) or new not in LEGAL[type(obj.status)][obj.status]:
         raise EngineBug(f"{type(obj).__name__} {obj.id}: illegal transition {obj.status} -> {new}")

@@ -9,16 +9,19 @@ gets the difference back from escrow.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from engine.core.assets import PEBBLES
 from engine.world.creatures import Creature
 from engine.world.ledger import Ledger
 from engine.world.lifecycle import OrderStatus, advance
+from engine.world.state import Json, Layout, Record, StateError, check_covered, states, take
 
 
 @dataclass(slots=True)
-class Order:
+class Order(Record):
     """A limit order resting in one good's book."""
 
     id: int
@@ -48,7 +51,7 @@ class Order:
 
 
 @dataclass(slots=True)
-class Trade:
+class Trade(Record):
     """A fill between a buyer and a seller."""
 
     turn: int
@@ -61,8 +64,23 @@ class Trade:
     """``book`` for the order book, ``offer`` for an accepted bilateral offer."""
 
 
+class BookState(TypedDict):
+    """What :meth:`OrderBook.get_state` gives."""
+
+    orders: list[list[Json]]
+    """Every open order's state, in the order they were placed."""
+    history: dict[str, list[tuple[int, int, int]]]
+    last_price: dict[str, int | None]
+    _seq: int
+    """The last time-priority number handed out."""
+
+
 class OrderBook:
     """All open orders, with an index per owner and a price history per good."""
+
+    SAVED = ("orders", "history", "last_price", "_seq")
+    DERIVED = ("goods", "window", "by_owner")
+    """From the scenario (``goods``, ``window``) or an index over the orders (``by_owner``)."""
 
     def __init__(self, goods: list[str], window: int) -> None:
         self.goods = goods
@@ -73,6 +91,35 @@ class OrderBook:
         """Recent ``(turn, qty, value)`` per good, for the reference price."""
         self.last_price: dict[str, int | None] = dict.fromkeys(goods)
         self._seq = 0
+
+    @property
+    def last_seq(self) -> int:
+        """The last time-priority number handed out (orders placed so far)."""
+        return self._seq
+
+    def get_state(self) -> BookState:
+        """The open orders, the price history and the counter (see :mod:`engine.world.state`)."""
+        check_covered(self, self.SAVED, self.DERIVED)
+        return {
+            "orders": states(self.orders.values()),
+            "history": {g: list(h) for g, h in self.history.items()},
+            "last_price": dict(self.last_price),
+            "_seq": self._seq,
+        }
+
+    def set_state(self, state: Mapping[str, object], layout: Layout | None = None) -> None:
+        """Take back what :meth:`get_state` gave (validated; raises ``StateError``)."""
+        orders: list[Order] = take(state, "orders", list[Order], layout, "book")
+        history = take(state, "history", dict[str, list[tuple[int, int, int]]], layout, "book")
+        if set(history) != set(self.goods):
+            raise StateError("book.history does not list the scenario's goods")
+        self.last_price = take(state, "last_price", dict[str, int | None], layout, "book")
+        self._seq = take(state, "_seq", int, layout, "book")
+        self.history = {g: deque(history[g]) for g in self.goods}
+        self.orders = {o.id: o for o in orders}
+        self.by_owner = {}
+        for o in orders:
+            self.by_owner.setdefault(o.owner, {})[o.id] = o
 
     def place(self, order: Order, owner: Creature, ledger: Ledger) -> None:
         """Add a validated order to the book, locking its escrow."""

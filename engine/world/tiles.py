@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from engine.world.state import Record
+
 
 class TileKind(enum.StrEnum):
     FOREST = "forest"
@@ -13,7 +15,7 @@ class TileKind(enum.StrEnum):
 
 
 @dataclass(slots=True)
-class Tile:
+class Tile(Record):
     """One map tile. Only forest tiles hold trees."""
 
     x: int

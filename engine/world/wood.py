@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from engine.core.assets import PEBBLES
 from engine.scenario import Scenario
@@ -17,6 +18,7 @@ from engine.world.contracts import Deals
 from engine.world.creatures import Creature, InboxItem
 from engine.world.ledger import Ledger, all_assets, asset_totals
 from engine.world.market import OrderBook, Trade
+from engine.world.state import Json, Layout, Record, StateError, check_covered, states, take
 from engine.world.tiles import Tile, TileKind
 
 INBOX_LIMIT = 16
@@ -28,7 +30,7 @@ PATCH_TILES = 16
 
 
 @dataclass(slots=True)
-class Event:
+class Event(Record):
     """Something that happened, for the event log, the save and the reports."""
 
     turn: int
@@ -40,7 +42,7 @@ class Event:
 
 
 @dataclass(slots=True)
-class Modifier:
+class Modifier(Record):
     """A legend's change to a rule's number, in force until ``until`` (exclusive)."""
 
     rule: str
@@ -50,8 +52,39 @@ class Modifier:
     source: str
 
 
+class WoodState(TypedDict):
+    """What :meth:`Wood.get_state` gives: the wood's own attributes (its ledger, order book and
+    deals give their own)."""
+
+    seed: int
+    turn: int
+    rng: tuple[int, tuple[int, ...], float | None]
+    """The generator's state (``random.Random.getstate()``)."""
+    _next_id: int
+    """The last id handed out."""
+    defaults_total: int
+    tiles: list[list[Json]]
+    creatures: list[list[Json]]
+    modifiers: list[list[Json]]
+    offer_trades: list[list[Json]]
+    events: list[list[Json]]
+    fired_legends: list[str]
+    pending_legends: list[str]
+    clearing: list[list[Json]]
+    initial: dict[str, int]
+
+
 class Wood:
     """The state of one game."""
+
+    SAVED = (
+        "seed", "turn", "rng", "_next_id", "defaults_total", "tiles", "creatures", "modifiers", "offer_trades",
+        "events", "fired_legends", "pending_legends", "clearing", "initial",
+    )
+    PARTS = ("ledger", "book", "deals")
+    """Objects the wood holds that give and take their own state."""
+    DERIVED = ("scenario", "goods", "food", "fuel", "base_value", "assets", "by_name", "forest", "patches")
+    """Rebuilt from the scenario and the seed (or, for ``patches``, a cache computed on demand)."""
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
         self.scenario = scenario
@@ -129,6 +162,88 @@ class Wood:
                 )
             )
         return creatures
+
+    # ------------------------------------------------------------------- state
+    def get_state(self) -> WoodState:
+        """The wood's own attributes (see :mod:`engine.world.state`)."""
+        check_covered(self, self.SAVED, self.PARTS + self.DERIVED)
+        version, internal, gauss = self.rng.getstate()
+        return {
+            "seed": self.seed,
+            "turn": self.turn,
+            "rng": (version, internal, gauss),
+            "_next_id": self._next_id,
+            "defaults_total": self.defaults_total,
+            "tiles": states(self.tiles),
+            "creatures": states(self.creatures),
+            "modifiers": states(self.modifiers),
+            "offer_trades": states(self.offer_trades),
+            "events": states(self.events),
+            "fired_legends": sorted(self.fired_legends),
+            "pending_legends": list(self.pending_legends),
+            "clearing": states(self.clearing),
+            "initial": dict(self.initial),
+        }
+
+    def set_state(self, state: Mapping[str, object], layout: Layout | None = None) -> None:
+        """Take back what :meth:`get_state` gave, into a wood of the same scenario and seed.
+
+        Tiles and creatures are updated in place, so every index that points at them stays
+        right. Raises ``StateError`` when the state is not one of this wood's."""
+        def get(key: str, tp: Any) -> Any:
+            return take(state, key, tp, layout, "wood")
+
+        if get("seed", int) != self.seed:
+            raise StateError("the state is from another seed")
+        self.turn = get("turn", int)
+        try:
+            self.rng.setstate(get("rng", tuple[int, tuple[int, ...], float | None]))
+        except (ValueError, TypeError) as exc:
+            raise StateError(f"wood.rng: not a generator state ({exc})") from None
+        self._next_id = get("_next_id", int)
+        self.defaults_total = get("defaults_total", int)
+        self._put_map_and_cast(get("tiles", list[Tile]), get("creatures", list[Creature]))
+        self.modifiers = get("modifiers", list[Modifier])
+        self.offer_trades = get("offer_trades", list[Trade])
+        self.events = get("events", list[Event])
+        self.fired_legends = get("fired_legends", set[str])
+        self.pending_legends = get("pending_legends", list[str])
+        self.clearing = deque(get("clearing", list[InboxItem]), maxlen=self.clearing.maxlen)
+        self.initial = get("initial", dict[str, int])
+        self.patches = {}
+
+    def _put_map_and_cast(self, tiles: list[Tile], creatures: list[Creature]) -> None:
+        """Copy restored tiles and creatures into the scenario's own (which the indexes point at)."""
+        if len(tiles) != len(self.tiles):
+            raise StateError(f"the state has {len(tiles)} tiles; the scenario makes {len(self.tiles)}")
+        for old, new in zip(self.tiles, tiles, strict=True):
+            if (old.x, old.y, old.kind) != (new.x, new.y, new.kind):
+                raise StateError(f"tile ({new.x},{new.y}) is not the scenario's tile ({old.x},{old.y})")
+        if [(c.id, c.name) for c in creatures] != [(c.id, c.name) for c in self.creatures]:
+            raise StateError("the state's creatures are not the scenario's cast")
+        for old_tile, new_tile in zip(self.tiles, tiles, strict=True):
+            old_tile.update_from(new_tile)
+        for old_c, new_c in zip(self.creatures, creatures, strict=True):
+            old_c.update_from(new_c)
+
+    def dangling(self) -> list[str]:
+        """Every open order, offer or contract that names a creature the wood does not have."""
+        n = len(self.creatures)
+        out = [f"order {o.id} belongs to no creature" for o in self.book.orders.values() if not 0 <= o.owner < n]
+        out += [f"offer {f.id} names no creature" for f in self.deals.offers.values()
+                if not (0 <= f.sender < n and 0 <= f.to < n)]
+        for k in self.deals.contracts.values():
+            idx = [*k.parties, *(leg.obligor for leg in k.legs), *(leg.creditor for leg in k.legs)]
+            if k.collateral_owner is not None:
+                idx.append(k.collateral_owner)
+            if not all(0 <= i < n for i in idx):
+                out.append(f"contract {k.id} names no creature")
+        return out
+
+    @property
+    def last_id(self) -> int:
+        """The last id handed out (orders, offers and contracts share one sequence)."""
+        return self._next_id
 
     # ----------------------------------------------------------------- lookups
     def next_id(self) -> int:
