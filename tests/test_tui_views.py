@@ -255,6 +255,12 @@ async def test_inspect_charts_palette_and_take_over_while_a_slow_brain_thinks(tm
             hazel = turn2.wood.creature("Hazel").decided
             assert hazel is not None and hazel.brain == "scripted", "turn 2 was still Hazel's own"
             assert entry.result is None
+            # The inspector shows Hazel's turn 2 as her own brain played it, and who plays her next.
+            await pilot.press("i")
+            assert isinstance(app.screen, InspectorScreen) and app.screen.creature == "Hazel"
+            assert "brain: human · turn 2" in _text(app.screen.query_one("#who", Static))
+            assert "scripted brain" in _text(app.screen.query_one("#prompt", Static))
+            await pilot.press("escape")
 
             await pilot.press("n")
             await settle(app, pilot)

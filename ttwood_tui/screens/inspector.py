@@ -79,7 +79,7 @@ class InspectorScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.render_creature()
-        if self.view.brain(self.creature) in ("scripted", "human"):
+        if self._decider() in ("scripted", "human"):
             self.query_one(TabbedContent).active = "tab-answer"
 
     def action_other(self, delta: int) -> None:
@@ -88,11 +88,17 @@ class InspectorScreen(Screen[None]):
         self.creature = names[(i + delta) % len(names)]
         self.render_creature()
 
+    def _decider(self) -> str:
+        """The kind of brain that decided the creature's last turn (the one that decides next, before any)."""
+        d = self.view.wood.creature(self.creature).decided
+        return d.brain if d is not None else self.view.brain(self.creature)
+
     def render_creature(self) -> None:
-        """Fill the three tabs for :attr:`creature`."""
+        """Fill the three tabs for :attr:`creature`: its last turn, as the brain that played it saw it."""
         c = self.view.wood.creature(self.creature)
         brain = self.view.brain(c.name)
         d = c.decided
+        decider = self._decider()
         who = Text()
         who.append(f"{c.glyph} {c.name}", style=f"bold {c.colour or 'white'}")
         who.append(f"  the {c.species} · {c.role} · brain: {brain} · turn {self.view.turn}", style="bold")
@@ -100,16 +106,16 @@ class InspectorScreen(Screen[None]):
             who.append("  (no turn played yet)", style="dim")
         self.query_one("#who", Static).update(who)
 
-        if brain == "scripted":
+        if decider == "scripted":
             prompt: Text | Group = Text(SCRIPTED_NOTE, style="italic")
-        elif brain == "human":
+        elif decider == "human":
             prompt = Text(HUMAN_NOTE, style="italic")
         elif d is None or d.prompt is None:
             prompt = Text("This brain recorded no prompt for its last turn.", style="italic")
         else:
             prompt = prompt_view(d.prompt)
         self.query_one("#prompt", Static).update(prompt)
-        self.query_one("#answer", Static).update(self._answer_view(d, brain))
+        self.query_one("#answer", Static).update(self._answer_view(d, decider))
         self.query_one("#memory", Static).update(self._memory_view())
 
     def _answer_view(self, d: DecidedView | None, brain: str) -> Group:
