@@ -7,6 +7,7 @@ contract has only moved along its lifecycle.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -104,4 +105,4 @@ class Economy(RuleBasedStateMachine):
 Economy.TestCase.settings = settings(
     max_examples=200, stateful_step_count=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-TestEconomy = Economy.TestCase
+TestEconomy = pytest.mark.slow(Economy.TestCase)

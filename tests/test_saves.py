@@ -170,9 +170,10 @@ def test_bench_engine_reports_the_autosave_figure_beside_the_engine_one() -> Non
 
 def test_the_file_reads_in_the_plain_sqlite3_shell(tmp_path: Path) -> None:
     """The tables and views as a person with ``sqlite3`` sees them (its JSON functions on)."""
-    from engine.saves.rows import TurnRow
+    from engine.saves.rows import CONTRACT_COLUMNS, ContractRow, TurnRow
 
     assert TURN_COLUMNS == tuple(c.name for c in TurnRow.__table__.columns)
+    assert CONTRACT_COLUMNS == tuple(c.name for c in ContractRow.__table__.columns)
     path = tmp_path / "shell.ttwood"
     saved_game(path, 6)
     con = sqlite3.connect(path)

@@ -20,13 +20,13 @@ from engine import scenario as scenarios
 from engine.core.errors import EngineBug
 from engine.minds.brains.scripted import ScriptedBrain
 from engine.saves import state_hash
-from engine.saves.snapshot import RECORDS, SnapshotError, Snapshotter, restore
+from engine.saves.snapshot import RECORDS, SnapshotError, Snapshotter, field_names, restore
 from engine.turn import actions as A
 from engine.turn.game import Game
 from engine.world.contracts import Deals, Offer
 from engine.world.ledger import Ledger
 from engine.world.market import OrderBook
-from engine.world.state import Record, StateError
+from engine.world.state import Record, StateError, current_layout
 from engine.world.wood import Wood
 from tests.helpers import TINY, act
 
@@ -96,6 +96,11 @@ def test_every_record_round_trips(played: Game) -> None:
         other = copy.deepcopy(r)
         other.set_state(_json(state))
         assert other == r
+
+
+def test_the_snapshot_header_names_every_record_a_state_can_hold() -> None:
+    reachable = {name for cls in RECORDS for name in current_layout(cls)}
+    assert reachable == set(field_names()) == {cls.__name__ for cls in RECORDS}
 
 
 def test_between_the_checkpoints_every_record_kind_is_held() -> None:
@@ -210,6 +215,7 @@ def test_bad_states_are_refused_naming_where(played: Game) -> None:
     refused({"turn": "soon"}, r"wood\.turn: Input should be a valid integer")
     refused({"seed": w.seed + 1}, "another seed")
     refused({"rng": [3, [1, 2], None]}, r"wood\.rng")
+    refused({"rng": [3, [-1] * 624 + [0], None]}, r"wood\.rng: not a generator state")
     refused({"creatures": state["creatures"][:-1]}, "not the scenario's cast")
     refused({"tiles": [state["tiles"][1], state["tiles"][0], *state["tiles"][2:]]}, "not the scenario's tile")
     refused({"events": [[1, 2]]}, r"wood\.events: a Event must be a list of 4 values")

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from engine.saves import open_save, replay
 
 CMD = [sys.executable, "-c", "from ttwood.cli import main; main()"]
@@ -43,6 +45,7 @@ def _kill_after(proc: subprocess.Popen[str], path: Path, more_than: int) -> None
     assert proc.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_three_kill_9s_then_resume(tmp_path: Path) -> None:
     path = tmp_path / "long.ttwood"
     seen = 0

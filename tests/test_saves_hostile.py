@@ -171,7 +171,7 @@ CORPUS: dict[str, tuple[Callable[[Path], None], str]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CORPUS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "huge" else n for n in sorted(CORPUS)])
 def test_each_bad_save_is_refused_clearly_and_left_unchanged(good: Path, tmp_path: Path, name: str) -> None:
     damage, reason = CORPUS[name]
     bad = tmp_path / f"{name}.ttwood"

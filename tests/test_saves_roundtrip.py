@@ -107,6 +107,7 @@ def _play(sc: Any, text: str, seed: int, turns: int, at: int, every: int, inject
     return game, snap
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     tiny=st.booleans(),

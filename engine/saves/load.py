@@ -279,10 +279,11 @@ class LoadedSave:
         data, full = self._state(key)
         if hashlib.sha256(data.encode()).hexdigest() != full:
             raise self._bad(f"its stored state at turn {key} was changed after it was written (hash mismatch)")
+        reports, finished = (self.reports(key) if key else []), self.finished_states(key)
         try:
             game = Game(self.scenario, self.seed, brain)
-            game.reports = self.reports(key) if key else []
-            restore(game, data, self.finished_states(key))
+            game.reports = reports
+            restore(game, data, finished)
         except SnapshotError as exc:
             raise self._bad(f"its state at turn {key} is not valid: {exc}") from None
         except TTWoodError as exc:

@@ -5,7 +5,7 @@ Concordia's ``get_state``/``set_state``, kept small:
 - A **record** (a plain dataclass the wood holds: a creature, a tile, an order, a contract…)
   derives from :class:`Record`. Its state is the list of its fields' values in field order, as
   plain JSON (records inside it as their own states, sets sorted, tuples as lists, statuses as
-  their names). :meth:`Record.from_state` validates a state with pydantic and builds the record;
+  their values). :meth:`Record.from_state` validates a state with pydantic and builds the record;
   :meth:`Record.set_state` puts a state into a record in place (every index that points at it
   stays right). A field added to a record is saved with no other change.
 - An **object** with behaviour (``Wood``, ``Ledger``, ``OrderBook``, ``Deals``, ``Game``) gives
@@ -185,8 +185,8 @@ def adapter(tp: Any) -> TypeAdapter[Any]:
 
 
 @cache
-def _own_layout(cls: type) -> dict[str, list[str]]:
-    """The current layout of a record class and every record class its fields hold."""
+def current_layout(tp: Any) -> dict[str, list[str]]:
+    """Today's layout of every record class a type holds (``Tile``, ``list[Contract]``, …)."""
     out: dict[str, list[str]] = {}
 
     def walk(tp: Any) -> None:
@@ -199,7 +199,7 @@ def _own_layout(cls: type) -> dict[str, list[str]]:
         for a in typing.get_args(tp):
             walk(a)
 
-    walk(cls)
+    walk(tp)
     return out
 
 
@@ -207,26 +207,13 @@ def decode(tp: Any, value: object, layout: Layout | None, where: str) -> Any:
     """Validate ``value`` as type ``tp`` (records from their states by ``layout``; default:
     ours). Raises :class:`StateError` naming ``where`` and what is wrong."""
     try:
-        return adapter(tp).validate_python(_named(tp, value, layout if layout is not None else _own_layout_of(tp)))
+        return adapter(tp).validate_python(_named(tp, value, current_layout(tp) if layout is None else layout))
     except ValidationError as exc:
         e = exc.errors()[0]
         loc = "".join(f".{p}" for p in e["loc"])
         raise StateError(f"{where}{loc}: {e['msg']}") from None
     except StateError as exc:
         raise StateError(f"{where}: {exc}") from None
-
-
-def _own_layout_of(tp: Any) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for cls in _records_in(tp):
-        out.update(_own_layout(cls))
-    return out
-
-
-def _records_in(tp: Any) -> list[type]:
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return [tp]
-    return [c for a in typing.get_args(tp) for c in _records_in(a)]
 
 
 def take(state: object, key: str, tp: Any, layout: Layout | None, where: str) -> Any:
@@ -242,6 +229,6 @@ def check_covered(obj: object, saved: Iterable[str], derived: Iterable[str]) -> 
     if unknown:
         name = type(obj).__name__
         raise EngineBug(
-            f"{name}.{unknown[0]} is neither saved nor derived by the save format: list it in "
-            f"{name}.SAVED (and give and take it in {name}.get_state/set_state) or {name}.DERIVED"
+            f"{name}.{unknown[0]} is neither saved nor derived by the save format: give and take it "
+            f"in {name}.get_state/set_state and list it as saved, or list it as derived"
         )

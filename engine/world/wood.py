@@ -198,7 +198,7 @@ class Wood:
         self.turn = get("turn", int)
         try:
             self.rng.setstate(get("rng", tuple[int, tuple[int, ...], float | None]))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise StateError(f"wood.rng: not a generator state ({exc})") from None
         self._next_id = get("_next_id", int)
         self.defaults_total = get("defaults_total", int)
