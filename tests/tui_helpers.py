@@ -26,11 +26,13 @@ def make_app(saves: Path, session: Session | None = None, autosave: bool = True)
 
 
 async def settle(app: TTWoodApp, pilot) -> None:  # noqa: ANN001
-    """Wait for the engine worker and the messages it posted."""
+    """Wait for the engine worker, the messages it posted, and what rendering them queued (a table
+    measures its columns when it is next idle)."""
     for _ in range(50):
         await app.workers.wait_for_complete()
         await pilot.pause()
         if not app.busy:
+            await pilot.pause()
             return
     raise AssertionError("the engine worker never finished")
 
