@@ -11,14 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.core.errors import TTWoodError
 from engine.minds import grammar as G
+from engine.minds.allowance import plan_answer
 from engine.minds.brains.scripted import ScriptedBrain
+from engine.minds.matcher import Matcher, _charset
 from engine.minds.prompt import PRIVATE_TARGET, Section, _persona, approx_tokens, fit, private_sections, public_text
 from engine.turn.actions import parse_decision
 from engine.turn.game import Game
 from engine.turn.memory import KEPT
 from engine.turn.observe import observe_all
-from engine.turn.rules import resolve
+from tests.mask_tools import check_alone
 
 
 def sample(node: G.Node, rng: random.Random) -> str:
@@ -26,7 +29,7 @@ def sample(node: G.Node, rng: random.Random) -> str:
     if isinstance(node, G.Lit):
         return node.text
     if isinstance(node, G.Chars):
-        return rng.choice(sorted(G._charset(node.spec)))
+        return rng.choice(sorted(_charset(node.spec)))
     if isinstance(node, G.Seq):
         return "".join(sample(p, rng) for p in node.parts)
     if isinstance(node, G.Alt):
@@ -56,24 +59,22 @@ def played() -> Game:
 
 
 def test_every_single_action_the_grammar_admits_is_legal(played: Game) -> None:
-    """Sample answers from each creature's grammar; every action alone is accepted by the rules."""
+    """Sample single actions from each creature's grammar; the rules accept every one alone (the
+    exclusions are those of tests/test_choices.py, checked by ``check_alone``)."""
     rng = random.Random(5)
     obs = observe_all(played.wood, played.wood.alive(), {})
     kinds: set[str] = set()
     for o in obs:
-        node = G.decision_grammar(o, G.Limits(actions=1), max_price=o.market_price_cap, max_qty=o.market_qty_cap)
+        node = G.action_node(plan_answer(o, played.scenario, 560, 1000).choices)
         rx = re.compile(G.to_regex(node))
         for _ in range(60):
             text = sample(node, rng)
             assert rx.fullmatch(text)
             assert len(text) <= G.max_len(node)
-            actions, problems, _ = parse_decision(text, o.max_actions)
+            actions, problems, _ = parse_decision('{"actions":[' + text + "]}", o.max_actions)
             assert problems == [], (text, problems)
             for a in actions:
-                g = copy.deepcopy(played)
-                c = g.wood.by_name[o.name]
-                why = resolve(g.wood, c, a, set())
-                assert why is None, (o.name, text, why)
+                check_alone(played, o.name, a)
                 kinds.add(a.type)
     # the grammar offered the interesting kinds, not just talk
     assert {"order", "produce", "lend", "borrow", "offer", "say"} <= kinds
@@ -82,11 +83,11 @@ def test_every_single_action_the_grammar_admits_is_legal(played: Game) -> None:
 def test_matcher_follows_answers_and_forces_structure(played: Game) -> None:
     rng = random.Random(9)
     o = observe_all(played.wood, played.wood.alive(), {})[0]
-    node, _ = G.fit_grammar(o, 400)
+    node = plan_answer(o, played.scenario, 600, 1000).node
     forced_total = total = 0
     for _ in range(40):
         text = sample(node, rng)
-        m = G.Matcher(node)
+        m = Matcher(node)
         pos = 0
         while pos < len(text):
             f = m.forced()
@@ -100,24 +101,39 @@ def test_matcher_follows_answers_and_forces_structure(played: Game) -> None:
             pos += 1
         assert m.complete()
         total += len(text)
-    assert forced_total > total // 3  # JSON structure and keys are mostly forced
-    m = G.Matcher(node)
+    assert forced_total > total // 5  # JSON structure and keys are forced (random text is not)
+    m = Matcher(node)
     assert not m.advance('{"thinking":"x","actions":[{"type":"steal"')
     assert m.advance('{"thinking":"')  # a refused advance changed nothing
 
 
+def test_matcher_knows_when_an_answer_can_close(played: Game) -> None:
+    o = observe_all(played.wood, played.wood.alive(), {})[0]
+    m = Matcher(plan_answer(o, played.scenario, 600, 1000).node)
+    assert m.advance('{"thinking":"ok","actions":[')
+    assert m.can_end_with("]}") and m.end_point("]}", "]}") == 0
+    assert m.advance('{"type":"say","text":"a')
+    assert not m.can_end_with("]}")  # inside a string: no
+    tail = ' ]}"}'
+    assert m.end_point(tail + ',{"type":"say"', "]}") == len(tail)  # a token running into the next action
+
+
 def test_grammar_fits_its_token_allowance(played: Game) -> None:
     for o in observe_all(played.wood, played.wood.alive(), {}):
-        for allowance in (400, 200, 120, 60):
-            node, _ = G.fit_grammar(o, allowance)
-            assert G.max_len(node) <= allowance
-        with pytest.raises(ValueError):
-            G.fit_grammar(o, 5)
+        for prompt in (600, 800, 880, 940):
+            static = plan_answer(o, played.scenario, prompt, 1000, closing=False)
+            assert G.max_len(static.node) <= static.max_tokens - 1
+            closing = plan_answer(o, played.scenario, prompt, 1000)
+            if closing.choices.actions:
+                head = G.max_len(G.head_node(closing.choices))
+                assert closing.reserve is not None and head + closing.reserve <= closing.max_tokens - 1
+        with pytest.raises(TTWoodError):
+            plan_answer(o, played.scenario, 995, 1000)
 
 
 def test_gbnf_renders_every_creature(played: Game) -> None:
     for o in observe_all(played.wood, played.wood.alive(), {}):
-        gbnf = G.to_gbnf(G.fit_grammar(o, 400)[0])
+        gbnf = plan_answer(o, played.scenario, 600, 1000).gbnf()
         assert gbnf.startswith("root ::= ")
         json.dumps(gbnf)  # plain text
 

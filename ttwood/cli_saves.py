@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine import scenario as scenarios
+from engine.core.errors import TTWoodError
 from engine.minds.factory import BrainChoice, make_brains
 from engine.saves import (
     Autosaver,
@@ -58,17 +58,6 @@ class _NoSave:
         pass
 
 
-def choice_from(stored: dict[str, Any], where: Path) -> BrainChoice:
-    """The brain choice a save recorded (``BrainChoice.describe()``), rebuilt for resuming."""
-    names = {f.name for f in dataclasses.fields(BrainChoice)}
-    if "kind" not in stored:
-        raise SaveError(f"{where}: does not say which brains played")
-    try:
-        return BrainChoice(**{k: v for k, v in stored.items() if k in names})
-    except TypeError as exc:
-        raise SaveError(f"{where}: its brains cannot be rebuilt ({exc})") from None
-
-
 def start_run(
     scenario: str | None, seed: int, choice: BrainChoice, *, save: str | None, resume: str | None
 ) -> tuple[Game, Autosaver | _NoSave]:
@@ -80,7 +69,10 @@ def start_run(
             raise SaveError(f"{resume}: --resume plays the saved game's own scenario; drop the scenario argument")
         path = find_save(resume)
         with open_save(path) as loaded:
-            chosen = choice_from(loaded.brains, path)
+            try:
+                chosen = BrainChoice.from_describe(loaded.brains)
+            except TTWoodError as exc:
+                raise SaveError(f"{path}: {exc}") from None
             game = loaded.game_at(None, make_brains(loaded.scenario, chosen))
         return game, Autosaver.resume(path, game)
     sc, text = scenarios.load(scenario)

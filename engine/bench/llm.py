@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.minds.brains.llama import LlamaBrain, LlamaModel
+from engine.minds.brains.llama_naive import NaiveLlamaBrain
 from engine.scenario import Scenario
 from engine.turn.brain import Answer
 from engine.turn.game import Game
@@ -26,7 +27,7 @@ class _Both:
 
     name = "llama"
 
-    def __init__(self, naive: LlamaBrain, optimized: LlamaBrain) -> None:
+    def __init__(self, naive: NaiveLlamaBrain, optimized: LlamaBrain) -> None:
         self.naive = naive
         self.optimized = optimized
         self.seconds = {"naive": 0.0, "optimized": 0.0}
@@ -63,20 +64,18 @@ def bench_llm(
     seed: int = 1,
     on_turn: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Play ``turns`` turns with ``creatures`` model creatures, each turn decided both ways."""
+    """Play ``turns`` turns with ``creatures`` model creatures, each turn decided both ways
+    (``on_turn`` gets how many turns are done)."""
     sc = scenario.scaled(creatures)
     # Touch the weights once so page faults are not charged to whichever way runs first.
-    warm = LlamaBrain(sc, model, seed=seed, mode="naive")
+    warm = NaiveLlamaBrain(sc, model, seed=seed)
     warm._context(1)
     warm._decode([(t, p, 0, p == len(warm.static_tokens) - 1) for p, t in enumerate(warm.static_tokens)])
     warm.close()
-    both = _Both(LlamaBrain(sc, model, seed=seed, mode="naive"), LlamaBrain(sc, model, seed=seed, mode="optimized"))
+    both = _Both(NaiveLlamaBrain(sc, model, seed=seed), LlamaBrain(sc, model, seed=seed))
     game = Game(sc, seed, both)
-    reports = []
-    for i in range(turns):
-        reports.append(game.step())
-        if on_turn is not None:
-            on_turn(i + 1)
+    first = game.turn
+    reports = game.run(turns, None if on_turn is None else lambda r: on_turn(r.turn - first))
     both.naive.close()
     both.optimized.close()
     opt, naive = both.answers["optimized"], both.answers["naive"]
@@ -86,6 +85,7 @@ def bench_llm(
     actions = len(results) + problems
     naive_ms = 1000 * both.seconds["naive"] / n if n else None
     opt_ms = 1000 * both.seconds["optimized"] / n if n else None
+    opt_rest_ms = 1000 * (both.seconds["optimized"] - both.optimized.setup_seconds) / n if n else None
     return {
         "creatures": creatures,
         "turns": turns,
@@ -99,7 +99,7 @@ def bench_llm(
         "speedup": round(naive_ms / opt_ms, 2) if naive_ms and opt_ms else None,
         # the static prefix is evaluated once a game: included above, and shown apart here
         "optimized_static_prefix_ms": round(1000 * both.optimized.setup_seconds, 1),
-        "optimized_ms_per_agent_turn_without_it": round(1000 * (both.seconds["optimized"] - both.optimized.setup_seconds) / n, 1) if n else None,
+        "optimized_ms_per_agent_turn_without_it": round(opt_rest_ms, 1) if opt_rest_ms is not None else None,
         "valid_rate": _rate(opt),
         "naive_valid_rate": _rate(naive),
         "accepted_rate": round(sum(1 for w in results if w is None) / actions, 4) if actions else None,

@@ -40,20 +40,26 @@ class BrainChoice:
     server: str = "llama-cpp-python"
     """Which kind of server that is (decides how the action mask is sent)."""
     threads: int | None = None
-    mode: str = "optimized"
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able record of the choice (for run reports and saves)."""
         return {
             "kind": self.kind, "model": self.model, "gpu_layers": self.gpu_layers, "overrides": dict(self.overrides),
-            "seed": self.seed, "base_url": self.base_url, "server": self.server, "mode": self.mode,
+            "seed": self.seed, "base_url": self.base_url, "server": self.server,
         }
 
     @classmethod
     def from_describe(cls, d: Mapping[str, Any]) -> BrainChoice:
-        """The choice back from :meth:`describe` (unknown keys ignored)."""
+        """The choice back from :meth:`describe` (unknown keys, such as an older save's ``mode``,
+        ignored). Raises :class:`TTWoodError` when it does not say which brains played or its
+        values do not fit."""
+        if "kind" not in d:
+            raise TTWoodError("does not say which brains played")
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        try:
+            return cls(**known)
+        except TypeError as exc:
+            raise TTWoodError(f"its brains cannot be rebuilt ({exc})") from None
 
 
 def parse_brain_for(items: list[str] | None) -> dict[str, str]:
@@ -110,7 +116,7 @@ def make_brains(scenario: Scenario, choice: BrainChoice) -> dict[str, Brain]:
             mkey = (model, choice.gpu_layers)
             if mkey not in models:
                 models[mkey] = LlamaModel(resolve_model(model), gpu_layers=choice.gpu_layers, threads=choice.threads)
-            brain = LlamaBrain(scenario, models[mkey], seed=choice.seed, mode=choice.mode)
+            brain = LlamaBrain(scenario, models[mkey], seed=choice.seed)
         else:
             from engine.minds.brains.http import HTTPBrain
 

@@ -1,136 +1,91 @@
-"""The action mask: one creature's decision schema for one turn, listing only legal choices.
+"""The action mask as a JSON Schema: :class:`~engine.minds.choices.Choices` for servers that take
+a schema instead of a grammar (OpenAI's ``json_schema`` response format, which Ollama also reads).
 
-The closed action set (:mod:`engine.turn.actions`) says what an action looks like; this narrows it to
-what *this* creature may do *now*: goods it holds to sell (up to what it holds), goods it may buy
-(never what it makes), creatures that exist other than itself, offer ids addressed to it, its own
-order and offer ids, its loans, quantities and prices within range. A model brain turns this
-schema into a grammar, so a creature cannot even say an illegal choice; the rules still check
-everything again (grammars do not enforce every number, and the world moves during a turn).
+It admits the same answers as the GBNF grammar (:mod:`engine.minds.grammar`): every key is
+required (an optional key is a separate branch with and without it), no other key is allowed, and
+strings carry the grammar's character classes as patterns (ECMA-262: ``$`` is the end). JSON
+objects have no key order, so the grammar is the stricter of the two in that one respect: it wants
+keys in the order given by the choices (:func:`engine.minds.choices.answer_json` writes them so).
+A value used by several branches (a creature list, a collateral bundle) is written once, in
+``$defs``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
-from engine.core.assets import PEBBLES
-from engine.turn.observation import Observation
-
-
-def _enum(values: list[Any]) -> dict[str, Any]:
-    return {"enum": values}
+from engine.minds.choices import SPEECH_CHARS, SPEECH_FIRST, THOUGHT_CHARS, Bundle, Choices, Const, Ints, Kind, OneOf, Text, Value, flat
 
 
 def _int(lo: int, hi: int) -> dict[str, Any]:
-    return {"type": "integer", "minimum": lo, "maximum": max(lo, hi)}
+    return {"type": "integer", "minimum": lo, "maximum": hi}
 
 
-def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+def _obj(props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+
+
+def value_schema(v: Value) -> dict[str, Any]:
+    """The schema of one value."""
+    if isinstance(v, Const):
+        return {"const": v.value}
+    if isinstance(v, Ints):
+        return _int(v.lo, v.hi)
+    if isinstance(v, OneOf):
+        return {"enum": list(v.values)}
+    if isinstance(v, Text):
+        if v.kind == "thought":
+            return {"type": "string", "maxLength": v.most, "pattern": f"^[{THOUGHT_CHARS}]*$"}
+        return {"type": "string", "minLength": 1, "maxLength": v.most, "pattern": f"^[{SPEECH_FIRST}][{SPEECH_CHARS}]*$"}
+    return bundle_schema(v)
+
+
+def bundle_schema(b: Bundle) -> dict[str, Any]:
+    """An object of 1..``b.most`` of the assets, each 1..its limit."""
     return {
         "type": "object",
-        "properties": props,
-        "required": required if required is not None else list(props),
+        "properties": {a: _int(1, q) for a, q in b.limits},
         "additionalProperties": False,
+        "minProperties": 1,
+        "maxProperties": b.most,
     }
 
 
-def _bundle(assets: list[str], hi: int) -> dict[str, Any]:
-    return {"type": "object", "properties": {a: _int(0, hi) for a in assets}, "additionalProperties": False}
+def kind_schemas(k: Kind, value: Callable[[Value], dict[str, Any]] = value_schema) -> list[dict[str, Any]]:
+    """One object schema for every run of keys the kind allows."""
+    return [_obj({"type": {"const": k.type}, **{f.key: value(f.value) for f in run}}) for run in flat(k.parts)]
 
 
-def mask_schema(o: Observation, *, max_price: int = 1000, max_qty: int = 100) -> dict[str, Any]:
-    """The JSON schema of a legal decision for this creature this turn."""
-    me = o.name
-    others = [n.name for n in o.neighbours if n.alive and n.name != me]
-    sellable = {g: o.free.get(g, 0) for g in o.goods if o.free.get(g, 0) > 0}
-    buyable = [g for g in o.goods if g not in o.never_buy]
-    pebbles = o.free.get(PEBBLES, 0)
-    choices: list[dict[str, Any]] = []
+SHARED_CHARS = 40
+"""A value's schema this long or longer, used more than once, goes in ``$defs``."""
 
-    if o.makes and o.capacity > 0:
-        choices.append(_obj({"type": {"const": "produce"}, "qty": _int(0, o.capacity)}))
-    if sellable:
-        choices.append(
-            _obj({
-                "type": {"const": "order"},
-                "side": {"const": "sell"},
-                "good": _enum(sorted(sellable)),
-                "qty": _int(1, min(max_qty, max(sellable.values()))),
-                "price": _int(1, max_price),
-            })
-        )
-    if buyable and pebbles > 0:
-        choices.append(
-            _obj({
-                "type": {"const": "order"},
-                "side": {"const": "buy"},
-                "good": _enum(buyable),
-                "qty": _int(1, min(max_qty, pebbles)),
-                "price": _int(1, min(max_price, pebbles)),
-            })
-        )
-    mine = [x.id for x in o.my_orders] + [x.id for x in o.my_offers]
-    if mine:
-        choices.append(_obj({"type": {"const": "cancel"}, "id": _enum(mine)}))
-    to_me = [x.id for x in o.offers_to_me]
-    if to_me:
-        for kind in ("accept", "reject"):
-            choices.append(_obj({"type": {"const": kind}, "id": _enum(to_me)}))
-        trade_ids = [x.id for x in o.offers_to_me if x.kind == "trade"]
-        if trade_ids:
-            choices.append(
-                _obj(
-                    {
-                        "type": {"const": "counter"},
-                        "id": _enum(trade_ids),
-                        "give": _bundle([PEBBLES, *sellable], max_qty * max_price),
-                        "get": _bundle(buyable + [PEBBLES], max_qty * max_price),
-                        "due": _int(1, o.max_term),
-                    },
-                    ["type", "id", "give", "get"],
-                )
-            )
-    if others:
-        giveable = ([PEBBLES] if pebbles else []) + sorted(sellable)
-        if giveable:
-            choices.append(
-                _obj(
-                    {
-                        "type": {"const": "offer"},
-                        "to": _enum(others),
-                        "give": _bundle(giveable, max_qty * max_price),
-                        "get": _bundle(buyable + [PEBBLES], max_qty * max_price),
-                        "due": _int(1, o.max_term),
-                    },
-                    ["type", "to", "give", "get"],
-                )
-            )
-        loan = {
-            "to": _enum(others),
-            "interest": _int(0, max(0, pebbles * o.max_interest_pct // 100)),
-            "due": _int(1, o.max_term),
-        }
-        if pebbles > 0:
-            choices.append(
-                _obj({"type": {"const": "lend"}, "pebbles": _int(1, pebbles), **loan}, ["type", "to", "pebbles", "interest", "due"])
-            )
-        choices.append(
-            _obj(
-                {"type": {"const": "borrow"}, "pebbles": _int(1, max_qty * max_price), **loan, "interest": _int(0, max_qty * max_price),
-                 "collateral": _bundle(sorted(sellable), max_qty)},
-                ["type", "to", "pebbles", "interest", "due"],
-            )
-        )
-        choices.append(_obj({"type": {"const": "whisper"}, "to": _enum(others), "text": {"type": "string", "maxLength": 160}}))
-    loans = [ob.id for ob in o.obligations if ob.kind == "loan" and ob.i_owe.get(PEBBLES)]
-    if loans and pebbles > 0:
-        choices.append(_obj({"type": {"const": "repay"}, "id": _enum(loans), "pebbles": _int(1, pebbles)}))
-    for kind in ("say", "note"):
-        choices.append(_obj({"type": {"const": kind}, "text": {"type": "string", "maxLength": 160}}))
 
-    return _obj(
-        {
-            "thinking": {"type": "string", "maxLength": 300},
-            "actions": {"type": "array", "items": {"anyOf": choices}, "maxItems": o.max_actions},
-        },
-        ["actions"],
-    )
+def mask_schema(choices: Choices) -> dict[str, Any]:
+    """The JSON Schema of a whole answer: ``{"thinking": ..., "actions": [...]}``."""
+    uses: dict[Value, int] = {}
+    for k in choices.kinds:
+        for run in flat(k.parts):
+            for f in run:
+                uses[f.value] = uses.get(f.value, 0) + 1
+    defs: dict[str, Any] = {}
+    refs: dict[Value, dict[str, Any]] = {}
+    for v, n in uses.items():
+        s = value_schema(v)
+        if n > 1 and len(json.dumps(s)) >= SHARED_CHARS:
+            name = f"v{len(defs)}"
+            defs[name] = s
+            refs[v] = {"$ref": f"#/$defs/{name}"}
+
+    def value(v: Value) -> dict[str, Any]:
+        return refs.get(v) or value_schema(v)
+
+    items = [s for k in choices.kinds for s in kind_schemas(k, value)]
+    actions: dict[str, Any] = {"type": "array", "maxItems": choices.actions if items else 0}
+    if items:
+        actions["items"] = {"anyOf": items}
+    schema = _obj({"thinking": value_schema(Text(choices.thinking, "thought")), "actions": actions})
+    if defs:
+        schema["$defs"] = defs
+    return schema

@@ -66,7 +66,6 @@ def static_sections(sc: Scenario) -> list[Section]:
     """The rules and a worked example: the same for every creature, all game."""
     food = [g.id for g in sc.goods if g.kind == "food"]
     fuel = [g.id for g in sc.goods if g.kind == "fuel"]
-    fuel0 = fuel[0] if fuel else sc.goods[0].id
     food0 = food[0] if food else sc.goods[0].id
     rules = Section(
         "rules",
@@ -139,7 +138,12 @@ def public_sections(o: Observation, message_chars: int) -> list[Section]:
 
 def private_sections(o: Observation, message_chars: int) -> list[Section]:
     """What only this creature knows: the parts are ordered by importance."""
-    out: list[Section] = []
+    parts = [_identity(o), _state(o), _short(o), _obligations(o), _mine(o), _offers(o), _refused(o),
+             _inbox(o, message_chars), _memory(o, message_chars)]
+    return [s for s in parts if s is not None]
+
+
+def _identity(o: Observation) -> Section:
     never = sorted(o.never_buy)
     if o.makes and never == [o.makes]:
         makes, never_text = f" You make {o.makes} (up to {o.can_make} this turn) and never buy it.", ""
@@ -147,14 +151,20 @@ def private_sections(o: Observation, message_chars: int) -> list[Section]:
         makes = f" You make {o.makes} (up to {o.can_make} this turn)." if o.makes else " You make nothing; you trade."
         never_text = f" You never buy {', '.join(never)}." if never else ""
     persona = f" {_persona(o.personality)}" if o.personality else ""
-    out.append(Section("identity", f"You are {o.name} the {o.species} ({o.role}).{makes}{never_text}{persona}"))
+    return Section("identity", f"You are {o.name} the {o.species} ({o.role}).{makes}{never_text}{persona}")
+
+
+def _state(o: Observation) -> Section:
     held = {a: q for a, q in o.free.items() if q}
     locked = {a: q for a, q in o.escrow.items() if q}
     health = "full" if o.health >= o.max_health else f"{o.health}/{o.max_health}"
     state = f"Health {health}, credit {o.credit}. You hold {_bundle(held)}."
     if locked:
         state += f" Locked in deals: {_bundle(locked)}."
-    out.append(Section("state", state))
+    return Section("state", state)
+
+
+def _short(o: Observation) -> Section | None:
     short = []
     foods = [g for g in o.food if o.free.get(g, 0) > 0]
     if len(foods) < o.meal_size:
@@ -164,20 +174,26 @@ def private_sections(o: Observation, message_chars: int) -> list[Section]:
     fuel_held = sum(o.free.get(g, 0) for g in o.fuel)
     if fuel_held < sum(o.fuel_need[:2]):
         short.append(f"fuel: you burn {need} a turn and hold {fuel_held}")
-    if short:
-        out.append(Section("short", "You are short of: " + "; ".join(short) + "."))
-    obligations = []
+    return Section("short", "You are short of: " + "; ".join(short) + ".") if short else None
+
+
+def _obligations(o: Observation) -> Section | None:
+    lines = []
     for ob in o.obligations:
         if ob.i_owe:
-            obligations.append(f"#{ob.id} you owe {ob.counterparty} {_bundle(ob.i_owe)} on turn {ob.due}")
+            lines.append(f"#{ob.id} you owe {ob.counterparty} {_bundle(ob.i_owe)} on turn {ob.due}")
         if ob.owed_to_me:
-            obligations.append(f"#{ob.id} {ob.counterparty} owes you {_bundle(ob.owed_to_me)} on turn {ob.due}")
-    if obligations:
-        out.append(Section("obligations", "Due:", obligations))
+            lines.append(f"#{ob.id} {ob.counterparty} owes you {_bundle(ob.owed_to_me)} on turn {ob.due}")
+    return Section("obligations", "Due:", lines) if lines else None
+
+
+def _mine(o: Observation) -> Section | None:
     mine = [f"#{x.id} {x.side} {x.qty} {x.good} at {x.price}" for x in o.my_orders]
     mine += [f"#{x.id} offer to {x.to}" for x in o.my_offers]
-    if mine:
-        out.append(Section("my_orders", "Your open orders: " + "; ".join(mine) + ".", priority=4))
+    return Section("my_orders", "Your open orders: " + "; ".join(mine) + ".", priority=4) if mine else None
+
+
+def _offers(o: Observation) -> Section | None:
     offers = []
     for x in o.offers_to_me:
         if x.kind == "trade":
@@ -186,22 +202,28 @@ def private_sections(o: Observation, message_chars: int) -> list[Section]:
         else:
             verb = "lends you" if x.kind == "lend" else "asks to borrow"
             offers.append(f"#{x.id} {x.sender} {verb} {x.principal} pebbles, {x.interest} interest, due in {x.due}")
-    if offers:
-        out.append(Section("offers", "Offers to you (accept or reject by id):", offers, priority=2))
-    if o.rejections:
-        out.append(Section("refused", "Refused last turn:", [clean_text(r, 100) for r in o.rejections[-4:]], priority=3))
+    return Section("offers", "Offers to you (accept or reject by id):", offers, priority=2) if offers else None
+
+
+def _refused(o: Observation) -> Section | None:
+    if not o.rejections:
+        return None
+    return Section("refused", "Refused last turn:", [clean_text(r, 100) for r in o.rejections[-4:]], priority=3)
+
+
+def _inbox(o: Observation, message_chars: int) -> Section | None:
     inbox = [f"{s} ({k}): {clean_text(t, message_chars)}" for turn, k, s, t in o.inbox[-4:]
              if k not in ("say", "offer") and turn >= o.turn - 2]
-    if inbox:
-        out.append(Section("inbox", "Told to you:", inbox, priority=5))
+    return Section("inbox", "Told to you:", inbox, priority=5) if inbox else None
+
+
+def _memory(o: Observation, message_chars: int) -> Section | None:
     memory = [clean_text(m, 100) for m in o.memories[-MEMORY_LINES:]]
     trust = [f"{n} {d}/{b}" for n, (d, b) in sorted(o.trust.items())]
     if trust:
         memory.append("Deals kept/broken: " + ", ".join(trust))
     memory += [f"note: {clean_text(n, message_chars)}" for n in o.notes[-3:]]
-    if memory:
-        out.append(Section("memory", "You remember:", memory, priority=7))
-    return out
+    return Section("memory", "You remember:", memory, priority=7) if memory else None
 
 
 def render(sections: list[Section]) -> str:

@@ -17,8 +17,7 @@ import zlib
 from typing import Any
 
 from engine.core.errors import TTWoodError
-from engine.minds.grammar import answer_grammar, to_gbnf
-from engine.minds.mask import mask_schema
+from engine.minds.allowance import AnswerPlan, plan_answer
 from engine.minds.prompt import fit_static, private_text, public_text, render, static_sections
 from engine.scenario import Scenario
 from engine.turn.actions import parse_decision
@@ -67,17 +66,17 @@ class HTTPBrain:
         self.budget = scenario.budget.tokens
         self.static_text = render(fit_static(static_sections(scenario), estimate_tokens, self.budget))
 
-    def _constraint(self, o: Observation, node: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """The request fields that carry the action mask: ``(extra_body, response_format)``."""
+    def _constraint(self, plan: AnswerPlan) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The request fields that carry the action mask: ``(extra_body, response_format)``: the
+        same choices as a grammar or as a JSON schema, as the server takes them."""
         if self.server in ("llama-cpp-python", "llama.cpp", "vllm", "sglang"):
-            gbnf = to_gbnf(node)
+            gbnf = plan.gbnf()
             if self.server == "vllm":
                 return {"structured_outputs": {"grammar": gbnf}}, None
             if self.server == "sglang":
                 return {"ebnf": gbnf}, None
             return {"grammar": gbnf}, None
-        schema = mask_schema(o, max_price=o.market_price_cap, max_qty=o.market_qty_cap)
-        return {}, {"type": "json_schema", "json_schema": {"name": "decision", "schema": schema, "strict": True}}
+        return {}, {"type": "json_schema", "json_schema": {"name": "decision", "schema": plan.schema(), "strict": True}}
 
     async def _one(self, client: Any, sem: asyncio.Semaphore, o: Observation, public: str, pub_tokens: dict[str, int]) -> Answer:
         fixed = estimate_tokens(self.static_text) + estimate_tokens(public) + TEMPLATE_TOKENS
@@ -85,8 +84,10 @@ class HTTPBrain:
         user = public + private
         sections = {**pub_tokens, **priv_tokens}
         estimate = fixed + estimate_tokens(private)
-        node, max_tokens = answer_grammar(o, estimate, self.budget)
-        extra, response_format = self._constraint(o, node)
+        # a server cannot be stopped between actions: the longest answer must fit as it is
+        plan = plan_answer(o, self.sc, estimate, self.budget, closing=False)
+        max_tokens = plan.max_tokens
+        extra, response_format = self._constraint(plan)
         seed = zlib.crc32(f"{self.seed}:{o.turn}:{o.name}".encode()) & 0x7FFFFFFF
         kwargs: dict[str, Any] = {
             "model": self.model,

@@ -30,11 +30,6 @@ class HumanBrain:
         with self._lock:
             self._queues.setdefault(creature, []).append(action)
 
-    def queued(self, creature: str) -> list[Action]:
-        """The actions waiting for a creature's next turn (a copy)."""
-        with self._lock:
-            return list(self._queues.get(creature, []))
-
     def clear(self, creature: str) -> None:
         """Drop everything queued for a creature."""
         with self._lock:

@@ -28,23 +28,23 @@ decoding; the high-level ``Llama`` leaves it off too), and
   (13% slower a turn at 20 creatures), while the streams cost a micro-batch for each distinct
   run length within a decoding step (5% slower at 5 creatures).
 
-``mode="naive"`` does what a simple program would: one creature at a time, the whole prompt
-evaluated from scratch, the grammar applied to the whole vocabulary at every token. Same
-prompts, grammars and sampler settings; ``ttwood bench llm`` times both.
+Each answer fits its allowance (:mod:`engine.minds.allowance`): the grammar admits up to the
+scenario's ``max_actions`` actions; the decoder closes the answer (``]}``) rather than start another
+action when fewer tokens remain than the longest action needs. ``ttwood bench llm`` times this
+against :class:`~engine.minds.brains.llama_naive.NaiveLlamaBrain`, the simple way.
 """
 
 from __future__ import annotations
 
-import ctypes
 import time
 import zlib
-from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.errors import EngineBug, TTWoodError
+from engine.core.errors import EngineBug
 from engine.core.text import clean_text
+from engine.minds.allowance import CLOSE, AnswerPlan, plan_answer
 from engine.minds.brains.llama_model import LlamaModel, ModelError, check_model_file
-from engine.minds.grammar import Matcher, answer_grammar, max_len, to_gbnf
+from engine.minds.brains.llama_sampling import GrammarSampling, Sampler, Track
 from engine.minds.prompt import fit_static, private_text, public_text, render, static_sections
 from engine.scenario import Scenario
 from engine.turn.actions import parse_decision
@@ -59,53 +59,11 @@ CPU_UNIFIED_UP_TO = 6
 """On a CPU, batches of at most this many creatures share one unified KV cache (see above)."""
 
 
-@dataclass(slots=True)
-class Sampler:
-    """Sampler settings recorded with every call."""
-
-    temperature: float = 0.7
-    top_k: int = 40
-    top_p: float = 0.95
-
-    def describe(self) -> dict[str, Any]:
-        return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p}
-
-
-@dataclass(slots=True)
-class _Seq:
-    """One creature's sequence in a batched turn."""
-
-    index: int
-    seq: int
-    obs: Observation
-    tokens: list[int]
-    """Its whole prompt."""
-    feed_from: int
-    """Where its own tokens start (everything before is shared and already in the cache)."""
-    grammar: Any
-    chain: Any
-    max_tokens: int
-    sections: dict[str, int]
-    prompt_text: str
-    seed: int
-    pos: int = 0
-    last: int = -1
-    out: list[int] = field(default_factory=list)
-    text: bytearray = field(default_factory=bytearray)
-    full_passes: int = 0
-    forced: int = 0
-    """Answer tokens inserted because the grammar allowed nothing else (not sampled)."""
-    matcher: Matcher | None = None
-    eog: bool = False
-    done: bool = False
-    t_start: float = 0.0
-    t_end: float = 0.0
-
-
 class LlamaBrain:
     """Creatures that think with a local GGUF model, batched and constrained by the action mask."""
 
     name = "llama"
+    mode = "optimized"
 
     def __init__(
         self,
@@ -113,19 +71,17 @@ class LlamaBrain:
         model: LlamaModel,
         *,
         seed: int = 1,
-        mode: str = "optimized",
         sampler: Sampler | None = None,
         parallel: int = MAX_PARALLEL,
         unified_kv: bool | None = None,
         flash_attn: bool | None = None,
+        lean: bool = False,
     ) -> None:
-        if mode not in ("optimized", "naive"):
-            raise TTWoodError(f"unknown decoding mode {mode!r} (optimized or naive)")
+        """``lean``: no worked example in the prompt (a model trained on the format needs none)."""
         self.sc = scenario
         self.m = model
         self.L = model.L
         self.seed = seed
-        self.mode = mode
         self.sampler = sampler or Sampler()
         self.parallel = max(1, min(parallel, 250))
         self.unified_kv = unified_kv
@@ -135,7 +91,8 @@ class LlamaBrain:
         self.flash_attn = flash_attn
         """True/False forces flash attention on/off; None: off on a CPU, llama.cpp's choice on a GPU."""
         self.budget = scenario.budget.tokens
-        static = fit_static(static_sections(scenario), model.count, self.budget)
+        sections = [s for s in static_sections(scenario) if not (lean and s.name == "example")]
+        static = fit_static(sections, model.count, self.budget)
         for s in static:
             s.head = clean_text(s.head, 400)
         self.static_text = render(static)
@@ -153,13 +110,7 @@ class LlamaBrain:
         self._cached_static = False
         self._batch = None
         self._batch_cap = 0
-        import numpy as np
-
-        self._np = np
-        self._cand_dtype = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True)
-        self._cand = np.zeros(model.n_vocab, dtype=self._cand_dtype)
-        self._cand["id"] = np.arange(model.n_vocab, dtype=np.int32)
-        self._one = np.zeros(1, dtype=self._cand_dtype)
+        self.sampling = GrammarSampling(model.L, model.n_vocab, self.sampler)
 
     # ---------------------------------------------------------------- context and batches
     def _context(self, n_seqs: int) -> Any:
@@ -234,102 +185,70 @@ class LlamaBrain:
         return out
 
     # ---------------------------------------------------------------- prompts
-    def _public(self, o: Observation) -> tuple[str, dict[str, int]]:
-        return public_text(o, self.sc.budget.message_chars, self.m.count, self.budget)
+    def _public(self, o: Observation) -> tuple[str, list[int], dict[str, int]]:
+        """This turn's public part: its text, its tokens and its sections' tokens."""
+        text, sections = public_text(o, self.sc.budget.message_chars, self.m.count, self.budget)
+        return text, self.m.tokenize(text, special=False), sections
 
-    def _build(self, index: int, o: Observation, public: str, public_tokens: list[int], public_sections_tokens: dict[str, int]) -> _Seq:
+    def _prompt(self, o: Observation, public: str, public_tokens: list[int]) -> tuple[list[int], str, dict[str, int]]:
+        """One creature's whole prompt: its tokens, its text, and its own sections' tokens."""
         m = self.m
         fixed = len(self.static_tokens) + len(public_tokens) + len(self.post_tokens) + 2
-        private, sect = private_text(o, self.sc.budget.message_chars, m.count, fixed, self.budget)
-        own = m.tokenize(private, special=False)
-        tokens = self.static_tokens + public_tokens + own + self.post_tokens
-        node, max_tokens = answer_grammar(o, len(tokens), self.budget)
-        if max_len(node) + 1 > max_tokens:
-            raise EngineBug("grammar longer than its token allowance")
-        gbnf = to_gbnf(node)
-        grammar = self.L.llama_sampler_init_grammar(m.vocab, gbnf.encode(), b"root")
+        private, sections = private_text(o, self.sc.budget.message_chars, m.count, fixed, self.budget)
+        tokens = self.static_tokens + public_tokens + m.tokenize(private, special=False) + self.post_tokens
+        return tokens, m.pre + self.static_text + m.mid + public + private + m.post, sections
+
+    def prompt_for(self, o: Observation) -> tuple[str, list[int], AnswerPlan]:
+        """The exact prompt this brain builds for ``o`` (text and tokens) and the plan of its answer
+        (its grammar, allowance and :meth:`~AnswerPlan.matcher`): what a training example needs."""
+        public, public_tokens, _ = self._public(o)
+        tokens, text, _ = self._prompt(o, public, public_tokens)
+        return text, tokens, plan_answer(o, self.sc, len(tokens), self.budget)
+
+    def _build(self, index: int, o: Observation, public: tuple[str, list[int], dict[str, int]]) -> Track:
+        tokens, prompt_text, sections = self._prompt(o, public[0], public[1])
+        plan = plan_answer(o, self.sc, len(tokens), self.budget)
+        grammar = self.L.llama_sampler_init_grammar(self.m.vocab, plan.gbnf().encode(), b"root")
         if not grammar:
             raise EngineBug(f"llama.cpp refused the grammar for {o.name}")
         seed = zlib.crc32(f"{self.seed}:{o.turn}:{o.name}".encode())
-        chain = self._chain(seed, grammar if self.mode == "naive" else None)
-        sections = dict(self.static_sections) | public_sections_tokens | sect
-        prompt_text = m.pre + self.static_text + m.mid + public + private + m.post
-        s = _Seq(index, 2 + index, o, tokens, len(self.static_tokens) + len(public_tokens), grammar, chain,
-                 max_tokens, sections, prompt_text, seed)
-        if self.mode != "naive":
-            s.matcher = Matcher(node)
-        return s
+        t = Track(index, 2 + index, o, tokens, len(self.static_tokens) + len(public[1]), plan, grammar,
+                  self._chain(seed, grammar), dict(self.static_sections) | public[2] | sections, prompt_text, seed)
+        t.matcher = plan.matcher()
+        return t
 
     def _chain(self, seed: int, grammar: Any) -> Any:
-        L = self.L
-        ch = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
-        if grammar is not None:
-            L.llama_sampler_chain_add(ch, grammar)
-        s = self.sampler
-        if s.temperature <= 0:
-            L.llama_sampler_chain_add(ch, L.llama_sampler_init_greedy())
-        else:
-            L.llama_sampler_chain_add(ch, L.llama_sampler_init_top_k(s.top_k))
-            L.llama_sampler_chain_add(ch, L.llama_sampler_init_top_p(s.top_p, 1))
-            L.llama_sampler_chain_add(ch, L.llama_sampler_init_temp(s.temperature))
-            L.llama_sampler_chain_add(ch, L.llama_sampler_init_dist(seed))
-        return ch
+        """The sampler chain (the grammar stays out of it: :meth:`_sample` applies it lazily)."""
+        return self.sampling.chain(seed)
 
-    # ---------------------------------------------------------------- sampling
-    def _arr(self, a: Any) -> Any:
-        L = self.L
-        return L.llama_token_data_array(data=a.ctypes.data_as(L.llama_token_data_p), size=len(a), selected=-1, sorted=False)
-
-    def _sample(self, s: _Seq) -> int:
-        L = self.L
-        if self.mode == "naive":
-            return int(L.llama_sampler_sample(s.chain, self.ctx, s.last))  # grammar in the chain: the whole vocabulary every token
-        tok = int(L.llama_sampler_sample(s.chain, self.ctx, s.last))
-        logits = self._np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, s.last), shape=(self.m.n_vocab,))
-        one = self._one
-        one["id"][0] = tok
-        one["logit"][0] = logits[tok]
-        arr = self._arr(one)
-        L.llama_sampler_apply(s.grammar, ctypes.byref(arr))
-        if self._np.isfinite(one["logit"][0]):
-            L.llama_sampler_accept(s.grammar, tok)
-            return tok
-        s.full_passes += 1
-        cand = self._cand
-        cand["id"] = self._np.arange(self.m.n_vocab, dtype=self._np.int32)
-        cand["logit"] = logits
-        cand["p"] = 0
-        arr = self._arr(cand)
-        L.llama_sampler_apply(s.grammar, ctypes.byref(arr))
-        L.llama_sampler_apply(s.chain, ctypes.byref(arr))
-        if arr.selected < 0:
-            tok = int(cand["id"][int(self._np.argmax(cand["logit"]))])
-        else:
-            tok = int(arr.data[arr.selected].id)
-        L.llama_sampler_accept(s.grammar, tok)
-        return tok
+    def _sample(self, t: Track) -> int:
+        return self.sampling.lazy(self.ctx, t)
 
     # ---------------------------------------------------------------- a turn
     def decide(self, observations: list[Observation]) -> list[Answer]:
-        """Answer for every creature of this brain this turn (batched unless ``mode='naive'``)."""
+        """Answer for every creature of this brain this turn, batched."""
         if not observations:
             return []
-        public, public_sect = self._public(observations[0])
-        public_tokens = self.m.tokenize(public, special=False)
-        answers: list[Answer | None] = [None] * len(observations)
-        if self.mode == "naive":
-            self._context(1)
-            for i, o in enumerate(observations):
-                s = self._build(i, o, public, public_tokens, public_sect)
-                s.seq = 0
-                s.feed_from = 0
-                self.L.llama_memory_clear(self._mem, True)
-                self._cached_static = False
-                self._run([s])
-                answers[i] = self._answer(s)
-            return [a for a in answers if a is not None]
+        public = self._public(observations[0])
         n = min(len(observations), self.parallel)
         self._context(n)
+        self._feed_shared(public[1])
+        L = self.L
+        answers: list[Answer] = []
+        for start in range(0, len(observations), n):
+            chunk = [self._build(j, o, public) for j, o in enumerate(observations[start : start + n])]
+            for t in chunk:
+                L.llama_memory_seq_rm(self._mem, t.seq, -1, -1)
+                L.llama_memory_seq_cp(self._mem, 1, t.seq, -1, -1)
+            self._run(chunk)
+            for t in chunk:
+                answers.append(self._answer(t))
+                L.llama_memory_seq_rm(self._mem, t.seq, -1, -1)
+        return answers
+
+    def _feed_shared(self, public_tokens: list[int]) -> None:
+        """The static prefix into sequence 0 (once a game), then this turn's public part into
+        sequence 1, a copy of it."""
         L = self.L
         if not self._cached_static:
             t0 = time.perf_counter()
@@ -342,36 +261,74 @@ class LlamaBrain:
         L.llama_memory_seq_cp(self._mem, 0, 1, -1, -1)
         if public_tokens:
             self._decode([(t, base + p, 1, False) for p, t in enumerate(public_tokens)])
-        for start in range(0, len(observations), n):
-            chunk = [self._build(j, observations[start + j], public, public_tokens, public_sect) for j in range(min(n, len(observations) - start))]
-            for s in chunk:
-                L.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
-                L.llama_memory_seq_cp(self._mem, 1, s.seq, -1, -1)
-            self._run(chunk)
-            for s in chunk:
-                answers[start + s.index] = self._answer(s)
-                L.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
-        return [a for a in answers if a is not None]
 
-    def _forced(self, s: _Seq) -> list[int]:
-        """Tokens for the text the grammar forces next (jump-forward), accepted by the grammar sampler."""
-        if s.matcher is None:
-            return []
-        text = s.matcher.forced()
-        if not text:
-            return []
-        s.matcher.advance(text)
+    def _insert(self, s: Track, text: str, *, accept: bool) -> list[int]:
+        """Put ``text`` in the answer without sampling it; ``accept``: the grammar sampler goes on."""
         toks = self.m.tokenize(text, special=False)
-        for t in toks:
+        for t in toks if accept else ():
             self.L.llama_sampler_accept(s.grammar, t)
-        s.out += toks
-        s.forced += len(toks)
-        s.text += text.encode()
+        s.insert(text, toks)
         return toks
 
-    def _run(self, seqs: list[_Seq]) -> None:
+    def _forced(self, s: Track) -> list[int]:
+        """Tokens for the text the grammar forces next (jump-forward), accepted by the grammar sampler."""
+        text = s.matcher.forced() if s.matcher is not None else ""
+        return self._insert(s, text, accept=True) if text else []
+
+    def _take(self, s: Track, tok: int) -> list[int] | None:
+        """Add a sampled token (and what it forces) to the answer; the tokens to decode next, or
+        ``None`` when the answer is finished. Closes the answer when the allowance runs short."""
+        piece = self.m.piece(tok)
+        if s.matcher is not None and s.plan.must_close(len(s.out)):
+            text = piece.decode(errors="replace")
+            cut = s.matcher.end_point(text, CLOSE)
+            if cut is not None and cut < len(text):  # the token runs on into another action
+                self._insert(s, text[:cut] + CLOSE, accept=False)
+                return None
+        s.out.append(tok)
+        s.text += piece
+        if s.matcher is not None and not s.matcher.advance(piece.decode(errors="replace")):
+            s.matcher = None  # cannot follow it any more: nothing is forced or closed for this answer
+        new = [tok] + self._forced(s)
+        if s.matcher is not None and s.plan.must_close(len(s.out)) and s.matcher.can_end_with(CLOSE):
+            self._insert(s, CLOSE, accept=False)
+            return None
+        if s.matcher is not None and s.matcher.complete():
+            return None  # nothing can follow: no need to decode it or to sample an end token
+        return new
+
+    def _run(self, seqs: list[Track]) -> None:
         """Feed every sequence's own prompt tokens, then decode all answers together."""
+        self._feed_own(seqs)
         L = self.L
+        live = list(seqs)
+        while live:
+            step: list[tuple[int, int, int, bool]] = []
+            for s in live:
+                tok = self._sample(s)
+                if L.llama_vocab_is_eog(self.m.vocab, tok) or len(s.out) >= s.plan.max_tokens:
+                    s.eog = L.llama_vocab_is_eog(self.m.vocab, tok)
+                    s.done = True
+                    continue
+                new = self._take(s, tok)
+                if new is None:
+                    s.done = True
+                    continue
+                for j, t in enumerate(new):
+                    step.append((t, s.pos, s.seq, j == len(new) - 1))
+                    s.pos += 1
+            for s in live:
+                if s.done and not s.t_end:
+                    s.t_end = time.perf_counter()
+            live = [s for s in live if not s.done]
+            if step:
+                idx = self._decode(step)
+                for s in live:
+                    s.last = idx[s.seq]
+
+    def _feed_own(self, seqs: list[Track]) -> None:
+        """Each creature's own prompt tokens (and what the grammar forces first), so that every
+        sequence's last logits are ready to sample from."""
         t0 = time.perf_counter()
         parts: list[list[tuple[int, int, int, bool]]] = []
         lasts: list[tuple[int, int, int, bool]] = []
@@ -396,59 +353,18 @@ class LlamaBrain:
             idx = self._decode(lasts)
         for s in seqs:
             s.last = idx[s.seq]
-        live = list(seqs)
-        while live:
-            step: list[tuple[int, int, int, bool]] = []
-            for s in live:
-                tok = self._sample(s)
-                if L.llama_vocab_is_eog(self.m.vocab, tok) or len(s.out) >= s.max_tokens:
-                    s.eog = L.llama_vocab_is_eog(self.m.vocab, tok)
-                    s.done = True
-                    continue
-                piece = self.m.piece(tok)
-                s.out.append(tok)
-                s.text += piece
-                if s.matcher is not None and not s.matcher.advance(piece.decode(errors="replace")):
-                    s.matcher = None  # cannot follow it any more: no more jump-forward for this answer
-                new = [tok] + self._forced(s)
-                if s.matcher is not None and s.matcher.complete():
-                    s.done = True  # nothing can follow: no need to decode it or to sample an end token
-                    continue
-                for j, t in enumerate(new):
-                    step.append((t, s.pos, s.seq, j == len(new) - 1))
-                    s.pos += 1
-            for s in live:
-                if s.done and not s.t_end:
-                    s.t_end = time.perf_counter()
-            live = [s for s in live if not s.done]
-            if step:
-                idx = self._decode(step)
-                for s in live:
-                    s.last = idx[s.seq]
 
-    def _answer(self, s: _Seq) -> Answer:
-        L = self.L
+    def _answer(self, s: Track) -> Answer:
         raw = s.text.decode(errors="replace")
         actions, problems, thinking = parse_decision(raw, s.obs.max_actions)
-        meta = {
-            "prompt": s.prompt_text,
-            "sections": s.sections,
-            "prompt_tokens": len(s.tokens),
-            "answer_tokens": len(s.out) + int(s.eog),
-            "forced_tokens": s.forced,
-            "max_tokens": s.max_tokens,
-            "latency_ms": round(1000 * (s.t_end - s.t_start), 1),
-            "model": self.m.name,
-            "sampler": self.sampler.describe(),
-            "seed": s.seed,
-            "mode": self.mode,
-            "grammar_full_passes": s.full_passes if self.mode != "naive" else len(s.out) + int(s.eog),
-            "shared_prefix_tokens": s.feed_from if self.mode != "naive" else 0,
-        }
-        if self.mode != "naive":
-            L.llama_sampler_free(s.grammar)
-        L.llama_sampler_free(s.chain)
+        meta = s.meta() | {"model": self.m.name, "sampler": self.sampler.describe(), "mode": self.mode}
+        self._release(s)
         return Answer(actions=actions, problems=problems, raw=raw, thinking=thinking, meta=meta)
+
+    def _release(self, s: Track) -> None:
+        """Free a finished sequence's samplers."""
+        self.L.llama_sampler_free(s.grammar)
+        self.L.llama_sampler_free(s.chain)
 
     def card(self) -> dict[str, Any]:
         """What the model is, for the run report and the save."""

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.core.errors import TTWoodError
 from engine.minds.brains.llama_model import ModelError, quiet_llama_logs
@@ -54,13 +55,13 @@ QUANTS = {"q4_k_m": 15, "q8_0": 7, "f16": 1}
 """Names accepted by ``--quant`` and their ``llama_ftype``."""
 
 
-def _tokenizer() -> dict:
+def _tokenizer() -> dict[str, Any]:
     """The embedded model's tokenizer fields."""
     from gguf import GGUFReader
 
     r = GGUFReader(str(embedded_model_path()))
 
-    def value(key: str):  # noqa: ANN202
+    def value(key: str) -> Any:
         f = r.fields.get(key)
         return f.contents() if f is not None else None
 
@@ -73,7 +74,20 @@ def _tokenizer() -> dict:
 
 def _write_f16(shape: Shape, path: Path, seed: int, step: Callable[[str], None]) -> None:
     import gguf
-    import numpy as np
+
+    w = gguf.GGUFWriter(str(path), "llama")
+    _write_header(w, shape)
+    _write_weights(w, shape, seed, step)
+    step("writing")
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def _write_header(w: Any, shape: Shape) -> None:
+    """The shape's hyperparameters and the embedded model's tokenizer, padded to the shape's vocabulary."""
+    import gguf
 
     tok = _tokenizer()
     tokens = list(tok["tokenizer.ggml.tokens"])
@@ -83,8 +97,6 @@ def _write_f16(shape: Shape, path: Path, seed: int, step: Callable[[str], None])
     pad = shape.vocab - len(tokens)
     tokens += [f"<|unused_{i}|>" for i in range(pad)]
     types += [int(gguf.TokenType.UNUSED)] * pad
-
-    w = gguf.GGUFWriter(str(path), "llama")
     w.add_name(f"random weights, {shape.vocab}-token vocabulary, {shape.layers} layers of {shape.embd}")
     w.add_context_length(shape.context)
     w.add_embedding_length(shape.embd)
@@ -109,11 +121,15 @@ def _write_f16(shape: Shape, path: Path, seed: int, step: Callable[[str], None])
     w.add_add_bos_token(False)
     w.add_chat_template(tok["tokenizer.chat_template"])
 
+
+def _write_weights(w: Any, shape: Shape, seed: int, step: Callable[[str], None]) -> None:
+    """Random F16 weights of the shape's sizes (small, so activations stay finite)."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     hd = shape.head_dim
 
-    def weight(rows: int, cols: int) -> np.ndarray:
-        # small values keep activations finite through every layer
+    def weight(rows: int, cols: int) -> Any:
         return (rng.standard_normal((rows, cols), dtype=np.float32) * 0.02).astype(np.float16)
 
     ones = np.ones(shape.embd, dtype=np.float32)
@@ -132,11 +148,6 @@ def _write_f16(shape: Shape, path: Path, seed: int, step: Callable[[str], None])
         w.add_tensor(b + "ffn_up.weight", weight(shape.ff, shape.embd))
         w.add_tensor(b + "ffn_down.weight", weight(shape.embd, shape.ff))
     w.add_tensor("output_norm.weight", ones)
-    step("writing")
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
 
 
 def make_shaped_model(

@@ -1,0 +1,114 @@
+"""How much a creature may answer under the token budget: the plan for one answer.
+
+The budget is a hard rule: prompt + answer ≤ ``[budget] tokens``. The answer's allowance is what
+the prompt leaves. Every token adds at least one character, so a grammar whose longest answer has
+``n`` characters can always finish in ``n`` tokens — but the longest answer of six actions is far
+longer than a real one (a few characters a token). So there are two ways to keep an answer
+within its allowance:
+
+* **closing** (the llama brain, which follows the answer as it grows): the grammar admits up to
+  the scenario's ``max_actions`` actions, and the decoder starts another action only while at
+  least :attr:`AnswerPlan.reserve` tokens remain (the longest action, a comma and the closing
+  ``]}``); otherwise it closes the answer itself.
+* **static** (a server, which cannot be stopped between actions): the grammar admits as many
+  actions as fit the allowance at their longest.
+
+Both choose the richest thought and message lengths (:data:`TIERS`) that leave room to act.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.core.errors import TTWoodError
+from engine.minds.choices import Choices, Limits
+from engine.minds.grammar import Node, action_node, answer_node, head_node, max_len, to_gbnf
+from engine.minds.legal import legal_choices
+from engine.minds.mask import mask_schema
+from engine.minds.matcher import Matcher
+from engine.scenario import Scenario
+from engine.turn.observation import Observation
+
+TIERS: tuple[tuple[int, int], ...] = ((80, 80), (64, 64), (48, 48), (32, 32), (24, 24), (16, 16), (0, 0))
+"""``(thinking, message)`` characters at most, richest first."""
+CLOSE = "]}"
+"""What closes an answer after its last action."""
+SLACK = 2
+"""Tokens kept beyond the closing text (a token that crosses into the next action is cut back)."""
+STATIC_ACTIONS = 3
+"""A static plan takes the richest tier that still fits this many actions (or the scenario's
+``max_actions`` when fewer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerPlan:
+    """One creature's answer this turn: what it may say, and how long it may take."""
+
+    choices: Choices
+    node: Node
+    """The grammar of the whole answer."""
+    max_tokens: int
+    """Tokens the answer may take, its end token included (the budget less the prompt)."""
+    reserve: int | None
+    """Closing plans: tokens that must remain to start another action (else close with ``]}``);
+    ``None``: the grammar's longest answer fits as it is."""
+
+    @property
+    def closing(self) -> bool:
+        return self.reserve is not None
+
+    def gbnf(self) -> str:
+        """The grammar as GBNF (llama.cpp, vLLM, SGLang)."""
+        return to_gbnf(self.node)
+
+    def schema(self) -> dict[str, Any]:
+        """The same choices as a JSON Schema (OpenAI-compatible servers, Ollama)."""
+        return mask_schema(self.choices)
+
+    def matcher(self) -> Matcher:
+        """A fresh :class:`Matcher` at the start of the answer."""
+        return Matcher(self.node)
+
+    def must_close(self, used: int) -> bool:
+        """Whether, with ``used`` answer tokens spent, no other action may start."""
+        return self.reserve is not None and self.max_tokens - 1 - used < self.reserve
+
+
+def _sizes(o: Observation, sc: Scenario, thinking: int, message: int) -> tuple[Choices, Node | None, int, int]:
+    """The choices at these lengths, their action node, and the longest head and action."""
+    choices = legal_choices(o, sc, Limits(o.max_actions, thinking, message))
+    act = action_node(choices) if choices.kinds else None
+    return choices, act, max_len(head_node(choices)), max_len(act) if act is not None else 0
+
+
+def plan_answer(o: Observation, sc: Scenario, prompt_tokens: int, budget: int, *, closing: bool = True) -> AnswerPlan:
+    """The plan for a creature whose prompt takes ``prompt_tokens`` of ``budget`` (see the module's
+    notes for ``closing``). A clear error when the prompt leaves no room to answer."""
+    max_tokens = budget - prompt_tokens
+    room = max_tokens - 1  # the end token
+    best: tuple[int, Choices] | None = None
+    for thinking, message in TIERS:
+        choices, node, head, act = _sizes(o, sc, thinking, message)
+        if closing:
+            reserve = act + 1 + len(CLOSE) + SLACK
+            if choices.actions and head + reserve <= room:
+                return AnswerPlan(choices, answer_node(choices, node), max_tokens, reserve)
+            continue
+        k = min(choices.actions, (room - head - len(CLOSE) + 1) // (act + 1)) if choices.actions else 0
+        if k >= 1 and (best is None or k > best[0]):
+            best = (k, choices)
+        if k >= min(o.max_actions, STATIC_ACTIONS):
+            break
+    if best is not None:
+        k, choices = best
+        fitted = Choices(choices.kinds, k, choices.thinking)
+        return AnswerPlan(fitted, answer_node(fitted), max_tokens, None)
+    nothing = Choices((), 0, 0)
+    node = answer_node(nothing)
+    if max_len(node) > room:
+        raise TTWoodError(
+            f"{o.name}'s prompt takes {prompt_tokens} of {budget} tokens, leaving no room to answer: "
+            "raise [budget] tokens in the scenario"
+        )
+    return AnswerPlan(nothing, node, max_tokens, None)

@@ -1,0 +1,152 @@
+"""Sampling one creature's answer under its grammar with llama.cpp's samplers.
+
+:class:`GrammarSampling` builds a creature's sampler chain and samples from it two ways: lazily
+(the sampled token alone is checked against the grammar; the whole vocabulary is scanned only when
+the grammar refuses it) or with the grammar inside the chain (the whole vocabulary every token,
+as a simple program would). :class:`Track` is one creature's sequence in a batched turn.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.minds.allowance import AnswerPlan
+from engine.minds.matcher import Matcher
+from engine.turn.observation import Observation
+
+
+@dataclass(slots=True)
+class Sampler:
+    """Sampler settings recorded with every call."""
+
+    temperature: float = 0.7
+    top_k: int = 40
+    top_p: float = 0.95
+
+    def describe(self) -> dict[str, Any]:
+        return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p}
+
+
+@dataclass(slots=True)
+class Track:
+    """One creature's sequence in a batched turn: its prompt, its samplers, its answer so far."""
+
+    index: int
+    seq: int
+    obs: Observation
+    tokens: list[int]
+    """Its whole prompt."""
+    feed_from: int
+    """Where its own tokens start (everything before is shared and already in the cache)."""
+    plan: AnswerPlan
+    grammar: Any
+    chain: Any
+    sections: dict[str, int]
+    prompt_text: str
+    seed: int
+    pos: int = 0
+    last: int = -1
+    out: list[int] = field(default_factory=list)
+    text: bytearray = field(default_factory=bytearray)
+    full_passes: int = 0
+    forced: int = 0
+    """Answer tokens inserted without sampling (forced by the grammar, or closing the answer)."""
+    matcher: Matcher | None = None
+    """Follows the answer (``None`` once it cannot: then nothing is forced or closed early)."""
+    eog: bool = False
+    done: bool = False
+    t_start: float = 0.0
+    t_end: float = 0.0
+
+    def insert(self, text: str, tokens: list[int]) -> None:
+        """Put ``text`` (as ``tokens``) in the answer without sampling it."""
+        if self.matcher is not None:
+            self.matcher.advance(text)
+        self.out += tokens
+        self.forced += len(tokens)
+        self.text += text.encode()
+
+    def meta(self) -> dict[str, Any]:
+        """What the call measured, for the tape."""
+        return {
+            "prompt": self.prompt_text,
+            "sections": self.sections,
+            "prompt_tokens": len(self.tokens),
+            "answer_tokens": len(self.out) + int(self.eog),
+            "forced_tokens": self.forced,
+            "max_tokens": self.plan.max_tokens,
+            "latency_ms": round(1000 * (self.t_end - self.t_start), 1),
+            "seed": self.seed,
+            "grammar_full_passes": self.full_passes,
+            "shared_prefix_tokens": self.feed_from,
+        }
+
+
+class GrammarSampling:
+    """A model's samplers: one chain per creature, the grammar applied lazily or in the chain."""
+
+    def __init__(self, L: Any, n_vocab: int, sampler: Sampler) -> None:
+        self.L = L
+        self.n_vocab = n_vocab
+        self.sampler = sampler
+        dtype = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True)
+        self._cand = np.zeros(n_vocab, dtype=dtype)
+        self._one = np.zeros(1, dtype=dtype)
+
+    def chain(self, seed: int, grammar: Any = None) -> Any:
+        """A creature's sampler chain (with ``grammar`` first in it, if given)."""
+        L = self.L
+        ch = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
+        if grammar is not None:
+            L.llama_sampler_chain_add(ch, grammar)
+        s = self.sampler
+        if s.temperature <= 0:
+            L.llama_sampler_chain_add(ch, L.llama_sampler_init_greedy())
+        else:
+            L.llama_sampler_chain_add(ch, L.llama_sampler_init_top_k(s.top_k))
+            L.llama_sampler_chain_add(ch, L.llama_sampler_init_top_p(s.top_p, 1))
+            L.llama_sampler_chain_add(ch, L.llama_sampler_init_temp(s.temperature))
+            L.llama_sampler_chain_add(ch, L.llama_sampler_init_dist(seed))
+        return ch
+
+    def _arr(self, a: Any) -> Any:
+        L = self.L
+        return L.llama_token_data_array(data=a.ctypes.data_as(L.llama_token_data_p), size=len(a), selected=-1, sorted=False)
+
+    def lazy(self, ctx: Any, t: Track) -> int:
+        """Sample a token, check only it against the grammar, and scan the whole vocabulary only
+        when the grammar refuses it (``t.grammar`` is not in the chain)."""
+        L = self.L
+        tok = int(L.llama_sampler_sample(t.chain, ctx, t.last))
+        logits = np.ctypeslib.as_array(L.llama_get_logits_ith(ctx, t.last), shape=(self.n_vocab,))
+        one = self._one
+        one["id"][0] = tok
+        one["logit"][0] = logits[tok]
+        arr = self._arr(one)
+        L.llama_sampler_apply(t.grammar, ctypes.byref(arr))
+        if np.isfinite(one["logit"][0]):
+            L.llama_sampler_accept(t.grammar, tok)
+            return tok
+        t.full_passes += 1
+        cand = self._cand
+        cand["id"] = np.arange(self.n_vocab, dtype=np.int32)
+        cand["logit"] = logits
+        cand["p"] = 0
+        arr = self._arr(cand)
+        L.llama_sampler_apply(t.grammar, ctypes.byref(arr))
+        L.llama_sampler_apply(t.chain, ctypes.byref(arr))
+        if arr.selected < 0:
+            tok = int(cand["id"][int(np.argmax(cand["logit"]))])
+        else:
+            tok = int(arr.data[arr.selected].id)
+        L.llama_sampler_accept(t.grammar, tok)
+        return tok
+
+    def whole(self, ctx: Any, t: Track) -> int:
+        """Sample with the grammar in the chain: it masks the whole vocabulary at every token."""
+        t.full_passes += 1
+        return int(self.L.llama_sampler_sample(t.chain, ctx, t.last))

@@ -1,0 +1,254 @@
+"""What the rules accept from one creature this turn, as :class:`~engine.minds.choices.Choices`.
+
+Each kind of action is bounded where :mod:`engine.turn.rules` bounds it: the purse (with the order
+fee), free holdings, the wood's price, quantity and bundle caps, the interest cap and the longest
+term, the open-order and open-offer limits, no crossing of the creature's own orders, never buying
+what it makes, ids that exist, creatures alive other than itself. Every choice is legal on its own
+on the observed state, with two kinds of exception that the rules settle when the turn resolves:
+
+* What the creature gives of its own good may count this turn's making (``can_make``): a sell,
+  an offer or a collateral of it is accepted once a ``produce`` at full capacity resolved before it.
+* Actions of one answer change what later ones may do (a second ``produce``, pebbles and goods
+  already spent, an id already closed); each choice is legal alone, not in every combination.
+
+Where an exact bound would take a grammar too large, the choice is narrowed to a sound part of
+what the rules accept: a loan's interest is capped at the cap of the smallest principal in its
+group (groups grow by a quarter, so at most ~20% of the cap is lost); an offer gives one asset.
+"""
+
+from __future__ import annotations
+
+from engine.core.assets import PEBBLES
+from engine.minds.choices import Bundle, Cases, Choices, Const, Field, Ints, Kind, Limits, OneOf, Part, Text, cases, optional
+from engine.scenario import Scenario
+from engine.turn.observation import Observation
+from engine.turn.rules import MAX_OPEN_OFFERS, MAX_OPEN_ORDERS
+
+LOAN_GROUP_GROWTH = 1.25
+"""Principals share an interest cap in groups that grow by this factor (see the module's notes)."""
+
+
+def legal_choices(o: Observation, sc: Scenario, limits: Limits) -> Choices:
+    """Every kind of action the rules accept from this creature now, within ``limits``."""
+    kinds = [
+        *_produce(o),
+        *_orders(o, sc),
+        *_cancel(o),
+        *_answers(o, limits),
+        *_deals(o, limits),
+        *_repay(o),
+        *_talk(o, sc, limits),
+    ]
+    return Choices(tuple(kinds), limits.actions if kinds else 0, limits.thinking)
+
+
+# ------------------------------------------------------------------ what it holds and may reach
+def _others(o: Observation) -> tuple[str, ...]:
+    return tuple(n.name for n in o.neighbours if n.alive and n.name != o.name)
+
+
+def _givable(o: Observation) -> dict[str, int]:
+    """Goods it may give now: what it holds free, and of its own good what it makes this turn."""
+    out = {g: o.free.get(g, 0) for g in o.goods}
+    if o.makes in out:
+        out[o.makes] += max(0, o.can_make)
+    return {g: q for g, q in out.items() if q > 0}
+
+
+def _bundle_cap(o: Observation) -> int:
+    """The most of any one asset in an offer or a loan (the rules' bundle limit)."""
+    return o.market_qty_cap * o.market_price_cap
+
+
+def fee(flat: float, pct: float, value: int) -> int:
+    """The order fee for an order worth ``value`` pebbles (as :func:`engine.turn.rules.order_fee`)."""
+    return max(0, int(flat + value * pct / 100))
+
+
+def _worth_at_most(sc: Scenario, purse: int, *, pays_value: bool) -> int:
+    """The largest order value (qty × price) the purse pays for, fee included (-1: none).
+
+    ``pays_value``: a bid pays its value and the fee; an ask pays only the fee."""
+    m = sc.market
+    lo, hi = -1, m.max_qty * m.max_price
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if (mid if pays_value else 0) + fee(m.order_fee, m.fee_pct, mid) <= purse:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def qty_price(qty_hi: int, price_lo: int, price_hi: int, worth: int) -> list[tuple[Part, ...]]:
+    """``qty`` and ``price`` with ``qty × price ≤ worth``, exactly: one case per run of quantities
+    sharing the highest price (about 2·√worth cases)."""
+    qty_hi = min(qty_hi, worth // max(1, price_lo))
+    out: list[tuple[Part, ...]] = []
+    q = 1
+    while q <= qty_hi:
+        top = min(price_hi, worth // q)
+        last = min(qty_hi, worth // top)  # the last quantity with the same highest price
+        out.append((Field("qty", Ints(q, last)), Field("price", Ints(price_lo, top))))
+        q = last + 1
+    return out
+
+
+def loan_terms(principal_hi: int, pct: int) -> list[tuple[Part, ...]]:
+    """``pebbles`` and ``interest`` within ``pct`` percent of them, in growing groups of principals."""
+    out: list[tuple[Part, ...]] = []
+    p = 1
+    while p <= principal_hi:
+        cap = p * pct // 100
+        same_cap = ((cap + 1) * 100 - 1) // pct if pct else principal_hi
+        last = min(principal_hi, max(same_cap, int(p * LOAN_GROUP_GROWTH)))
+        out.append((Field("pebbles", Ints(p, last)), Field("interest", Ints(0, cap))))
+        p = last + 1
+    return out
+
+
+# ------------------------------------------------------------------ the kinds
+def _produce(o: Observation) -> list[Kind]:
+    if not o.makes or o.capacity < 1:
+        return []
+    return [Kind("produce", (Field("qty", Ints(1, o.capacity)),))]
+
+
+def _grouped(by: dict[str, tuple[int, int, int]]) -> dict[tuple[int, int, int], tuple[str, ...]]:
+    out: dict[tuple[int, int, int], tuple[str, ...]] = {}
+    for g, key in by.items():
+        out[key] = (*out.get(key, ()), g)
+    return out
+
+
+def _orders(o: Observation, sc: Scenario) -> list[Kind]:
+    if len(o.my_orders) >= MAX_OPEN_ORDERS:
+        return []
+    purse = o.free.get(PEBBLES, 0)
+    qcap, pcap = o.market_qty_cap, o.market_price_cap
+    # never cross my own orders: asks above my best bid, bids below my best ask
+    best_bid = {g: max((x.price for x in o.my_orders if x.side == "buy" and x.good == g), default=0) for g in o.goods}
+    best_ask = {g: min((x.price for x in o.my_orders if x.side == "sell" and x.good == g), default=pcap + 1) for g in o.goods}
+    out: list[Kind] = []
+    ask_worth = _worth_at_most(sc, purse, pays_value=False)
+    sells = {g: (min(qcap, q), best_bid[g] + 1, pcap) for g, q in _givable(o).items() if best_bid[g] < pcap}
+    if sells and ask_worth >= 1:
+        out.append(_order_kind("sell", _grouped(sells), ask_worth))
+    bid_worth = _worth_at_most(sc, purse, pays_value=True)
+    buys = {g: (qcap, 1, min(pcap, best_ask[g] - 1)) for g in o.goods if g not in o.never_buy and best_ask[g] > 1}
+    if buys and bid_worth >= 1:
+        out.append(_order_kind("buy", _grouped(buys), bid_worth))
+    return out
+
+
+def _order_kind(side: str, groups: dict[tuple[int, int, int], tuple[str, ...]], worth: int) -> Kind:
+    """Goods that share their bounds ``(most qty, lowest price, highest price)`` share one case."""
+    options = []
+    for (qty_hi, price_lo, price_hi), goods in groups.items():
+        qp = qty_price(qty_hi, price_lo, price_hi, worth)
+        if qp:
+            options.append((Field("good", OneOf(goods)), cases(*qp)))
+    return Kind("order", (Field("side", Const(side)), cases(*options)))
+
+
+def _cancel(o: Observation) -> list[Kind]:
+    mine = tuple(x.id for x in o.my_orders) + tuple(x.id for x in o.my_offers)
+    return [Kind("cancel", (Field("id", OneOf(mine)),))] if mine else []
+
+
+def _acceptable(o: Observation) -> tuple[int, ...]:
+    """Offers to it that it can take now: nothing it never buys, what a swap asks held free, the
+    pebbles a loan asks of it held free, the collateral a loan to it asks held free."""
+    ok = []
+    for x in o.offers_to_me:
+        if x.kind == "trade":
+            good = not any(g in o.never_buy for g in x.give)
+            good = good and (x.due is not None or all(o.free.get(a, 0) >= q for a, q in x.get.items()))
+        elif x.kind == "borrow":
+            good = o.free.get(PEBBLES, 0) >= x.principal
+        else:
+            good = all(o.free.get(a, 0) >= q for a, q in x.collateral.items())
+        if good:
+            ok.append(x.id)
+    return tuple(ok)
+
+
+def _answers(o: Observation, limits: Limits) -> list[Kind]:
+    out: list[Kind] = []
+    payable = _acceptable(o)
+    if payable:
+        out.append(Kind("accept", (Field("id", OneOf(payable)),)))
+    if o.offers_to_me:
+        out.append(Kind("reject", (Field("id", OneOf(tuple(x.id for x in o.offers_to_me))),)))
+    others = _others(o)
+    trades = tuple(x.id for x in o.offers_to_me if x.kind == "trade" and x.sender in others)
+    terms = _terms(o, limits)
+    if trades and terms is not None and len(o.my_offers) < MAX_OPEN_OFFERS:
+        out.append(Kind("counter", (Field("id", OneOf(trades)), terms, _due(o))))
+    return out
+
+
+def _due(o: Observation) -> Cases:
+    return optional(Field("due", Ints(1, o.max_term)))
+
+
+def _terms(o: Observation, limits: Limits) -> Part | None:
+    """What an offer trades: one asset it holds for 1..``limits.bundle`` others it may get (never
+    what it makes and never buys, never the asset it gives)."""
+    cap = _bundle_cap(o)
+    give = {**_givable(o), PEBBLES: min(cap, o.free.get(PEBBLES, 0))}
+    gettable = [g for g in o.goods if g not in o.never_buy] + [PEBBLES]
+    options = []
+    for asset, held in give.items():
+        if held < 1:
+            continue
+        get = tuple((a, cap) for a in gettable if a != asset)
+        if get:
+            options.append((Field("give", Bundle(((asset, min(held, cap)),), 1)), Field("get", Bundle(get, limits.bundle))))
+    return cases(*options) if options else None
+
+
+def _deals(o: Observation, limits: Limits) -> list[Kind]:
+    others = _others(o)
+    if not others or len(o.my_offers) >= MAX_OPEN_OFFERS:
+        return []
+    to = Field("to", OneOf(others))
+    out: list[Kind] = []
+    terms = _terms(o, limits)
+    if terms is not None:
+        out.append(Kind("offer", (to, terms, _due(o))))
+    cap = _bundle_cap(o)
+    due = Field("due", Ints(1, o.max_term))
+    lendable = min(cap, o.free.get(PEBBLES, 0))
+    # a lender asks for the borrower's goods as collateral; a borrower offers goods it holds
+    asked = Bundle(tuple((g, cap) for g in o.goods), limits.bundle)
+    if lendable >= 1:
+        out.append(Kind("lend", (to, cases(*loan_terms(lendable, o.max_interest_pct)), due, optional(Field("collateral", asked)))))
+    pledge = [to, cases(*loan_terms(cap, o.max_interest_pct)), due]
+    held = _givable(o)
+    if held:
+        pledge.append(optional(Field("collateral", Bundle(tuple((g, min(q, cap)) for g, q in held.items()), limits.bundle))))
+    out.append(Kind("borrow", tuple(pledge)))
+    return out
+
+
+def _repay(o: Observation) -> list[Kind]:
+    purse = o.free.get(PEBBLES, 0)
+    loans = [(ob.id, ob.i_owe[PEBBLES]) for ob in o.obligations if ob.kind == "loan" and ob.i_owe.get(PEBBLES)]
+    if not loans or purse < 1:
+        return []
+    return [Kind("repay", (cases(*[(Field("id", OneOf((i,))), Field("pebbles", Ints(1, min(purse, owed)))) for i, owed in loans]),))]
+
+
+def _talk(o: Observation, sc: Scenario, limits: Limits) -> list[Kind]:
+    most = min(limits.message, sc.budget.message_chars)
+    if most < 1:
+        return []
+    text = Field("text", Text(most, "speech"))
+    out = [Kind("say", (text,))]
+    others = _others(o)
+    if others:
+        out.append(Kind("whisper", (Field("to", OneOf(others)), text)))
+    if sc.memory.notes > 0:
+        out.append(Kind("note", (text,)))
+    return out
