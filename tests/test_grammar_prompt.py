@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import random
 import re
@@ -214,3 +215,18 @@ def test_identity_is_compact_and_a_long_personality_is_cut_at_a_clause(played: G
     assert identity.endswith("Keeps a hoard of pebbles and lends it out at interest.")
     assert _persona("Calm.") == "Calm."
     assert _persona("x" * 100).endswith("…") and len(_persona("x" * 100)) == 60
+
+
+def test_a_plan_says_why_a_decoder_could_not_write_an_answer(played: Game) -> None:
+    """What a dataset needs to leave out a teacher answer the student could not give."""
+    o = observe_all(played.wood, played.wood.alive(), {})[0]
+    plan = plan_answer(o, played.scenario, 600, 1000)
+    say = '{"type":"say","text":"hello there"}'
+    answer = '{"thinking":"talk","actions":[' + ",".join([say] * 3) + "]}"
+    assert plan.refusal(answer, approx_tokens) is None
+    at = answer.index('"text":"') + len('"text":"')
+    assert plan.refusal(answer.replace("hello", '"'), approx_tokens) == f"not admitted by the grammar at character {at}"
+    assert plan.refusal(answer[:-1], approx_tokens) == "not a complete answer"
+    assert plan.reserve is not None
+    short = dataclasses.replace(plan, max_tokens=1 + plan.reserve + 60)  # 60 tokens to spend before closing
+    assert short.refusal(answer, len) == "the allowance closes the answer before action 2"  # 31 + 35 characters

@@ -132,6 +132,7 @@ def test_prompt_for_is_what_the_brain_feeds_and_its_plan_admits_the_answer(model
             assert plan.max_tokens == a.meta["max_tokens"] and plan.choices.actions == o.max_actions
             m = plan.matcher()
             assert m.advance(a.raw) and m.complete()
+            assert plan.refusal(a.raw, model.count) is None
     finally:
         brain.close()
 

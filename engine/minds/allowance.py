@@ -18,6 +18,7 @@ Both choose the richest thought and message lengths (:data:`TIERS`) that leave r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,25 @@ class AnswerPlan:
     def must_close(self, used: int) -> bool:
         """Whether, with ``used`` answer tokens spent, no other action may start."""
         return self.reserve is not None and self.max_tokens - 1 - used < self.reserve
+
+    def refusal(self, text: str, count: Callable[[str], int]) -> str | None:
+        """Why a decoder under this plan could not write ``text`` (``None``: it could), counting
+        tokens with ``count``: the grammar does not admit it, the decoder would have closed it
+        before one of its actions, or it is longer than the allowance."""
+        m = self.matcher()
+        started = 0
+        for i, ch in enumerate(text):
+            if ch in ",{" and m.can_end_with(CLOSE):  # between two actions: another one starts here
+                started += 1
+                if self.must_close(count(text[:i])):
+                    return f"the allowance closes the answer before action {started}"
+            if not m.advance(ch):
+                return f"not admitted by the grammar at character {i}"
+        if not m.complete():
+            return "not a complete answer"
+        if count(text) > self.max_tokens - 1:
+            return f"longer than the allowance of {self.max_tokens - 1} tokens"
+        return None
 
 
 def _sizes(o: Observation, sc: Scenario, thinking: int, message: int) -> tuple[Choices, Node | None, int, int]:
