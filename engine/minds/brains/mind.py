@@ -1,0 +1,208 @@
+"""The scripted teacher's bookkeeping: what a turn's creatures share (:class:`Town`), and one
+creature's plan (:class:`MindBase`): candidate actions, each with a priority, of which the most
+important that fit the answer allowance are kept, as a student model could say them.
+
+The allowance is the one a small model has: at most ``max_actions`` actions and an answer of at
+most :data:`ANSWER_CHARS` characters of compact JSON (:func:`answer_text`). Candidates that
+depend on another (a sale of what this turn makes depends on making it, a whisper on the offer it
+explains) are kept only with it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.core.assets import PEBBLES
+from engine.minds.brains.speech import THINKING_CHARS, thought
+from engine.turn import actions as A
+from engine.turn.observation import Observation
+
+ANSWER_CHARS = 600
+"""The longest compact answer a scripted creature gives, thinking included."""
+MAX_SPEECH = 2
+"""Says, whispers and notes a creature uses at most in one turn."""
+OPEN_ORDERS = 8
+OPEN_OFFERS = 4
+"""The rules' caps on open orders and offers per creature (engine.turn.rules)."""
+_FRAME = len('{"thinking":"","actions":[]}')
+_DEFAULT = re.compile(r"DEFAULT: (.+?) broke contract #(\d+) with (.+?):")
+
+
+class P:
+    """Priorities: what a creature keeps first when it cannot say everything."""
+
+    REPAY_DUE = 100
+    ACCEPT = 95
+    URGENT = 90
+    PRODUCE = 88
+    REPAY_EARLY = 84
+    NEED = 78
+    BORROW = 74
+    SELL_OWN = 70
+    COUNTER = 66
+    SELL = 62
+    DEAL = 56
+    COMPLAIN = 54
+    LOAN_TALK = 52
+    OFFER_TALK = 48
+    STOCK = 46
+    BARGAIN = 44
+    RUMOUR = 42
+    ANNOUNCE = 40
+    THANKS = 34
+    REJECT = 24
+    NOTE = 14
+
+
+def compact(a: A.Action) -> str:
+    """One action as the student writes it: compact JSON, ``type`` first, defaults left out."""
+    d = {"type": a.type, **a.model_dump(exclude_defaults=True, exclude={"type"})}
+    return json.dumps(d, separators=(",", ":"))
+
+
+def answer_text(thinking: str, actions: list[A.Action]) -> str:
+    """The whole answer as compact JSON: ``{"thinking":"…","actions":[…]}``."""
+    return '{"thinking":' + json.dumps(thinking) + ',"actions":[' + ",".join(compact(a) for a in actions) + "]}"
+
+
+@dataclass(slots=True)
+class Candidate:
+    seq: int
+    prio: float
+    make: Callable[[set[int]], A.Action | None]
+    """Builds the action once the kept candidates are known (speech names only what is kept)."""
+    size: int
+    clause: tuple[str, str] | None
+    parents: tuple[int, ...]
+    speech: bool
+
+
+class Town:
+    """What a turn's observations share about the other creatures, worked out once per turn."""
+
+    def __init__(self, o: Observation) -> None:
+        alive = [n for n in o.neighbours if n.alive and n.role != "patron"]
+        self.alive = len(alive)
+        self.names = {n.name for n in alive}
+        self.lenders = [n.name for n in alive if n.role == "lender"]
+        self.woodcutters = [n.name for n in alive if n.role == "woodcutter"]
+        self.makers: dict[str, list[str]] = {}
+        for n in alive:
+            if n.makes:
+                self.makers.setdefault(n.makes, []).append(n.name)
+        self.makes = {n.name: n.makes for n in alive}
+        self.credit = {n.name: n.credit for n in o.neighbours}
+        self.defaults: list[tuple[int, str, str]] = []
+        """Defaults announced in the clearing since last turn: ``(turn, debtor, creditor)``."""
+        for turn, kind, _, text in o.clearing:
+            m = _DEFAULT.match(text)
+            if kind == "notice" and m and turn >= o.turn - 1:
+                self.defaults.append((turn, m.group(1), m.group(3)))
+
+    @staticmethod
+    def pick(names: list[str], me: str, k: int) -> str | None:
+        """A partner other than me, spread over creatures so no one gets every request."""
+        others = [n for n in names if n != me] if me in names else names
+        return others[k % len(others)] if others else None
+
+
+class MindBase:
+    """One creature's turn in the making: candidates in the order they would be carried out."""
+
+    def __init__(self, o: Observation, town: Town, k: int) -> None:
+        self.o = o
+        self.town = town
+        self.k = k
+        self.cands: list[Candidate] = []
+        self.prefix = ""
+        """What the reason starts with (``cold coming``, ``hungry``...)."""
+        self.pebbles = o.free.get(PEBBLES, 0)
+        """Pebbles still free after what this turn's candidates spend."""
+        self.orders = len(o.my_orders)
+        self.offers = len(o.my_offers)
+        self.owe: dict[str, int] = {}
+        """What it must hand over within the next couple of turns."""
+        for ob in o.obligations:
+            if ob.due - o.turn <= 2:
+                for a, q in ob.i_owe.items():
+                    self.owe[a] = self.owe.get(a, 0) + q
+
+    # ----------------------------------------------------------------- adding
+    def add(self, action: A.Action, prio: float, clause: tuple[str, str] | None = None, parents: tuple[int, ...] = ()) -> int:
+        """A candidate action; returns its id (for dependants)."""
+        return self._add(lambda _: action, prio, clause, parents, speech=False)
+
+    def add_speech(self, make: Callable[[set[int]], A.Action | None], prio: float, parents: tuple[int, ...] = ()) -> int:
+        """A line of speech built once the kept actions are known; ``parents`` must all be kept."""
+        return self._add(make, prio, None, parents, speech=True)
+
+    def _add(self, make: Callable[[set[int]], A.Action | None], prio: float, clause: tuple[str, str] | None,
+             parents: tuple[int, ...], *, speech: bool) -> int:
+        seq = len(self.cands)
+        everything = set(range(seq)) | set(parents)
+        probe = make(everything)
+        if probe is None:
+            return -1
+        # A dependant never outranks what it depends on, so the parent is always weighed first.
+        for p in parents:
+            prio = min(prio, self.cands[p].prio - 0.01)
+        self.cands.append(Candidate(seq, prio, make, len(compact(probe)), clause, parents, speech))
+        return seq
+
+    def room_for_order(self) -> bool:
+        return self.orders < OPEN_ORDERS
+
+    def room_for_offer(self) -> bool:
+        return self.offers < OPEN_OFFERS
+
+    # ----------------------------------------------------------------- choosing
+    def choose(self) -> tuple[list[A.Action], str]:
+        """The most important candidates that fit, in the order they were planned, and the reason."""
+        o = self.o
+        room = ANSWER_CHARS - _FRAME - THINKING_CHARS
+        kept: set[int] = set()
+        used = speech = 0
+        for c in sorted(self.cands, key=lambda c: (-c.prio, c.seq)):
+            if len(kept) >= o.max_actions:
+                break
+            if any(p not in kept for p in c.parents) or (c.speech and speech >= MAX_SPEECH):
+                continue
+            cost = c.size + (1 if kept else 0)
+            if used + cost > room:
+                continue
+            kept.add(c.seq)
+            used += cost
+            speech += c.speech
+        actions: list[A.Action] = []
+        reasons: list[tuple[float, int, tuple[str, str]]] = []
+        for c in self.cands:
+            if c.seq not in kept:
+                continue
+            a = c.make(kept)
+            if a is None:
+                continue
+            actions.append(a)
+            if c.clause is not None:
+                reasons.append((-c.prio, c.seq, c.clause))
+        return actions, thought(self.prefix, [r[2] for r in sorted(reasons)])
+
+    # ----------------------------------------------------------------- helpers
+    def my_order(self, good: str, side: str) -> int | None:
+        for od in self.o.my_orders:
+            if od.good == good and od.side == side:
+                return od.id
+        return None
+
+    def value(self, bundle: dict[str, int]) -> int:
+        return sum(q if a == PEBBLES else q * self.o.prices.get(a, 1) for a, q in bundle.items())
+
+    def trusted(self, name: str) -> bool:
+        """Someone I would deal with on credit: no broken deal with me, credit not ruined."""
+        kept, broken = self.o.trust.get(name, (0, 0))
+        return broken <= kept and self.town.credit.get(name, 0) >= 40
+
+    def speaker(self) -> str:
+        return self.o.name

@@ -1,0 +1,132 @@
+"""What the scripted teacher says on its own account: announcements of what it sells and wants,
+pleas when hungry or cold, complaints about broken deals, answers to rumours, thanks to partners,
+and notes to itself. Each line names only actions it keeps this turn."""
+
+from __future__ import annotations
+
+import re
+
+from engine.core.assets import PEBBLES
+from engine.minds.brains.mind import MindBase, P
+from engine.minds.brains.speech import SPEECH_CHARS, ascii_safe, chance, line, shorten
+from engine.turn import actions as A
+
+_ACCEPTED = re.compile(r"^(.+?) accepted your offer #\d+")
+_MEMORY = re.compile(r"^turn (\d+): (.*)$")
+_SETTLED = re.compile(r"^(.+?) and (.+?) settled contract #\d+")
+_REPAID = re.compile(r"^(.+?) repaid (.+?) \d+ pebbles")
+_SIGNED = re.compile(r"signed (loan|forward contract) #(\d+)")
+
+
+class Talk(MindBase):
+    sells: list[tuple[int, A.PlaceOrder]]
+    buys: list[tuple[int, A.PlaceOrder]]
+
+    def say(self, situation: str, prio: float, parents: tuple[int, ...] = (), **fields: object) -> None:
+        o = self.o
+        text = line(situation, o.turn, o.name, **fields)
+        self.add_speech(lambda _: A.Say(text=text), prio, parents)
+
+    def note(self, text: str) -> None:
+        text = shorten(ascii_safe(text), SPEECH_CHARS)
+        self.add_speech(lambda _: A.Note(text=text), P.NOTE)
+
+    # ------------------------------------------------------------------ the market
+    def announce(self) -> None:
+        """Tell the clearing what I sell and want; plead when hungry or cold."""
+        o = self.o
+        fuel = set(o.fuel)
+        plea = [(s, b) for s, b in self.buys if (b.good in fuel and o.cold) or (b.good not in fuel and o.hungry)]
+        if plea:
+            seq, b = plea[0]
+            self.say("cold" if b.good in fuel else "hungry", P.ANNOUNCE + 6, (seq,), good=b.good, price=b.price)
+            return
+        if self.sells and chance(o.turn, o.name, "announce", 3):
+            seq, s = self.sells[0]
+            wants = list(self.buys)
+
+            def make(kept: set[int]) -> A.Action:
+                text = line("sell", o.turn, o.name, good=s.good, qty=s.qty, price=s.price)
+                want = next((b for q, b in wants if q in kept), None)
+                if want is not None:
+                    text = shorten(text + " " + line("want", o.turn, o.name, good=want.good, price=want.price), SPEECH_CHARS)
+                return A.Say(text=text)
+
+            self.add_speech(make, P.ANNOUNCE, (seq,))
+        elif self.buys and chance(o.turn, o.name, "buying", 4):
+            seq, b = self.buys[0]
+            self.say("buy", P.ANNOUNCE, (seq,), good=b.good, qty=b.qty, price=b.price)
+
+    # ------------------------------------------------------------------ the news
+    def react_to_defaults(self) -> None:
+        o = self.o
+        for turn, debtor, creditor in self.town.defaults:
+            if creditor == o.name:
+                self.say("wronged", P.COMPLAIN, debtor=debtor)
+                self.note(f"{debtor} broke a deal with me on turn {turn}: no credit")
+            elif debtor == o.name:
+                self.say("sorry", P.COMPLAIN, creditor=creditor)
+            elif chance(o.turn, o.name, f"gossip{debtor}", 3):
+                self.say("gossip", P.RUMOUR, debtor=debtor, creditor=creditor)
+            else:
+                continue
+            return
+
+    def react_to_rumours(self) -> None:
+        o = self.o
+        for turn, kind, _, text in o.inbox:
+            if kind != "rumour" or turn < o.turn:
+                continue
+            about_me = o.name in text
+            good = next((g for g in o.goods if g in text.lower()), None)
+            if about_me and o.free.get(PEBBLES, 0) >= 50:
+                self.say("rumour_me", P.COMPLAIN)
+            elif good is not None and chance(o.turn, o.name, "rumour", 2):
+                self.say("rumour_good", P.RUMOUR, good=good)
+            elif chance(o.turn, o.name, "rumour", 2):
+                self.say("rumour", P.RUMOUR)
+            else:
+                continue
+            self.note(f"rumour on turn {turn}: {text[:60]}")
+            return
+
+    def thank_partners(self) -> None:
+        """Thank whoever took my offer or kept a deal with me last turn (one thanks a turn)."""
+        o = self.o
+        partners: list[str] = []
+        for turn, kind, _, text in o.inbox:
+            m = _ACCEPTED.match(text)
+            if kind == "notice" and turn == o.turn - 1 and m:
+                partners.append(m.group(1))
+        for mem in o.memories:
+            m = _MEMORY.match(mem)
+            if not m or int(m.group(1)) != o.turn - 1:
+                continue
+            s = _SETTLED.match(m.group(2)) or _REPAID.match(m.group(2))
+            if s and o.name in (s.group(1), s.group(2)):
+                partners.append(s.group(2) if s.group(1) == o.name else s.group(1))
+        for name in partners:
+            if name in self.town.names and name != o.name:
+                text = line("thanks", o.turn, o.name, to=name)
+                self.add_speech(lambda _, name=name, text=text: A.Whisper(to=name, text=text), P.THANKS)
+                return
+
+    def remember_deals(self) -> None:
+        """Note a loan or forward contract signed last turn: who, what and when."""
+        o = self.o
+        ids = set()
+        for mem in o.memories:
+            m = _MEMORY.match(mem)
+            s = _SIGNED.search(mem)
+            if m and s and int(m.group(1)) == o.turn - 1:
+                ids.add(int(s.group(2)))
+        for ob in o.obligations:
+            if ob.id not in ids:
+                continue
+            if ob.i_owe:
+                what = ", ".join(f"{q} {a}" for a, q in ob.i_owe.items())
+                self.note(f"I owe {ob.counterparty} {what} by turn {ob.due}")
+            else:
+                what = ", ".join(f"{q} {a}" for a, q in ob.owed_to_me.items())
+                self.note(f"{ob.counterparty} owes me {what} by turn {ob.due}")
+            return
