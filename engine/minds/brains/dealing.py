@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from engine.core.assets import PEBBLES
-from engine.minds.brains.mind import MindBase, P
+from engine.minds.brains.mind import MindBase, P, once
 from engine.minds.brains.speech import bundle, chance, line
 from engine.turn import actions as A
 from engine.turn.observation import OfferView
@@ -31,8 +31,7 @@ class Dealing(MindBase):
         if parent < 0:
             return
         o = self.o
-        text = line(situation, o.turn, o.name, to=to, **fields)
-        self.add_speech(lambda _: A.Whisper(to=to, text=text), prio, (parent,))
+        self.add_speech(once(lambda: A.Whisper(to=to, text=line(situation, o.turn, o.name, to=to, **fields))), prio, (parent,))
 
     # ------------------------------------------------------------------ offers to me
     def answer_offers(self) -> None:
@@ -143,6 +142,11 @@ class Dealing(MindBase):
             return False
         seq = self.add(A.Counter(id=off.id, give=give, get=get), P.COUNTER, ("counter", off.sender))
         self.offers += 1
+        # A counter is a swap now: what it gives is locked while it waits.
+        for a, q in give.items():
+            o.free[a] = o.free.get(a, 0) - q
+            if a == PEBBLES:
+                self.pebbles -= q
         self.whisper(off.sender, "counter", P.OFFER_TALK, seq, give=bundle(give), get=bundle(get))
         return True
 
@@ -154,7 +158,7 @@ class Dealing(MindBase):
             owed = ob.i_owe.get(PEBBLES, 0)
             if ob.kind != "loan" or owed <= 0 or self.pebbles < owed:
                 continue
-            if ob.due <= o.turn and o.greed <= 1.0:
+            if ob.due <= o.turn:
                 prio, clause = P.REPAY_DUE, ("repay", ob.counterparty)
             elif o.greed <= 1.0 and self.pebbles - owed >= FLUSH:
                 # A prudent creature clears its debts when flush; a greedy one keeps its leverage.
@@ -176,9 +180,9 @@ class Dealing(MindBase):
         owing = sum(1 for ob in o.obligations if ob.kind == "loan" and ob.i_owe)
         if owing >= max(1, int(o.greed)) or any(f.kind == "borrow" for f in o.my_offers):
             return
-        amount = min(round(25 * max(1.0, o.greed)), short + 4)
+        amount = min(25, short + 4) if o.greed <= 1.0 else round(25 * o.greed)
         collateral = {}
-        if o.makes and o.free.get(o.makes, 0) >= 4 and o.makes not in o.food:
+        if o.makes and o.makes not in o.food and o.free.get(o.makes, 0) - self.selling(o.makes) >= 4:
             collateral = {o.makes: 2}
         due = min(o.max_term, 5)
         interest = min(amount * o.max_interest_pct // 100, ceil1(amount * 0.2))
@@ -268,11 +272,16 @@ class Dealing(MindBase):
             return
         if o.can_make < o.capacity or not chance(o.turn, o.name, "forward", 4):
             return
-        buyers = [n for n in sorted(self.town.names) if n != o.name and self.town.makes.get(n) != good and self.trusted(n)]
         qty = max(2, o.capacity // 2)
-        if not buyers or o.free.get(good, 0) < qty or any(ob.i_owe.get(good) for ob in o.obligations):
+        if o.free.get(good, 0) < qty or any(ob.i_owe.get(good) for ob in o.obligations):
             return
-        to = buyers[(o.turn + self.k) % len(buyers)]
+        # The next creature round the wood (from a place that moves each turn) that eats it and keeps its word.
+        names = self.town.order
+        start = (o.turn + self.k) % len(names)
+        to = next((n for n in names[start:] + names[:start]
+                   if n != o.name and self.town.makes.get(n) != good and self.trusted(n)), None)
+        if to is None:
+            return
         price = max(1, int(o.prices[good] * qty * 0.95))
         due = min(o.max_term, 3)
         seq = self.add(A.MakeOffer(to=to, give={good: qty}, get={PEBBLES: price}, due=due), P.DEAL, ("sell forward", good))

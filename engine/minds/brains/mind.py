@@ -38,10 +38,10 @@ class P:
     ACCEPT = 95
     URGENT = 90
     PRODUCE = 88
+    SELL_OWN = 86
     REPAY_EARLY = 84
     NEED = 78
     BORROW = 74
-    SELL_OWN = 70
     COUNTER = 66
     SELL = 62
     DEAL = 56
@@ -59,8 +59,16 @@ class P:
 
 def compact(a: A.Action) -> str:
     """One action as the student writes it: compact JSON, ``type`` first, defaults left out."""
-    d = {"type": a.type, **a.model_dump(exclude_defaults=True, exclude={"type"})}
-    return json.dumps(d, separators=(",", ":"))
+    # The commonest kinds written directly (the same text as the general case below, faster).
+    if isinstance(a, A.PlaceOrder):
+        return f'{{"type":"order","side":"{a.side}","good":{json.dumps(a.good)},"qty":{a.qty},"price":{a.price}}}'
+    if isinstance(a, A.Produce):
+        return f'{{"type":"produce","qty":{a.qty}}}'
+    if isinstance(a, A.Accept | A.Reject | A.Cancel):
+        return f'{{"type":"{a.type}","id":{a.id}}}'
+    rest = a.model_dump_json(exclude_defaults=True, exclude={"type"})
+    head = f'{{"type":"{a.type}"'
+    return head + "}" if rest == "{}" else f"{head},{rest[1:]}"
 
 
 def answer_text(thinking: str, actions: list[A.Action]) -> str:
@@ -72,12 +80,47 @@ def answer_text(thinking: str, actions: list[A.Action]) -> str:
 class Candidate:
     seq: int
     prio: float
-    make: Callable[[set[int]], A.Action | None]
+    action: A.Action | None
+    make: Callable[[set[int]], A.Action] | None
     """Builds the action once the kept candidates are known (speech names only what is kept)."""
-    size: int
     clause: tuple[str, str] | None
     parents: tuple[int, ...]
     speech: bool
+    size: int = -1
+    """Characters of its compact JSON at its longest (worked out when first weighed)."""
+
+    def build(self, kept: set[int]) -> A.Action:
+        if self.action is not None:
+            return self.action
+        assert self.make is not None
+        return self.make(kept)
+
+    def cost(self) -> int:
+        if self.size < 0:
+            self.size = len(compact(self.build(_ALL)))
+        return self.size
+
+
+def once(word: Callable[[], A.Action]) -> Callable[[set[int]], A.Action]:
+    """A line whose words do not depend on what else is kept, worded at most once."""
+    made: list[A.Action] = []
+
+    def make(_: set[int]) -> A.Action:
+        if not made:
+            made.append(word())
+        return made[0]
+
+    return make
+
+
+class _Everything(set[int]):
+    """Every candidate kept: what a lazy line says at its longest."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ALL = _Everything()
 
 
 class Town:
@@ -87,6 +130,8 @@ class Town:
         alive = [n for n in o.neighbours if n.alive and n.role != "patron"]
         self.alive = len(alive)
         self.names = {n.name for n in alive}
+        self.order = sorted(self.names)
+        """The living creatures by name, for picking partners in turn."""
         self.lenders = [n.name for n in alive if n.role == "lender"]
         self.woodcutters = [n.name for n in alive if n.role == "woodcutter"]
         self.makers: dict[str, list[str]] = {}
@@ -133,23 +178,24 @@ class MindBase:
     # ----------------------------------------------------------------- adding
     def add(self, action: A.Action, prio: float, clause: tuple[str, str] | None = None, parents: tuple[int, ...] = ()) -> int:
         """A candidate action; returns its id (for dependants)."""
-        return self._add(lambda _: action, prio, clause, parents, speech=False)
+        return self._add(action, None, prio, clause, parents, speech=False)
 
-    def add_speech(self, make: Callable[[set[int]], A.Action | None], prio: float, parents: tuple[int, ...] = ()) -> int:
-        """A line of speech built once the kept actions are known; ``parents`` must all be kept."""
-        return self._add(make, prio, None, parents, speech=True)
+    def add_speech(self, line: A.Action | Callable[[set[int]], A.Action], prio: float, parents: tuple[int, ...] = ()) -> int:
+        """A line of speech, or a function that words it once the kept actions are known (it is
+        called only for a line that may be kept); ``parents`` must all be kept."""
+        if isinstance(line, A.Action):
+            return self._add(line, None, prio, None, parents, speech=True)
+        return self._add(None, line, prio, None, parents, speech=True)
 
-    def _add(self, make: Callable[[set[int]], A.Action | None], prio: float, clause: tuple[str, str] | None,
-             parents: tuple[int, ...], *, speech: bool) -> int:
-        seq = len(self.cands)
-        everything = set(range(seq)) | set(parents)
-        probe = make(everything)
-        if probe is None:
+    def _add(self, action: A.Action | None, make: Callable[[set[int]], A.Action] | None, prio: float,
+             clause: tuple[str, str] | None, parents: tuple[int, ...], *, speech: bool) -> int:
+        if any(p < 0 for p in parents):
             return -1
+        seq = len(self.cands)
         # A dependant never outranks what it depends on, so the parent is always weighed first.
         for p in parents:
             prio = min(prio, self.cands[p].prio - 0.01)
-        self.cands.append(Candidate(seq, prio, make, len(compact(probe)), clause, parents, speech))
+        self.cands.append(Candidate(seq, prio, action, make, clause, parents, speech))
         return seq
 
     def room_for_order(self) -> bool:
@@ -170,7 +216,7 @@ class MindBase:
                 break
             if any(p not in kept for p in c.parents) or (c.speech and speech >= MAX_SPEECH):
                 continue
-            cost = c.size + (1 if kept else 0)
+            cost = c.cost() + (1 if kept else 0)
             if used + cost > room:
                 continue
             kept.add(c.seq)
@@ -181,7 +227,7 @@ class MindBase:
         for c in self.cands:
             if c.seq not in kept:
                 continue
-            a = c.make(kept)
+            a = c.build(kept)
             if a is None:
                 continue
             actions.append(a)
@@ -195,6 +241,17 @@ class MindBase:
             if od.good == good and od.side == side:
                 return od.id
         return None
+
+    def selling(self, good: str) -> int:
+        """Units of a good this turn's candidates put up for sale or swap."""
+        total = 0
+        for c in self.cands:
+            a = c.action
+            if isinstance(a, A.PlaceOrder) and a.side == "sell" and a.good == good:
+                total += a.qty
+            elif isinstance(a, A.MakeOffer) and a.due is None:
+                total += a.give.get(good, 0)
+        return total
 
     def value(self, bundle: dict[str, int]) -> int:
         return sum(q if a == PEBBLES else q * self.o.prices.get(a, 1) for a, q in bundle.items())

@@ -26,6 +26,8 @@ from engine.turn.observation import Observation
 
 FUEL_TURNS = 3
 """Turns of firewood need a creature likes to keep."""
+GAMBLER_CREDIT = 75
+"""The credit score above which the trader risks forward purchases it may not be able to pay."""
 THINNING = 0.75
 """Below this share of its trees standing, a prudent woodcutter fells less the thinner the forest."""
 
@@ -102,7 +104,7 @@ class _Mind(Dealing, Talk):
             return "cold coming"
         if self.owe.get(PEBBLES):
             return "debt due soon"
-        if short > 0:
+        if short > 0 and o.role != "lender":
             return "short of pebbles"
         if o.makes and held.get(o.makes, 0) > 3 * max(1, o.capacity):
             return f"glut of {o.makes}"
@@ -147,13 +149,19 @@ class _Mind(Dealing, Talk):
 
     def sell_surplus(self, held: dict[str, int], made_seq: int) -> None:
         o = self.o
+        # Collateral promised in a loan request still waiting must stay free.
+        pledged: dict[str, int] = {}
+        for f in o.my_offers:
+            if f.kind == "borrow":
+                for a, q in f.collateral.items():
+                    pledged[a] = pledged.get(a, 0) + q
         for good in o.goods:
-            surplus = held.get(good, 0) - self.reserve(good)
+            surplus = held.get(good, 0) - self.reserve(good) - pledged.get(good, 0)
             if good != o.makes and o.role != "trader":
                 surplus -= FOOD_STOCK  # keep a cushion of bought goods
             if surplus <= 0 or self.my_order(good, "sell") is not None or not self.room_for_order():
                 continue
-            ref = o.prices[good]
+            ref: float = o.prices[good]
             if good in o.fuel:
                 # Fire sells dear when the wood is cold, cheap when it is warm: the seller
                 # anchors on the customary value and the cold, not only on the last trade.
@@ -185,6 +193,10 @@ class _Mind(Dealing, Talk):
                 wants.append((2.0 + o.cold, fuel, need, price, prio))
         # The well-off keep a deeper larder, which sends their pebbles back round the wood.
         stock = FOOD_STOCK + min(4, self.pebbles // 50)
+        # A meal needs several kinds: the kinds missing from the next meal come first, cheapest first.
+        kinds = sum(1 for g in o.food if held.get(g, 0) > 0)
+        missing = sorted((g for g in o.food if held.get(g, 0) == 0 and g not in o.never_buy), key=lambda g: (o.prices[g], g))
+        meal_gap = set(missing[: max(0, o.meal_size - kinds)])
         for good in o.food:
             if good in o.never_buy:
                 continue
@@ -193,15 +205,14 @@ class _Mind(Dealing, Talk):
                 empty = held.get(good, 0) == 0
                 urgency = 1.1 + 0.1 * o.hungry + (0.2 if empty else 0.0)
                 price = min(ceil1(o.prices[good] * urgency), 4 * o.base_values[good])
-                prio = P.URGENT - 1 if empty or o.hungry else (P.NEED if held.get(good, 0) < FOOD_STOCK else P.STOCK)
+                prio = P.URGENT - 1 if good in meal_gap else (P.NEED if held.get(good, 0) < FOOD_STOCK else P.STOCK)
                 wants.append((1.0 + o.hungry / 3, good, need, price, prio))
         wants.sort(key=lambda w: (-w[0], w[1]))
         return self.place_bids(wants, held)
 
     def place_bids(self, wants: list[tuple[float, str, int, int, float]], held: dict[str, int]) -> int:
         o = self.o
-        # A greedy creature spends on the strength of tomorrow's income: it keeps back only part of what it owes.
-        budget = self.pebbles - int(self.owe.get(PEBBLES, 0) / max(1.0, o.greed))
+        budget = self.pebbles - self.owe.get(PEBBLES, 0)
         short = 0
         for _, good, need, price, prio in wants:
             old = next((od for od in o.my_orders if od.good == good and od.side == "buy"), None)
@@ -214,7 +225,7 @@ class _Mind(Dealing, Talk):
                 budget += old.qty * old.price
                 self.pebbles += old.qty * old.price
                 self.orders -= 1
-            if any(od.good == good and od.side == "sell" and od.price <= price for od in o.my_orders):
+            if self.crosses(good, price):
                 continue
             cost = price * (1.06 if self.fee else 1.0)
             qty = min(need, int(max(0, budget - (2 if self.fee else 0)) // cost))
@@ -230,6 +241,11 @@ class _Mind(Dealing, Talk):
             self.orders += 1
         return short
 
+    def crosses(self, good: str, price: int) -> bool:
+        """Whether a bid at ``price`` would meet my own ask (open, or placed this turn)."""
+        return any(od.good == good and od.side == "sell" and od.price <= price for od in self.o.my_orders) or any(
+            s.good == good and s.price <= price for _, s in self.sells)
+
     def bid_bargains(self) -> None:
         # The lender answers borrow requests (in answer_offers); it also keeps its hoard working
         # by bidding for bargains below the reference price.
@@ -240,7 +256,7 @@ class _Mind(Dealing, Talk):
             if any(b.good == good for _, b in self.buys):
                 continue
             price = max(1, int(o.prices[good] * 0.7))
-            if self.pebbles > 60 + 3 * price:
+            if self.pebbles > 60 + 3 * price and not self.crosses(good, price):
                 order = A.PlaceOrder(side="buy", good=good, qty=3, price=price)
                 self.buys.append((self.add(order, P.BARGAIN, ("bid low for", good)), order))
                 self.pebbles -= 3 * price
@@ -255,7 +271,9 @@ class _Mind(Dealing, Talk):
         if fuel and self.woodcutter and rising and not forward and self.room_for_offer():
             qty = 4
             price = ceil1(o.prices[fuel] * 1.05) * qty
-            if self.pebbles >= price:
+            # With good credit a speculator commits on what it held before today's shopping: a
+            # gamble that can fail (and then its credit stops it gambling for a while).
+            if (o.free.get(PEBBLES, 0) if o.credit >= GAMBLER_CREDIT else self.pebbles) >= price:
                 offer = A.MakeOffer(to=self.woodcutter, give={PEBBLES: price}, get={fuel: qty}, due=min(o.max_term, 4))
                 seq = self.add(offer, P.DEAL, ("buy forward", fuel))
                 self.offers += 1
@@ -267,8 +285,9 @@ class _Mind(Dealing, Talk):
             ref = o.prices[good]
             if any(b.good == good for _, b in self.buys):
                 continue
-            if self.my_order(good, "buy") is None and held.get(good, 0) < 6 and self.pebbles > 30 + 3 * ref:
-                order = A.PlaceOrder(side="buy", good=good, qty=2, price=max(1, int(ref * 0.85)))
+            bid = max(1, int(ref * 0.85))
+            if self.my_order(good, "buy") is None and held.get(good, 0) < 6 and self.pebbles > 30 + 3 * ref and not self.crosses(good, bid):
+                order = A.PlaceOrder(side="buy", good=good, qty=2, price=bid)
                 self.buys.append((self.add(order, P.BARGAIN, ("buy cheap", good)), order))
                 self.pebbles -= 2 * order.price
                 self.orders += 1

@@ -143,11 +143,11 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 }
 
 
-def pick(situation: str, turn: int, name: str, salt: str = "") -> int:
+def pick(situation: str, turn: int, name: str) -> int:
     """A stable choice among a situation's templates: the same turn, creature and situation
     always give the same one; another turn or creature usually another."""
     n = len(TEMPLATES[situation])
-    return zlib.crc32(f"{turn}|{name}|{situation}|{salt}".encode()) % n
+    return zlib.crc32(f"{turn}|{name}|{situation}".encode()) % n
 
 
 def chance(turn: int, name: str, what: str, every: int) -> bool:
@@ -157,6 +157,8 @@ def chance(turn: int, name: str, what: str, every: int) -> bool:
 
 def ascii_safe(text: str) -> str:
     """Plain printable ASCII with no double quote or backslash, spaces squeezed."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return " ".join(text.split())
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = "".join(ch if " " <= ch <= "~" and ch not in '"\\' else " " for ch in text)
     return " ".join(text.split())
@@ -170,16 +172,16 @@ def shorten(text: str, limit: int) -> str:
     return cut[:limit].rstrip(" ,;:")
 
 
-def line(situation: str, turn: int, name: str, limit: int = SPEECH_CHARS, salt: str = "", **fields: object) -> str:
-    """One line for the situation, its fields filled in, made safe and short."""
-    template = TEMPLATES[situation][pick(situation, turn, name, salt)]
+def line(situation: str, turn: int, name: str, **fields: object) -> str:
+    """One line for the situation, its fields filled in, made safe and at most :data:`SPEECH_CHARS` long."""
+    template = TEMPLATES[situation][pick(situation, turn, name)]
     text = template.format(me=name, **fields)
-    return shorten(ascii_safe(text[:1].upper() + text[1:]), min(limit, SPEECH_CHARS))
+    return shorten(ascii_safe(text[:1].upper() + text[1:]), SPEECH_CHARS)
 
 
 def bundle(b: dict[str, int]) -> str:
     """``2 honey and 6 pebbles``."""
-    parts = [f"{q} {a}" for a, q in b.items() if q]
+    parts = [f"{q} {'pebble' if a == 'pebbles' and q == 1 else a}" for a, q in b.items() if q]
     return " and ".join(parts) or "nothing"
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 
 from engine.core.assets import PEBBLES
-from engine.minds.brains.mind import MindBase, P
+from engine.minds.brains.mind import MindBase, P, once
 from engine.minds.brains.speech import SPEECH_CHARS, ascii_safe, chance, line, shorten
 from engine.turn import actions as A
 
 _ACCEPTED = re.compile(r"^(.+?) accepted your offer #\d+")
-_MEMORY = re.compile(r"^turn (\d+): (.*)$")
 _SETTLED = re.compile(r"^(.+?) and (.+?) settled contract #\d+")
 _REPAID = re.compile(r"^(.+?) repaid (.+?) \d+ pebbles")
 _SIGNED = re.compile(r"signed (loan|forward contract) #(\d+)")
@@ -22,14 +21,31 @@ class Talk(MindBase):
     sells: list[tuple[int, A.PlaceOrder]]
     buys: list[tuple[int, A.PlaceOrder]]
 
+    def inbox_since(self, turn: int) -> list[tuple[int, str, str, str]]:
+        """Inbox items from ``turn`` on, oldest first (the inbox is in the order it was told)."""
+        out = []
+        for item in reversed(self.o.inbox):
+            if item[0] < turn:
+                break
+            out.append(item)
+        return out[::-1]
+
+    def last_turn(self) -> list[str]:
+        """What it remembers of last turn (memories are oldest first), without the turn prefix."""
+        last = f"turn {self.o.turn - 1}: "
+        out = []
+        for mem in reversed(self.o.memories):
+            if not mem.startswith(last):
+                break
+            out.append(mem[len(last):])
+        return out[::-1]
+
     def say(self, situation: str, prio: float, parents: tuple[int, ...] = (), **fields: object) -> None:
         o = self.o
-        text = line(situation, o.turn, o.name, **fields)
-        self.add_speech(lambda _: A.Say(text=text), prio, parents)
+        self.add_speech(once(lambda: A.Say(text=line(situation, o.turn, o.name, **fields))), prio, parents)
 
     def note(self, text: str) -> None:
-        text = shorten(ascii_safe(text), SPEECH_CHARS)
-        self.add_speech(lambda _: A.Note(text=text), P.NOTE)
+        self.add_speech(once(lambda: A.Note(text=shorten(ascii_safe(text), SPEECH_CHARS))), P.NOTE)
 
     # ------------------------------------------------------------------ the market
     def announce(self) -> None:
@@ -74,8 +90,8 @@ class Talk(MindBase):
 
     def react_to_rumours(self) -> None:
         o = self.o
-        for turn, kind, _, text in o.inbox:
-            if kind != "rumour" or turn < o.turn:
+        for turn, kind, _, text in self.inbox_since(o.turn):
+            if kind != "rumour":
                 continue
             about_me = o.name in text
             good = next((g for g in o.goods if g in text.lower()), None)
@@ -94,31 +110,25 @@ class Talk(MindBase):
         """Thank whoever took my offer or kept a deal with me last turn (one thanks a turn)."""
         o = self.o
         partners: list[str] = []
-        for turn, kind, _, text in o.inbox:
-            m = _ACCEPTED.match(text)
-            if kind == "notice" and turn == o.turn - 1 and m:
+        for turn, kind, _, text in self.inbox_since(o.turn - 1):
+            m = _ACCEPTED.match(text) if kind == "notice" and turn == o.turn - 1 else None
+            if m:
                 partners.append(m.group(1))
-        for mem in o.memories:
-            m = _MEMORY.match(mem)
-            if not m or int(m.group(1)) != o.turn - 1:
-                continue
-            s = _SETTLED.match(m.group(2)) or _REPAID.match(m.group(2))
+        for event in self.last_turn():
+            s = _SETTLED.match(event) or _REPAID.match(event)
             if s and o.name in (s.group(1), s.group(2)):
                 partners.append(s.group(2) if s.group(1) == o.name else s.group(1))
-        for name in partners:
-            if name in self.town.names and name != o.name:
-                text = line("thanks", o.turn, o.name, to=name)
-                self.add_speech(lambda _, name=name, text=text: A.Whisper(to=name, text=text), P.THANKS)
-                return
+        to = next((n for n in partners if n in self.town.names and n != o.name), None)
+        if to is not None:
+            self.add_speech(once(lambda: A.Whisper(to=to, text=line("thanks", o.turn, o.name, to=to))), P.THANKS)
 
     def remember_deals(self) -> None:
         """Note a loan or forward contract signed last turn: who, what and when."""
         o = self.o
         ids = set()
-        for mem in o.memories:
-            m = _MEMORY.match(mem)
-            s = _SIGNED.search(mem)
-            if m and s and int(m.group(1)) == o.turn - 1:
+        for event in self.last_turn():
+            s = _SIGNED.search(event)
+            if s:
                 ids.add(int(s.group(2)))
         for ob in o.obligations:
             if ob.id not in ids:
