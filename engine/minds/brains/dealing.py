@@ -195,7 +195,7 @@ class Dealing(MindBase):
         """A lender with pebbles to spare offers a small loan to a trusted creature that asked aloud."""
         o = self.o
         amount = 20
-        if o.role != "lender" or self.pebbles < 100 + amount or not self.room_for_offer():
+        if o.role != "lender" or self.pebbles < 60 + amount or not self.room_for_offer():
             return
         debtors = {ob.counterparty for ob in o.obligations if ob.owed_to_me}
         pending = {f.to for f in o.my_offers} | {f.sender for f in o.offers_to_me}
@@ -235,7 +235,8 @@ class Dealing(MindBase):
             if good == o.makes or held.get(good, 0) > 0 or partner is None:
                 continue
             want = 2
-            give = min(glut, max(1, math.ceil(want * o.prices[good] / max(1, o.prices[o.makes]))))
+            # Open a little low (rounding down): the other side accepts, or counters at a fair balance.
+            give = min(glut, max(1, math.floor(want * o.prices[good] / max(1, o.prices[o.makes]))))
             seq = self.add(A.MakeOffer(to=partner, give={o.makes: give}, get={good: want}), P.DEAL, ("swap", f"{o.makes} for {good}"))
             self.offers += 1
             held[o.makes] -= give

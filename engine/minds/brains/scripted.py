@@ -26,6 +26,8 @@ from engine.turn.observation import Observation
 
 FUEL_TURNS = 3
 """Turns of firewood need a creature likes to keep."""
+SWAP_STOCK = 2
+"""Units of its own food a maker keeps off the market: a meal, and something to swap."""
 GAMBLER_CREDIT = 75
 """The credit score above which the trader risks forward purchases it may not be able to pay."""
 THINNING = 0.75
@@ -105,7 +107,7 @@ class _Mind(Dealing, Talk):
         if self.owe.get(PEBBLES):
             return "debt due soon"
         if short > 0 and o.role != "lender":
-            return "short of pebbles"
+            return "pebbles low"
         if o.makes and held.get(o.makes, 0) > 3 * max(1, o.capacity):
             return f"glut of {o.makes}"
         return o.season
@@ -144,7 +146,7 @@ class _Mind(Dealing, Talk):
         if good in o.fuel:
             keep += sum(o.fuel_need[:FUEL_TURNS])
         elif good in o.food:
-            keep += FOOD_STOCK if good != o.makes else 1
+            keep += FOOD_STOCK if good != o.makes else SWAP_STOCK
         return keep
 
     def sell_surplus(self, held: dict[str, int], made_seq: int) -> None:
