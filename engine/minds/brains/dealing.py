@@ -195,7 +195,7 @@ class Dealing(MindBase):
         """A lender with pebbles to spare offers a small loan to a trusted creature that asked aloud."""
         o = self.o
         amount = 20
-        if o.role != "lender" or self.pebbles < 60 + amount or not self.room_for_offer():
+        if o.role != "lender" or self.pebbles < 30 + amount or not self.room_for_offer():
             return
         debtors = {ob.counterparty for ob in o.obligations if ob.owed_to_me}
         pending = {f.to for f in o.my_offers} | {f.sender for f in o.offers_to_me}

@@ -40,6 +40,8 @@ class P:
     PRODUCE = 88
     SELL_OWN = 86
     REPAY_EARLY = 84
+    DENY = 80
+    """Answering a rumour about myself: a run on my hoard starts with silence."""
     NEED = 78
     BORROW = 74
     COUNTER = 66

@@ -125,10 +125,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Did you hear? {debtor} defaulted. Careful, all.",
         "{debtor} let {creditor} down. No credit from me.",
     ),
-    "rumour_me": (
+    "rumour_rich": (
         "Lies! My hoard is full. Do not panic.",
+        "My hoard is safe and full, friends. Pay the rumour no mind.",
+    ),
+    "rumour_me": (
         "The rumours about me are false. All is well.",
         "Do not believe it, friends. I am fine.",
+        "Ask me, not the wind: I keep my word.",
     ),
     "rumour_good": (
         "I heard the news about {good}. I will watch the price.",

@@ -95,8 +95,8 @@ class Talk(MindBase):
                 continue
             about_me = o.name in text
             good = next((g for g in o.goods if g in text.lower()), None)
-            if about_me and o.free.get(PEBBLES, 0) >= 50:
-                self.say("rumour_me", P.COMPLAIN)
+            if about_me:
+                self.say("rumour_rich" if o.free.get(PEBBLES, 0) >= 50 else "rumour_me", P.DENY)
             elif good is not None and chance(o.turn, o.name, "rumour", 2):
                 self.say("rumour_good", P.RUMOUR, good=good)
             elif chance(o.turn, o.name, "rumour", 2):
