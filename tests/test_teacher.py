@@ -317,3 +317,11 @@ def test_run_json_through_the_cli_has_the_liveliness_keys() -> None:
     for row in data["per_turn"]:
         assert all(isinstance(row[k], int) for k in ("messages", "offers", "deals"))
     assert data["totals"]["messages"] == sum(row["messages"] for row in data["per_turn"]) > 0
+
+
+def test_lines_keep_to_the_woods_message_limit() -> None:
+    sc, _ = scenarios.load(None)
+    game = Game(sc, 1, ScriptedBrain(message_chars=24))
+    reports = game.run(8)
+    lines = [a.text for r in reports for d in r.decided for a in d.answer.actions if isinstance(a, A.Say | A.Whisper | A.Note)]
+    assert lines and all(len(t) <= 24 for t in lines)

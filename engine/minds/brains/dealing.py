@@ -8,7 +8,7 @@ import math
 
 from engine.core.assets import PEBBLES
 from engine.minds.brains.mind import MindBase, P, once
-from engine.minds.brains.speech import bundle, chance, line
+from engine.minds.brains.speech import bundle, chance
 from engine.turn import actions as A
 from engine.turn.observation import OfferView
 
@@ -30,8 +30,7 @@ class Dealing(MindBase):
         """A whisper that goes with (and only with) the candidate ``parent``."""
         if parent < 0:
             return
-        o = self.o
-        self.add_speech(once(lambda: A.Whisper(to=to, text=line(situation, o.turn, o.name, to=to, **fields))), prio, (parent,))
+        self.add_speech(once(lambda: A.Whisper(to=to, text=self.words(situation, to=to, **fields))), prio, (parent,))
 
     # ------------------------------------------------------------------ offers to me
     def answer_offers(self) -> None:

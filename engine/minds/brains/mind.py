@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.core.assets import PEBBLES
-from engine.minds.brains.speech import THINKING_CHARS, thought
+from engine.minds.brains.speech import SPEECH_CHARS, THINKING_CHARS, line, shorten, thought
 from engine.turn import actions as A
 from engine.turn.observation import Observation
 
@@ -128,7 +128,9 @@ _ALL = _Everything()
 class Town:
     """What a turn's observations share about the other creatures, worked out once per turn."""
 
-    def __init__(self, o: Observation) -> None:
+    def __init__(self, o: Observation, chars: int = SPEECH_CHARS) -> None:
+        self.chars = max(10, min(SPEECH_CHARS, chars))
+        """The longest line said, whispered or noted (the scenario's message limit, at most SPEECH_CHARS)."""
         alive = [n for n in o.neighbours if n.alive and n.role != "patron"]
         self.alive = len(alive)
         self.names = {n.name for n in alive}
@@ -199,6 +201,10 @@ class MindBase:
             prio = min(prio, self.cands[p].prio - 0.01)
         self.cands.append(Candidate(seq, prio, action, make, clause, parents, speech))
         return seq
+
+    def words(self, situation: str, **fields: object) -> str:
+        """My line for a situation this turn, within the wood's message limit."""
+        return shorten(line(situation, self.o.turn, self.o.name, **fields), self.town.chars)
 
     def room_for_order(self) -> bool:
         return self.orders < OPEN_ORDERS

@@ -19,6 +19,7 @@ import math
 from engine.core.assets import PEBBLES
 from engine.minds.brains.dealing import FOOD_STOCK, Dealing, ceil1
 from engine.minds.brains.mind import P, Town
+from engine.minds.brains.speech import SPEECH_CHARS
 from engine.minds.brains.talk import Talk
 from engine.turn import actions as A
 from engine.turn.brain import Answer
@@ -39,13 +40,18 @@ class ScriptedBrain:
 
     name = "scripted"
 
+    def __init__(self, message_chars: int = SPEECH_CHARS) -> None:
+        """``message_chars``: the wood's limit on a message (``[budget] message_chars``); lines
+        are never longer than it, nor than :data:`SPEECH_CHARS`."""
+        self.message_chars = message_chars
+
     def decide(self, observations: list[Observation]) -> list[Answer]:
         towns: dict[int, Town] = {}
         answers = []
         for i, o in enumerate(observations):
             town = towns.get(id(o.neighbours))
             if town is None:
-                town = towns[id(o.neighbours)] = Town(o)
+                town = towns[id(o.neighbours)] = Town(o, self.message_chars)
             # A patron left to the scripted brain does nothing: it is the player's purse.
             if o.role == "patron":
                 answers.append(Answer(actions=[]))

@@ -8,7 +8,7 @@ import re
 
 from engine.core.assets import PEBBLES
 from engine.minds.brains.mind import MindBase, P, once
-from engine.minds.brains.speech import SPEECH_CHARS, ascii_safe, chance, line, shorten
+from engine.minds.brains.speech import ascii_safe, chance, shorten
 from engine.turn import actions as A
 
 _ACCEPTED = re.compile(r"^(.+?) accepted your offer #\d+")
@@ -41,11 +41,10 @@ class Talk(MindBase):
         return out[::-1]
 
     def say(self, situation: str, prio: float, parents: tuple[int, ...] = (), **fields: object) -> None:
-        o = self.o
-        self.add_speech(once(lambda: A.Say(text=line(situation, o.turn, o.name, **fields))), prio, parents)
+        self.add_speech(once(lambda: A.Say(text=self.words(situation, **fields))), prio, parents)
 
     def note(self, text: str) -> None:
-        self.add_speech(once(lambda: A.Note(text=shorten(ascii_safe(text), SPEECH_CHARS))), P.NOTE)
+        self.add_speech(once(lambda: A.Note(text=shorten(ascii_safe(text), self.town.chars))), P.NOTE)
 
     # ------------------------------------------------------------------ the market
     def announce(self) -> None:
@@ -62,10 +61,10 @@ class Talk(MindBase):
             wants = list(self.buys)
 
             def make(kept: set[int]) -> A.Action:
-                text = line("sell", o.turn, o.name, good=s.good, qty=s.qty, price=s.price)
+                text = self.words("sell", good=s.good, qty=s.qty, price=s.price)
                 want = next((b for q, b in wants if q in kept), None)
                 if want is not None:
-                    text = shorten(text + " " + line("want", o.turn, o.name, good=want.good, price=want.price), SPEECH_CHARS)
+                    text = shorten(text + " " + self.words("want", good=want.good, price=want.price), self.town.chars)
                 return A.Say(text=text)
 
             self.add_speech(make, P.ANNOUNCE, (seq,))
@@ -120,7 +119,7 @@ class Talk(MindBase):
                 partners.append(s.group(2) if s.group(1) == o.name else s.group(1))
         to = next((n for n in partners if n in self.town.names and n != o.name), None)
         if to is not None:
-            self.add_speech(once(lambda: A.Whisper(to=to, text=line("thanks", o.turn, o.name, to=to))), P.THANKS)
+            self.add_speech(once(lambda: A.Whisper(to=to, text=self.words("thanks", to=to))), P.THANKS)
 
     def remember_deals(self) -> None:
         """Note a loan or forward contract signed last turn: who, what and when."""
