@@ -66,7 +66,7 @@ class Dealing(MindBase):
         o = self.o
         owing = sum(1 for ob in o.obligations if ob.kind == "loan" and ob.i_owe)
         fair = off.interest <= max(1, off.principal * 25 // 100)
-        payable = all(o.free.get(a, 0) >= q for a, q in off.collateral.items())
+        payable = all(self.free.get(a, 0) >= q for a, q in off.collateral.items())
         if o.role != "lender" and self.pebbles < 30 and fair and payable and owing < max(1, int(o.greed)):
             seq = self.add(A.Accept(id=off.id), P.ACCEPT, ("borrow from", off.sender))
             self.pebbles += off.principal
@@ -75,13 +75,12 @@ class Dealing(MindBase):
         self.add(A.Reject(id=off.id), P.REJECT, ("decline loan from", off.sender))
 
     def answer_trade(self, off: OfferView) -> None:
-        o = self.o
         verdict = self.judge(off)
         if verdict == "accept":
             seq = self.add(A.Accept(id=off.id), P.ACCEPT, ("accept", off.sender))
             if off.due is None:
                 for a, q in off.get.items():
-                    o.free[a] = o.free.get(a, 0) - q
+                    self.free[a] = self.free.get(a, 0) - q
                     if a == PEBBLES:
                         self.pebbles -= q
             self.whisper(off.sender, "accept", P.THANKS, seq)
@@ -95,7 +94,7 @@ class Dealing(MindBase):
         o = self.o
         if any(g in o.never_buy for g in off.give):
             return "reject"
-        if off.due is None and any(o.free.get(a, 0) < q for a, q in off.get.items()):
+        if off.due is None and any(self.free.get(a, 0) < q for a, q in off.get.items()):
             return "reject"
         if off.due is not None:
             if not self.trusted(off.sender):
@@ -106,7 +105,7 @@ class Dealing(MindBase):
                 if a == PEBBLES:
                     if self.pebbles - self.owe.get(PEBBLES, 0) - q < 10:
                         return "reject"
-                elif a != o.makes or q + self.owe.get(a, 0) > o.free.get(a, 0) + o.capacity * turns // 2:
+                elif a != o.makes or q + self.owe.get(a, 0) > self.free.get(a, 0) + o.capacity * turns // 2:
                     return "reject"
             # Goods bought forward: only what I will want by then.
             if any(a != PEBBLES and not self.wants(a) for a in off.give):
@@ -122,12 +121,11 @@ class Dealing(MindBase):
         if good in o.never_buy:
             return False
         if good in o.fuel:
-            return o.free.get(good, 0) < sum(o.fuel_need)
-        return good in o.food and o.free.get(good, 0) < 2 * FOOD_STOCK + 2
+            return self.free.get(good, 0) < sum(o.fuel_need)
+        return good in o.food and self.free.get(good, 0) < 2 * FOOD_STOCK + 2
 
     def counter(self, off: OfferView) -> bool:
         """Send back the same goods at a fair balance: fewer of my pebbles, or some of theirs."""
-        o = self.o
         if not self.room_for_offer():
             return False
         gap = self.value(off.get) - self.value(off.give)
@@ -143,7 +141,7 @@ class Dealing(MindBase):
         self.offers += 1
         # A counter is a swap now: what it gives is locked while it waits.
         for a, q in give.items():
-            o.free[a] = o.free.get(a, 0) - q
+            self.free[a] = self.free.get(a, 0) - q
             if a == PEBBLES:
                 self.pebbles -= q
         self.whisper(off.sender, "counter", P.OFFER_TALK, seq, give=bundle(give), get=bundle(get))
@@ -181,7 +179,7 @@ class Dealing(MindBase):
             return
         amount = min(25, short + 4) if o.greed <= 1.0 else round(25 * o.greed)
         collateral = {}
-        if o.makes and o.makes not in o.food and o.free.get(o.makes, 0) - self.selling(o.makes) >= 4:
+        if o.makes and o.makes not in o.food and self.free.get(o.makes, 0) - self.selling(o.makes) >= 4:
             collateral = {o.makes: 2}
         due = min(o.max_term, 5)
         interest = min(amount * o.max_interest_pct // 100, ceil1(amount * 0.2))
@@ -198,8 +196,7 @@ class Dealing(MindBase):
             return
         debtors = {ob.counterparty for ob in o.obligations if ob.owed_to_me}
         pending = {f.to for f in o.my_offers} | {f.sender for f in o.offers_to_me}
-        asked = [s for t, kind, s, _ in o.clearing if kind == "say" and t >= o.turn - 1 and s in self.pleading]
-        for name in dict.fromkeys(asked):
+        for name in self.town.pleading:
             if name == o.name or name in debtors or name in pending or name not in self.town.names:
                 continue
             if self.town.credit.get(name, 0) < 80 or not self.trusted(name):
@@ -212,13 +209,6 @@ class Dealing(MindBase):
             self.whisper(name, "lend_offer", P.LOAN_TALK, seq, p=amount, total=amount + interest, due=o.turn + due)
             return
 
-    @property
-    def pleading(self) -> set[str]:
-        """Creatures who asked aloud for food or fire last turn (their own words in the clearing)."""
-        words = ("need", "hungry", "bare", "cold", "fire is out", "belly")
-        return {s for t, kind, s, text in self.o.clearing
-                if kind == "say" and t >= self.o.turn - 1 and any(w in text.lower() for w in words)}
-
     # ------------------------------------------------------------------ swaps and forwards
     def barter(self, held: dict[str, int]) -> None:
         """With a glut of my own food, offer a swap to the maker of a food I lack."""
@@ -226,7 +216,7 @@ class Dealing(MindBase):
         if not o.makes or o.makes not in o.food or o.my_offers or not self.room_for_offer():
             return
         # Only what is free now can go in an offer (this turn's making comes later).
-        glut = min(o.free.get(o.makes, 0), held.get(o.makes, 0) - 2 * max(1, o.capacity))
+        glut = min(self.free.get(o.makes, 0), held.get(o.makes, 0) - 2 * max(1, o.capacity))
         if glut <= 0:
             return
         for good in o.food:
@@ -239,7 +229,7 @@ class Dealing(MindBase):
             seq = self.add(A.MakeOffer(to=partner, give={o.makes: give}, get={good: want}), P.DEAL, ("swap", f"{o.makes} for {good}"))
             self.offers += 1
             held[o.makes] -= give
-            o.free[o.makes] -= give
+            self.free[o.makes] -= give
             self.whisper(partner, "swap", P.OFFER_TALK, seq, give=f"{give} {o.makes}", get=f"{want} {good}", good=o.makes)
             return
 
@@ -273,7 +263,7 @@ class Dealing(MindBase):
         if o.can_make < o.capacity or not chance(o.turn, o.name, "forward", 4):
             return
         qty = max(2, o.capacity // 2)
-        if o.free.get(good, 0) < qty or any(ob.i_owe.get(good) for ob in o.obligations):
+        if self.free.get(good, 0) < qty or any(ob.i_owe.get(good) for ob in o.obligations):
             return
         # The next creature round the wood (from a place that moves each turn) that eats it and keeps its word.
         names = self.town.order

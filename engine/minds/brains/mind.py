@@ -28,6 +28,8 @@ OPEN_ORDERS = 8
 OPEN_OFFERS = 4
 """The rules' caps on open orders and offers per creature (engine.turn.rules)."""
 _FRAME = len('{"thinking":"","actions":[]}')
+_PLEAS = ("need", "hungry", "bare", "cold", "fire is out", "belly")
+"""Words of a creature asking for food or fire (the teacher's own pleas use them)."""
 _DEFAULT = re.compile(r"DEFAULT: (.+?) broke contract #(\d+) with (.+?):")
 
 
@@ -115,6 +117,10 @@ def once(word: Callable[[], A.Action]) -> Callable[[set[int]], A.Action]:
     return make
 
 
+def _rank(c: Candidate) -> tuple[float, int]:
+    return (-c.prio, c.seq)
+
+
 class _Everything(set[int]):
     """Every candidate kept: what a lazy line says at its longest."""
 
@@ -144,6 +150,11 @@ class Town:
                 self.makers.setdefault(n.makes, []).append(n.name)
         self.makes = {n.name: n.makes for n in alive}
         self.credit = {n.name: n.credit for n in o.neighbours}
+        self.pleading: list[str] = []
+        """Creatures who asked aloud for food or fire since last turn, in the order they spoke."""
+        for turn, kind, sender, text in o.clearing:
+            if kind == "say" and turn >= o.turn - 1 and sender not in self.pleading and any(w in text.lower() for w in _PLEAS):
+                self.pleading.append(sender)
         self.defaults: list[tuple[int, str, str]] = []
         """Defaults announced in the clearing since last turn: ``(turn, debtor, creditor)``."""
         for turn, kind, _, text in o.clearing:
@@ -168,7 +179,11 @@ class MindBase:
         self.cands: list[Candidate] = []
         self.prefix = ""
         """What the reason starts with (``cold coming``, ``hungry``...)."""
-        self.pebbles = o.free.get(PEBBLES, 0)
+        self.free = dict(o.free)
+        """What it holds free, less what this turn's candidates hand over or lock (the observation is left as it was)."""
+        self.purse = o.free.get(PEBBLES, 0)
+        """Free pebbles at the start of the turn."""
+        self.pebbles = self.purse
         """Pebbles still free after what this turn's candidates spend."""
         self.orders = len(o.my_orders)
         self.offers = len(o.my_offers)
@@ -193,11 +208,11 @@ class MindBase:
 
     def _add(self, action: A.Action | None, make: Callable[[set[int]], A.Action] | None, prio: float,
              clause: tuple[str, str] | None, parents: tuple[int, ...], *, speech: bool) -> int:
-        if any(p < 0 for p in parents):
-            return -1
         seq = len(self.cands)
         # A dependant never outranks what it depends on, so the parent is always weighed first.
         for p in parents:
+            if p < 0:
+                return -1
             prio = min(prio, self.cands[p].prio - 0.01)
         self.cands.append(Candidate(seq, prio, action, make, clause, parents, speech))
         return seq
@@ -215,14 +230,14 @@ class MindBase:
     # ----------------------------------------------------------------- choosing
     def choose(self) -> tuple[list[A.Action], str]:
         """The most important candidates that fit, in the order they were planned, and the reason."""
-        o = self.o
+        limit = self.o.max_actions
         room = ANSWER_CHARS - _FRAME - THINKING_CHARS
         kept: set[int] = set()
         used = speech = 0
-        for c in sorted(self.cands, key=lambda c: (-c.prio, c.seq)):
-            if len(kept) >= o.max_actions:
-                break
-            if any(p not in kept for p in c.parents) or (c.speech and speech >= MAX_SPEECH):
+        for c in sorted(self.cands, key=_rank):
+            if c.parents and not kept.issuperset(c.parents):
+                continue
+            if c.speech and speech >= MAX_SPEECH:
                 continue
             cost = c.cost() + (1 if kept else 0)
             if used + cost > room:
@@ -230,18 +245,17 @@ class MindBase:
             kept.add(c.seq)
             used += cost
             speech += c.speech
+            if len(kept) >= limit:
+                break
         actions: list[A.Action] = []
         reasons: list[tuple[float, int, tuple[str, str]]] = []
         for c in self.cands:
-            if c.seq not in kept:
-                continue
-            a = c.build(kept)
-            if a is None:
-                continue
-            actions.append(a)
-            if c.clause is not None:
-                reasons.append((-c.prio, c.seq, c.clause))
-        return actions, thought(self.prefix, [r[2] for r in sorted(reasons)])
+            if c.seq in kept:
+                actions.append(c.build(kept))
+                if c.clause is not None:
+                    reasons.append((-c.prio, c.seq, c.clause))
+        reasons.sort()
+        return actions, thought(self.prefix, [r[2] for r in reasons])
 
     # ----------------------------------------------------------------- helpers
     def my_order(self, good: str, side: str) -> int | None:

@@ -77,7 +77,7 @@ class _Mind(Dealing, Talk):
         self.repay()
         self.answer_offers()
         made, made_seq = self.produce()
-        held = dict(o.free)
+        held = dict(self.free)
         if o.makes:
             held[o.makes] = held.get(o.makes, 0) + made
         self.barter(held)
@@ -127,7 +127,7 @@ class _Mind(Dealing, Talk):
             seq = self.add(A.Produce(qty=o.capacity), P.PRODUCE, ("make", f"{o.can_make} {o.makes}"))
             return o.can_make, seq
         qty = o.can_make
-        stock = o.free.get(o.makes, 0) + o.escrow.get(o.makes, 0)
+        stock = self.free.get(o.makes, 0) + o.escrow.get(o.makes, 0)
         # Its share of the wood's fire for the next few turns, plus what is promised.
         share_of = max(1, len(self.town.woodcutters))
         target = sum(o.fuel_need) * self.town.alive // share_of + self.owe.get(o.makes, 0)
@@ -180,7 +180,7 @@ class _Mind(Dealing, Talk):
             price = ceil1(ref * markup)
             qty = min(surplus, 100)
             how = " dear" if price > o.prices[good] else (" cheap" if price < o.prices[good] else "")
-            parents = (made_seq,) if qty > o.free.get(good, 0) and made_seq >= 0 else ()
+            parents = (made_seq,) if qty > self.free.get(good, 0) and made_seq >= 0 else ()
             order = A.PlaceOrder(side="sell", good=good, qty=qty, price=price)
             seq = self.add(order, P.SELL_OWN if good == o.makes else P.SELL, ("sell", good + how), parents)
             self.orders += 1
@@ -202,9 +202,13 @@ class _Mind(Dealing, Talk):
         # The well-off keep a deeper larder, which sends their pebbles back round the wood.
         stock = FOOD_STOCK + min(4, self.pebbles // 50)
         # A meal needs several kinds: the kinds missing from the next meal come first, cheapest first.
+        missing = []
+        for g in o.food:
+            if held.get(g, 0) <= 0 and g not in o.never_buy:
+                missing.append((o.prices[g], g))
         kinds = sum(1 for g in o.food if held.get(g, 0) > 0)
-        missing = sorted((g for g in o.food if held.get(g, 0) == 0 and g not in o.never_buy), key=lambda g: (o.prices[g], g))
-        meal_gap = set(missing[: max(0, o.meal_size - kinds)])
+        missing.sort()
+        meal_gap = {g for _, g in missing[: max(0, o.meal_size - kinds)]}
         for good in o.food:
             if good in o.never_buy:
                 continue
@@ -281,7 +285,7 @@ class _Mind(Dealing, Talk):
             price = ceil1(o.prices[fuel] * 1.05) * qty
             # With good credit a speculator commits on what it held before today's shopping: a
             # gamble that can fail (and then its credit stops it gambling for a while).
-            if (o.free.get(PEBBLES, 0) if o.credit >= GAMBLER_CREDIT else self.pebbles) >= price:
+            if (self.purse if o.credit >= GAMBLER_CREDIT else self.pebbles) >= price:
                 offer = A.MakeOffer(to=self.woodcutter, give={PEBBLES: price}, get={fuel: qty}, due=min(o.max_term, 4))
                 seq = self.add(offer, P.DEAL, ("buy forward", fuel))
                 self.offers += 1

@@ -191,23 +191,21 @@ def bundle(b: dict[str, int]) -> str:
 
 def thought(prefix: str, clauses: list[tuple[str, str]], limit: int = THINKING_CHARS) -> str:
     """A short lower-case reason: ``prefix: clause, clause`` with clauses of one verb merged
-    (``buy honey and acorns``), cut at a clause so it never exceeds ``limit`` characters."""
+    (``short of honey and acorns``), cut at a clause so it never exceeds ``limit`` characters."""
     merged: dict[str, list[str]] = {}
     for verb, what in clauses:
         objs = merged.setdefault(verb, [])
         if what and what not in objs:
             objs.append(what)
-    parts = [f"{verb} {' and '.join(objs)}".strip() for verb, objs in merged.items()]
     out = prefix
-    for p in parts:
-        if not p:
-            continue
-        joined = f"{out}: {p}" if out == prefix and prefix else (f"{out}, {p}" if out else p)
-        if len(joined) > limit:
-            # merged objects may be too many: keep the first only
-            first = p.split(" and ")[0]
-            joined = f"{out}: {first}" if out == prefix and prefix else (f"{out}, {first}" if out else first)
-            if len(joined) > limit:
+    sep = ": " if prefix else ""
+    for verb, objs in merged.items():
+        part = f"{verb} {' and '.join(objs)}" if objs else verb
+        if len(out) + len(sep) + len(part) > limit:
+            # too many merged objects: keep the first only
+            part = f"{verb} {objs[0]}" if objs else verb
+            if len(out) + len(sep) + len(part) > limit:
                 break
-        out = joined
+        out = f"{out}{sep}{part}"
+        sep = ", "
     return shorten(ascii_safe(out).lower(), limit)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-from engine.core.assets import PEBBLES
 from engine.minds.brains.mind import MindBase, P, once
 from engine.minds.brains.speech import ascii_safe, chance, shorten
 from engine.turn import actions as A
@@ -20,25 +19,31 @@ _SIGNED = re.compile(r"signed (loan|forward contract) #(\d+)")
 class Talk(MindBase):
     sells: list[tuple[int, A.PlaceOrder]]
     buys: list[tuple[int, A.PlaceOrder]]
+    _last: list[str] | None = None
 
     def inbox_since(self, turn: int) -> list[tuple[int, str, str, str]]:
         """Inbox items from ``turn`` on, oldest first (the inbox is in the order it was told)."""
-        out = []
-        for item in reversed(self.o.inbox):
-            if item[0] < turn:
-                break
-            out.append(item)
-        return out[::-1]
+        inbox = self.o.inbox
+        i = len(inbox)
+        while i and inbox[i - 1][0] >= turn:
+            i -= 1
+        return inbox[i:]
 
     def last_turn(self) -> list[str]:
         """What it remembers of last turn (memories are oldest first), without the turn prefix."""
-        last = f"turn {self.o.turn - 1}: "
-        out = []
-        for mem in reversed(self.o.memories):
-            if not mem.startswith(last):
-                break
-            out.append(mem[len(last):])
-        return out[::-1]
+        if self._last is None:
+            last = f"turn {self.o.turn - 1}: "
+            mems = self.o.memories
+            i = len(mems)
+            while i and mems[i - 1].startswith(last):
+                i -= 1
+            self._last = [m[len(last):] for m in mems[i:]]
+        return self._last
+
+    def bystanders(self, every: int) -> int:
+        """How rarely a bystander remarks on news: about one in ``every`` in a small wood, and a
+        handful in all however large the wood."""
+        return max(every, self.town.alive // 3)
 
     def say(self, situation: str, prio: float, parents: tuple[int, ...] = (), **fields: object) -> None:
         self.add_speech(once(lambda: A.Say(text=self.words(situation, **fields))), prio, parents)
@@ -81,7 +86,7 @@ class Talk(MindBase):
                 self.note(f"{debtor} broke a deal with me on turn {turn}: no credit")
             elif debtor == o.name:
                 self.say("sorry", P.COMPLAIN, creditor=creditor)
-            elif chance(o.turn, o.name, f"gossip{debtor}", 3):
+            elif chance(o.turn, o.name, f"gossip{debtor}", self.bystanders(3)):
                 self.say("gossip", P.RUMOUR, debtor=debtor, creditor=creditor)
             else:
                 continue
@@ -95,10 +100,10 @@ class Talk(MindBase):
             about_me = o.name in text
             good = next((g for g in o.goods if g in text.lower()), None)
             if about_me:
-                self.say("rumour_rich" if o.free.get(PEBBLES, 0) >= 50 else "rumour_me", P.DENY)
-            elif good is not None and chance(o.turn, o.name, "rumour", 2):
+                self.say("rumour_rich" if self.purse >= 50 else "rumour_me", P.DENY)
+            elif good is not None and chance(o.turn, o.name, "rumour", self.bystanders(2)):
                 self.say("rumour_good", P.RUMOUR, good=good)
-            elif chance(o.turn, o.name, "rumour", 2):
+            elif chance(o.turn, o.name, "rumour", self.bystanders(2)):
                 self.say("rumour", P.RUMOUR)
             else:
                 continue
