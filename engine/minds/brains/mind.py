@@ -40,7 +40,7 @@ class P:
     ACCEPT = 95
     URGENT = 90
     PRODUCE = 88
-    SELL_OWN = 86
+    SELL_OWN = 91
     REPAY_EARLY = 84
     DENY = 80
     """Answering a rumour about myself: a run on my hoard starts with silence."""
@@ -92,6 +92,8 @@ class Candidate:
     speech: bool
     size: int = -1
     """Characters of its compact JSON at its longest (worked out when first weighed)."""
+    partner: int = -1
+    """A candidate kept with this one or not at all (a withdrawn bid and the bid that replaces it)."""
 
     def build(self, kept: set[int]) -> A.Action:
         if self.action is not None:
@@ -235,14 +237,15 @@ class MindBase:
         kept: set[int] = set()
         used = speech = 0
         for c in sorted(self.cands, key=_rank):
-            if c.parents and not kept.issuperset(c.parents):
+            if c.seq in kept or (c.parents and not kept.issuperset(c.parents)):
                 continue
             if c.speech and speech >= MAX_SPEECH:
                 continue
-            cost = c.cost() + (1 if kept else 0)
-            if used + cost > room:
+            group = [c] if c.partner < 0 else [c, self.cands[c.partner]]
+            cost = sum(g.cost() + 1 for g in group) - (0 if kept else 1)
+            if used + cost > room or len(kept) + len(group) > limit:
                 continue
-            kept.add(c.seq)
+            kept.update(g.seq for g in group)
             used += cost
             speech += c.speech
             if len(kept) >= limit:

@@ -69,6 +69,7 @@ class _Mind(Dealing, Talk):
         self.sells: list[tuple[int, A.PlaceOrder]] = []
         self.buys: list[tuple[int, A.PlaceOrder]] = []
         self.fee = any("fee" in r for r in o.rejections)
+        self.my_bids = {od.good: od for od in o.my_orders if od.side == "buy"}
         """Orders cost a fee just now (last turn's refusals said so): keep pebbles for it."""
 
     # ------------------------------------------------------------------- turn
@@ -223,33 +224,37 @@ class _Mind(Dealing, Talk):
         return self.place_bids(wants, held)
 
     def place_bids(self, wants: list[tuple[float, str, int, int, float]], held: dict[str, int]) -> int:
-        o = self.o
         budget = self.pebbles - self.owe.get(PEBBLES, 0)
         short = 0
         for _, good, need, price, prio in wants:
-            old = next((od for od in o.my_orders if od.good == good and od.side == "buy"), None)
-            parents: tuple[int, ...] = ()
-            if old is not None:
-                # Cold or hungry with a bid too low to fill: withdraw it and bid again, higher.
-                if prio < P.URGENT - 1 or old.price >= price:
-                    continue
-                parents = (self.add(A.Cancel(id=old.id), prio, ("bid higher for", good)),)
-                budget += old.qty * old.price
-                self.pebbles += old.qty * old.price
-                self.orders -= 1
+            old = self.my_bids.get(good)
+            # Cold or hungry with a bid too low to fill: withdraw it and bid again, higher.
+            if old is not None and (prio < P.URGENT - 1 or old.price >= price):
+                continue
             if self.crosses(good, price):
                 continue
+            freed = old.qty * old.price if old is not None else 0
             cost = price * (1.06 if self.fee else 1.0)
-            qty = min(need, int(max(0, budget - (2 if self.fee else 0)) // cost))
+            qty = min(need, int(max(0, budget + freed - (2 if self.fee else 0)) // cost))
             short += (need - qty) * price
-            if qty <= 0 or not self.room_for_order():
+            if qty <= 0 or (old is None and not self.room_for_order()):
                 continue
+            withdraw = -1
+            if old is not None:
+                withdraw = self.add(A.Cancel(id=old.id), prio, ("bid higher for", good))
+                budget += freed
+                self.pebbles += freed
+                self.orders -= 1
             spent = math.ceil(qty * cost) + (2 if self.fee else 0)
             budget -= spent
             self.pebbles -= spent
             order = A.PlaceOrder(side="buy", good=good, qty=qty, price=price)
             verb = "stock up on" if prio == P.STOCK else "short of"
-            self.buys.append((self.add(order, prio, (verb, good), parents), order))
+            seq = self.add(order, prio, (verb, good), (withdraw,) if withdraw >= 0 else ())
+            if withdraw >= 0:
+                # The withdrawal and the new bid are kept together or not at all.
+                self.cands[withdraw].partner = seq
+            self.buys.append((seq, order))
             self.orders += 1
         return short
 
