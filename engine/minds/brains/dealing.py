@@ -66,7 +66,7 @@ class Dealing(MindBase):
         o = self.o
         owing = sum(1 for ob in o.obligations if ob.kind == "loan" and ob.i_owe)
         fair = off.interest <= max(1, off.principal * 25 // 100)
-        payable = all(self.free.get(a, 0) >= q for a, q in off.collateral.items())
+        payable = all(self.have(a) >= q for a, q in off.collateral.items())
         if o.role != "lender" and self.pebbles < 30 and fair and payable and owing < max(1, int(o.greed)):
             seq = self.add(A.Accept(id=off.id), P.ACCEPT, ("borrow from", off.sender))
             self.pebbles += off.principal
@@ -94,7 +94,7 @@ class Dealing(MindBase):
         o = self.o
         if any(g in o.never_buy for g in off.give):
             return "reject"
-        if off.due is None and any(self.free.get(a, 0) < q for a, q in off.get.items()):
+        if off.due is None and any(self.have(a) < q for a, q in off.get.items()):
             return "reject"
         if off.due is not None:
             if not self.trusted(off.sender):

@@ -267,6 +267,10 @@ class MindBase:
                 return od.id
         return None
 
+    def have(self, asset: str) -> int:
+        """What I can still hand over this turn: free pebbles or goods less what earlier candidates use."""
+        return self.pebbles if asset == PEBBLES else self.free.get(asset, 0)
+
     def selling(self, good: str) -> int:
         """Units of a good this turn's candidates put up for sale or swap."""
         total = 0

@@ -170,6 +170,7 @@ class _Mind(Dealing, Talk):
                 surplus -= FOOD_STOCK  # keep a cushion of bought goods
             if surplus <= 0 or self.my_order(good, "sell") is not None or not self.room_for_order():
                 continue
+            bid = self.my_bids.get(good)
             ref: float = o.prices[good]
             if good in o.fuel:
                 # Fire sells dear when the wood is cold, cheap when it is warm: the seller
@@ -179,6 +180,8 @@ class _Mind(Dealing, Talk):
             glut = surplus / max(1, o.capacity if good == o.makes else 4)
             markup = 1.05 - 0.08 * min(glut, 3.0) + 0.1 * (o.greed - 1)
             price = ceil1(ref * markup)
+            if bid is not None and bid.price >= price:
+                continue  # it would meet my own bid: let the bid run out first
             qty = min(surplus, 100)
             how = " dear" if price > o.prices[good] else (" cheap" if price < o.prices[good] else "")
             parents = (made_seq,) if qty > self.free.get(good, 0) and made_seq >= 0 else ()
@@ -229,7 +232,7 @@ class _Mind(Dealing, Talk):
         for _, good, need, price, prio in wants:
             old = self.my_bids.get(good)
             # Cold or hungry with a bid too low to fill: withdraw it and bid again, higher.
-            if old is not None and (prio < P.URGENT - 1 or old.price >= price):
+            if old is not None and (prio < P.NEED or old.price >= price):
                 continue
             if self.crosses(good, price):
                 continue
