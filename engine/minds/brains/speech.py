@@ -15,7 +15,7 @@ import zlib
 SPEECH_CHARS = 100
 """The longest line a scripted creature says, whispers or notes (the scenario may allow more)."""
 THINKING_CHARS = 80
-"""The longest reason it gives for a decision."""
+"""The longest reason it gives for a decision (lower-case letters, digits, spaces, ``:`` and ``,``)."""
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
     # In the clearing: what I sell (and want), and at what price.
@@ -208,4 +208,13 @@ def thought(prefix: str, clauses: list[tuple[str, str]], limit: int = THINKING_C
                 break
         out = f"{out}{sep}{part}"
         sep = ", "
-    return shorten(ascii_safe(out).lower(), limit)
+    return shorten(plain(out), limit)
+
+
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 :,")
+
+
+def plain(text: str) -> str:
+    """Lower-case letters, digits, spaces, colons and commas only (what a reason is written in)."""
+    text = ascii_safe(text).lower()
+    return " ".join("".join(ch if ch in _PLAIN else " " for ch in text).split())
