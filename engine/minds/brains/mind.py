@@ -241,11 +241,16 @@ class MindBase:
                 continue
             if c.speech and speech >= MAX_SPEECH:
                 continue
-            group = [c] if c.partner < 0 else [c, self.cands[c.partner]]
-            cost = sum(g.cost() + 1 for g in group) - (0 if kept else 1)
-            if used + cost > room or len(kept) + len(group) > limit:
+            cost = c.cost() + (1 if kept else 0)
+            n = 1
+            if c.partner >= 0:
+                cost += self.cands[c.partner].cost() + 1
+                n = 2
+            if used + cost > room or len(kept) + n > limit:
                 continue
-            kept.update(g.seq for g in group)
+            kept.add(c.seq)
+            if n == 2:
+                kept.add(c.partner)
             used += cost
             speech += c.speech
             if len(kept) >= limit:

@@ -207,10 +207,12 @@ class _Mind(Dealing, Talk):
         stock = FOOD_STOCK + min(4, self.pebbles // 50)
         # A meal needs several kinds: the kinds missing from the next meal come first, cheapest first.
         missing = []
+        kinds = 0
         for g in o.food:
-            if held.get(g, 0) <= 0 and g not in o.never_buy:
+            if held.get(g, 0) > 0:
+                kinds += 1
+            elif g not in o.never_buy:
                 missing.append((o.prices[g], g))
-        kinds = sum(1 for g in o.food if held.get(g, 0) > 0)
         missing.sort()
         meal_gap = {g for _, g in missing[: max(0, o.meal_size - kinds)]}
         for good in o.food:

@@ -115,10 +115,12 @@ class Talk(MindBase):
         o = self.o
         partners: list[str] = []
         for turn, kind, _, text in self.inbox_since(o.turn - 1):
-            m = _ACCEPTED.match(text) if kind == "notice" and turn == o.turn - 1 else None
+            m = _ACCEPTED.match(text) if kind == "notice" and turn == o.turn - 1 and " accepted " in text else None
             if m:
                 partners.append(m.group(1))
         for event in self.last_turn():
+            if " settled " not in event and " repaid " not in event:
+                continue
             s = _SETTLED.match(event) or _REPAID.match(event)
             if s and o.name in (s.group(1), s.group(2)):
                 partners.append(s.group(2) if s.group(1) == o.name else s.group(1))
@@ -131,7 +133,7 @@ class Talk(MindBase):
         o = self.o
         ids = set()
         for event in self.last_turn():
-            s = _SIGNED.search(event)
+            s = _SIGNED.search(event) if " signed " in event else None
             if s:
                 ids.add(int(s.group(2)))
         for ob in o.obligations:
