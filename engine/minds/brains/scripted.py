@@ -69,8 +69,9 @@ class _Mind(Dealing, Talk):
         self.sells: list[tuple[int, A.PlaceOrder]] = []
         self.buys: list[tuple[int, A.PlaceOrder]] = []
         self.fee = any("fee" in r for r in o.rejections)
-        self.my_bids = {od.good: od for od in o.my_orders if od.side == "buy"}
         """Orders cost a fee just now (last turn's refusals said so): keep pebbles for it."""
+        self.my_bids = {od.good: od for od in o.my_orders if od.side == "buy"}
+        """My bids resting on the book, by good."""
 
     # ------------------------------------------------------------------- turn
     def decide(self) -> tuple[list[A.Action], str]:
@@ -233,7 +234,8 @@ class _Mind(Dealing, Talk):
         short = 0
         for _, good, need, price, prio in wants:
             old = self.my_bids.get(good)
-            # Cold or hungry with a bid too low to fill: withdraw it and bid again, higher.
+            # A resting bid below what a need is worth now (a bargain bid, or the price rose):
+            # withdraw it and bid again, higher.
             if old is not None and (prio < P.NEED or old.price >= price):
                 continue
             if self.crosses(good, price):
