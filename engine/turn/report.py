@@ -26,6 +26,16 @@ class Decided:
     """Each action with ``None`` (applied) or the reason it was refused."""
 
 
+MESSAGE_EVENTS = frozenset({"say", "whisper"})
+"""Event kinds that count as messages (engine.turn.rules: ``say`` and ``whisper``)."""
+OFFER_EVENTS = frozenset({"offer"})
+"""Every offer, counter, ``lend`` and ``borrow`` the rules accept emits one ``offer`` event."""
+DEAL_EVENTS = frozenset({"contract"})
+"""An accepted forward offer or loan emits one ``contract`` event (a spot swap is a ``deal``)."""
+LIVELINESS = ("messages", "offers", "deals")
+"""The per-turn counts of talk and dealing in ``ttwood run --json``, summed in its totals."""
+
+
 @dataclass(slots=True)
 class TurnReport:
     """Everything that happened in one turn, for the command line, the UI and the save."""
@@ -57,6 +67,21 @@ class TurnReport:
     """Wall time the brains took to decide this turn."""
 
     @property
+    def messages(self) -> int:
+        """Says and whispers this turn."""
+        return sum(1 for e in self.events if e.kind in MESSAGE_EVENTS)
+
+    @property
+    def offers(self) -> int:
+        """Offers made this turn: trade offers, counters, loan offers and loan requests."""
+        return sum(1 for e in self.events if e.kind in OFFER_EVENTS)
+
+    @property
+    def deals(self) -> int:
+        """Forward contracts and loans signed this turn."""
+        return sum(1 for e in self.events if e.kind in DEAL_EVENTS)
+
+    @property
     def tokens_max(self) -> int | None:
         """The largest prompt + answer of any creature this turn (``None``: no model brain)."""
         sizes = [d.answer.meta["prompt_tokens"] + d.answer.meta["answer_tokens"] for d in self.decided
@@ -85,6 +110,9 @@ class TurnReport:
             "open_contracts": self.open_contracts,
             "legends": self.legends,
             "tokens_max": self.tokens_max,
+            "messages": self.messages,
+            "offers": self.offers,
+            "deals": self.deals,
         }
 
 
@@ -164,6 +192,7 @@ def run_json(game: Game, reports: list[TurnReport], *, brain: str, model: dict[s
             "gini_max": round(max(ginis), 4) if ginis else None,
             "valid_actions": sum(r.valid_actions for r in reports),
             "rejected_actions": sum(r.rejected_actions for r in reports),
+            **{key: sum(getattr(r, key) for r in reports) for key in LIVELINESS},
             "season_prices": {g: season_prices(reports, g) for g in w.goods},
             "alive": len(w.alive()),
         },

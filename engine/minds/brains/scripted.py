@@ -1,9 +1,15 @@
-"""A deterministic rule-based brain for every role: offline play, baselines and fast tests.
+"""A deterministic rule-based brain for every role: offline play, baselines, fast tests, and the
+teacher a small model is fine-tuned to imitate.
 
 Each creature makes what it can, keeps a small reserve, sells its surplus, and buys the food
 and firewood it lacks, bidding harder when it went hungry or cold. On top of that the
 woodcutter decides how much to fell, the lender lends, the trader speculates and writes
-forward contracts, and anyone short of pebbles asks the lender for a loan.
+forward contracts, anyone short of pebbles asks the lender for a loan, and everyone answers
+offers (accept, counter, reject), repays early when flush, buys firewood forward before the
+cold, talks (:mod:`engine.minds.brains.talk`) and gives a short reason for what it does.
+
+It plans more than it can say, each candidate with a priority, and keeps the most important
+that fit the answer allowance a small model has (:mod:`engine.minds.brains.mind`).
 """
 
 from __future__ import annotations
@@ -11,18 +17,22 @@ from __future__ import annotations
 import math
 
 from engine.core.assets import PEBBLES
+from engine.minds.brains.dealing import FOOD_STOCK, Dealing, ceil1
+from engine.minds.brains.mind import P, Town
+from engine.minds.brains.speech import SPEECH_CHARS
+from engine.minds.brains.talk import Talk
 from engine.turn import actions as A
 from engine.turn.brain import Answer
-from engine.turn.observation import Observation, OfferView
+from engine.turn.observation import Observation
 
-FOOD_STOCK = 2
-"""Meals of each bought food a creature likes to keep."""
 FUEL_TURNS = 3
 """Turns of firewood need a creature likes to keep."""
-
-
-def _ceil(x: float) -> int:
-    return max(1, math.ceil(x))
+SWAP_STOCK = 2
+"""Units of its own food a maker keeps off the market: a meal, and something to swap."""
+GAMBLER_CREDIT = 75
+"""The credit score above which the trader risks forward purchases it may not be able to pay."""
+THINNING = 0.75
+"""Below this share of its trees standing, a prudent woodcutter fells less the thinner the forest."""
 
 
 class ScriptedBrain:
@@ -30,101 +40,96 @@ class ScriptedBrain:
 
     name = "scripted"
 
+    def __init__(self, message_chars: int = SPEECH_CHARS) -> None:
+        """``message_chars``: the wood's limit on a message (``[budget] message_chars``); lines
+        are never longer than it, nor than :data:`SPEECH_CHARS`."""
+        self.message_chars = message_chars
+
     def decide(self, observations: list[Observation]) -> list[Answer]:
-        towns: dict[int, _Town] = {}
+        towns: dict[int, Town] = {}
         answers = []
         for i, o in enumerate(observations):
             town = towns.get(id(o.neighbours))
             if town is None:
-                town = towns[id(o.neighbours)] = _Town(o)
+                town = towns[id(o.neighbours)] = Town(o, self.message_chars)
             # A patron left to the scripted brain does nothing: it is the player's purse.
-            answers.append(Answer(actions=[] if o.role == "patron" else _Mind(o, town, i).decide()))
+            if o.role == "patron":
+                answers.append(Answer(actions=[]))
+                continue
+            actions, thinking = _Mind(o, town, i).decide()
+            answers.append(Answer(actions=actions, thinking=thinking))
         return answers
 
 
-class _Town:
-    """What a turn's observations share about the other creatures, worked out once per turn."""
-
-    def __init__(self, o: Observation) -> None:
-        alive = [n for n in o.neighbours if n.alive and n.role != "patron"]
-        self.alive = len(alive)
-        self.lenders = [n.name for n in alive if n.role == "lender"]
-        self.woodcutters = [n.name for n in alive if n.role == "woodcutter"]
-        self.makers: dict[str, list[str]] = {}
-        for n in alive:
-            if n.makes:
-                self.makers.setdefault(n.makes, []).append(n.name)
-        self.credit = {n.name: n.credit for n in o.neighbours}
-
-    @staticmethod
-    def pick(names: list[str], me: str, k: int) -> str | None:
-        """A partner other than me, spread over creatures so no one gets every request."""
-        others = [n for n in names if n != me] if me in names else names
-        return others[k % len(others)] if others else None
-
-
-class _Mind:
-    def __init__(self, o: Observation, town: _Town, k: int) -> None:
-        self.o = o
-        self.town = town
-        self.k = k
-        self.acts: list[A.Action] = []
-        self.pebbles = o.free.get(PEBBLES, 0)
+class _Mind(Dealing, Talk):
+    def __init__(self, o: Observation, town: Town, k: int) -> None:
+        super().__init__(o, town, k)
         self.lender = town.pick(town.lenders, o.name, k)
         self.woodcutter = town.pick(town.woodcutters, o.name, k)
-        self.owe: dict[str, int] = {}
-        """What it must hand over within the next couple of turns."""
-        for ob in o.obligations:
-            if ob.due - o.turn <= 2:
-                for a, q in ob.i_owe.items():
-                    self.owe[a] = self.owe.get(a, 0) + q
-
-    # ----------------------------------------------------------------- helpers
-    def room(self) -> bool:
-        return len(self.acts) < self.o.max_actions
-
-    def add(self, a: A.Action) -> None:
-        if self.room():
-            self.acts.append(a)
-
-    def my_order(self, good: str, side: str) -> int | None:
-        for od in self.o.my_orders:
-            if od.good == good and od.side == side:
-                return od.id
-        return None
-
-    def value(self, bundle: dict[str, int]) -> int:
-        return sum(q if a == PEBBLES else q * self.o.prices.get(a, 1) for a, q in bundle.items())
+        self.sells: list[tuple[int, A.PlaceOrder]] = []
+        self.buys: list[tuple[int, A.PlaceOrder]] = []
+        self.fee = any("fee" in r for r in o.rejections)
+        """Orders cost a fee just now (last turn's refusals said so): keep pebbles for it."""
+        self.my_bids = {od.good: od for od in o.my_orders if od.side == "buy"}
+        """My bids resting on the book, by good."""
 
     # ------------------------------------------------------------------- turn
-    def decide(self) -> list[A.Action]:
+    def decide(self) -> tuple[list[A.Action], str]:
         o = self.o
+        self.repay()
         self.answer_offers()
-        made = self.produce()
-        held = dict(o.free)
+        made, made_seq = self.produce()
+        held = dict(self.free)
         if o.makes:
             held[o.makes] = held.get(o.makes, 0) + made
         self.barter(held)
-        self.sell_surplus(held)
-        self.buy_needs(held)
+        self.sell_surplus(held, made_seq)
+        short = self.buy_needs(held)
+        if short > 0:
+            self.borrow(short, self.lender)
         if o.role == "lender":
-            self.lend()
+            self.bid_bargains()
+            self.offer_loan()
         elif o.role == "trader":
             self.speculate(held)
-        self.chatter()
-        return self.acts
+        elif o.role != "woodcutter":
+            self.forward_fuel(held, self.woodcutter)
+        self.forward_sale()
+        self.react_to_defaults()
+        self.react_to_rumours()
+        self.announce()
+        self.thank_partners()
+        self.remember_deals()
+        self.prefix = self.situation(short, held)
+        return self.choose()
 
-    def produce(self) -> int:
-        """Produce, and return how much that should yield."""
+    def situation(self, short: int, held: dict[str, int]) -> str:
+        """What the reason starts with: the most pressing fact of the turn."""
+        o = self.o
+        if o.cold:
+            return "freezing"
+        if o.hungry:
+            return "hungry"
+        if o.fuel_need and o.fuel_need[-1] > o.fuel_need[0]:
+            return "cold coming"
+        if self.owe.get(PEBBLES):
+            return "debt due soon"
+        if short > 0 and o.role != "lender":
+            return "pebbles low"
+        if o.makes and held.get(o.makes, 0) > 3 * max(1, o.capacity):
+            return f"glut of {o.makes}"
+        return o.season
+
+    def produce(self) -> tuple[int, int]:
+        """Produce; return how much that should yield and the candidate's id."""
         o = self.o
         if not o.makes or o.can_make <= 0:
-            return 0
+            return 0, -1
         if o.role != "woodcutter":
-            self.add(A.Produce(qty=o.capacity))
-            return o.can_make
+            seq = self.add(A.Produce(qty=o.capacity), P.PRODUCE, ("make", f"{o.can_make} {o.makes}"))
+            return o.can_make, seq
         qty = o.can_make
-        stock = o.free.get(o.makes, 0) + o.escrow.get(o.makes, 0)
-        # Enough for the whole wood's next few turns of fire, plus what is promised.
+        stock = self.free.get(o.makes, 0) + o.escrow.get(o.makes, 0)
         # Its share of the wood's fire for the next few turns, plus what is promised.
         share_of = max(1, len(self.town.woodcutters))
         target = sum(o.fuel_need) * self.town.alive // share_of + self.owe.get(o.makes, 0)
@@ -132,14 +137,16 @@ class _Mind:
         # A prudent woodcutter spares a thin forest and fells to demand; greed overrides both.
         if o.greed <= 1.0:
             qty = min(qty, max(0, target - stock + 2))
+            if share < THINNING:
+                qty = min(qty, math.ceil(o.capacity * share))
             if share < 0.45:
                 qty = qty // 2
         else:
-            qty = min(o.can_make, _ceil(qty * o.greed))
+            qty = min(o.can_make, math.ceil(qty * o.greed))
         if qty <= 0:
-            return 0
-        self.add(A.Produce(qty=qty))
-        return qty
+            return 0, -1
+        seq = self.add(A.Produce(qty=qty), P.PRODUCE, ("fell", str(qty)))
+        return qty, seq
 
     def reserve(self, good: str) -> int:
         o = self.o
@@ -147,18 +154,25 @@ class _Mind:
         if good in o.fuel:
             keep += sum(o.fuel_need[:FUEL_TURNS])
         elif good in o.food:
-            keep += FOOD_STOCK if good != o.makes else 1
+            keep += FOOD_STOCK if good != o.makes else SWAP_STOCK
         return keep
 
-    def sell_surplus(self, held: dict[str, int]) -> None:
+    def sell_surplus(self, held: dict[str, int], made_seq: int) -> None:
         o = self.o
+        # Collateral promised in a loan request still waiting must stay free.
+        pledged: dict[str, int] = {}
+        for f in o.my_offers:
+            if f.kind == "borrow":
+                for a, q in f.collateral.items():
+                    pledged[a] = pledged.get(a, 0) + q
         for good in o.goods:
-            surplus = held.get(good, 0) - self.reserve(good)
+            surplus = held.get(good, 0) - self.reserve(good) - pledged.get(good, 0)
             if good != o.makes and o.role != "trader":
                 surplus -= FOOD_STOCK  # keep a cushion of bought goods
-            if surplus <= 0 or self.my_order(good, "sell") is not None or not self.room():
+            if surplus <= 0 or self.my_order(good, "sell") is not None or not self.room_for_order():
                 continue
-            ref = o.prices[good]
+            bid = self.my_bids.get(good)
+            ref: float = o.prices[good]
             if good in o.fuel:
                 # Fire sells dear when the wood is cold, cheap when it is warm: the seller
                 # anchors on the customary value and the cold, not only on the last trade.
@@ -166,150 +180,138 @@ class _Mind:
             # Gluts sell cheaper; a small stock asks a premium.
             glut = surplus / max(1, o.capacity if good == o.makes else 4)
             markup = 1.05 - 0.08 * min(glut, 3.0) + 0.1 * (o.greed - 1)
-            price = _ceil(ref * markup)
-            self.add(A.PlaceOrder(side="sell", good=good, qty=min(surplus, 100), price=price))
+            price = ceil1(ref * markup)
+            if bid is not None and bid.price >= price:
+                continue  # it would meet my own bid: let the bid run out first
+            qty = min(surplus, 100)
+            how = " dear" if price > o.prices[good] else (" cheap" if price < o.prices[good] else "")
+            parents = (made_seq,) if qty > self.free.get(good, 0) and made_seq >= 0 else ()
+            order = A.PlaceOrder(side="sell", good=good, qty=qty, price=price)
+            seq = self.add(order, P.SELL_OWN if good == o.makes else P.SELL, ("sell", good + how), parents)
+            self.orders += 1
+            self.sells.append((seq, order))
 
-    def buy_needs(self, held: dict[str, int]) -> None:
+    def buy_needs(self, held: dict[str, int]) -> int:
+        """Bid for the food and fire I lack, most urgent first; return the pebbles I am short."""
         o = self.o
-        budget = self.pebbles - self.owe.get(PEBBLES, 0)
-        wants: list[tuple[float, str, int, int]] = []
+        wants: list[tuple[float, str, int, int, float]] = []
         fuel = o.fuel[0] if o.fuel else None
         if fuel and fuel not in o.never_buy:
             need = sum(o.fuel_need[:FUEL_TURNS]) + self.owe.get(fuel, 0) - held.get(fuel, 0)
             if need > 0:
-                urgency = 1.15 + 0.12 * o.cold + (0.25 if held.get(fuel, 0) < o.fuel_need[0] else 0.0)
-                price = min(_ceil(o.prices[fuel] * urgency), 4 * o.base_values[fuel])
-                wants.append((2.0 + o.cold, fuel, need, price))
+                freezing = held.get(fuel, 0) < o.fuel_need[0]
+                urgency = 1.15 + 0.12 * o.cold + (0.25 if freezing else 0.0)
+                price = min(ceil1(o.prices[fuel] * urgency), 4 * o.base_values[fuel])
+                prio = P.URGENT if freezing or o.cold else P.NEED
+                wants.append((2.0 + o.cold, fuel, need, price, prio))
         # The well-off keep a deeper larder, which sends their pebbles back round the wood.
         stock = FOOD_STOCK + min(4, self.pebbles // 50)
+        # A meal needs several kinds: the kinds missing from the next meal come first, cheapest first.
+        missing = []
+        kinds = 0
+        for g in o.food:
+            if held.get(g, 0) > 0:
+                kinds += 1
+            elif g not in o.never_buy:
+                missing.append((o.prices[g], g))
+        missing.sort()
+        meal_gap = {g for _, g in missing[: max(0, o.meal_size - kinds)]}
         for good in o.food:
             if good in o.never_buy:
                 continue
             need = stock + self.owe.get(good, 0) - held.get(good, 0)
             if need > 0:
-                urgency = 1.1 + 0.1 * o.hungry + (0.2 if held.get(good, 0) == 0 else 0.0)
-                price = min(_ceil(o.prices[good] * urgency), 4 * o.base_values[good])
-                wants.append((1.0 + o.hungry / 3, good, need, price))
+                empty = held.get(good, 0) == 0
+                urgency = 1.1 + 0.1 * o.hungry + (0.2 if empty else 0.0)
+                price = min(ceil1(o.prices[good] * urgency), 4 * o.base_values[good])
+                prio = P.URGENT - 1 if good in meal_gap else (P.NEED if held.get(good, 0) < FOOD_STOCK else P.STOCK)
+                wants.append((1.0 + o.hungry / 3, good, need, price, prio))
         wants.sort(key=lambda w: (-w[0], w[1]))
+        return self.place_bids(wants, held)
+
+    def place_bids(self, wants: list[tuple[float, str, int, int, float]], held: dict[str, int]) -> int:
+        budget = self.pebbles - self.owe.get(PEBBLES, 0)
         short = 0
-        for _, good, need, price in wants:
-            existing = self.my_order(good, "buy")
-            if existing is not None:
+        for _, good, need, price, prio in wants:
+            old = self.my_bids.get(good)
+            # A resting bid below what a need is worth now (a bargain bid, or the price rose):
+            # withdraw it and bid again, higher.
+            if old is not None and (prio < P.NEED or old.price >= price):
                 continue
-            qty = min(need, budget // price)
+            if self.crosses(good, price):
+                continue
+            freed = old.qty * old.price if old is not None else 0
+            cost = price * (1.06 if self.fee else 1.0)
+            qty = min(need, int(max(0, budget + freed - (2 if self.fee else 0)) // cost))
             short += (need - qty) * price
-            if qty <= 0 or not self.room():
+            if qty <= 0 or (old is None and not self.room_for_order()):
                 continue
-            budget -= qty * price
-            self.add(A.PlaceOrder(side="buy", good=good, qty=qty, price=price))
-        if short > 0:
-            self.borrow(short)
+            withdraw = -1
+            if old is not None:
+                withdraw = self.add(A.Cancel(id=old.id), prio, ("bid higher for", good))
+                budget += freed
+                self.pebbles += freed
+                self.orders -= 1
+            spent = math.ceil(qty * cost) + (2 if self.fee else 0)
+            budget -= spent
+            self.pebbles -= spent
+            order = A.PlaceOrder(side="buy", good=good, qty=qty, price=price)
+            verb = "stock up on" if prio == P.STOCK else "short of"
+            seq = self.add(order, prio, (verb, good), (withdraw,) if withdraw >= 0 else ())
+            if withdraw >= 0:
+                # The withdrawal and the new bid are kept together or not at all.
+                self.cands[withdraw].partner = seq
+            self.buys.append((seq, order))
+            self.orders += 1
+        return short
 
-    def barter(self, held: dict[str, int]) -> None:
-        """With a glut of my own food, offer a swap to the maker of a food I lack."""
-        o = self.o
-        if not o.makes or o.makes not in o.food or o.my_offers or not self.room():
-            return
-        # Only what is free now can go in an offer (this turn's making comes later).
-        glut = min(o.free.get(o.makes, 0), held.get(o.makes, 0) - 2 * max(1, o.capacity))
-        if glut <= 0:
-            return
-        for good in o.food:
-            partner = self.town.pick(self.town.makers.get(good, []), o.name, self.k)
-            if good == o.makes or held.get(good, 0) > 0 or partner is None:
-                continue
-            want = 2
-            give = min(glut, max(1, math.ceil(want * o.prices[good] / max(1, o.prices[o.makes]))))
-            self.add(A.MakeOffer(to=partner, give={o.makes: give}, get={good: want}))
-            held[o.makes] -= give
-            return
+    def crosses(self, good: str, price: int) -> bool:
+        """Whether a bid at ``price`` would meet my own ask (open, or placed this turn)."""
+        return any(od.good == good and od.side == "sell" and od.price <= price for od in self.o.my_orders) or any(
+            s.good == good and s.price <= price for _, s in self.sells)
 
-    def borrow(self, short: int) -> None:
-        o = self.o
-        if o.role == "lender" or self.lender is None or not self.room():
-            return
-        # A prudent creature owes one loan at a time; a greedy one leverages up: more loans, larger.
-        owing = sum(1 for ob in o.obligations if ob.kind == "loan" and ob.i_owe)
-        if owing >= max(1, int(o.greed)) or any(f.kind == "borrow" for f in o.my_offers):
-            return
-        amount = min(round(25 * max(1.0, o.greed)), short + 4)
-        collateral = {}
-        if o.makes and o.free.get(o.makes, 0) >= 4 and o.makes not in o.food:
-            collateral = {o.makes: 2}
-        due = min(o.max_term, 5)
-        interest = min(amount * o.max_interest_pct // 100, _ceil(amount * 0.2))
-        self.add(A.Borrow(to=self.lender, pebbles=amount, interest=interest, due=due, collateral=collateral))
-
-    def answer_offers(self) -> None:
-        o = self.o
-        for off in o.offers_to_me[:2]:
-            if self.worth_accepting(off):
-                self.add(A.Accept(id=off.id))
-                if off.kind == "trade" and off.due is None:
-                    for a, q in off.get.items():
-                        o.free[a] = o.free.get(a, 0) - q
-                        if a == PEBBLES:
-                            self.pebbles -= q
-            else:
-                self.add(A.Reject(id=off.id))
-
-    def worth_accepting(self, off: OfferView) -> bool:
-        o = self.o
-        if off.kind == "borrow":
-            credit = self.town.credit.get(off.sender, 0)
-            return o.role == "lender" and credit >= 40 and self.pebbles - off.principal >= 10
-        if off.kind == "lend":
-            return self.pebbles < 10 and all(o.free.get(a, 0) >= q for a, q in off.collateral.items())
-        if any(g in o.never_buy for g in off.give):
-            return False
-        if off.due is None and any(o.free.get(a, 0) < q for a, q in off.get.items()):
-            return False
-        if off.due is not None:
-            # A forward sale: only promise what I can make by then, on top of what I already owe.
-            for a, q in off.get.items():
-                if a == PEBBLES:
-                    continue
-                turns = max(0, off.due - o.turn)
-                if a != o.makes or q + self.owe.get(a, 0) > o.free.get(a, 0) + o.capacity * turns // 2:
-                    return False
-        return self.value(off.give) >= self.value(off.get)
-
-    def lend(self) -> None:
+    def bid_bargains(self) -> None:
         # The lender answers borrow requests (in answer_offers); it also keeps its hoard working
         # by bidding for bargains below the reference price.
         o = self.o
         for good in o.food:
-            if good in o.never_buy or self.my_order(good, "buy") is not None or not self.room():
+            if good in o.never_buy or self.my_order(good, "buy") is not None or not self.room_for_order():
+                continue
+            if any(b.good == good for _, b in self.buys):
                 continue
             price = max(1, int(o.prices[good] * 0.7))
-            if self.pebbles > 60 + 3 * price:
-                self.add(A.PlaceOrder(side="buy", good=good, qty=3, price=price))
+            if self.pebbles > 60 + 3 * price and not self.crosses(good, price):
+                order = A.PlaceOrder(side="buy", good=good, qty=3, price=price)
+                self.buys.append((self.add(order, P.BARGAIN, ("bid low for", good)), order))
                 self.pebbles -= 3 * price
+                self.orders += 1
 
     def speculate(self, held: dict[str, int]) -> None:
         o = self.o
         fuel = o.fuel[0] if o.fuel else None
         # Before the cold comes, buy firewood forward from the woodcutter to sell into the winter.
         rising = o.fuel_need[-1] > o.fuel_need[0] or (o.fuel_need[0] == 0 and o.fuel_need[-1] > 0)
-        if fuel and self.woodcutter and rising and not any(ob.kind == "forward" for ob in o.obligations) and self.room():
+        forward = any(ob.kind == "forward" for ob in o.obligations)
+        if fuel and self.woodcutter and rising and not forward and self.room_for_offer():
             qty = 4
-            price = _ceil(o.prices[fuel] * 1.05) * qty
-            if self.pebbles >= price:
-                self.add(A.MakeOffer(to=self.woodcutter, give={PEBBLES: price}, get={fuel: qty}, due=min(o.max_term, 4)))
+            price = ceil1(o.prices[fuel] * 1.05) * qty
+            # With good credit a speculator commits on what it held before today's shopping: a
+            # gamble that can fail (and then its credit stops it gambling for a while).
+            if (self.purse if o.credit >= GAMBLER_CREDIT else self.pebbles) >= price:
+                offer = A.MakeOffer(to=self.woodcutter, give={PEBBLES: price}, get={fuel: qty}, due=min(o.max_term, 4))
+                seq = self.add(offer, P.DEAL, ("buy forward", fuel))
+                self.offers += 1
+                self.whisper(self.woodcutter, "forward_buy", P.OFFER_TALK, seq, give=f"{price} pebbles", get=f"{qty} {fuel}",
+                             due=o.turn + (offer.due or 0))
         for good in o.goods:
-            if good in o.never_buy or good == fuel or not self.room():
+            if good in o.never_buy or good == fuel or not self.room_for_order():
                 continue
             ref = o.prices[good]
-            if self.my_order(good, "buy") is None and held.get(good, 0) < 6 and self.pebbles > 30 + 3 * ref:
-                self.add(A.PlaceOrder(side="buy", good=good, qty=2, price=max(1, int(ref * 0.85))))
-
-    def chatter(self) -> None:
-        o = self.o
-        if not self.room() or (o.turn + len(o.name)) % 4:
-            return
-        if o.cold:
-            self.add(A.Say(text=f"{o.name} is freezing. Who has firewood?"))
-        elif o.hungry:
-            self.add(A.Say(text=f"{o.name} is hungry and buying food."))
-        elif o.makes:
-            self.add(A.Say(text=f"Fine {o.makes} for sale at {o.name}'s den."))
+            if any(b.good == good for _, b in self.buys):
+                continue
+            bid = max(1, int(ref * 0.85))
+            if self.my_order(good, "buy") is None and held.get(good, 0) < 6 and self.pebbles > 30 + 3 * ref and not self.crosses(good, bid):
+                order = A.PlaceOrder(side="buy", good=good, qty=2, price=bid)
+                self.buys.append((self.add(order, P.BARGAIN, ("buy cheap", good)), order))
+                self.pebbles -= 2 * order.price
+                self.orders += 1

@@ -1,0 +1,148 @@
+"""What the scripted teacher says on its own account: announcements of what it sells and wants,
+pleas when hungry or cold, complaints about broken deals, answers to rumours, thanks to partners,
+and notes to itself. Each line names only actions it keeps this turn."""
+
+from __future__ import annotations
+
+import re
+
+from engine.minds.brains.mind import MindBase, P, once
+from engine.minds.brains.speech import ascii_safe, chance, shorten
+from engine.turn import actions as A
+
+_ACCEPTED = re.compile(r"^(.+?) accepted your offer #\d+")
+_SETTLED = re.compile(r"^(.+?) and (.+?) settled contract #\d+")
+_REPAID = re.compile(r"^(.+?) repaid (.+?) \d+ pebbles")
+_SIGNED = re.compile(r"signed (loan|forward contract) #(\d+)")
+
+
+class Talk(MindBase):
+    sells: list[tuple[int, A.PlaceOrder]]
+    buys: list[tuple[int, A.PlaceOrder]]
+    _last: list[str] | None = None
+
+    def inbox_since(self, turn: int) -> list[tuple[int, str, str, str]]:
+        """Inbox items from ``turn`` on, oldest first (the inbox is in the order it was told)."""
+        inbox = self.o.inbox
+        i = len(inbox)
+        while i and inbox[i - 1][0] >= turn:
+            i -= 1
+        return inbox[i:]
+
+    def last_turn(self) -> list[str]:
+        """What it remembers of last turn (memories are oldest first), without the turn prefix."""
+        if self._last is None:
+            last = f"turn {self.o.turn - 1}: "
+            mems = self.o.memories
+            i = len(mems)
+            while i and mems[i - 1].startswith(last):
+                i -= 1
+            self._last = [m[len(last):] for m in mems[i:]]
+        return self._last
+
+    def bystanders(self, every: int) -> int:
+        """How rarely a bystander remarks on news: about one in ``every`` in a small wood, and a
+        handful in all however large the wood."""
+        return max(every, self.town.alive // 3)
+
+    def say(self, situation: str, prio: float, parents: tuple[int, ...] = (), **fields: object) -> None:
+        self.add_speech(once(lambda: A.Say(text=self.words(situation, **fields))), prio, parents)
+
+    def note(self, text: str) -> None:
+        self.add_speech(once(lambda: A.Note(text=shorten(ascii_safe(text), self.town.chars))), P.NOTE)
+
+    # ------------------------------------------------------------------ the market
+    def announce(self) -> None:
+        """Tell the clearing what I sell and want; plead when hungry or cold."""
+        o = self.o
+        fuel = set(o.fuel)
+        plea = [(s, b) for s, b in self.buys if (b.good in fuel and o.cold) or (b.good not in fuel and o.hungry)]
+        if plea:
+            seq, b = plea[0]
+            self.say("cold" if b.good in fuel else "hungry", P.ANNOUNCE + 6, (seq,), good=b.good, price=b.price)
+            return
+        if self.sells and chance(o.turn, o.name, "announce", 3):
+            seq, s = self.sells[0]
+            wants = list(self.buys)
+
+            def make(kept: set[int]) -> A.Action:
+                text = self.words("sell", good=s.good, qty=s.qty, price=s.price)
+                want = next((b for q, b in wants if q in kept), None)
+                if want is not None:
+                    text = shorten(text + " " + self.words("want", good=want.good, price=want.price), self.town.chars)
+                return A.Say(text=text)
+
+            self.add_speech(make, P.ANNOUNCE, (seq,))
+        elif self.buys and chance(o.turn, o.name, "buying", 4):
+            seq, b = self.buys[0]
+            self.say("buy", P.ANNOUNCE, (seq,), good=b.good, qty=b.qty, price=b.price)
+
+    # ------------------------------------------------------------------ the news
+    def react_to_defaults(self) -> None:
+        o = self.o
+        for turn, debtor, creditor in self.town.defaults:
+            if creditor == o.name:
+                self.say("wronged", P.COMPLAIN, debtor=debtor)
+                self.note(f"{debtor} broke a deal with me on turn {turn}: no credit")
+            elif debtor == o.name:
+                self.say("sorry", P.COMPLAIN, creditor=creditor)
+            elif chance(o.turn, o.name, f"gossip{debtor}", self.bystanders(3)):
+                self.say("gossip", P.RUMOUR, debtor=debtor, creditor=creditor)
+            else:
+                continue
+            return
+
+    def react_to_rumours(self) -> None:
+        o = self.o
+        for turn, kind, _, text in self.inbox_since(o.turn):
+            if kind != "rumour":
+                continue
+            about_me = o.name in text
+            good = next((g for g in o.goods if g in text.lower()), None)
+            if about_me:
+                self.say("rumour_rich" if self.purse >= 50 else "rumour_me", P.DENY)
+            elif good is not None and chance(o.turn, o.name, "rumour", self.bystanders(2)):
+                self.say("rumour_good", P.RUMOUR, good=good)
+            elif chance(o.turn, o.name, "rumour", self.bystanders(2)):
+                self.say("rumour", P.RUMOUR)
+            else:
+                continue
+            self.note(f"rumour on turn {turn}: {text[:60]}")
+            return
+
+    def thank_partners(self) -> None:
+        """Thank whoever took my offer or kept a deal with me last turn (one thanks a turn)."""
+        o = self.o
+        partners: list[str] = []
+        for turn, kind, _, text in self.inbox_since(o.turn - 1):
+            m = _ACCEPTED.match(text) if kind == "notice" and turn == o.turn - 1 and " accepted " in text else None
+            if m:
+                partners.append(m.group(1))
+        for event in self.last_turn():
+            if " settled " not in event and " repaid " not in event:
+                continue
+            s = _SETTLED.match(event) or _REPAID.match(event)
+            if s and o.name in (s.group(1), s.group(2)):
+                partners.append(s.group(2) if s.group(1) == o.name else s.group(1))
+        to = next((n for n in partners if n in self.town.names and n != o.name), None)
+        if to is not None:
+            self.add_speech(once(lambda: A.Whisper(to=to, text=self.words("thanks", to=to))), P.THANKS)
+
+    def remember_deals(self) -> None:
+        """Note a loan or forward contract signed last turn: who, what and when."""
+        o = self.o
+        ids = set()
+        for event in self.last_turn():
+            s = _SIGNED.search(event) if " signed " in event else None
+            if s:
+                ids.add(int(s.group(2)))
+        for ob in o.obligations:
+            if ob.id not in ids:
+                continue
+            if ob.i_owe:
+                what = ", ".join(f"{q} {a}" for a, q in ob.i_owe.items())
+                self.note(f"I owe {ob.counterparty} {what} by turn {ob.due}")
+            else:
+                what = ", ".join(f"{q} {a}" for a, q in ob.owed_to_me.items())
+                self.note(f"{ob.counterparty} owes me {what} by turn {ob.due}")
+            return

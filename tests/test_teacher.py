@@ -1,0 +1,327 @@
+"""The scripted brain as a teacher worth copying: a short reason for every decision, varied and
+deterministic speech, the whole repertoire, and answers a small model can say (at most
+``max_actions`` actions, at most 600 characters of compact JSON); and the liveliness counts
+(messages, offers, deals) of ``ttwood run --json``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+from typer.testing import CliRunner
+
+from engine import scenario as scenarios
+from engine.minds.brains import speech
+from engine.minds.brains.mind import ANSWER_CHARS, MindBase, P, Town, answer_text, compact
+from engine.minds.brains.scripted import ScriptedBrain
+from engine.turn import actions as A
+from engine.turn.actions import parse_decision
+from engine.turn.brain import Answer
+from engine.turn.game import Game
+from engine.turn.observation import Observation
+from engine.turn.observe import observe_all
+from engine.turn.report import TurnReport, model_card, run_json
+from ttwood.cli import app
+
+BUNDLED = ["thousand-token-wood", "long-winter", "credit-crunch", "commons-collapse", "acorn-mania", "market-50"]
+SPEECH = ("say", "whisper", "note")
+
+
+def play(sid: str | None, seed: int, turns: int) -> tuple[Game, list[TurnReport]]:
+    sc, _ = scenarios.load(sid)
+    game = Game(sc, seed, ScriptedBrain())
+    return game, game.run(turns)
+
+
+def decisions(reports: list[TurnReport]) -> list[tuple[int, str, str, list[dict[str, object]]]]:
+    return [(r.turn, d.creature, d.answer.thinking, [a.model_dump() for a in d.answer.actions]) for r in reports for d in r.decided]
+
+
+@pytest.fixture(scope="module")
+def wood20() -> tuple[Game, list[TurnReport]]:
+    return play(None, 1, 20)
+
+
+# ------------------------------------------------------------------ determinism
+
+
+def test_same_seed_same_answers_other_seed_other_answers(wood20: tuple[Game, list[TurnReport]]) -> None:
+    _, reports = wood20
+    _, again = play(None, 1, 20)
+    _, other = play(None, 2, 20)
+    assert decisions(reports) == decisions(again)
+    assert decisions(reports) != decisions(other)
+
+
+def test_run_json_does_not_depend_on_pythons_string_hashing() -> None:
+    """Speech is chosen with a stable hash, never ``hash()``: two interpreters with different hash
+    seeds play the same game to the byte."""
+    def run(hash_seed: str) -> dict[str, object]:
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed, TTWOOD_BRAIN="scripted")
+        proc = subprocess.run(
+            [sys.executable, "-m", "ttwood.cli", "run", "--turns", "12", "--seed", "1", "--brain", "scripted", "--json"],
+            capture_output=True, text=True, timeout=120, env=env,
+        )
+        assert proc.returncode == 0, proc.stderr
+        data = json.loads(proc.stdout)
+        return {k: data[k] for k in ("per_turn", "totals", "final")}
+
+    assert run("1") == run("2")
+
+
+# ------------------------------------------------------------------ a living default wood
+
+
+def test_twenty_turns_of_the_default_wood_are_alive(wood20: tuple[Game, list[TurnReport]]) -> None:
+    game, reports = wood20
+    card = model_card(reports, "scripted")
+    assert sum(r.messages for r in reports) >= len(reports), "at least one message a turn on average"
+    assert sum(r.deals for r in reports) >= 2
+    assert all(r.trades > 0 for r in reports)
+    assert reports[-1].alive == 5
+    assert card["valid_rate"] == 1.0 and card["accepted_rate"] >= 0.95, card["rejections"]
+    assert game.conservation()[0]
+
+
+def test_every_answer_is_one_a_small_model_could_give(wood20: tuple[Game, list[TurnReport]]) -> None:
+    game, reports = wood20
+    limit = game.scenario.budget.max_actions
+    for r in reports:
+        for d in r.decided:
+            a = d.answer
+            text = answer_text(a.thinking, a.actions)
+            assert len(a.actions) <= limit and len(text) <= ANSWER_CHARS, (r.turn, d.creature, text)
+            assert " " not in text.replace(a.thinking, "").split('"text":')[0], "compact JSON: no spaces outside strings"
+            # The compact answer reads back as exactly these actions.
+            parsed, problems, thinking = parse_decision(text, limit)
+            assert problems == [] and parsed == a.actions and thinking == a.thinking
+            assert 0 < len(a.thinking) <= speech.THINKING_CHARS and re.fullmatch(r"[a-z0-9 :,]+", a.thinking), a.thinking
+            for act in a.actions:
+                if isinstance(act, A.Say | A.Whisper | A.Note):
+                    t = act.text
+                    assert 0 < len(t) <= speech.SPEECH_CHARS and t.isascii() and t.isprintable(), t
+                    assert '"' not in t and "\\" not in t
+
+
+def test_compact_matches_json_of_the_non_default_fields() -> None:
+    for a in [A.Produce(qty=3), A.PlaceOrder(side="buy", good="honey", qty=2, price=7), A.Accept(id=4), A.Cancel(id=9),
+              A.MakeOffer(to="Oona", give={"pebbles": 12}, get={"firewood": 2}, due=3), A.Borrow(to="Oona", pebbles=20, interest=4, due=5),
+              A.Whisper(to="Rusk", text="A swap, Rusk?")]:
+        expected = json.dumps({"type": a.type, **a.model_dump(exclude_defaults=True, exclude={"type"})}, separators=(",", ":"))
+        assert compact(a) == expected
+
+
+_CLAUSE_NEEDS = {
+    "fell": "produce", "make": "produce", "sell": "order", "short of": "order", "stock up on": "order", "bid low for": "order",
+    "buy cheap": "order", "borrow": "borrow", "repay": "repay", "repay early": "repay", "accept": "accept", "lend to": "accept",
+    "counter": "counter", "reject": "reject", "refuse loan to": "reject", "decline loan from": "reject", "swap": "offer",
+    "buy forward": "offer", "sell forward": "offer", "offer a loan to": "lend", "bid higher for": "cancel",
+}
+
+
+def test_the_reason_names_what_is_done(wood20: tuple[Game, list[TurnReport]]) -> None:
+    """Every clause of the reason after its opening names an action kind the answer holds."""
+    _, reports = wood20
+    verbs = sorted(_CLAUSE_NEEDS, key=len, reverse=True)
+    for r in reports:
+        for d in r.decided:
+            kinds = {a.type for a in d.answer.actions}
+            _, _, clauses = d.answer.thinking.partition(": ")
+            for clause in filter(None, clauses.split(", ")):
+                verb = next((v for v in verbs if clause.startswith(v + " ")), None)
+                assert verb is not None, (d.answer.thinking, clause)
+                assert _CLAUSE_NEEDS[verb] in kinds, (r.turn, d.creature, d.answer.thinking, kinds)
+            fell = re.search(r"fell (\d+)", d.answer.thinking)
+            if fell:
+                assert any(isinstance(a, A.Produce) and a.qty == int(fell.group(1)) for a in d.answer.actions)
+
+
+# ------------------------------------------------------------------ speech
+
+
+def _template_of(text: str) -> tuple[str, int] | None:
+    for situation, templates in speech.TEMPLATES.items():
+        for i, t in enumerate(templates):
+            pattern = re.escape(t).replace(r"\{", "{").replace(r"\}", "}")
+            pattern = re.sub(r"\{\w+\}", ".+?", pattern)
+            if re.fullmatch(pattern, text, re.IGNORECASE):
+                return situation, i
+    return None
+
+
+def test_speech_varies_over_turns_and_creatures(wood20: tuple[Game, list[TurnReport]]) -> None:
+    _, reports = wood20
+    lines = [a.text for r in reports for d in r.decided for a in d.answer.actions if isinstance(a, A.Say | A.Whisper)]
+    used = Counter(t for t in map(_template_of, lines) if t is not None)
+    assert len(set(lines)) >= 15
+    assert len(used) >= 10, used
+    assert len({situation for situation, _ in used}) >= 5, used
+
+
+def test_template_choice_is_stable_and_spread() -> None:
+    assert speech.pick("sell", 3, "Hazel") == speech.pick("sell", 3, "Hazel")
+    for situation, templates in speech.TEMPLATES.items():
+        picks = {speech.pick(situation, turn, name) for turn in range(1, 13) for name in ("Hazel", "Rusk")}
+        assert picks <= set(range(len(templates)))
+        assert len(picks) >= 2, situation
+    assert speech.line("swap", 4, "Rusk", to="Oona", give="3 mushrooms", get="2 honey", good="mushrooms").startswith(
+        ("Oona", "A swap"))
+
+
+def test_lines_are_safe_and_short() -> None:
+    assert speech.ascii_safe('Zoë said "go"\\now') == "Zoe said go now"
+    assert speech.shorten("one two three four", 9) == "one two"
+    assert len(speech.line("borrow", 1, "B" * 40, to="C" * 40, p=10, total=12, due=9)) <= speech.SPEECH_CHARS
+    reason = speech.thought("cold coming", [("fell", "4"), ("sell", "firewood dear"), ("short of", "honey"), ("short of", "acorns")])
+    assert reason == "cold coming: fell 4, sell firewood dear, short of honey and acorns"
+    assert len(speech.thought("hungry", [("short of", "x" * 30), ("sell", "y" * 30), ("fell", "9")])) <= speech.THINKING_CHARS
+
+
+def test_creditors_complain_of_defaults_and_creatures_answer_rumours() -> None:
+    _, reports = play("credit-crunch", 1, 30)
+    complaints = 0
+    for prev, r in zip(reports, reports[1:], strict=False):
+        for e in prev.events:
+            if e.kind == "default":
+                debtor, creditor = e.data["debtor"], e.data["creditor"]
+                complaints += any(x.kind == "say" and x.text.startswith(f"{creditor}:") and debtor in x.text for x in r.events)
+    assert complaints >= 1
+    sc, _ = scenarios.load(None)
+    game = Game(sc, 1, ScriptedBrain())
+    game.run(2)
+    game.inject("run-on-oonas-hoard")
+    turn = game.step()
+    said = [e.text for e in turn.events if e.kind == "say"]
+    assert any(text.startswith("Oona:") for text in said), said
+    assert len(said) >= 2
+
+
+# ------------------------------------------------------------------ the repertoire
+
+
+def test_the_whole_repertoire_is_used() -> None:
+    kinds: Counter[str] = Counter()
+    forward = 0
+    for seed in (1, 2, 3):
+        _, reports = play(None, seed, 30)
+        for r in reports:
+            for d in r.decided:
+                for a, why in d.results:
+                    if why is None:
+                        kinds[a.type] += 1
+                        forward += isinstance(a, A.MakeOffer) and a.due is not None
+    assert set(kinds) == {"produce", "order", "cancel", "offer", "accept", "reject", "counter", "lend", "borrow", "repay",
+                          "say", "whisper", "note"}, kinds
+    assert forward >= 5
+
+
+@pytest.mark.parametrize("sid", BUNDLED)
+def test_bundled_woods_accept_what_the_teacher_says(sid: str) -> None:
+    for seed in (1, 2):
+        game, reports = play(sid, seed, 30)
+        card = model_card(reports, "scripted")
+        assert card["accepted_rate"] >= 0.95, (sid, seed, card["rejections"])
+        assert game.conservation()[0]
+        limit = game.scenario.budget.max_actions
+        assert all(len(d.answer.actions) <= limit and len(answer_text(d.answer.thinking, d.answer.actions)) <= ANSWER_CHARS
+                   for r in reports for d in r.decided)
+
+
+def _observation() -> Observation:
+    sc, _ = scenarios.load(None)
+    game = Game(sc, 3, ScriptedBrain())
+    game.run(3)
+    return observe_all(game.wood, game.wood.alive(), {})[0]
+
+
+def test_the_most_important_actions_are_kept_in_planned_order() -> None:
+    o = _observation()
+    mind = MindBase(o, Town(o), 0)
+    low = [mind.add(A.PlaceOrder(side="buy", good="honey", qty=1, price=p), P.STOCK) for p in range(1, 5)]
+    talk = mind.add_speech(A.Whisper(to="Oona", text="x" * 90), P.LOAN_TALK, (low[0],))
+    high = [mind.add(A.PlaceOrder(side="buy", good="acorns", qty=1, price=p), P.URGENT) for p in range(1, 4)]
+    produce = mind.add(A.Produce(qty=1), P.PRODUCE)
+    mind.add(A.Note(text="y" * 90), P.NOTE)
+    actions, _ = mind.choose()
+    assert len(actions) == o.max_actions == 6
+    kept = [a for a in actions if isinstance(a, A.PlaceOrder)]
+    assert [a.price for a in kept if a.good == "acorns"] == [1, 2, 3]
+    # the order they were planned in, not their rank
+    assert actions.index(mind.cands[low[0]].build(set())) < actions.index(mind.cands[high[0]].build(set()))
+    assert mind.cands[produce].build(set()) in actions
+    # a dependant never outranks what it depends on
+    assert mind.cands[talk].prio < mind.cands[low[0]].prio
+
+
+def test_a_long_plan_is_cut_to_the_answer_allowance() -> None:
+    o = _observation()
+    mind = MindBase(o, Town(o), 0)
+    for i in range(6):
+        mind.add_speech(A.Say(text=f"{i} " + "z" * 95), P.ANNOUNCE + i)
+    for i in range(6):
+        mind.add(A.MakeOffer(to="Oona", give={"pebbles": 100 + i}, get={"honey": 2, "acorns": 3}, due=3), P.DEAL)
+    actions, thinking = mind.choose()
+    assert len(answer_text("x" * speech.THINKING_CHARS, actions)) <= ANSWER_CHARS
+    assert sum(isinstance(a, A.Say) for a in actions) <= 2
+    assert all(isinstance(a, A.MakeOffer) for a in actions[: len(actions) - 2])
+
+
+# ------------------------------------------------------------------ liveliness in the numbers
+
+
+def test_per_turn_and_totals_count_messages_offers_and_deals(wood20: tuple[Game, list[TurnReport]]) -> None:
+    game, reports = wood20
+    data = run_json(game, reports, brain="scripted")
+    for r, row in zip(reports, data["per_turn"], strict=True):
+        kinds = Counter(e.kind for e in r.events)
+        assert row["messages"] == kinds["say"] + kinds["whisper"]
+        assert row["offers"] == kinds["offer"]
+        assert row["deals"] == kinds["contract"]
+    for key in ("messages", "offers", "deals"):
+        assert data["totals"][key] == sum(row[key] for row in data["per_turn"])
+    assert data["totals"]["deals"] == sum(1 for r in reports for e in r.events if e.kind == "contract")
+    # counters are offers too
+    counters = sum(1 for r in reports for d in r.decided for a, why in d.results if why is None and a.type == "counter")
+    made = sum(1 for r in reports for d in r.decided for a, why in d.results
+               if why is None and a.type in ("offer", "counter", "lend", "borrow"))
+    assert data["totals"]["offers"] == made and made >= counters
+
+
+class _Silent:
+    """A brain that never acts: the counts are there, and zero."""
+
+    name = "silent"
+
+    def decide(self, observations: list[Observation]) -> list[Answer]:
+        return [Answer([]) for _ in observations]
+
+
+def test_liveliness_keys_are_there_for_every_brain() -> None:
+    sc, _ = scenarios.load(None)
+    game = Game(sc, 1, _Silent())
+    reports = game.run(2)
+    data = run_json(game, reports, brain="silent")
+    assert all(row["messages"] == row["offers"] == row["deals"] == 0 for row in data["per_turn"])
+    assert {"messages", "offers", "deals"} <= set(data["totals"])
+
+
+def test_run_json_through_the_cli_has_the_liveliness_keys() -> None:
+    result = CliRunner().invoke(app, ["run", "--turns", "4", "--seed", "2", "--brain", "scripted", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for row in data["per_turn"]:
+        assert all(isinstance(row[k], int) for k in ("messages", "offers", "deals"))
+    assert data["totals"]["messages"] == sum(row["messages"] for row in data["per_turn"]) > 0
+
+
+def test_lines_keep_to_the_woods_message_limit() -> None:
+    sc, _ = scenarios.load(None)
+    game = Game(sc, 1, ScriptedBrain(message_chars=24))
+    reports = game.run(8)
+    lines = [a.text for r in reports for d in r.decided for a in d.answer.actions if isinstance(a, A.Say | A.Whisper | A.Note)]
+    assert lines and all(len(t) <= 24 for t in lines)
