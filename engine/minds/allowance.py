@@ -122,7 +122,7 @@ def plan_answer(o: Observation, sc: Scenario, prompt_tokens: int, budget: int, *
             break
     if best is not None:
         k, choices = best
-        fitted = Choices(choices.kinds, k, choices.thinking)
+        fitted = Choices(choices.kinds, k, choices.thinking, choices.message)
         return AnswerPlan(fitted, answer_node(fitted), max_tokens, None)
     nothing = Choices((), 0, 0)
     node = answer_node(nothing)

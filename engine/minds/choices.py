@@ -26,8 +26,9 @@ SPEECH_FIRST = r"!#-;=-Z\]-~"
 ``"`` or ``\\`` (nothing to escape), not ``<`` or ``[`` (so no special-token string can be said)."""
 SPEECH_CHARS = " " + SPEECH_FIRST
 """Every later character of speech: the same, and the space."""
-THOUGHT_CHARS = " a-z"
-"""A thought is plain lower-case words (digits and symbols would cost a token each)."""
+THOUGHT_CHARS = " ,0-:a-z"
+"""A thought is plain lower-case words, numbers, commas and colons (the teacher's reasons:
+``cold coming: fell 4, sell firewood``); no quote or backslash, so nothing to escape."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +122,8 @@ class Choices:
     """Actions in one answer at most (0 when there is nothing to do)."""
     thinking: int
     """Characters of thought at most."""
-
-    def kind(self, name: str) -> list[Kind]:
-        """The entries of one action type (an order has two: sell and buy)."""
-        return [k for k in self.kinds if k.type == name]
+    message: int = 0
+    """Characters of a say, whisper or note at most (0: no speech)."""
 
 
 def cases(*options: Sequence[Part]) -> Part:

@@ -39,7 +39,8 @@ def legal_choices(o: Observation, sc: Scenario, limits: Limits) -> Choices:
         *_repay(o),
         *_talk(o, sc, limits),
     ]
-    return Choices(tuple(kinds), limits.actions if kinds else 0, limits.thinking)
+    speech = min(limits.message, sc.budget.message_chars)
+    return Choices(tuple(kinds), limits.actions if kinds else 0, limits.thinking, max(0, speech))
 
 
 # ------------------------------------------------------------------ what it holds and may reach
