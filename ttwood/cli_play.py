@@ -21,6 +21,7 @@ class ModelOptions:
 
     model: str | None = None
     gpu_layers: int = 0
+    adapter: str | None = None
 
 
 MODEL_OPTIONS = ModelOptions()
@@ -30,7 +31,8 @@ BRAIN_HELP = ("Who decides: llama (the embedded model, or --model), scripted (ru
 
 def brain_maker(kind: str, seed: int = 1) -> BrainMaker:
     """Build brains of one kind for whatever scenario the session opens."""
-    choice = BrainChoice(kind=kind, seed=seed, model=MODEL_OPTIONS.model, gpu_layers=MODEL_OPTIONS.gpu_layers)
+    choice = BrainChoice(kind=kind, seed=seed, model=MODEL_OPTIONS.model, gpu_layers=MODEL_OPTIONS.gpu_layers,
+                         adapter=MODEL_OPTIONS.adapter)
 
     def make(sc: Scenario) -> dict[str, Brain]:
         return make_brains(sc, choice)
@@ -52,9 +54,12 @@ def play(
     patron: Annotated[bool, typer.Option("--patron/--no-patron", help="Put the player's Patron in the wood.")] = True,
     model: Annotated[str | None, typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all).")] = 0,
+    adapter: Annotated[str | None, typer.Option("--adapter",
+            help="A GGUF LoRA adapter for llama (default: the one shipped for the embedded model; "
+             "none: the bare model).")] = None,
 ) -> None:
     """Open the wood in the terminal UI (the default scenario when none is given; a save resumes)."""
-    MODEL_OPTIONS.model, MODEL_OPTIONS.gpu_layers = model, gpu_layers
+    MODEL_OPTIONS.model, MODEL_OPTIONS.gpu_layers, MODEL_OPTIONS.adapter = model, gpu_layers, adapter
     from ttwood_tui.app import TTWoodApp
     from ttwood_tui.screens.games import GameChoice
 

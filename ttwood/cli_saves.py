@@ -15,7 +15,7 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
-from engine.minds.factory import BrainChoice, make_brains
+from engine.minds.factory import BrainChoice, brain_cards, make_brains
 from engine.saves import (
     Autosaver,
     SaveError,
@@ -76,10 +76,13 @@ def start_run(
             game = loaded.game_at(None, make_brains(loaded.scenario, chosen))
         return game, Autosaver.resume(path, game)
     sc, text = scenarios.load(scenario)
-    game = Game(sc, seed, make_brains(sc, choice))
+    brains = make_brains(sc, choice)
+    game = Game(sc, seed, brains)
     if save is None:
         return game, _NoSave()
-    saver = Autosaver.create(save_path(save), game, scenario_text=text, brains=choice.describe(), source=scenario or sc.meta.id)
+    # What played, as asked (to rebuild the brains on resume) and as loaded (model, adapter and its sha256).
+    played = choice.describe() | {"models": [c for c in brain_cards(brains) if c["brain"] != "scripted"]}
+    saver = Autosaver.create(save_path(save), game, scenario_text=text, brains=played, source=scenario or sc.meta.id)
     return game, saver
 
 
@@ -99,10 +102,11 @@ def list_cmd(
         out.print(f"no saves in {escape(str(where))}")
         return
     table = Table(title=str(where))
-    for col in ("name", "scenario", "seed", "turns", "modified", "status"):
+    columns = ("name", "scenario", "seed", "turns", "modified", "status")
+    for col in columns:
         table.add_column(col)
     for r in rows:
-        table.add_row(*(escape(str(r[c])) if r[c] is not None else "—" for c in ("name", "scenario", "seed", "turns", "modified", "status")))
+        table.add_row(*(escape(str(r[c])) if r[c] is not None else "—" for c in columns))
     out.print(table)
 
 

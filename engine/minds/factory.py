@@ -40,12 +40,15 @@ class BrainChoice:
     server: str = "llama-cpp-python"
     """Which kind of server that is (decides how the action mask is sent)."""
     threads: int | None = None
+    adapter: str | None = None
+    """A GGUF LoRA adapter for ``llama`` (``None``: the shipped one with the embedded model;
+    ``"none"``: the bare model)."""
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able record of the choice (for run reports and saves)."""
         return {
             "kind": self.kind, "model": self.model, "gpu_layers": self.gpu_layers, "overrides": dict(self.overrides),
-            "seed": self.seed, "base_url": self.base_url, "server": self.server,
+            "seed": self.seed, "base_url": self.base_url, "server": self.server, "adapter": self.adapter,
         }
 
     @classmethod
@@ -108,15 +111,17 @@ def make_brains(scenario: Scenario, choice: BrainChoice) -> dict[str, Brain]:
             return made[key]
         brain: Brain
         if kind == "scripted":
-            brain = ScriptedBrain()
+            brain = ScriptedBrain(message_chars=scenario.budget.message_chars)
         elif kind == "llama":
             from engine.minds.brains.llama import LlamaBrain, LlamaModel
-            from engine.minds.brains.models import resolve_model
+            from engine.minds.brains.models import resolve_adapter, resolve_model
 
+            adapter = resolve_adapter(choice.adapter, model)
             mkey = (model, choice.gpu_layers)
             if mkey not in models:
-                models[mkey] = LlamaModel(resolve_model(model), gpu_layers=choice.gpu_layers, threads=choice.threads)
-            brain = LlamaBrain(scenario, models[mkey], seed=choice.seed)
+                models[mkey] = LlamaModel(resolve_model(model), gpu_layers=choice.gpu_layers, threads=choice.threads,
+                                          adapter=adapter)
+            brain = LlamaBrain(scenario, models[mkey], seed=choice.seed, lean=adapter is not None)
         else:
             from engine.minds.brains.http import HTTPBrain
 

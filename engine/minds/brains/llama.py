@@ -77,9 +77,11 @@ class LlamaBrain:
         flash_attn: bool | None = None,
         lean: bool = False,
     ) -> None:
-        """``lean``: no worked example in the prompt (a model trained on the format needs none)."""
+        """``lean``: no worked example and no action shapes in the prompt (a model trained on the
+        format needs neither)."""
         self.sc = scenario
         self.m = model
+        self.lean = lean
         self.L = model.L
         self.seed = seed
         self.sampler = sampler or Sampler()
@@ -91,7 +93,7 @@ class LlamaBrain:
         self.flash_attn = flash_attn
         """True/False forces flash attention on/off; None: off on a CPU, llama.cpp's choice on a GPU."""
         self.budget = scenario.budget.tokens
-        sections = [s for s in static_sections(scenario) if not (lean and s.name == "example")]
+        sections = [s for s in static_sections(scenario) if not (lean and s.name in ("example", "actions"))]
         static = fit_static(sections, model.count, self.budget)
         for s in static:
             s.head = clean_text(s.head, 400)
@@ -382,6 +384,8 @@ class LlamaBrain:
             if self.ctx is None else ("unified" if self._unified else "one stream per creature"),
             "flash_attn": {True: "on", False: "off", None: "off" if not self.m.gpu else "auto"}[self.flash_attn],
             "sampler": self.sampler.describe(),
+            "adapter": {"name": self.m.adapter_name, "sha256": self.m.adapter_sha256} if self.m.adapter is not None else None,
+            "lean_prompt": self.lean,
         }
 
     def close(self) -> None:

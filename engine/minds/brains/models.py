@@ -1,4 +1,5 @@
-"""Where models come from: the embedded default (installed from the package index) or the user's file."""
+"""Where models come from: the embedded default (installed from the package index) or the user's file;
+and which LoRA adapter goes with one: the shipped one for the embedded model, the user's, or none."""
 
 from __future__ import annotations
 
@@ -30,3 +31,22 @@ def embedded_model_path() -> Path:
 def resolve_model(path: str | None) -> Path:
     """``--model PATH`` or, when none is given, the embedded model."""
     return Path(path).expanduser() if path else embedded_model_path()
+
+
+SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "adapters" / "wood-smollm2-135m.gguf"
+"""The adapter fine-tuned for the embedded model on teacher games, shipped inside the package;
+its model card (data, steps, loss curve, evaluation, command to reproduce) lies beside it as ``.md``."""
+NO_ADAPTER = "none"
+
+
+def resolve_adapter(adapter: str | None, model: str | None) -> Path | None:
+    """The adapter to apply: ``--adapter PATH``; ``--adapter none`` for the bare model; by default
+    (``None``) the shipped adapter when the model is the embedded one (it fits no other model)."""
+    if adapter is None:
+        return SHIPPED_ADAPTER if model is None and SHIPPED_ADAPTER.is_file() else None
+    if adapter.strip().lower() == NO_ADAPTER:
+        return None
+    p = Path(adapter).expanduser()
+    if not p.is_file():
+        raise TTWoodError(f"{p}: no such adapter file (give a GGUF LoRA adapter, or --adapter none for the bare model)")
+    return p

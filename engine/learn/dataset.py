@@ -1,0 +1,177 @@
+"""Teacher games to a dataset: what the model brain would see, and what the teacher answered.
+
+``ttwood dataset`` plays games with the scripted brains (the teacher) over many seeds, bundled
+scenarios and generated casts. For every creature-turn it builds the exact prompt the llama brain
+would build for that observation (its own builders, the model's own tokenizer and chat template)
+and writes the teacher's answer as the compact JSON that the creature's grammar for that turn
+accepts. Every answer is checked against its grammar; one the grammar refuses is counted with its
+reason and left out, never kept. The split is stated: a game is in ``validation`` when its seed is
+in the held-out share of seeds, whatever its scenario; ``river-bend`` is never played here (it is
+the wood the shipped adapter never saw).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.minds.brains.llama import LlamaBrain
+from engine.minds.brains.llama_model import LlamaModel
+from engine.minds.brains.scripted import ScriptedBrain
+from engine.minds.choices import answer_json
+from engine.scenario import CreatureSpec, Scenario
+from engine.turn.brain import Answer
+from engine.turn.game import Game
+from engine.turn.observation import Observation
+
+HELD_OUT_SCENARIOS = ("river-bend",)
+"""Bundled woods no dataset game is played in, so a model can be measured on a wood it never saw."""
+DEFAULT_SCENARIOS = ("thousand-token-wood", "long-winter", "credit-crunch", "commons-collapse", "acorn-mania")
+
+_NAMES = ("Alder", "Bracken", "Cobble", "Dapple", "Ember", "Fennel", "Gorse", "Hollis", "Ivy", "Jasper",
+          "Kestrel", "Linden", "Moss", "Nettle", "Otter", "Pebble", "Quill", "Rowan", "Sorrel", "Thistle",
+          "Umber", "Vetch", "Willow", "Yarrow", "Zinnia", "Burdock", "Tansy", "Marigold", "Cress", "Sedge")
+_SPECIES = ("badger", "hedgehog", "mole", "vole", "stoat", "wren", "dormouse", "marten", "heron", "toad", "jay", "hare")
+
+
+@dataclass(slots=True)
+class Stats:
+    """What a dataset run made and what it left out, and why."""
+
+    games: int = 0
+    examples: int = 0
+    split: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
+    """Teacher answers the grammar did not accept, by reason (left out of the file)."""
+    prompt_tokens: list[int] = field(default_factory=list)
+    answer_chars: list[int] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The numbers ``ttwood dataset`` prints."""
+        toks = sorted(self.prompt_tokens) or [0]
+        chars = sorted(self.answer_chars) or [0]
+        return {
+            "games": self.games,
+            "examples": self.examples,
+            "train": self.split["train"],
+            "validation": self.split["validation"],
+            "refused": sum(self.refused.values()),
+            "refused_by_reason": dict(self.refused.most_common()),
+            "prompt_tokens_median": toks[len(toks) // 2],
+            "prompt_tokens_max": toks[-1],
+            "answer_chars_median": chars[len(chars) // 2],
+        }
+
+
+def variant_cast(sc: Scenario, seed: int) -> Scenario:
+    """``sc`` with a generated cast: the same roles and goods, other names and species, and
+    sometimes a creature more (a copy of one of the cast). Deterministic in ``seed``."""
+    rng = random.Random(f"cast:{sc.meta.id}:{seed}")
+    base = sc.expanded_cast()
+    names = rng.sample(_NAMES, len(base) + 1)
+    cast: list[CreatureSpec] = []
+    for spec, name in zip(base, names, strict=False):
+        cast.append(spec.model_copy(update={"name": name, "species": rng.choice(_SPECIES)}))
+    if rng.random() < 0.5:
+        extra = rng.choice([c for c in base if c.role == "producer"] or base)
+        cast.append(extra.model_copy(update={"name": names[len(base)], "species": rng.choice(_SPECIES), "den": None}))
+    return sc.model_copy(update={"creatures": cast, "generate": []})
+
+
+class Recorder:
+    """A brain that lets the teacher decide and writes down, for each creature, the prompt the model
+    brain would have built and the teacher's answer in the grammar's own spelling."""
+
+    name = "scripted"
+
+    def __init__(self, student: LlamaBrain, game_key: dict[str, Any], stats: Stats,
+                 sink: Callable[[dict[str, Any]], None]) -> None:
+        self.teacher = ScriptedBrain()
+        self.student = student
+        self.key = game_key
+        self.stats = stats
+        self.sink = sink
+
+    def decide(self, observations: list[Observation]) -> list[Answer]:
+        answers = self.teacher.decide(observations)
+        for o, a in zip(observations, answers, strict=True):
+            if o.role == "patron":
+                continue
+            prompt, ids, plan = self.student.prompt_for(o)
+            text = answer_json(a.thinking, [x.model_dump(mode="json") for x in a.actions], o.goods)
+            reason = plan.refusal(text, self.student.m.count)
+            if reason is not None:
+                self.stats.refused[_reason_key(reason)] += 1
+                continue
+            self.stats.examples += 1
+            self.stats.split[self.key["split"]] += 1
+            self.stats.prompt_tokens.append(len(ids))
+            self.stats.answer_chars.append(len(text))
+            self.sink({**self.key, "turn": o.turn, "creature": o.name, "prompt": prompt, "prompt_ids": ids,
+                       "answer": text})
+        return answers
+
+
+def _reason_key(reason: str) -> str:
+    """A refusal with its numbers taken out, so alike refusals count together."""
+    return re.sub(r"\d+", "N", reason)[:120]
+
+
+@dataclass(frozen=True, slots=True)
+class GamePlan:
+    """One teacher game of a dataset."""
+
+    scenario: str
+    seed: int
+    generated_cast: bool
+    split: str
+
+
+def plan_games(scenarios: Sequence[str], games: int, *, first_seed: int = 1, validation: float = 0.1) -> list[GamePlan]:
+    """``games`` games spread over ``scenarios`` round-robin, seeds counting up from ``first_seed``;
+    every other game of a scenario has a generated cast. The last ``validation`` share of seeds
+    (at least one when there are two games or more) is the validation split, in every scenario."""
+    n_val = max(1 if games > 1 else 0, round(games * validation))
+    out = []
+    for g in range(games):
+        split = "validation" if g >= games - n_val else "train"
+        out.append(GamePlan(scenarios[g % len(scenarios)], first_seed + g, (g // len(scenarios)) % 2 == 1, split))
+    return out
+
+
+def play_games(plans: Sequence[GamePlan], turns: int, model: LlamaModel, stats: Stats,
+               load: Callable[[str], Scenario], on_game: Callable[[GamePlan], None] | None = None,
+               ) -> Iterator[dict[str, Any]]:
+    """Play every planned game and yield its examples as they are made."""
+    rows: list[dict[str, Any]] = []
+    for plan in plans:
+        sc = load(plan.scenario)
+        if plan.generated_cast:
+            sc = variant_cast(sc, plan.seed)
+        key = {"scenario": plan.scenario, "cast": "generated" if plan.generated_cast else "bundled",
+               "seed": plan.seed, "split": plan.split}
+        student = LlamaBrain(sc, model, seed=plan.seed, lean=True)
+        try:
+            Game(sc, plan.seed, Recorder(student, key, stats, rows.append)).run(turns)
+        finally:
+            student.close()
+        stats.games += 1
+        yield from rows
+        rows.clear()
+        if on_game is not None:
+            on_game(plan)
+
+
+def write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> None:
+    """Write rows one JSON object a line, to a temporary file renamed into place at the end."""
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, separators=(",", ":"), ensure_ascii=False) + "\n")
+    tmp.replace(path)

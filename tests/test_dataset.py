@@ -1,0 +1,116 @@
+"""``ttwood dataset``: teacher games to examples the model brain could have produced."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine import scenario as scenarios
+from engine.learn.dataset import HELD_OUT_SCENARIOS, Recorder, Stats, plan_games, variant_cast
+from engine.minds.brains.llama import LlamaBrain
+from engine.minds.brains.llama_model import LlamaModel
+from engine.minds.brains.models import resolve_model
+from engine.turn import actions as A
+from engine.turn.brain import Answer
+from engine.turn.game import Game
+from engine.turn.observation import Observation
+from ttwood.cli import app
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def model() -> LlamaModel:
+    m = LlamaModel(resolve_model(None))
+    yield m
+    m.close()
+
+
+def test_examples_are_the_brains_own_prompts_and_answers_its_grammar_admits(model: LlamaModel) -> None:
+    sc, _ = scenarios.load(None)
+    rows: list[dict[str, object]] = []
+    stats = Stats()
+    student = LlamaBrain(sc, model, seed=3, lean=True)
+    recorder = Recorder(student, {"scenario": sc.meta.id, "cast": "bundled", "seed": 3, "split": "train"}, stats, rows.append)
+    game = Game(sc, 3, recorder)
+    seen: list[tuple[Observation, str, list[int]]] = []
+    inner = recorder.decide
+
+    def spy(obs: list[Observation]) -> list[Answer]:
+        for o in obs:
+            text, ids, _ = student.prompt_for(o)
+            seen.append((o, text, ids))
+        return inner(obs)
+
+    recorder.decide = spy  # type: ignore[method-assign]
+    game.run(3)
+    student.close()
+    assert stats.examples == len(rows) == 15 - sum(stats.refused.values())
+    assert len(rows) >= 12
+    by_key = {(o.turn, o.name): (text, ids) for o, text, ids in seen}
+    for r in rows:
+        text, ids = by_key[(r["turn"], r["creature"])]
+        assert r["prompt"] == text and r["prompt_ids"] == ids
+        assert "Example answer" not in str(r["prompt"]) and "Action shapes" not in str(r["prompt"])
+        answer = json.loads(str(r["answer"]))
+        assert set(answer) == {"thinking", "actions"} and len(answer["actions"]) <= sc.budget.max_actions
+    # the teacher really talks and deals in the examples, not only produces
+    kinds = {a["type"] for r in rows for a in json.loads(str(r["answer"]))["actions"]}
+    assert {"produce", "order"} <= kinds and kinds & {"say", "whisper", "borrow", "lend", "offer", "accept"}
+
+
+def test_an_answer_the_grammar_refuses_is_counted_and_left_out(model: LlamaModel) -> None:
+    sc, _ = scenarios.load(None)
+    rows: list[dict[str, object]] = []
+    stats = Stats()
+    student = LlamaBrain(sc, model, seed=1, lean=True)
+    recorder = Recorder(student, {"scenario": sc.meta.id, "cast": "bundled", "seed": 1, "split": "train"}, stats, rows.append)
+
+    class Liar:
+        """A teacher that buys a good nobody has heard of: no grammar admits it."""
+
+        def decide(self, obs: list[Observation]) -> list[Answer]:
+            return [Answer([A.PlaceOrder(side="buy", good="moonbeams", qty=1, price=1)], thinking="buy") for _ in obs]
+
+    recorder.teacher = Liar()  # type: ignore[assignment]
+    Game(sc, 1, recorder).run(1)
+    student.close()
+    assert rows == []
+    assert sum(stats.refused.values()) == 5
+    assert all("not admitted" in k for k in stats.refused)
+
+
+def test_plan_states_the_split_by_seed_and_keeps_river_bend_out() -> None:
+    plans = plan_games(["thousand-token-wood", "long-winter"], 10, first_seed=1, validation=0.2)
+    assert [p.seed for p in plans] == list(range(1, 11))
+    assert [p.split for p in plans] == ["train"] * 8 + ["validation"] * 2
+    assert {p.scenario for p in plans} == {"thousand-token-wood", "long-winter"}
+    assert any(p.generated_cast for p in plans) and not all(p.generated_cast for p in plans)
+    assert "river-bend" in HELD_OUT_SCENARIOS
+
+
+def test_generated_casts_rename_and_stay_valid() -> None:
+    sc, _ = scenarios.load(None)
+    a, b = variant_cast(sc, 1), variant_cast(sc, 2)
+    assert variant_cast(sc, 1) == a
+    names = {c.name for c in sc.creatures}
+    assert not names & {c.name for c in a.creatures}
+    assert [c.name for c in a.creatures] != [c.name for c in b.creatures]
+    assert [c.role for c in a.creatures][: len(sc.creatures)] == [c.role for c in sc.creatures]
+    assert a.problems() == []
+
+
+def test_the_command_writes_jsonl_and_reports(tmp_path: Path) -> None:
+    out = tmp_path / "d.jsonl"
+    r = CliRunner().invoke(app, ["dataset", "--games", "2", "--turns", "2", "--out", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    lines = out.read_text().splitlines()
+    assert summary["examples"] == len(lines) > 0
+    assert summary["train"] + summary["validation"] == len(lines)
+    row = json.loads(lines[0])
+    assert {"prompt", "prompt_ids", "answer", "split", "scenario", "seed", "turn", "creature", "cast"} <= set(row)
+    assert summary["scenarios"] and "river-bend" not in summary["scenarios"]

@@ -1,0 +1,74 @@
+"""``ttwood dataset``: teacher games to training examples for the model brain."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from engine import scenario as scenarios
+
+err = Console(stderr=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``dataset`` to the ``ttwood`` command."""
+    app.command("dataset")(dataset)
+
+
+def dataset(
+    scenario: Annotated[list[str] | None, typer.Argument(
+        help="Bundled scenario ids or .toml paths to play (default: the bundled woods but river-bend, "
+             "which stays unseen).")] = None,
+    games: Annotated[int, typer.Option("--games", "-g", min=1, max=100_000, help="Teacher games to play.")] = 40,
+    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=1000, help="Turns per game.")] = 24,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The JSONL file to write (replaced when done).")] = Path("dataset.jsonl"),
+    first_seed: Annotated[int, typer.Option("--first-seed", help="Seed of the first game; the others count up.")] = 1,
+    validation: Annotated[float, typer.Option("--validation", min=0.0, max=0.9,
+        help="Share of the seeds (the last ones) held out as the validation split.")] = 0.1,
+    model: Annotated[str | None, typer.Option("--model", "-m",
+        help="The GGUF whose tokenizer and chat template build the prompts (default: the embedded SmolLM2-135M).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Play teacher games (scripted brains) and write one example per creature-turn: the exact
+    prompt the model brain would build, and the teacher's answer in that turn's grammar.
+
+    Games go round-robin over the scenarios; every other game of a scenario gets a generated cast
+    (other names and species, sometimes a creature more). The last seeds are the validation split.
+    Answers the grammar refuses are counted by reason and left out. Then train with
+    `ttwood train --data FILE --out ADAPTER.gguf`.
+    """
+    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, plan_games, play_games, write_jsonl
+    from engine.minds.brains.llama_model import LlamaModel
+    from engine.minds.brains.models import resolve_model
+
+    chosen = list(scenario or DEFAULT_SCENARIOS)
+    loaded = {ref: scenarios.load(ref)[0] for ref in chosen}
+    plans = plan_games(chosen, games, first_seed=first_seed, validation=validation)
+    stats = Stats()
+    lm = LlamaModel(resolve_model(model))
+    try:
+        with Progress(TextColumn("[bold green]teacher games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.fields[info]}"), console=err, disable=not err.is_terminal) as progress:
+            task = progress.add_task("games", total=len(plans), info="")
+
+            def on_game(plan: object) -> None:
+                progress.update(task, advance=1, info=f"{stats.examples} examples, {sum(stats.refused.values())} refused")
+
+            out.parent.mkdir(parents=True, exist_ok=True)
+            write_jsonl(out, play_games(plans, turns, lm, stats, lambda ref: loaded[ref], on_game))
+    finally:
+        lm.close()
+    summary = {"out": str(out), "scenarios": [loaded[r].meta.id for r in chosen], "turns": turns, **stats.summary()}
+    if as_json:
+        sys.stdout.write(json.dumps(summary) + "\n")
+        return
+    err.print(f"[bold]{summary['examples']}[/] examples from {summary['games']} games in {out} "
+              f"(train {summary['train']}, validation {summary['validation']}); "
+              f"refused {summary['refused']} {summary['refused_by_reason'] or ''}; "
+              f"prompt tokens median {summary['prompt_tokens_median']}, max {summary['prompt_tokens_max']}")
