@@ -42,6 +42,12 @@ cli_play.register(app)
 from ttwood import cli_saves  # noqa: E402 - registers `saves list|inspect|export|branch` and `replay`
 
 cli_saves.register(app)
+from ttwood import cli_dataset  # noqa: E402 - registers `dataset`
+
+cli_dataset.register(app)
+from ttwood import cli_learn  # noqa: E402 - registers `train`
+
+cli_learn.register(app)
 
 err = Console(stderr=True)
 out = Console()
@@ -69,6 +75,9 @@ def run(
              "http (a server). Default from $TTWOOD_BRAIN, else llama.")] = DEFAULT_KIND,
     model: Annotated[str | None, typer.Option("--model", "-m",
             help="A GGUF file for llama (default: the embedded SmolLM2-135M); a model name for http.")] = None,
+    adapter: Annotated[str | None, typer.Option("--adapter",
+            help="A GGUF LoRA adapter for llama (default: the one shipped for the embedded model; "
+             "none: the bare model).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers",
             help="Layers on the GPU for llama (-1: all; needs a GPU build of llama-cpp-python).")] = 0,
     brain_for: Annotated[list[str] | None, typer.Option("--brain-for",
@@ -82,7 +91,7 @@ def run(
     resume: Annotated[str | None, typer.Option("--resume", help="Continue a saved game for --turns more turns (it keeps saving).")] = None,
 ) -> None:
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
-    choice = BrainChoice(kind=brain, model=model, gpu_layers=gpu_layers, overrides=parse_brain_for(brain_for),
+    choice = BrainChoice(kind=brain, model=model, gpu_layers=gpu_layers, overrides=parse_brain_for(brain_for), adapter=adapter,
                          seed=seed, base_url=base_url, server=server)
     game, saver = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume)
     sc = game.scenario
@@ -175,6 +184,9 @@ def bench_llm_cmd(
     threads: Annotated[int | None, typer.Option("--threads", help="CPU threads (default: all cores).")] = None,
     scenario: Annotated[str | None, typer.Option("--scenario", help="Scenario whose cast is scaled to --creatures.")] = None,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
+    adapter: Annotated[str | None, typer.Option("--adapter",
+            help="Time this GGUF LoRA adapter (lean prompt) against the bare model (full prompt) instead; "
+                 "'shipped': the adapter shipped for the embedded model.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
 ) -> None:
     """Model speed per agent-turn: naive (one creature at a time, no cache, full grammar) against
@@ -186,6 +198,9 @@ def bench_llm_cmd(
     from engine.minds.brains.models import resolve_model
 
     sc, _ = scenarios.load(scenario)
+    if adapter is not None:
+        _bench_adapter(sc, model, adapter, creatures, turns, seed, gpu_layers, threads, as_json)
+        return
     m = LlamaModel(resolve_model(model), gpu_layers=gpu_layers, threads=threads)
     try:
         with _progress(err.is_terminal) as progress:
@@ -243,3 +258,40 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _bench_adapter(sc: scenarios.Scenario, model: str | None, adapter: str, creatures: int, turns: int, seed: int,
+                   gpu_layers: int, threads: int | None, as_json: bool) -> None:
+    """``bench llm --adapter``: the bare model against the model with the adapter, on the same turns."""
+    from engine.bench.adapter import bench_adapter
+    from engine.minds.brains.llama import LlamaModel
+    from engine.minds.brains.models import SHIPPED_ADAPTER, resolve_adapter, resolve_model
+
+    path = SHIPPED_ADAPTER if adapter == "shipped" else resolve_adapter(adapter, model)
+    if path is None or not path.is_file():
+        raise TTWoodError(f"--adapter {adapter}: no adapter to time (give a GGUF LoRA adapter file)")
+    bare = LlamaModel(resolve_model(model), gpu_layers=gpu_layers, threads=threads)
+    try:
+        adapted = LlamaModel(resolve_model(model), gpu_layers=gpu_layers, threads=threads, adapter=path)
+    except TTWoodError:
+        bare.close()
+        raise
+    try:
+        with _progress(err.is_terminal) as progress:
+            task = progress.add_task(f"{creatures} creatures, with and without the adapter", total=turns, info="")
+            r = bench_adapter(sc, bare, adapted, creatures, turns, seed, on_turn=lambda i: progress.update(task, completed=i))
+    finally:
+        bare.close()
+        adapted.close()
+    if as_json:
+        sys.stdout.write(json.dumps(r) + "\n")
+        return
+    out.print(
+        f"{r['model']} · {creatures} creatures × {turns} turns · adapter {r['adapter']['name']}\n"
+        f"bare [bold]{r['bare_ms_per_agent_turn']}[/] ms per agent-turn (prompt {r['bare_prompt_tokens']}, answer "
+        f"{r['bare_answer_tokens']} tokens, {r['bare_actions_per_answer']} actions) · with the adapter "
+        f"[bold]{r['adapter_ms_per_agent_turn']}[/] ms (prompt {r['adapter_prompt_tokens']}, answer "
+        f"{r['adapter_answer_tokens']} tokens, {r['adapter_actions_per_answer']} actions) · ratio [bold]{r['time_ratio']}[/]\n"
+        f"per answer token: bare {r['bare_ms_per_answer_token']} ms, adapter {r['adapter_ms_per_answer_token']} ms · "
+        f"valid {r['bare_valid_rate']} / {r['adapter_valid_rate']}"
+    )

@@ -1,6 +1,7 @@
 """Teach the embedded model its trade: LoRA fine-tuning on (prompt, answer) examples, shipped as a
 GGUF adapter that llama.cpp applies at run time.
 
+- :mod:`engine.learn.dataset`: teacher games to a dataset (``ttwood dataset``);
 - :mod:`engine.learn.data`: read, check, tokenize and batch a dataset (no torch);
 - :mod:`engine.learn.adapter`: write and read GGUF LoRA adapters, with llama's q/k permutation (no torch);
 - :mod:`engine.learn.torch_model`: the base model's GGUF weights in torch, and its LoRA;

@@ -71,7 +71,7 @@ class LoraWeights:
 
     @property
     def rank(self) -> int:
-        ranks = {a.shape[0] for a, _ in self.pairs.values()}
+        ranks = {int(a.shape[0]) for a, _ in self.pairs.values()}
         if len(ranks) != 1:
             raise AdapterError(f"the adapter's pairs have ranks {sorted(ranks)}; expected one rank")
         return ranks.pop()
@@ -123,7 +123,8 @@ def write_adapter(
     w.add_name(name or out.stem)
     w.add_string(gguf.Keys.Adapter.TYPE, "lora")
     w.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(weights.alpha))
-    for (layer, target), (a, b) in sorted(weights.pairs.items(), key=lambda kv: (kv[0][0], list(TARGETS).index(kv[0][1]))):
+    order = list(TARGETS)
+    for (layer, target), (a, b) in sorted(weights.pairs.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))):
         heads = _heads_for(target, weights.n_head, weights.n_kv_head)
         if permute and heads is not None:
             b = permute_rows(b, heads)
@@ -166,7 +167,8 @@ def read_adapter(path: str | os.PathLike[str], *, n_head: int, n_kv_head: int) -
         if len(parts) != 5 or parts[0] != "blk" or parts[2] not in names or parts[4] not in ("lora_a", "lora_b"):
             raise AdapterError(f"{p}: unexpected tensor {t.name!r}")
         shape = tuple(int(d) for d in reversed(t.shape))
-        halves.setdefault((int(parts[1]), names[parts[2]]), {})[parts[4]] = np.array(t.data, dtype=np.float32).reshape(shape)
+        data = np.array(t.data, dtype=np.float32).reshape(shape)
+        halves.setdefault((int(parts[1]), names[parts[2]]), {})[parts[4]] = data
     for key, pair in halves.items():
         if set(pair) != {"lora_a", "lora_b"}:
             raise AdapterError(f"{p}: layer {key[0]} {key[1]} has only {', '.join(pair)}")
@@ -176,6 +178,26 @@ def read_adapter(path: str | os.PathLike[str], *, n_head: int, n_kv_head: int) -
     if weights.pairs and not alpha:
         weights.alpha = float(weights.rank)  # llama.cpp's rule: no alpha means a scale of 1
     return weights
+
+
+def head_counts(model_path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(n_head, n_kv_head) of a llama GGUF model, as llama.cpp reads them (fast: the ``gguf``
+    package's reader parses the whole tokenizer first)."""
+    import ctypes
+
+    from engine.minds.brains.llama_model import LlamaModel
+
+    m = LlamaModel(model_path, threads=1)
+    try:
+        L = m.L
+        buf = ctypes.create_string_buffer(64)
+        L.llama_model_meta_val_str(m.model, b"general.architecture", buf, 64)
+        if buf.value != b"llama":
+            arch = buf.value.decode(errors="replace")
+            raise AdapterError(f"{model_path}: LoRA training supports llama-architecture models, not {arch!r}")
+        return int(L.llama_model_n_head(m.model)), int(L.llama_model_n_head_kv(m.model))
+    finally:
+        m.close()
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

@@ -76,7 +76,8 @@ def _check_row(row: Any, where: str, line: int) -> Example:
             raise DataError(f"{where}: missing key {key!r}")
         value = row[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise DataError(f"{where}: {key!r} must be {'an integer' if kind is int else 'a string'}, got {value!r:.60}")
+            wanted = "an integer" if kind is int else "a string"
+            raise DataError(f"{where}: {key!r} must be {wanted}, got {value!r:.60}")
     if row["split"] not in SPLITS:
         raise DataError(f"{where}: 'split' must be 'train' or 'validation', got {row['split']!r:.40}")
     if not row["prompt"]:
@@ -94,7 +95,7 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
                 if not raw.strip():
                     continue
                 try:
-                    yield where, n, json.loads(raw)
+                    yield where, n, json.loads(raw.strip())
                 except UnicodeDecodeError:
                     raise DataError(f"{where}: not UTF-8 text") from None
                 except json.JSONDecodeError as exc:
@@ -107,7 +108,7 @@ def _parquet_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
     try:
         import pandas as pd  # type: ignore[import-untyped]
     except ImportError:
-        raise DataError(f"{path}: reading Parquet needs pandas and pyarrow (pip install pandas pyarrow), or use JSONL") from None
+        raise DataError(f"{path}: reading Parquet needs pandas and pyarrow (pip install pandas pyarrow)") from None
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; each becomes one clear message
@@ -155,7 +156,9 @@ def end_of_turn(model: LlamaModel) -> int:
     return int(L.llama_vocab_eos(model.vocab))
 
 
-def tokenize(examples: Sequence[Example], model: LlamaModel, *, max_tokens: int) -> list[Tokens]:
+def tokenize(
+    examples: Sequence[Example], model: LlamaModel, *, max_tokens: int, source: str = "dataset"
+) -> list[Tokens]:
     """Token ids as the llama brain makes them: the prompt with special tokens parsed and the
     model's own BOS rule, the answer as plain text, then the end-of-turn token."""
     eot = end_of_turn(model)
@@ -165,7 +168,7 @@ def tokenize(examples: Sequence[Example], model: LlamaModel, *, max_tokens: int)
         answer = model.tokenize(e.answer, special=False) + [eot]
         if len(prompt) + len(answer) > max_tokens:
             raise DataError(
-                f"line {e.line}: {len(prompt) + len(answer)} tokens, more than --max-tokens {max_tokens} "
+                f"{source}, line {e.line}: {len(prompt) + len(answer)} tokens, more than --max-tokens {max_tokens} "
                 f"({e.scenario}, seed {e.seed}, turn {e.turn}, {e.creature})"
             )
         out.append(Tokens(tuple(prompt + answer), len(prompt)))
@@ -188,17 +191,39 @@ def common_prefix(seqs: Sequence[Tokens]) -> int:
     return max(0, n)
 
 
-def batch_order(lengths: Sequence[int], batch: int, seed: int, epoch: int, *, pool: int = 32) -> list[list[int]]:
-    """The batches of one epoch, as example indices: shuffled by (seed, epoch), grouped by length
-    within pools of ``pool`` batches (so a batch pads little), batch order shuffled again. The
-    same arguments always give the same order, which is what lets a run resume exactly."""
+GROUP_TOKENS = 64
+"""Prompts whose first this many tokens agree (the same wood's rules) are batched together, so a
+batch shares a long prompt start that runs once, without gradients (:mod:`engine.learn.loss`)."""
+
+
+def group_keys(seqs: Sequence[Tokens]) -> list[tuple[int, ...]]:
+    """The batching group of each example: its first :data:`GROUP_TOKENS` tokens."""
+    return [s.ids[:GROUP_TOKENS] for s in seqs]
+
+
+def batch_order(
+    lengths: Sequence[int],
+    batch: int,
+    seed: int,
+    epoch: int,
+    *,
+    groups: Sequence[tuple[int, ...]] | None = None,
+    pool: int = 32,
+) -> list[list[int]]:
+    """The batches of one epoch, as example indices: shuffled by (seed, epoch); within pools of
+    ``pool`` batches sorted by group (when given) and length, so a batch shares its prompt start
+    and pads little; batch order shuffled again. The same arguments always give the same order,
+    which is what lets a run resume exactly."""
     rng = random.Random(f"{seed}:{epoch}")
     idx = list(range(len(lengths)))
     rng.shuffle(idx)
     batches: list[list[int]] = []
     span = batch * pool
     for start in range(0, len(idx), span):
-        chunk = sorted(idx[start : start + span], key=lambda i: lengths[i])
+        if groups is None:
+            chunk = sorted(idx[start : start + span], key=lambda i: lengths[i])
+        else:
+            chunk = sorted(idx[start : start + span], key=lambda i: (groups[i], lengths[i]))
         batches += [chunk[j : j + batch] for j in range(0, len(chunk), batch)]
     rng.shuffle(batches)
     return batches

@@ -107,7 +107,7 @@ class LlamaModel:
         """Load a GGUF LoRA adapter for this model (``llama_adapter_lora_init``); mmap stays on."""
         p = Path(path).expanduser()
         if not p.is_file():
-            raise ModelError(f"{p}: no such adapter file (give a GGUF LoRA adapter with --adapter PATH, or --adapter none)")
+            raise ModelError(f"{p}: no such adapter file (give a GGUF LoRA adapter, or --adapter none)")
         h = hashlib.sha256()
         try:
             with p.open("rb") as f:

@@ -1,0 +1,369 @@
+"""Train a LoRA for the embedded model (or any llama-architecture GGUF) on (prompt, answer) examples
+and ship it as a GGUF adapter that llama.cpp applies at run time.
+
+``train(TrainConfig(data=..., out=...), reporter)``:
+
+1. reads and checks the dataset (:mod:`engine.learn.data`) and tokenizes it with llama.cpp's own
+   tokenizer, exactly as the llama brain feeds the model;
+2. loads the base model's weights from its GGUF into torch (:mod:`engine.learn.torch_model`) and
+   wraps it with a fresh LoRA (peft), initialised from the seed;
+3. trains with the loss on the answer tokens only (:mod:`engine.learn.loss`), bf16 autocast and
+   flushed denormals on the CPU, batches grouped by length in an order fixed by the seed, the
+   shared prompt prefix run without gradients; held-out loss and token accuracy at every
+   evaluation; a checkpoint every ``checkpoint_every`` steps (running the same command again
+   resumes from it, to the same result as an uninterrupted run);
+4. writes the adapter (q/k rows permuted for llama.cpp, :mod:`engine.learn.adapter`), checks
+   llama.cpp's logits with it against torch's (:mod:`engine.learn.logits`), and writes the model
+   card ``OUT.json``.
+
+Needs the ``train`` extra (torch, transformers, peft).
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from engine.core.errors import TTWoodError
+from engine.learn import checkpoint as ckpt
+from engine.learn.adapter import TARGETS, file_sha256, head_counts, write_adapter
+from engine.learn.data import Tokens, batch_order, common_prefix, group_keys, load_examples, split_examples, tokenize
+from engine.learn.logits import AdapterCheck, check_adapter
+from engine.learn.loss import Evaluation, autocast, batch_loss, evaluate
+from engine.learn.torch_model import add_lora, load_base, lora_weights
+from engine.minds.brains.llama_model import LlamaModel
+from engine.minds.brains.models import embedded_model_path
+
+ALL_TARGETS: tuple[str, ...] = tuple(TARGETS)
+
+
+@dataclass(slots=True)
+class TrainConfig:
+    """A training run. The fields marked *key* must match to resume from a checkpoint."""
+
+    data: Path
+    out: Path
+    base: Path | None = None
+    """The GGUF model to train for (key: its SHA-256); None: the embedded SmolLM2-135M."""
+    steps: int = 200
+    rank: int = 8
+    alpha: float = 16.0
+    lr: float = 8e-4
+    batch: int = 8
+    targets: tuple[str, ...] = ALL_TARGETS
+    seed: int = 1
+    warmup: int | None = None
+    """Steps of linear warm-up (default: 5% of the steps), then a cosine decay to 10% of ``lr``."""
+    prefix_no_grad: bool = True
+    """Run the prompt start shared by a batch's examples once per batch, without gradients."""
+    bf16: bool = True
+    max_tokens: int = 2048
+    dropout: float = 0.0
+    checkpoint_every: int = 25
+    eval_every: int | None = None
+    """Steps between evaluations (default: every checkpoint); one always ends the run."""
+    val_max: int = 64
+    """Validation examples scored at each evaluation (spread over the validation split)."""
+    resume: bool = True
+    verify: bool = True
+    """After writing the adapter, compare llama.cpp's logits with it against torch's."""
+    threads: int | None = None
+    loader: str = "auto"
+    """How the base weights reach torch: auto (transformers' GGUF loader, else the gguf package),
+    transformers, or gguf (both give the same weights; the second is faster on small models)."""
+
+    def key(self, data_sha256: str, base_sha256: str) -> dict[str, Any]:
+        """What a checkpoint must share with this command to be resumed by it."""
+        return {
+            "data_sha256": data_sha256, "base_sha256": base_sha256, "steps": self.steps, "rank": self.rank,
+            "alpha": self.alpha, "lr": self.lr, "batch": self.batch, "targets": list(self.targets), "seed": self.seed,
+            "warmup": self.warmup_steps, "prefix_no_grad": self.prefix_no_grad, "bf16": self.bf16,
+            "max_tokens": self.max_tokens, "dropout": self.dropout,
+        }
+
+    @property
+    def warmup_steps(self) -> int:
+        return self.warmup if self.warmup is not None else max(1, self.steps // 20)
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of step ``step`` (0-based)."""
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / self.warmup_steps
+        done = (step - self.warmup_steps) / max(1, self.steps - self.warmup_steps)
+        return self.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, done))))
+
+    def check(self) -> None:
+        """A clear error for settings that cannot work."""
+        bad = [t for t in self.targets if t not in TARGETS]
+        if bad or not self.targets:
+            named = ", ".join(bad) or "(none given)"
+            raise TTWoodError(f"--targets: unknown {named} (choose from {', '.join(TARGETS)})")
+        for name, value in (("steps", self.steps), ("rank", self.rank), ("batch", self.batch),
+                            ("checkpoint_every", self.checkpoint_every)):
+            if value < 1:
+                raise TTWoodError(f"--{name.replace('_', '-')} must be at least 1 (got {value})")
+        if not (self.lr > 0 and self.alpha > 0):
+            raise TTWoodError("--lr and --alpha must be positive")
+        if self.loader not in ("auto", "transformers", "gguf"):
+            raise TTWoodError(f"--loader: {self.loader!r} is not auto, transformers or gguf")
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    """One training step, for the progress bar."""
+
+    step: int
+    steps: int
+    loss: float
+    lr: float
+    tokens_per_s: float
+    """Over the last few steps."""
+
+
+class Reporter(Protocol):
+    """Where a run tells how it goes (the CLI draws a progress bar; tests stay quiet)."""
+
+    def note(self, text: str) -> None: ...
+    def start(self, steps: int, done: int) -> None: ...
+    def step(self, report: StepReport) -> None: ...
+    def evaluation(self, e: Evaluation) -> None: ...
+
+
+class Quiet:
+    """A reporter that says nothing."""
+
+    def note(self, text: str) -> None:
+        pass
+
+    def start(self, steps: int, done: int) -> None:
+        pass
+
+    def step(self, report: StepReport) -> None:
+        pass
+
+    def evaluation(self, e: Evaluation) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class Prepared:
+    """The dataset as token ids, with what batching needs."""
+
+    train: list[Tokens]
+    val: list[Tokens]
+    prefix: int
+    """Tokens every prompt of the dataset starts with (a batch's own shared start may be longer)."""
+    pad: int
+    examples: int
+    held_out: bool
+    """The file had no validation examples: every 20th training example was held out."""
+    _orders: dict[int, list[list[int]]] = field(default_factory=dict)
+
+    def batch_at(self, step: int, size: int, seed: int) -> list[Tokens]:
+        """The batch of step ``step`` (0-based): a pure function of the data, the size and the seed."""
+        per_epoch = -(-len(self.train) // size)
+        epoch, i = divmod(step, per_epoch)
+        if epoch not in self._orders:
+            lengths = [len(t.ids) for t in self.train]
+            self._orders = {epoch: batch_order(lengths, size, seed, epoch, groups=group_keys(self.train))}
+        return [self.train[j] for j in self._orders[epoch][i]]
+
+
+def prepare(cfg: TrainConfig, base: Path) -> Prepared:
+    """Read, check, split and tokenize the dataset (llama.cpp's tokenizer, as the brain does)."""
+    examples = load_examples(cfg.data)
+    train, val, held_out = split_examples(examples)
+    if len(val) > cfg.val_max:
+        step = len(val) / cfg.val_max
+        val = [val[int(i * step)] for i in range(cfg.val_max)]
+    m = LlamaModel(base, threads=cfg.threads)
+    try:
+        train_t = tokenize(train, m, max_tokens=cfg.max_tokens, source=str(cfg.data))
+        val_t = tokenize(val, m, max_tokens=cfg.max_tokens, source=str(cfg.data))
+        pad = int(m.L.llama_vocab_eos(m.vocab))
+    finally:
+        m.close()
+    prefix = common_prefix(train_t + val_t)
+    return Prepared(train=train_t, val=val_t, prefix=prefix, pad=max(0, pad), examples=len(examples),
+                    held_out=held_out)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """What a finished run wrote."""
+
+    adapter: Path
+    card_path: Path
+    card: dict[str, Any]
+    check: AdapterCheck | None
+
+
+def _val_batches(p: Prepared, size: int) -> list[list[Tokens]]:
+    groups = group_keys(p.val)
+    order = sorted(range(len(p.val)), key=lambda i: (groups[i], len(p.val[i].ids)))
+    return [[p.val[i] for i in order[j : j + size]] for j in range(0, len(order), size)]
+
+
+def _restore(model: Any, opt: torch.optim.Optimizer, state: ckpt.RunState) -> None:
+    if state.lora:
+        missing = set(state.lora) - {n for n, _ in model.named_parameters()}
+        if missing:
+            raise ckpt.CheckpointError(f"the checkpoint's LoRA does not fit the model ({sorted(missing)[:2]})")
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                if name in state.lora:
+                    param.copy_(state.lora[name])
+    if state.optimizer:
+        opt.load_state_dict(state.optimizer)
+    if state.rng is not None:
+        torch.set_rng_state(state.rng)
+
+
+def _snapshot(model: Any, opt: torch.optim.Optimizer, state: ckpt.RunState) -> None:
+    state.lora = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    state.optimizer = opt.state_dict()
+    state.rng = torch.get_rng_state()
+
+
+def _loop(cfg: TrainConfig, p: Prepared, model: Any, state: ckpt.RunState, rep: Reporter, folder: Path) -> None:
+    params = [q for q in model.parameters() if q.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    _restore(model, opt, state)
+    eval_every = cfg.eval_every or cfg.checkpoint_every
+    val_batches = _val_batches(p, cfg.batch)
+
+    def score(step: int) -> Evaluation:
+        return evaluate(model, val_batches, step=step, shared_prefix=cfg.prefix_no_grad, pad=p.pad, bf16=cfg.bf16)
+
+    if not state.evals and val_batches and state.step == 0:
+        rep.note("scoring the validation examples before training")
+        state.evals.append(score(0).describe())
+    rep.start(cfg.steps, state.step)
+    model.train()
+    recent: list[tuple[int, float]] = []
+    while state.step < cfg.steps:
+        batch = p.batch_at(state.step, cfg.batch, cfg.seed)
+        lr = cfg.lr_at(state.step)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        t0 = time.perf_counter()
+        with autocast(cfg.bf16):
+            r = batch_loss(model, batch, shared_prefix=cfg.prefix_no_grad, pad=p.pad)
+        opt.zero_grad(set_to_none=True)
+        r.loss.backward()  # type: ignore[no-untyped-call]
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        dt = time.perf_counter() - t0
+        state.step += 1
+        loss = float(r.loss.detach())
+        state.curve.append(round(loss, 5))
+        state.tokens += r.seen
+        state.seconds += dt
+        recent = (recent + [(r.seen, dt)])[-10:]
+        speed = sum(n for n, _ in recent) / max(1e-9, sum(s for _, s in recent))
+        rep.step(StepReport(state.step, cfg.steps, loss, lr, speed))
+        last = state.step == cfg.steps
+        if val_batches and (state.step % eval_every == 0 or last):
+            e = score(state.step)
+            state.evals.append(e.describe())
+            rep.evaluation(e)
+        if state.step % cfg.checkpoint_every == 0 or last:
+            _snapshot(model, opt, state)
+            ckpt.save(folder, state)
+
+
+def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
+    """Train, write the adapter and its model card, and check the adapter in llama.cpp."""
+    rep = reporter or Quiet()
+    cfg.check()
+    base = cfg.base or embedded_model_path()
+    if cfg.base is not None and not cfg.base.is_file():
+        raise TTWoodError(f"{cfg.base}: no such model file (give the GGUF model to train for with --base PATH)")
+    data_sha = file_sha256(cfg.data) if Path(cfg.data).is_file() else ""
+    rep.note(f"reading {cfg.data}")
+    p = prepare(cfg, base)
+    key = cfg.key(data_sha, file_sha256(base))
+    folder = ckpt.checkpoint_dir(cfg.out)
+    if not cfg.resume:
+        ckpt.clear(folder)
+    state = ckpt.load(folder, key) or ckpt.RunState(key=key)
+    if state.step:
+        rep.note(f"resuming from step {state.step} ({folder})")
+    torch.set_flush_denormal(True)
+    threads = torch.get_num_threads()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    try:
+        rep.note(f"loading {base.name} into torch")
+        n_head, n_kv = head_counts(base)
+        model = add_lora(load_base(base, how=cfg.loader), rank=cfg.rank, alpha=cfg.alpha, targets=list(cfg.targets),
+                         seed=cfg.seed, dropout=cfg.dropout)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            _loop(cfg, p, model, state, rep, folder)
+        weights = lora_weights(model, alpha=cfg.alpha, n_head=n_head, n_kv_head=n_kv)
+        write_adapter(cfg.out, weights, name=cfg.out.stem)
+        check = None
+        if cfg.verify:
+            rep.note("checking the adapter in llama.cpp against torch")
+            sample = (p.val or p.train)[:2]
+            check = check_adapter(base, cfg.out, model, [t.ids for t in sample], last=64, threads=cfg.threads)
+        card = model_card(cfg, p, state, base, data_sha, check)
+        return TrainResult(cfg.out, ckpt.write_card(cfg.out, card), card, check)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _command(cfg: TrainConfig, base: Path) -> str:
+    parts = ["ttwood train", f"--data {cfg.data}", f"--out {cfg.out}", f"--steps {cfg.steps}", f"--rank {cfg.rank}",
+             f"--alpha {cfg.alpha:g}", f"--lr {cfg.lr:g}", f"--batch {cfg.batch}", f"--targets {','.join(cfg.targets)}",
+             f"--seed {cfg.seed}"]
+    if cfg.base is not None:
+        parts.append(f"--base {base}")
+    if cfg.warmup is not None:
+        parts.append(f"--warmup {cfg.warmup}")
+    if not cfg.prefix_no_grad:
+        parts.append("--full-grad")
+    if not cfg.bf16:
+        parts.append("--no-bf16")
+    return " ".join(parts)
+
+
+def model_card(cfg: TrainConfig, p: Prepared, state: ckpt.RunState, base: Path, data_sha: str,
+               check: AdapterCheck | None) -> dict[str, Any]:
+    """What the adapter is and how it was made, written next to it as ``OUT.json``."""
+    import peft
+    import transformers
+
+    final = state.evals[-1] if state.evals else None
+    return {
+        "adapter": {"name": cfg.out.stem, "file": cfg.out.name, "sha256": file_sha256(cfg.out),
+                    "bytes": cfg.out.stat().st_size},
+        "base_model": {"file": base.name, "path": str(base), "sha256": state.key["base_sha256"]},
+        "data": {"file": str(cfg.data), "sha256": data_sha, "examples": p.examples, "train": len(p.train),
+                 "validation": len(p.val), "validation_held_out_from_train": p.held_out,
+                 "train_tokens": sum(len(t.ids) for t in p.train), "answer_tokens": sum(t.n_answer for t in p.train),
+                 "shared_prefix_tokens": p.prefix},
+        "training": {"steps": state.step, "rank": cfg.rank, "alpha": cfg.alpha, "lr": cfg.lr, "batch": cfg.batch,
+                     "targets": list(cfg.targets), "seed": cfg.seed, "warmup": cfg.warmup_steps,
+                     "schedule": "linear warm-up, cosine to 10%", "bf16": cfg.bf16,
+                     "prefix_no_grad": cfg.prefix_no_grad, "epochs": round(state.step * cfg.batch / len(p.train), 3),
+                     "seconds": round(state.seconds, 1), "tokens": state.tokens,
+                     "tokens_per_s": round(state.tokens / max(1e-9, state.seconds), 1)},
+        "loss_curve": state.curve,
+        "evaluations": state.evals,
+        "val_loss": final["val_loss"] if final else None,
+        "val_accuracy": final["val_accuracy"] if final else None,
+        "llama_cpp_check": check.describe() if check else None,
+        "command": _command(cfg, base),
+        "software": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
+                     "python": platform.python_version()},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,277 @@
+"""Fine-tuning: datasets, GGUF LoRA adapters (with llama's q/k permutation), training on a tiny
+model, and llama.cpp computing with the adapter what torch computed.
+
+The tests that train need the ``train`` extra (torch, transformers, peft) and skip without it.
+The model is a tiny llama with random weights written as F16 (``make_shaped_model("tiny")``), so
+torch and llama.cpp run the very same weights. Training here loads them with the ``gguf`` package
+(a few seconds faster than transformers' GGUF loader, which parses the file twice); a test checks
+that both loaders give the same model.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.learn.adapter import LoraWeights, permute_rows, read_adapter, unpermute_rows, write_adapter
+from engine.learn.data import DataError, batch_order, common_prefix, load_examples, split_examples, tokenize
+from engine.minds.brains.llama_model import LlamaModel, ModelError
+from engine.minds.brains.shaped_model import SHAPES, make_shaped_model
+
+HAS_TRAIN = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "peft"))
+needs_train = pytest.mark.skipif(not HAS_TRAIN, reason="needs the train extra: pip install -e '.[train]'")
+TINY = SHAPES["tiny"]
+GOODS = ("wood", "berries", "honey", "fish")
+NAMES = ("Hazel", "Oona", "Bram", "Tilly", "Fen", "Moss")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny llama (2 layers of 256, 4 heads, 2 KV heads) with random F16 weights."""
+    return make_shaped_model("tiny", tmp_path_factory.mktemp("model") / "tiny.gguf", quant="f16")
+
+
+def write_examples(path: Path, model_path: Path, n: int = 48) -> Path:
+    """Synthetic examples in the dataset format: a shared system prompt (the rules), a short
+    private part, and a compact JSON answer that follows from it."""
+    m = LlamaModel(model_path)
+    rules = "You live in a wood. Each turn answer with JSON: produce, buy or sell goods. " * 2
+    rows = []
+    for i in range(n):
+        name, good, qty = NAMES[i % 6], GOODS[i % 4], 1 + i % 5
+        prompt = f"{m.pre}{rules}{m.mid}Turn {i}. You are {name}. You hold {qty} {good}.{m.post}"
+        act = {"type": "order", "side": "sell", "good": good, "qty": qty} if qty > 2 else {"type": "produce", "qty": 3}
+        answer = json.dumps({"thinking": f"{name} has {qty} {good}", "actions": [act]}, separators=(",", ":"))
+        rows.append({"prompt": prompt, "answer": answer, "split": "validation" if i % 8 == 0 else "train",
+                     "scenario": "toy", "seed": i, "turn": i, "creature": name})
+    m.close()
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- the q/k permutation
+
+
+def test_permutation_puts_each_rotary_pair_side_by_side() -> None:
+    """Hugging Face rotates dimension i of a head with i + d/2; llama.cpp (after its converter's
+    permutation) with its neighbour. So row i of head h goes to 2i, row i + d/2 to 2i + 1."""
+    n_head, d, rank = 3, 8, 2
+    b = np.arange(n_head * d * rank, dtype=np.float32).reshape(n_head * d, rank)
+    p = permute_rows(b, n_head)
+    for h in range(n_head):
+        for i in range(d // 2):
+            assert (p[h * d + 2 * i] == b[h * d + i]).all()
+            assert (p[h * d + 2 * i + 1] == b[h * d + i + d // 2]).all()
+    assert (unpermute_rows(p, n_head) == b).all()
+
+
+def test_adapter_round_trip_and_llama_cpp_loads_it(tiny: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    hd, r = TINY.head_dim, 4
+    outs = {"q": TINY.heads * hd, "k": TINY.kv_heads * hd, "v": TINY.kv_heads * hd, "down": TINY.embd}
+    ins = {"q": TINY.embd, "k": TINY.embd, "v": TINY.embd, "down": TINY.ff}
+    w = LoraWeights(alpha=8.0, n_head=TINY.heads, n_kv_head=TINY.kv_heads)
+    for layer in range(TINY.layers):
+        for t in outs:
+            w.pairs[(layer, t)] = (rng.standard_normal((r, ins[t]), dtype=np.float32),
+                                   rng.standard_normal((outs[t], r), dtype=np.float32))
+    path = write_adapter(tmp_path / "a.gguf", w, name="round-trip")
+    back = read_adapter(path, n_head=TINY.heads, n_kv_head=TINY.kv_heads)
+    assert back.alpha == 8.0 and back.rank == r and back.targets == ["q", "k", "v", "down"]
+    for key, (a, b) in w.pairs.items():
+        assert np.array_equal(back.pairs[key][0], a) and np.array_equal(back.pairs[key][1], b)
+    m = LlamaModel(tiny, adapter=path)
+    try:
+        card = m.adapter_card()
+        assert card is not None and card["name"] == "round-trip" and len(card["sha256"]) == 64
+    finally:
+        m.close()
+    assert LlamaModel(tiny).adapter_card() is None
+
+
+def test_an_adapter_for_other_shapes_is_one_clear_error(tiny: Path, tmp_path: Path) -> None:
+    w = LoraWeights(alpha=8.0, n_head=TINY.heads, n_kv_head=TINY.kv_heads)
+    rows = TINY.kv_heads * TINY.head_dim
+    w.pairs[(0, "v")] = (np.zeros((4, TINY.embd + 1), np.float32), np.zeros((rows, 4), np.float32))
+    bad = write_adapter(tmp_path / "bad.gguf", w)
+    with pytest.raises(ModelError, match="could not load this LoRA adapter"):
+        LlamaModel(tiny, adapter=bad)
+    with pytest.raises(ModelError, match="no such adapter file"):
+        LlamaModel(tiny, adapter=tmp_path / "missing.gguf")
+
+
+# ---------------------------------------------------------------- datasets
+
+GOOD = {"prompt": "p", "answer": "a", "split": "train", "scenario": "s", "seed": 1, "turn": 0, "creature": "c"}
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "the dataset is empty"),
+        ("\n\n", "the dataset is empty"),
+        (json.dumps(GOOD) + "\n{not json\n", "line 2: not valid JSON"),
+        (json.dumps(GOOD | {"seed": "1"}) + "\n", "line 1: 'seed' must be an integer"),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "answer"}) + "\n", "line 1: missing key 'answer'"),
+        (json.dumps(GOOD | {"split": "test"}) + "\n", "line 1: 'split' must be 'train' or 'validation'"),
+        (json.dumps(GOOD | {"answer": ""}) + "\n", "line 1: 'answer' is empty"),
+        (json.dumps(GOOD | {"split": "validation"}) + "\n", "no example has split 'train'"),
+        ("[1, 2]\n", "line 1: expected a JSON object"),
+    ],
+)
+def test_bad_datasets_name_the_file_line_and_reason(tmp_path: Path, text: str, says: str) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=says) as info:
+        load_examples(path)
+    assert str(path) in info.value.message
+    with pytest.raises(DataError, match="no such dataset file"):
+        load_examples(tmp_path / "missing.jsonl")
+
+
+def test_tokens_are_the_brains_and_end_with_the_end_of_turn(tiny: Path, tmp_path: Path) -> None:
+    data = load_examples(write_examples(tmp_path / "d.jsonl", tiny, n=8))
+    m = LlamaModel(tiny)
+    try:
+        toks = tokenize(data, m, max_tokens=1000)
+        e, t = data[0], toks[0]
+        assert list(t.ids[: t.n_prompt]) == m.tokenize(e.prompt, special=True, bos=True)
+        assert list(t.ids[t.n_prompt : -1]) == m.tokenize(e.answer, special=False)
+        assert m.piece(t.ids[-1]) == b"" and t.ids[-1] == m.tokenize("<|im_end|>", special=True)[0]
+        prefix = common_prefix(toks)
+        assert 0 < prefix < min(x.n_prompt for x in toks)
+        with pytest.raises(DataError, match="more than --max-tokens 20"):
+            tokenize(data, m, max_tokens=20, source="d.jsonl")
+    finally:
+        m.close()
+    train, val, held = split_examples(data)
+    assert len(val) == 1 and not held
+
+
+def test_batch_order_is_fixed_by_the_seed_and_grouped_by_length() -> None:
+    lengths = [(i * 37) % 101 for i in range(200)]
+    a = batch_order(lengths, 8, seed=3, epoch=0)
+    assert a == batch_order(lengths, 8, seed=3, epoch=0)
+    assert a != batch_order(lengths, 8, seed=3, epoch=1) and a != batch_order(lengths, 8, seed=4, epoch=0)
+    assert sorted(i for b in a for i in b) == list(range(200))
+    spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in a])
+    assert spread < 10  # within a pool of 32 batches, a batch holds neighbouring lengths
+    groups = [(i % 3,) for i in range(200)]  # three woods' prompts
+    g = batch_order(lengths, 8, seed=3, epoch=0, groups=groups)
+    assert sorted(i for b in g for i in b) == list(range(200))
+    assert sum(len({groups[i] for i in b}) > 1 for b in g) <= 2  # one wood a batch, but where a group ends
+
+
+# ---------------------------------------------------------------- training
+
+
+@pytest.mark.slow
+@needs_train
+def test_train_resume_and_llama_cpp_computes_what_torch_trained(tiny: Path, tmp_path: Path) -> None:
+    """Train a few steps, interrupted and resumed; the adapter matches an uninterrupted run's; llama.cpp
+    with it gives torch's logits (correlation ≥ 0.99) while the same LoRA without the q/k
+    permutation fails that check; and the adapted model plays a legal turn."""
+    from engine.learn import checkpoint as ckpt
+    from engine.learn.logits import check_adapter
+    from engine.learn.torch_model import load_base, with_lora
+    from engine.learn.train import TrainConfig, train
+
+    data = write_examples(tmp_path / "d.jsonl", tiny)
+
+    class StopAt:
+        def note(self, text: str) -> None: ...
+        def start(self, steps: int, done: int) -> None: ...
+        def evaluation(self, e: object) -> None: ...
+        def step(self, report: object) -> None:
+            if getattr(report, "step", 0) == 5:
+                raise KeyboardInterrupt
+
+    def cfg(out: Path, verify: bool = False) -> TrainConfig:
+        return TrainConfig(data=data, out=out, base=tiny, steps=8, batch=4, lr=1e-2, rank=8, alpha=16.0,
+                           checkpoint_every=4, val_max=4, threads=2, verify=verify, loader="gguf")
+
+    out = tmp_path / "toy.gguf"
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg(out), StopAt())
+    assert not out.exists() and (ckpt.checkpoint_dir(out) / ckpt.STATE).is_file()
+    result = train(cfg(out, verify=True))  # the same command again (but checking): resumes from step 4
+    assert result.check is not None and result.check.ok, result.check
+    card = json.loads(result.card_path.read_text())
+    assert card["training"]["steps"] == 8 and len(card["loss_curve"]) == 8
+    assert card["evaluations"][0]["step"] == 0 and card["val_loss"] < card["evaluations"][0]["val_loss"]
+    assert card["data"]["train"] == 42 and card["llama_cpp_check"]["ok"]
+
+    straight = train(cfg(tmp_path / "straight.gguf"))
+    w = read_adapter(result.adapter, n_head=TINY.heads, n_kv_head=TINY.kv_heads)
+    w2 = read_adapter(straight.adapter, n_head=TINY.heads, n_kv_head=TINY.kv_heads)
+    for key, (a, b) in w.pairs.items():
+        assert np.allclose(a, w2.pairs[key][0], atol=1e-5) and np.allclose(b, w2.pairs[key][1], atol=1e-5)
+
+    unpermuted = write_adapter(tmp_path / "unpermuted.gguf", w, permute=False)
+    torch_model = with_lora(load_base(tiny, how="gguf"), w)
+    m = LlamaModel(tiny)
+    toks = [t.ids for t in tokenize(load_examples(data)[:2], m, max_tokens=1000)]
+    m.close()
+    good = check_adapter(tiny, result.adapter, torch_model, toks)
+    bad = check_adapter(tiny, unpermuted, torch_model, toks)
+    assert good.ok and good.logits.correlation >= 0.99, good
+    assert not bad.ok and not bad.passed()["rotary"], bad  # its q/k part is what is wrong
+    _plays_a_legal_turn(tiny, result.adapter)
+
+
+def _plays_a_legal_turn(model_path: Path, adapter: Path) -> None:
+    from engine import scenario as scenarios
+    from engine.minds.brains.llama import LlamaBrain
+    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.turn.game import Game
+    from engine.turn.observe import observe_all
+
+    sc, _ = scenarios.load(None)
+    g = Game(sc, 2, ScriptedBrain())
+    g.step()
+    obs = observe_all(g.wood, g.wood.alive(), {})
+    m = LlamaModel(model_path, adapter=adapter)
+    brain = LlamaBrain(sc, m, seed=3)
+    try:
+        answers = brain.decide(obs)
+    finally:
+        brain.close()
+        m.close()
+    assert len(answers) == len(obs)
+    assert all(a.problems == [] for a in answers), [a.raw for a in answers]
+
+
+@needs_train
+def test_train_refuses_a_checkpoint_of_other_settings(tiny: Path, tmp_path: Path) -> None:
+    from engine.learn import checkpoint as ckpt
+    from engine.learn.train import TrainConfig
+
+    cfg = TrainConfig(data=tmp_path / "d.jsonl", out=tmp_path / "a.gguf")
+    folder = ckpt.checkpoint_dir(cfg.out)
+    ckpt.save(folder, ckpt.RunState(key=cfg.key("abc", "def"), step=3))
+    assert ckpt.load(folder, cfg.key("abc", "def")) is not None
+    with pytest.raises(ckpt.CheckpointError, match="rank 8 → 4.*--no-resume"):
+        ckpt.load(folder, TrainConfig(data=cfg.data, out=cfg.out, rank=4).key("abc", "def"))
+    ckpt.clear(folder)
+    assert not folder.exists()
+
+
+@needs_train
+def test_the_fallback_loader_gives_transformers_weights(tiny: Path) -> None:
+    """Both ways to torch weights (transformers' GGUF loader and ours, through the gguf package)
+    give the same model, and it computes llama.cpp's logits."""
+    from engine.learn.logits import compare, llama_logits, torch_logits
+    from engine.learn.torch_model import load_base
+
+    m = LlamaModel(tiny)
+    toks = m.tokenize(f"{m.pre}The wood is quiet.{m.mid}Sell two honey.{m.post}", special=True, bos=True)
+    ours = llama_logits(m, toks)
+    m.close()
+    a = torch_logits(load_base(tiny, how="transformers"), toks)
+    b = torch_logits(load_base(tiny, how="gguf"), toks)
+    assert np.allclose(a, b, atol=1e-4)
+    assert compare(ours, a).correlation > 0.999
