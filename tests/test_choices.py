@@ -12,6 +12,8 @@ What the rules may still refuse, and why the mask cannot know (each is checked p
 * The creature's own good may count what this turn's ``produce`` makes (a sell, an offer, a
   collateral of it above what it holds free): accepted once a ``produce`` at full capacity has
   resolved before it.
+* A bid may count the pebbles locked in the creature's own open bids: accepted once those bids
+  were cancelled before it (a creature bidding higher cancels its old bid first).
 * Accepting a ``borrow`` request: refused when the borrower no longer holds its collateral free
   (a creature does not see another's holdings).
 * Actions of one answer change what later ones may do (a second ``produce``, pebbles or goods

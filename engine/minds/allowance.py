@@ -31,7 +31,7 @@ from engine.minds.matcher import Matcher
 from engine.scenario import Scenario
 from engine.turn.observation import Observation
 
-TIERS: tuple[tuple[int, int], ...] = ((80, 80), (64, 64), (48, 48), (32, 32), (24, 24), (16, 16), (0, 0))
+TIERS: tuple[tuple[int, int], ...] = ((80, 100), (64, 80), (48, 64), (32, 48), (24, 32), (16, 24), (0, 0))
 """``(thinking, message)`` characters at most, richest first."""
 CLOSE = "]}"
 """What closes an answer after its last action."""

@@ -4,10 +4,12 @@ Each kind of action is bounded where :mod:`engine.turn.rules` bounds it: the pur
 fee), free holdings, the wood's price, quantity and bundle caps, the interest cap and the longest
 term, the open-order and open-offer limits, no crossing of the creature's own orders, never buying
 what it makes, ids that exist, creatures alive other than itself. Every choice is legal on its own
-on the observed state, with two kinds of exception that the rules settle when the turn resolves:
+on the observed state, but for these, which the rules settle as the answer resolves in order:
 
 * What the creature gives of its own good may count this turn's making (``can_make``): a sell,
   an offer or a collateral of it is accepted once a ``produce`` at full capacity resolved before it.
+* A bid may count the pebbles locked in the creature's own open bids (to bid higher, it cancels
+  the old bid first): accepted once those bids were cancelled before it.
 * Actions of one answer change what later ones may do (a second ``produce``, pebbles and goods
   already spent, an id already closed); each choice is legal alone, not in every combination.
 
@@ -135,7 +137,8 @@ def _orders(o: Observation, sc: Scenario) -> list[Kind]:
     sells = {g: (min(qcap, q), best_bid[g] + 1, pcap) for g, q in _givable(o).items() if best_bid[g] < pcap}
     if sells and ask_worth >= 1:
         out.append(_order_kind("sell", _grouped(sells), ask_worth))
-    bid_worth = _worth_at_most(sc, purse, pays_value=True)
+    in_bids = sum(x.qty * x.price for x in o.my_orders if x.side == "buy")
+    bid_worth = _worth_at_most(sc, purse + in_bids, pays_value=True)
     buys = {g: (qcap, 1, min(pcap, best_ask[g] - 1)) for g in o.goods if g not in o.never_buy and best_ask[g] > 1}
     if buys and bid_worth >= 1:
         out.append(_order_kind("buy", _grouped(buys), bid_worth))
