@@ -88,6 +88,7 @@ _PREFIX_NO_GRAD = typer.Option(
 )
 _VERIFY = typer.Option("--verify/--no-verify", help="Check llama.cpp's logits with the adapter against torch's.")
 _THREADS = typer.Option("--threads", min=1, help="CPU threads (default: torch's choice).")
+_DEVICE = typer.Option("--device", help="Where to train: auto (a CUDA GPU when torch sees one, else the CPU), cpu or cuda.")
 _LOADER = typer.Option("--loader", help="How the base weights reach torch: auto, transformers or gguf.")
 _AS_JSON = typer.Option("--json", help="Print the model card as one JSON object on stdout.")
 
@@ -114,6 +115,7 @@ def train(
     verify: Annotated[bool, _VERIFY] = True,
     threads: Annotated[int | None, _THREADS] = None,
     loader: Annotated[str, _LOADER] = "auto",
+    device: Annotated[str, _DEVICE] = "auto",
     as_json: Annotated[bool, _AS_JSON] = False,
 ) -> None:
     """Fine-tune a LoRA adapter on (prompt, answer) examples and write it as a GGUF adapter that
@@ -131,7 +133,7 @@ def train(
         data=data, out=out_path, base=base, steps=steps, rank=rank, alpha=alpha, lr=lr, batch=batch,
         targets=_targets(targets), seed=seed, warmup=warmup, prefix_no_grad=prefix_no_grad, bf16=bf16,
         max_tokens=max_tokens, checkpoint_every=checkpoint_every, eval_every=eval_every, val_max=val_max,
-        resume=resume, verify=verify, threads=threads, loader=loader,
+        resume=resume, verify=verify, threads=threads, loader=loader, device=device,
     )
     progress = Progress(
         TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -163,8 +163,10 @@ def torch_logits(model: Any, tokens: Sequence[int], *, last: int | None = None) 
 
     keep = len(tokens) if last is None else min(len(tokens), last)
     with torch.no_grad():
-        out = model(input_ids=torch.tensor([list(tokens)], dtype=torch.long), use_cache=False, logits_to_keep=keep)
-    return np.asarray(out.logits[0].float().numpy(), dtype=np.float32)
+        device = next(model.parameters()).device
+        ids = torch.tensor([list(tokens)], dtype=torch.long, device=device)
+        out = model(input_ids=ids, use_cache=False, logits_to_keep=keep)
+    return np.asarray(out.logits[0].float().cpu().numpy(), dtype=np.float32)
 
 
 def _llama_side(base: Path, adapter: Path, tokens: Sequence[Sequence[int]], last: int | None,

@@ -36,7 +36,7 @@ from engine.learn import checkpoint as ckpt
 from engine.learn.adapter import TARGETS, file_sha256, head_counts, write_adapter
 from engine.learn.data import Tokens, batch_order, common_prefix, group_keys, load_examples, split_examples, tokenize
 from engine.learn.logits import AdapterCheck, check_adapter
-from engine.learn.loss import Evaluation, autocast, batch_loss, evaluate
+from engine.learn.loss import Evaluation, autocast, batch_loss, device_of, evaluate
 from engine.learn.torch_model import add_lora, load_base, lora_weights
 from engine.minds.brains.llama_model import LlamaModel
 from engine.minds.brains.models import embedded_model_path
@@ -75,6 +75,8 @@ class TrainConfig:
     verify: bool = True
     """After writing the adapter, compare llama.cpp's logits with it against torch's."""
     threads: int | None = None
+    device: str = "auto"
+    """Where to train: ``auto`` (a CUDA GPU when torch sees one, else the CPU), ``cpu`` or ``cuda``."""
     loader: str = "auto"
     """How the base weights reach torch: auto (transformers' GGUF loader, else the gguf package),
     transformers, or gguf (both give the same weights; the second is faster on small models)."""
@@ -111,6 +113,8 @@ class TrainConfig:
                 raise TTWoodError(f"--{name.replace('_', '-')} must be at least 1 (got {value})")
         if not (self.lr > 0 and self.alpha > 0):
             raise TTWoodError("--lr and --alpha must be positive")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise TTWoodError(f"--device: {self.device!r} is not auto, cpu or cuda")
         if self.loader not in ("auto", "transformers", "gguf"):
             raise TTWoodError(f"--loader: {self.loader!r} is not auto, transformers or gguf")
 
@@ -254,7 +258,7 @@ def _loop(cfg: TrainConfig, p: Prepared, model: Any, state: ckpt.RunState, rep: 
         for g in opt.param_groups:
             g["lr"] = lr
         t0 = time.perf_counter()
-        with autocast(cfg.bf16):
+        with autocast(cfg.bf16, device_of(model).type):
             r = batch_loss(model, batch, shared_prefix=cfg.prefix_no_grad, pad=p.pad)
         opt.zero_grad(set_to_none=True)
         r.loss.backward()  # type: ignore[no-untyped-call]
@@ -304,7 +308,7 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
         rep.note(f"loading {base.name} into torch")
         n_head, n_kv = head_counts(base)
         model = add_lora(load_base(base, how=cfg.loader), rank=cfg.rank, alpha=cfg.alpha, targets=list(cfg.targets),
-                         seed=cfg.seed, dropout=cfg.dropout)
+                         seed=cfg.seed, dropout=cfg.dropout).to(_device(cfg))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             _loop(cfg, p, model, state, rep, folder)
@@ -319,6 +323,13 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
         return TrainResult(cfg.out, ckpt.write_card(cfg.out, card), card, check)
     finally:
         torch.set_num_threads(threads)
+
+
+def _device(cfg: TrainConfig) -> str:
+    """The device to train on: a CUDA GPU when asked for or (``auto``) when torch sees one."""
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise TTWoodError("--device cuda: torch sees no CUDA GPU (is this a CPU build of torch?)")
+    return "cuda" if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()) else "cpu"
 
 
 def _command(cfg: TrainConfig, base: Path) -> str:
