@@ -249,6 +249,12 @@ def _loop(cfg: TrainConfig, p: Prepared, model: Any, state: ckpt.RunState, rep: 
     if not state.evals and val_batches and state.step == 0:
         rep.note("scoring the validation examples before training")
         state.evals.append(score(0).describe())
+    if val_batches and state.step >= cfg.steps and (not state.evals or state.evals[-1]["step"] != state.step):
+        # a run cut short by a smaller --steps: score where it stopped, so the card says how it ends
+        rep.note(f"scoring the validation examples at step {state.step}")
+        e = score(state.step)
+        state.evals.append(e.describe())
+        rep.evaluation(e)
     rep.start(cfg.steps, state.step)
     model.train()
     recent: list[tuple[int, float]] = []
