@@ -2,7 +2,7 @@
 
 Each turn every creature's observation is decided twice, by the bare model (the full prompt, with
 its worked example and action shapes) and by the model with the adapter (the lean prompt it was
-trained on), in alternating order so the machine's noise falls on both alike. The game plays on
+trained on, every token sampled), in alternating order so the machine's noise falls on both alike. The game plays on
 with the adapter's answers. A richer answer costs more tokens, so the answers' lengths are
 reported beside the times, and the time per answer token too.
 """
@@ -71,7 +71,7 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
     adapter, full prompt) and by ``adapted`` (its adapter, lean prompt). The static prefix, once a
     game, is shown apart and left out of the per-agent-turn figures."""
     sc = scenario.scaled(creatures)
-    pair = _Pair(LlamaBrain(sc, bare, seed=seed), LlamaBrain(sc, adapted, seed=seed, lean=True))
+    pair = _Pair(LlamaBrain(sc, bare, seed=seed), LlamaBrain(sc, adapted, seed=seed, lean=True, jump_forward=False))
     game = Game(sc, seed, pair)
     first = game.turn
     try:

@@ -121,7 +121,8 @@ def make_brains(scenario: Scenario, choice: BrainChoice) -> dict[str, Brain]:
             if mkey not in models:
                 models[mkey] = LlamaModel(resolve_model(model), gpu_layers=choice.gpu_layers, threads=choice.threads,
                                           adapter=adapter)
-            brain = LlamaBrain(scenario, models[mkey], seed=choice.seed, lean=adapter is not None)
+            brain = LlamaBrain(scenario, models[mkey], seed=choice.seed, lean=adapter is not None,
+                               jump_forward=adapter is None)
         else:
             from engine.minds.brains.http import HTTPBrain
 

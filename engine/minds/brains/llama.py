@@ -76,12 +76,14 @@ class LlamaBrain:
         unified_kv: bool | None = None,
         flash_attn: bool | None = None,
         lean: bool = False,
+        jump_forward: bool = True,
     ) -> None:
         """``lean``: no worked example and no action shapes in the prompt (a model trained on the
         format needs neither)."""
         self.sc = scenario
         self.m = model
         self.lean = lean
+        self.jump_forward = jump_forward  # off for a student: forced text split into tokens it never saw
         self.L = model.L
         self.seed = seed
         self.sampler = sampler or Sampler()
@@ -274,7 +276,7 @@ class LlamaBrain:
 
     def _forced(self, s: Track) -> list[int]:
         """Tokens for the text the grammar forces next (jump-forward), accepted by the grammar sampler."""
-        text = s.matcher.forced() if s.matcher is not None else ""
+        text = s.matcher.forced() if s.matcher is not None and self.jump_forward else ""
         return self._insert(s, text, accept=True) if text else []
 
     def _take(self, s: Track, tok: int) -> list[int] | None:
@@ -386,6 +388,7 @@ class LlamaBrain:
             "sampler": self.sampler.describe(),
             "adapter": {"name": self.m.adapter_name, "sha256": self.m.adapter_sha256} if self.m.adapter is not None else None,
             "lean_prompt": self.lean,
+            "jump_forward": self.jump_forward,
         }
 
     def close(self) -> None:
