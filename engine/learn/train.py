@@ -306,6 +306,8 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
     state = ckpt.load(folder, key) or ckpt.RunState(key=key)
     if state.step:
         rep.note(f"resuming from step {state.step} ({folder})")
+    # Denormals flushed to zero for the run only: the setting is the processor's, for the whole
+    # process, and left on it breaks other code's floats (subnormals vanish).
     torch.set_flush_denormal(True)
     threads = torch.get_num_threads()
     if cfg.threads:
@@ -329,6 +331,7 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
         return TrainResult(cfg.out, ckpt.write_card(cfg.out, card), card, check)
     finally:
         torch.set_num_threads(threads)
+        torch.set_flush_denormal(False)
 
 
 def _device(cfg: TrainConfig) -> str:
