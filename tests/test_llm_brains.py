@@ -47,8 +47,9 @@ def wood_at_turn_6():
 
 @pytest.mark.slow
 def test_must_show_three_llama_turns_via_the_cli() -> None:
-    """`ttwood run --turns 3 --seed 1 --brain llama --json` with the embedded model."""
-    res = runner.invoke(app, ["run", "--turns", "3", "--seed", "1", "--brain", "llama", "--json"])
+    """`ttwood run --turns 3 --seed 1 --brain llama --adapter none --json`: the embedded model as it
+    comes (the bare model; the shipped adapter has its own test below)."""
+    res = runner.invoke(app, ["run", "--turns", "3", "--seed", "1", "--brain", "llama", "--adapter", "none", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     m = data["model"]
@@ -59,6 +60,20 @@ def test_must_show_three_llama_turns_via_the_cli() -> None:
     assert "smollm2" in m["path"].lower()
     assert all(t["tokens_max"] is not None and t["tokens_max"] <= 1000 for t in data["per_turn"])
     assert data["conservation"]["ok"]
+
+
+def test_the_shipped_adapter_plays_by_default_and_trades() -> None:
+    """`ttwood run --turns 3 --seed 1 --brain llama --json` applies the shipped adapter: the card
+    names it, every answer is valid, the wood trades and talks, and the books balance."""
+    res = runner.invoke(app, ["run", "--turns", "3", "--seed", "1", "--brain", "llama", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    m = data["model"]
+    assert m["adapter"]["name"] == "wood" and len(m["adapter"]["sha256"]) == 64
+    assert m["lean_prompt"] is True and m["jump_forward"] is False
+    assert m["valid_rate"] == 1.0 and m["answers"] == 15
+    assert data["totals"]["turns_with_trades"] >= 2 and data["totals"]["messages"] >= 1
+    assert data["totals"]["alive"] == 5 and data["conservation"]["ok"]
 
 
 def test_answers_carry_the_tape_and_respect_the_budget(model: LlamaModel, wood_at_turn_6) -> None:
