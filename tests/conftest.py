@@ -12,7 +12,7 @@ from engine import scenario as scenarios
 from engine.minds.brains.scripted import ScriptedBrain
 from engine.turn.game import Game
 
-MODEL_MODULES = {"test_llm_brains", "test_saves_llama", "test_learn"}
+MODEL_MODULES = {"test_llm_brains", "test_saves_llama", "test_learn", "test_spelling_decoder"}
 """Test modules that load a GGUF model through llama.cpp: every test in them is marked ``model``."""
 
 

@@ -57,6 +57,13 @@ def test_examples_are_the_brains_own_prompts_and_answers_its_grammar_admits(mode
         assert "Example answer" not in str(r["prompt"]) and "Action shapes" not in str(r["prompt"])
         answer = json.loads(str(r["answer"]))
         assert set(answer) == {"thinking", "actions"} and len(answer["actions"]) <= sc.budget.max_actions
+        # the decoder's spelling: it spells the answer, and starts with the forced head as its own tokens
+        ids = r["answer_ids"]
+        assert isinstance(ids, list) and b"".join(model.piece(i) for i in ids) == str(r["answer"]).encode()
+        head = model.tokenize('{"thinking":"', special=False)
+        assert ids[: len(head)] == head
+    assert any(r["answer_ids"] != model.tokenize(str(r["answer"]), special=False) for r in rows)
+    assert stats.summary()["answer_sampled_tokens_median"] < stats.summary()["answer_chars_median"] // 3
     # the teacher really talks and deals in the examples, not only produces
     kinds = {a["type"] for r in rows for a in json.loads(str(r["answer"]))["actions"]}
     assert {"produce", "order"} <= kinds and kinds & {"say", "whisper", "borrow", "lend", "offer", "accept"}

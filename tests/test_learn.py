@@ -88,9 +88,14 @@ def test_adapter_round_trip_and_llama_cpp_loads_it(tiny: Path, tmp_path: Path) -
     try:
         card = m.adapter_card()
         assert card is not None and card["name"] == "round-trip" and len(card["sha256"]) == 64
+        assert m.adapter_spelling == "text"  # the default: the brain then samples every token
     finally:
         m.close()
     assert LlamaModel(tiny).adapter_card() is None
+    decoder = write_adapter(tmp_path / "d.gguf", w, spelling="decoder")
+    m = LlamaModel(tiny, adapter=decoder)
+    assert m.adapter_spelling == "decoder"
+    m.close()
 
 
 def test_an_adapter_for_other_shapes_is_one_clear_error(tiny: Path, tmp_path: Path) -> None:
@@ -150,6 +155,31 @@ def test_tokens_are_the_brains_and_end_with_the_end_of_turn(tiny: Path, tmp_path
         m.close()
     train, val, held = split_examples(data)
     assert len(val) == 1 and not held
+
+
+def test_answer_ids_are_the_answer_as_given_and_checked(tiny: Path, tmp_path: Path) -> None:
+    """An example with ``answer_ids`` (the decoder's spelling) trains on exactly those tokens, with
+    no end token (the decoder stops at the grammar's end); ids that do not spell the answer with
+    this model's vocabulary are one clear error naming the line."""
+    m = LlamaModel(tiny)
+    try:
+        row = GOOD | {"prompt": f"{m.pre}rules{m.mid}turn{m.post}", "answer": '{"a":1}'}
+        natural = m.tokenize(row["answer"], special=False)
+        split = m.tokenize('{"a":', special=False) + m.tokenize("1}", special=False)
+        path = tmp_path / "ids.jsonl"
+        path.write_text(json.dumps(row | {"answer_ids": split}) + "\n" + json.dumps(row) + "\n", encoding="utf-8")
+        with_ids, plain = tokenize(load_examples(path), m, max_tokens=1000)
+        assert list(with_ids.ids[with_ids.n_prompt :]) == split
+        assert list(plain.ids[plain.n_prompt : -1]) == natural  # no ids: the natural spelling, then the end token
+        wrong = natural[:-1] + [natural[-1] + 1]
+        path.write_text(json.dumps(row | {"answer_ids": wrong}) + "\n", encoding="utf-8")
+        with pytest.raises(DataError, match="line 1: 'answer_ids' do not spell the answer"):
+            tokenize(load_examples(path), m, max_tokens=1000, source=str(path))
+        path.write_text(json.dumps(row | {"answer_ids": ["x"]}) + "\n", encoding="utf-8")
+        with pytest.raises(DataError, match="line 1: 'answer_ids' must be a list of token ids"):
+            load_examples(path)
+    finally:
+        m.close()
 
 
 def test_batch_order_is_fixed_by_the_seed_and_grouped_by_length() -> None:

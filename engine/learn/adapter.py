@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.core.errors import TTWoodError
+from engine.minds.brains.llama_model import SPELLING_KEY
 
 Array = npt.NDArray[np.float32]
 
@@ -109,10 +110,13 @@ def write_adapter(
     *,
     name: str | None = None,
     permute: bool = True,
+    spelling: str = "text",
 ) -> Path:
     """Write ``weights`` as a GGUF LoRA adapter for a llama-architecture model; atomically (a
     temporary file renamed into place). ``permute=False`` writes the q/k rows unpermuted, which is
-    wrong for llama.cpp: it exists only so a test can show that the logits check catches it."""
+    wrong for llama.cpp: it exists only so a test can show that the logits check catches it.
+    ``spelling``: how the answers it learned were spelled (``decoder`` or ``text``), written as
+    ``ttwood.answer_spelling`` so the brain knows whether it may jump forward."""
     import gguf
 
     out = Path(path).expanduser()
@@ -123,6 +127,7 @@ def write_adapter(
     w.add_name(name or out.stem)
     w.add_string(gguf.Keys.Adapter.TYPE, "lora")
     w.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(weights.alpha))
+    w.add_string(SPELLING_KEY, spelling)
     order = list(TARGETS)
     for (layer, target), (a, b) in sorted(weights.pairs.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))):
         heads = _heads_for(target, weights.n_head, weights.n_kv_head)

@@ -54,6 +54,9 @@ class Example:
     creature: str
     line: int
     """Where it is in the file (1-based line of a JSONL file, row + 1 of a Parquet file)."""
+    answer_ids: tuple[int, ...] | None = None
+    """The answer as the decoder spells it (``ttwood dataset`` writes them; see
+    :mod:`engine.minds.spelling`); ``None``: the tokenizer's spelling of the whole answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,11 @@ def _check_row(row: Any, where: str, line: int) -> Example:
         raise DataError(f"{where}: 'prompt' is empty")
     if not row["answer"]:
         raise DataError(f"{where}: 'answer' is empty")
-    return Example(**{k: row[k] for k in _FIELDS}, line=line)
+    ids = row.get("answer_ids")
+    if ids is not None and (not isinstance(ids, list | tuple) or not ids
+                            or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ids)):
+        raise DataError(f"{where}: 'answer_ids' must be a list of token ids, got {ids!r:.60}")
+    return Example(**{k: row[k] for k in _FIELDS}, line=line, answer_ids=tuple(ids) if ids is not None else None)
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
@@ -160,12 +167,22 @@ def tokenize(
     examples: Sequence[Example], model: LlamaModel, *, max_tokens: int, source: str = "dataset"
 ) -> list[Tokens]:
     """Token ids as the llama brain makes them: the prompt with special tokens parsed and the
-    model's own BOS rule, the answer as plain text, then the end-of-turn token."""
+    model's own BOS rule, then the answer: as the decoder spells it where the example says
+    (``answer_ids``, checked to spell the answer with this model's vocabulary; the decoder stops
+    at the grammar's end, so no end token), else as plain text and the end-of-turn token."""
     eot = end_of_turn(model)
     out = []
     for e in examples:
         prompt = model.tokenize(e.prompt, special=True, bos=True)
-        answer = model.tokenize(e.answer, special=False) + [eot]
+        if e.answer_ids is not None:
+            answer = list(e.answer_ids)
+            if any(i >= model.n_vocab for i in answer) or b"".join(map(model.piece, answer)) != e.answer.encode():
+                raise DataError(
+                    f"{source}, line {e.line}: 'answer_ids' do not spell the answer with this model's tokenizer "
+                    "(the dataset was made for another model: remake it with `ttwood dataset --model`)"
+                )
+        else:
+            answer = model.tokenize(e.answer, special=False) + [eot]
         if len(prompt) + len(answer) > max_tokens:
             raise DataError(
                 f"{source}, line {e.line}: {len(prompt) + len(answer)} tokens, more than --max-tokens {max_tokens} "

@@ -4,8 +4,10 @@
 scenarios and generated casts. For every creature-turn it builds the exact prompt the llama brain
 would build for that observation (its own builders, the model's own tokenizer and chat template)
 and writes the teacher's answer as the compact JSON that the creature's grammar for that turn
-accepts. Every answer is checked against its grammar; one the grammar refuses is counted with its
-reason and left out, never kept. The split is stated: a game is in ``validation`` when its seed is
+accepts, with the tokens the decoder would spell it in (``answer_ids``: jump-forward inserts
+what the grammar forces as separate pieces, see :mod:`engine.minds.spelling`). Every answer is
+checked against its grammar (planned again after each action, as the decoder does); one the
+grammar refuses is counted with its reason and left out, never kept. The split is stated: a game is in ``validation`` when its seed is
 in the held-out share of seeds, whatever its scenario; ``river-bend`` is never played here (it is
 the wood the shipped adapter never saw).
 """
@@ -21,10 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.minds.allowance import AnswerPlan
 from engine.minds.brains.llama import LlamaBrain
 from engine.minds.brains.llama_model import LlamaModel
 from engine.minds.brains.scripted import ScriptedBrain
 from engine.minds.choices import answer_json
+from engine.minds.replan import Replanner
+from engine.minds.spelling import Spelling, SpellingError, decoder_spelling
 from engine.scenario import CreatureSpec, Scenario
 from engine.turn.brain import Answer
 from engine.turn.game import Game
@@ -51,11 +56,14 @@ class Stats:
     """Teacher answers the grammar did not accept, by reason (left out of the file)."""
     prompt_tokens: list[int] = field(default_factory=list)
     answer_chars: list[int] = field(default_factory=list)
+    sampled_tokens: list[int] = field(default_factory=list)
+    """Per answer: the tokens the decoder samples (the rest it inserts: jump-forward)."""
 
     def summary(self) -> dict[str, Any]:
         """The numbers ``ttwood dataset`` prints."""
         toks = sorted(self.prompt_tokens) or [0]
         chars = sorted(self.answer_chars) or [0]
+        sampled = sorted(self.sampled_tokens) or [0]
         return {
             "games": self.games,
             "examples": self.examples,
@@ -66,6 +74,7 @@ class Stats:
             "prompt_tokens_median": toks[len(toks) // 2],
             "prompt_tokens_max": toks[-1],
             "answer_chars_median": chars[len(chars) // 2],
+            "answer_sampled_tokens_median": sampled[len(sampled) // 2],
         }
 
 
@@ -106,16 +115,31 @@ class Recorder:
             prompt, ids, plan = self.student.prompt_for(o)
             text = answer_json(a.thinking, [x.model_dump(mode="json") for x in a.actions], o.goods)
             reason = plan.refusal(text, self.student.m.count)
-            if reason is not None:
-                self.stats.refused[_reason_key(reason)] += 1
+            spelled = _spell(self.student, o, plan, text) if reason is None else reason
+            if isinstance(spelled, str):
+                self.stats.refused[_reason_key(spelled)] += 1
                 continue
             self.stats.examples += 1
             self.stats.split[self.key["split"]] += 1
             self.stats.prompt_tokens.append(len(ids))
             self.stats.answer_chars.append(len(text))
+            self.stats.sampled_tokens.append(spelled.sampled)
             self.sink({**self.key, "turn": o.turn, "creature": o.name, "prompt": prompt, "prompt_ids": ids,
-                       "answer": text})
+                       "answer": text, "answer_ids": list(spelled.ids)})
         return answers
+
+
+def _spell(student: LlamaBrain, o: Observation, plan: AnswerPlan, text: str) -> Spelling | str:
+    """The answer as the decoder spells it, or why the decoder could not write it."""
+    m = student.m
+    try:
+        spelled = decoder_spelling(text, plan.matcher(), lambda t: m.tokenize(t, special=False), m.piece,
+                                   replan=Replanner(o, student.sc, plan))
+    except SpellingError as exc:
+        return f"refused once planned again after an action: {exc}"
+    if len(spelled.ids) > plan.max_tokens - 1:
+        return f"longer than the allowance of {plan.max_tokens - 1} tokens as the decoder spells it"
+    return spelled
 
 
 def _reason_key(reason: str) -> str:

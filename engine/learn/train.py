@@ -168,6 +168,8 @@ class Prepared:
     examples: int
     held_out: bool
     """The file had no validation examples: every 20th training example was held out."""
+    spelling: str = "text"
+    """``decoder`` when every training answer comes as the decoder spells it (``answer_ids``)."""
     _orders: dict[int, list[list[int]]] = field(default_factory=dict)
 
     def batch_at(self, step: int, size: int, seed: int) -> list[Tokens]:
@@ -195,8 +197,9 @@ def prepare(cfg: TrainConfig, base: Path) -> Prepared:
     finally:
         m.close()
     prefix = common_prefix(train_t + val_t)
+    spelling = "decoder" if all(e.answer_ids is not None for e in train) else "text"
     return Prepared(train=train_t, val=val_t, prefix=prefix, pad=max(0, pad), examples=len(examples),
-                    held_out=held_out)
+                    held_out=held_out, spelling=spelling)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +324,7 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
             torch.manual_seed(cfg.seed)
             _loop(cfg, p, model, state, rep, folder)
         weights = lora_weights(model, alpha=cfg.alpha, n_head=n_head, n_kv_head=n_kv)
-        write_adapter(cfg.out, weights, name=cfg.out.stem)
+        write_adapter(cfg.out, weights, name=cfg.out.stem, spelling=p.spelling)
         check = None
         if cfg.verify:
             rep.note("checking the adapter in llama.cpp against torch")
@@ -370,7 +373,7 @@ def model_card(cfg: TrainConfig, p: Prepared, state: ckpt.RunState, base: Path, 
         "data": {"file": str(cfg.data), "sha256": data_sha, "examples": p.examples, "train": len(p.train),
                  "validation": len(p.val), "validation_held_out_from_train": p.held_out,
                  "train_tokens": sum(len(t.ids) for t in p.train), "answer_tokens": sum(t.n_answer for t in p.train),
-                 "shared_prefix_tokens": p.prefix},
+                 "shared_prefix_tokens": p.prefix, "answer_spelling": p.spelling},
         "training": {"steps": state.step, "rank": cfg.rank, "alpha": cfg.alpha, "lr": cfg.lr, "batch": cfg.batch,
                      "targets": list(cfg.targets), "seed": cfg.seed, "warmup": cfg.warmup_steps,
                      "schedule": "linear warm-up, cosine to 10%", "bf16": cfg.bf16,

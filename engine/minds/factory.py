@@ -121,8 +121,10 @@ def make_brains(scenario: Scenario, choice: BrainChoice) -> dict[str, Brain]:
             if mkey not in models:
                 models[mkey] = LlamaModel(resolve_model(model), gpu_layers=choice.gpu_layers, threads=choice.threads,
                                           adapter=adapter)
-            brain = LlamaBrain(scenario, models[mkey], seed=choice.seed, lean=adapter is not None,
-                               jump_forward=adapter is None)
+            lm = models[mkey]
+            # an adapter that learned the whole answer's spelling must sample every token
+            brain = LlamaBrain(scenario, lm, seed=choice.seed, lean=adapter is not None,
+                               jump_forward=adapter is None or lm.adapter_spelling == "decoder")
         else:
             from engine.minds.brains.http import HTTPBrain
 

@@ -28,10 +28,9 @@ decoding; the high-level ``Llama`` leaves it off too), and
   (13% slower a turn at 20 creatures), while the streams cost a micro-batch for each distinct
   run length within a decoding step (5% slower at 5 creatures).
 
-Each answer fits its allowance (:mod:`engine.minds.allowance`): the grammar admits up to the
-scenario's ``max_actions`` actions; the decoder closes the answer (``]}``) rather than start another
-action when fewer tokens remain than the longest action needs. ``ttwood bench llm`` times this
-against :class:`~engine.minds.brains.llama_naive.NaiveLlamaBrain`, the simple way.
+Each answer fits its allowance (:mod:`engine.minds.allowance`: the decoder closes it rather than
+start an action it may not finish); after each action the rest is planned again on what that
+action spent (:mod:`engine.minds.replan`). ``ttwood bench llm`` times this against the simple way.
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ from engine.minds.allowance import CLOSE, AnswerPlan, plan_answer
 from engine.minds.brains.llama_model import LlamaModel, ModelError, check_model_file
 from engine.minds.brains.llama_sampling import GrammarSampling, Sampler, Track
 from engine.minds.prompt import fit_static, private_text, public_text, render, static_sections
+from engine.minds.replan import Replanner
 from engine.scenario import Scenario
 from engine.turn.actions import parse_decision
 from engine.turn.brain import Answer
@@ -64,6 +64,7 @@ class LlamaBrain:
 
     name = "llama"
     mode = "optimized"
+    replans = True  # plan the rest of an answer again after each action (engine.minds.replan)
 
     def __init__(
         self,
@@ -78,12 +79,11 @@ class LlamaBrain:
         lean: bool = False,
         jump_forward: bool = True,
     ) -> None:
-        """``lean``: no worked example and no action shapes in the prompt (a model trained on the
-        format needs neither)."""
+        """``lean``: no worked example nor action shapes in the prompt (a trained model needs neither)."""
         self.sc = scenario
         self.m = model
         self.lean = lean
-        self.jump_forward = jump_forward  # off for a student: forced text split into tokens it never saw
+        self.jump_forward = jump_forward  # off for a student that learned the whole answer's spelling
         self.L = model.L
         self.seed = seed
         self.sampler = sampler or Sampler()
@@ -219,6 +219,7 @@ class LlamaBrain:
         t = Track(index, 2 + index, o, tokens, len(self.static_tokens) + len(public[1]), plan, grammar,
                   self._chain(seed, grammar), dict(self.static_sections) | public[2] | sections, prompt_text, seed)
         t.matcher = plan.matcher()
+        t.replan = Replanner(o, self.sc, plan) if self.replans else None
         return t
 
     def _chain(self, seed: int, grammar: Any) -> Any:
@@ -251,8 +252,7 @@ class LlamaBrain:
         return answers
 
     def _feed_shared(self, public_tokens: list[int]) -> None:
-        """The static prefix into sequence 0 (once a game), then this turn's public part into
-        sequence 1, a copy of it."""
+        """The static prefix into sequence 0 (once a game), this turn's public part into sequence 1."""
         L = self.L
         if not self._cached_static:
             t0 = time.perf_counter()
@@ -271,7 +271,8 @@ class LlamaBrain:
         toks = self.m.tokenize(text, special=False)
         for t in toks if accept else ():
             self.L.llama_sampler_accept(s.grammar, t)
-        s.insert(text, toks)
+        if s.insert(text, toks) and accept:
+            self.sampling.regrammar(self.m.vocab, s)
         return toks
 
     def _forced(self, s: Track) -> list[int]:
@@ -290,9 +291,8 @@ class LlamaBrain:
                 self._insert(s, text[:cut] + CLOSE, accept=False)
                 return None
         s.out.append(tok)
-        s.text += piece
-        if s.matcher is not None and not s.matcher.advance(piece.decode(errors="replace")):
-            s.matcher = None  # cannot follow it any more: nothing is forced or closed for this answer
+        if s.follow(piece):  # an action ended: the rest was planned again on what it left
+            self.sampling.regrammar(self.m.vocab, s)
         new = [tok] + self._forced(s)
         if s.matcher is not None and s.plan.must_close(len(s.out)) and s.matcher.can_end_with(CLOSE):
             self._insert(s, CLOSE, accept=False)

@@ -29,6 +29,9 @@ def quiet_llama_logs() -> None:
     L.llama_log_set(_QUIET, ctypes.c_void_p(0))
 
 
+SPELLING_KEY = "ttwood.answer_spelling"
+"""The adapter's GGUF key saying how it learned to spell answers (``decoder`` or ``text``)."""
+
 class ModelError(TTWoodError):
     """A model file that is missing, unreadable or not a GGUF model."""
 
@@ -95,6 +98,10 @@ class LlamaModel:
         self.adapter_path: Path | None = None
         self.adapter_name: str | None = None
         self.adapter_sha256: str | None = None
+        self.adapter_spelling: str | None = None
+        """How the adapter learned to spell answers: ``"decoder"`` (as the jump-forward decoder
+        inserts forced text, see :mod:`engine.minds.spelling`) or ``"text"`` (the tokenizer's
+        spelling of the whole answer: the decoder must then sample every token)."""
         self.adapter_scale = adapter_scale
         if adapter is not None:
             try:
@@ -128,6 +135,8 @@ class LlamaModel:
         buf = ctypes.create_string_buffer(512)
         n = self.L.llama_adapter_meta_val_str(ptr, b"general.name", buf, 512)
         self.adapter_name = buf.value.decode(errors="replace") if n > 0 else p.stem
+        n = self.L.llama_adapter_meta_val_str(ptr, SPELLING_KEY.encode(), buf, 512)
+        self.adapter_spelling = buf.value.decode(errors="replace") if n > 0 else "text"
 
     def attach(self, ctx: Any) -> None:
         """Apply the adapter (if any) to a context made from this model: call it once per context,

@@ -20,6 +20,7 @@ class NaiveLlamaBrain(LlamaBrain):
     """Creatures decided one by one, each prompt from scratch, the grammar over the whole vocabulary."""
 
     mode = "naive"
+    replans = False  # the grammar is inside the chain, which owns it
 
     def decide(self, observations: list[Observation]) -> list[Answer]:
         """Answer for every creature, one after another."""

@@ -14,8 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from engine.core.errors import EngineBug
 from engine.minds.allowance import AnswerPlan
+from engine.minds.grammar import to_gbnf
 from engine.minds.matcher import Matcher
+from engine.minds.replan import Replanner, take
 from engine.turn.observation import Observation
 
 
@@ -57,18 +60,31 @@ class Track:
     """Answer tokens inserted without sampling (forced by the grammar, or closing the answer)."""
     matcher: Matcher | None = None
     """Follows the answer (``None`` once it cannot: then nothing is forced or closed early)."""
+    replan: Replanner | None = None
+    """Plans the rest of the answer again after each action (``None``: the turn's grammar throughout)."""
     eog: bool = False
     done: bool = False
     t_start: float = 0.0
     t_end: float = 0.0
 
-    def insert(self, text: str, tokens: list[int]) -> None:
-        """Put ``text`` (as ``tokens``) in the answer without sampling it."""
-        if self.matcher is not None:
-            self.matcher.advance(text)
+    def insert(self, text: str, tokens: list[int]) -> bool:
+        """Put ``text`` (as ``tokens``) in the answer without sampling it; ``True`` when an action
+        ended in it and the rest was planned again (the grammar is then stale)."""
         self.out += tokens
         self.forced += len(tokens)
-        self.text += text.encode()
+        return self.follow(text.encode())
+
+    def follow(self, piece: bytes) -> bool:
+        """Add ``piece`` to the answer and follow it; ``True`` when an action ended in it and the
+        rest was planned again (:mod:`engine.minds.replan`): the grammar is then stale."""
+        before = self.text.decode(errors="replace")
+        self.text += piece
+        if self.matcher is None:
+            return False
+        got = take(self.matcher, self.replan, before, piece.decode(errors="replace"))
+        if got is None:
+            self.matcher = None  # cannot follow it any more: nothing is forced or closed for this answer
+        return bool(got)
 
     def meta(self) -> dict[str, Any]:
         """What the call measured, for the tape."""
@@ -145,6 +161,15 @@ class GrammarSampling:
             tok = int(arr.data[arr.selected].id)
         L.llama_sampler_accept(t.grammar, tok)
         return tok
+
+    def regrammar(self, vocab: Any, t: Track) -> None:
+        """A fresh grammar sampler for what is left of ``t``'s answer (its matcher's node)."""
+        assert t.matcher is not None
+        g = self.L.llama_sampler_init_grammar(vocab, to_gbnf(t.matcher.node).encode(), b"root")
+        if not g:
+            raise EngineBug(f"llama.cpp refused the grammar of the rest of {t.obs.name}'s answer")
+        self.L.llama_sampler_free(t.grammar)
+        t.grammar = g
 
     def whole(self, ctx: Any, t: Track) -> int:
         """Sample with the grammar in the chain: it masks the whole vocabulary at every token."""

@@ -1,0 +1,119 @@
+"""Planning the rest of an answer again after each action (:mod:`engine.minds.replan`), and the
+decoder's spelling of an answer (:mod:`engine.minds.spelling`), without a model."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.minds.allowance import plan_answer
+from engine.minds.choices import answer_json
+from engine.minds.matcher import admits
+from engine.minds.replan import Replanner, spend, take
+from engine.minds.spelling import SpellingError, decoder_spelling
+from engine.turn import actions as A
+from engine.turn.observation import Observation
+from engine.turn.observe import observe_all
+from tests.helpers import act, tiny_game
+
+
+def _observe(name: str, seed: int = 1) -> tuple[object, Observation]:
+    game = tiny_game(seed)
+    o = next(x for x in observe_all(game.wood, game.wood.alive(), {}) if x.name == name)
+    return game, o
+
+
+def _follow(o: Observation, game: object, text: str, *, replan: bool, piece: int = 1) -> bool:
+    """Whether a decoder taking ``text`` ``piece`` characters at a time gets to its end."""
+    plan = plan_answer(o, game.scenario, 300, 1000)  # type: ignore[attr-defined]
+    m = plan.matcher()
+    r = Replanner(o, game.scenario, plan) if replan else None  # type: ignore[attr-defined]
+    for i in range(0, len(text), piece):
+        if take(m, r, text[:i], text[i : i + piece]) is None:
+            return False
+    return m.complete()
+
+
+def _bids(o: Observation, *bids: tuple[str, int, int]) -> str:
+    acts = [A.PlaceOrder(side="buy", good=g, qty=q, price=p).model_dump() for g, q, p in bids]
+    return answer_json("buy", acts, o.goods)
+
+
+@pytest.mark.parametrize("piece", [1, 3, 7])
+def test_two_bids_that_together_exceed_the_purse_are_refused_once_planned_again(piece: int) -> None:
+    game, o = _observe("Ada")
+    purse = o.free["pebbles"]
+    assert purse == 50
+    text = _bids(o, ("nuts", 6, 5), ("jam", 5, 5))  # 30 and 25 (and fees): each fits 50, both do not
+    plan = plan_answer(o, game.scenario, 300, 1000)
+    assert admits(plan.node, text)  # the turn's grammar takes each bid on its own
+    assert _follow(o, game, text, replan=False, piece=piece)  # …and so the whole answer
+    assert not _follow(o, game, text, replan=True, piece=piece)
+    # the rules agree: the second bid is refused
+    assert act(game, "Ada", A.PlaceOrder(side="buy", good="nuts", qty=6, price=5)) is None
+    why = act(game, "Ada", A.PlaceOrder(side="buy", good="jam", qty=5, price=5))
+    assert why is not None and "pebbles" in why
+    fits = _bids(o, ("nuts", 6, 5), ("jam", 3, 5))
+    assert _follow(o, game, fits, replan=True, piece=piece)
+
+
+def test_a_second_produce_and_spent_goods_leave_the_rest_of_the_answer() -> None:
+    game, o = _observe("Bo")
+    after = spend(o, game.scenario, {"type": "produce", "qty": 4})
+    assert after.capacity == 0 and o.capacity == 4
+    twice = answer_json("make", [A.Produce(qty=4).model_dump(), A.Produce(qty=1).model_dump()], o.goods)
+    assert _follow(o, game, twice, replan=False)
+    assert not _follow(o, game, twice, replan=True)
+    sold = spend(o, game.scenario, {"type": "order", "side": "sell", "good": "jam", "qty": 2, "price": 9})
+    assert sold.free["jam"] == 0 and sold.free["pebbles"] <= o.free["pebbles"]
+    lent = spend(o, game.scenario, {"type": "lend", "to": "Cy", "pebbles": 15, "interest": 1, "due": 2})
+    assert lent.free["pebbles"] == o.free["pebbles"] - 15
+
+
+def test_a_forward_offer_spends_nothing_now() -> None:
+    game, o = _observe("Bo")
+    spot = spend(o, game.scenario, {"type": "offer", "to": "Cy", "give": {"nuts": 5}, "get": {"jam": 1}})
+    forward = spend(o, game.scenario, {"type": "offer", "to": "Cy", "give": {"nuts": 5}, "get": {"jam": 1}, "due": 3})
+    assert spot.free["nuts"] == o.free["nuts"] - 5
+    assert forward.free == o.free
+
+
+def _chars(text: str) -> list[int]:
+    return [ord(c) for c in text]
+
+
+def _pairs(text: str) -> list[int]:
+    """A tokenizer that reads two characters a token (as ids ``a * 256 + b``; one at the end)."""
+    return [ord(text[i]) * 256 + (ord(text[i + 1]) if i + 1 < len(text) else 0) for i in range(0, len(text), 2)]
+
+
+def _piece(tok: int) -> bytes:
+    return (chr(tok // 256) + (chr(tok % 256) if tok % 256 else "")).encode() if tok > 255 else chr(tok).encode()
+
+
+def test_the_decoder_spelling_inserts_what_the_grammar_forces_and_samples_the_rest() -> None:
+    game, o = _observe("Ada")
+    text = _bids(o, ("nuts", 2, 3))
+    plan = plan_answer(o, game.scenario, 300, 1000)
+    s = decoder_spelling(text, plan.matcher(), _pairs, _piece, replan=Replanner(o, game.scenario, plan))
+    assert b"".join(map(_piece, s.ids)).decode() == text
+    # the start is forced: '{"thinking":"' in pairs of characters, all inserted
+    head = '{"thinking":"'
+    assert s.ids[: len(_pairs(head))] == tuple(_pairs(head)) and all(s.forced[: len(_pairs(head))])
+    assert 0 < s.sampled < len(s.ids)
+    # without jump-forward every token is the natural spelling's, sampled
+    whole = decoder_spelling(text, plan.matcher(), _pairs, _piece, jump_forward=False)
+    assert whole.ids == tuple(_pairs(text)) and not any(whole.forced)
+    # the forced pieces are spelled on their own: the spellings part where a forced chunk starts mid-pair
+    assert s.ids != whole.ids
+    per_char = decoder_spelling(text, plan.matcher(), _chars, lambda t: chr(t).encode())
+    assert per_char.ids == tuple(_chars(text))
+
+
+def test_an_answer_the_grammar_refuses_is_a_spelling_error() -> None:
+    game, o = _observe("Ada")
+    plan = plan_answer(o, game.scenario, 300, 1000)
+    over = _bids(o, ("nuts", 6, 5), ("jam", 5, 5))
+    with pytest.raises(SpellingError):
+        decoder_spelling(over, plan.matcher(), _chars, lambda t: chr(t).encode(), replan=Replanner(o, game.scenario, plan))
+    with pytest.raises(SpellingError):
+        decoder_spelling('{"thinking":"x","actions":[{"type":"fly"}]}', plan.matcher(), _chars, lambda t: chr(t).encode())
