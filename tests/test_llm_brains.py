@@ -202,6 +202,21 @@ def test_bench_llm_runs_both_ways() -> None:
 
 
 @pytest.mark.slow
+def test_bench_llm_times_the_shipped_adapter_against_the_bare_model() -> None:
+    res = runner.invoke(app, ["bench", "llm", "--creatures", "2", "--turns", "1", "--adapter", "shipped", "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert d["agent_turns"] == 2 and len(d["adapter"]["sha256"]) == 64
+    for way in ("bare", "adapter"):
+        assert d[f"{way}_valid_rate"] == 1.0
+        assert 0 < d[f"{way}_sampled_tokens"] <= d[f"{way}_answer_tokens"]
+        assert d[f"{way}_ms_per_agent_turn"] > 0 and d[f"{way}_ms_per_sampled_token"] > 0
+    assert d["time_ratio"] == round(d["adapter_ms_per_agent_turn"] / d["bare_ms_per_agent_turn"], 3)
+    if d["jump_forward"]:  # an adapter trained on the decoder's spelling: what the grammar forces is inserted
+        assert d["adapter_sampled_tokens"] < d["adapter_answer_tokens"]
+
+
+@pytest.mark.slow
 def test_a_shaped_model_with_random_weights_still_plays_legally(tmp_path) -> None:
     """`ttwood bench make-model` writes a GGUF with given shapes and random weights (for timing
     3B-class shapes where no weights can be downloaded); its answers are noise, but the grammar

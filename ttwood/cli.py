@@ -289,9 +289,11 @@ def _bench_adapter(sc: scenarios.Scenario, model: str | None, adapter: str, crea
     out.print(
         f"{r['model']} · {creatures} creatures × {turns} turns · adapter {r['adapter']['name']}\n"
         f"bare [bold]{r['bare_ms_per_agent_turn']}[/] ms per agent-turn (prompt {r['bare_prompt_tokens']}, answer "
-        f"{r['bare_answer_tokens']} tokens, {r['bare_actions_per_answer']} actions) · with the adapter "
-        f"[bold]{r['adapter_ms_per_agent_turn']}[/] ms (prompt {r['adapter_prompt_tokens']}, answer "
-        f"{r['adapter_answer_tokens']} tokens, {r['adapter_actions_per_answer']} actions) · ratio [bold]{r['time_ratio']}[/]\n"
-        f"per answer token: bare {r['bare_ms_per_answer_token']} ms, adapter {r['adapter_ms_per_answer_token']} ms · "
+        f"{r['bare_answer_tokens']} tokens of which {r['bare_sampled_tokens']} sampled, {r['bare_actions_per_answer']} actions) · "
+        f"with the adapter [bold]{r['adapter_ms_per_agent_turn']}[/] ms (prompt {r['adapter_prompt_tokens']}, answer "
+        f"{r['adapter_answer_tokens']} tokens of which {r['adapter_sampled_tokens']} sampled, "
+        f"{r['adapter_actions_per_answer']} actions) · ratio [bold]{r['time_ratio']}[/]\n"
+        f"per sampled token: bare {r['bare_ms_per_sampled_token']} ms, adapter {r['adapter_ms_per_sampled_token']} ms "
+        f"(ratio {r['time_ratio_per_sampled_token']}) · jump-forward {'on' if r['jump_forward'] else 'off'} · "
         f"valid {r['bare_valid_rate']} / {r['adapter_valid_rate']}"
     )

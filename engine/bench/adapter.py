@@ -2,9 +2,10 @@
 
 Each turn every creature's observation is decided twice, by the bare model (the full prompt, with
 its worked example and action shapes) and by the model with the adapter (the lean prompt it was
-trained on, every token sampled), in alternating order so the machine's noise falls on both alike. The game plays on
-with the adapter's answers. A richer answer costs more tokens, so the answers' lengths are
-reported beside the times, and the time per answer token too.
+trained on; jump-forward when the adapter learned the decoder's spelling), in alternating order so
+the machine's noise falls on both alike. The game plays on with the adapter's answers. A richer
+answer costs more tokens, so the answers' lengths are reported beside the times (all tokens, and
+those sampled: the decoding steps), and the time per sampled token too.
 """
 
 from __future__ import annotations
@@ -52,15 +53,16 @@ def _mean(values: list[float]) -> float | None:
 
 def _figures(answers: list[Answer], seconds: float, setup: float) -> dict[str, Any]:
     n = len(answers)
-    out_tokens = sum(a.meta["answer_tokens"] for a in answers)
+    sampled = sum(a.meta["answer_tokens"] - a.meta.get("forced_tokens", 0) for a in answers)
     return {
         "ms_per_agent_turn": round(1000 * (seconds - setup) / n, 1) if n else None,
         "static_prefix_ms": round(1000 * setup, 1),
         "prompt_tokens": _mean([a.meta["prompt_tokens"] for a in answers]),
         "answer_tokens": _mean([a.meta["answer_tokens"] for a in answers]),
+        "sampled_tokens": _mean([a.meta["answer_tokens"] - a.meta.get("forced_tokens", 0) for a in answers]),
         "answer_chars": _mean([len(a.raw or "") for a in answers]),
         "actions_per_answer": _mean([len(a.actions) for a in answers]),
-        "ms_per_answer_token": round(1000 * (seconds - setup) / out_tokens, 2) if out_tokens else None,
+        "ms_per_sampled_token": round(1000 * (seconds - setup) / sampled, 2) if sampled else None,
         "valid_rate": round(sum(1 for a in answers if not a.problems) / n, 4) if n else None,
     }
 
@@ -71,7 +73,8 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
     adapter, full prompt) and by ``adapted`` (its adapter, lean prompt). The static prefix, once a
     game, is shown apart and left out of the per-agent-turn figures."""
     sc = scenario.scaled(creatures)
-    pair = _Pair(LlamaBrain(sc, bare, seed=seed), LlamaBrain(sc, adapted, seed=seed, lean=True, jump_forward=False))
+    jump = adapted.adapter_spelling == "decoder"
+    pair = _Pair(LlamaBrain(sc, bare, seed=seed), LlamaBrain(sc, adapted, seed=seed, lean=True, jump_forward=jump))
     game = Game(sc, seed, pair)
     first = game.turn
     try:
@@ -81,6 +84,7 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
             b.close()
     figures = {w: _figures(pair.answers[w], pair.seconds[w], pair.brains[w].setup_seconds) for w in WAYS}
     base_ms, with_ms = figures["bare"]["ms_per_agent_turn"], figures["adapter"]["ms_per_agent_turn"]
+    base_tok, with_tok = figures["bare"]["ms_per_sampled_token"], figures["adapter"]["ms_per_sampled_token"]
     return {
         "creatures": creatures,
         "turns": turns,
@@ -90,6 +94,8 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
         "threads": bare.threads,
         "gpu_layers": bare.gpu_layers,
         **{f"{w}_{k}": v for w in WAYS for k, v in figures[w].items()},
+        "jump_forward": jump,
         "time_ratio": round(with_ms / base_ms, 3) if base_ms and with_ms else None,
+        "time_ratio_per_sampled_token": round(with_tok / base_tok, 3) if base_tok and with_tok else None,
         "trades": sum(r.trades for r in reports),
     }
