@@ -117,3 +117,17 @@ def test_an_answer_the_grammar_refuses_is_a_spelling_error() -> None:
         decoder_spelling(over, plan.matcher(), _chars, lambda t: chr(t).encode(), replan=Replanner(o, game.scenario, plan))
     with pytest.raises(SpellingError):
         decoder_spelling('{"thinking":"x","actions":[{"type":"fly"}]}', plan.matcher(), _chars, lambda t: chr(t).encode())
+
+
+def test_an_order_cancelled_once_cannot_be_cancelled_again_and_gives_back_what_it_held() -> None:
+    game = tiny_game(1)
+    assert act(game, "Ada", A.PlaceOrder(side="buy", good="nuts", qty=4, price=5)) is None
+    o = next(x for x in observe_all(game.wood, game.wood.alive(), {}) if x.name == "Ada")
+    (bid,) = o.my_orders
+    twice = answer_json("cancel", [A.Cancel(id=bid.id).model_dump(), A.Cancel(id=bid.id).model_dump()], o.goods)
+    assert _follow(o, game, twice, replan=False) and not _follow(o, game, twice, replan=True)
+    after = spend(o, game.scenario, {"type": "cancel", "id": bid.id})
+    assert after.my_orders == [] and after.free["pebbles"] == o.free["pebbles"] + 20
+    # the rules agree: the second cancel is refused
+    assert act(game, "Ada", A.Cancel(id=bid.id)) is None
+    assert act(game, "Ada", A.Cancel(id=bid.id)) is not None

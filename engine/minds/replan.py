@@ -6,7 +6,11 @@ order, so two bids that each fit the purse can together exceed it, and the secon
 decoder that follows the answer (the llama brain) asks :class:`Replanner` at the end of each
 action for the grammar of the rest: the same choices, computed on what is left (pebbles spent on
 bids, fees and loans; goods given in asks and offers; no second ``produce``), for the actions that
-remain. The answer then never spends a pebble twice.
+remain. The answer then never spends a pebble twice, nor closes an order or offer twice.
+
+This narrows a little more than the rules do: an offer's goods are spent when they are written,
+and whether it is a forward offer (which gives later, and so needs nothing now) is said after
+them (``due``); a forward offer of what an earlier action spent is not admitted.
 """
 
 from __future__ import annotations
@@ -29,30 +33,43 @@ _HEAD = '"actions":['
 
 def spend(o: Observation, sc: Scenario, action: dict[str, Any]) -> Observation:
     """What ``o`` holds free once ``action`` (as the answer spells it) has resolved, as far as the
-    choices look: pebbles and goods it pays or gives, and ``produce`` used up."""
+    choices look: pebbles and goods it pays, gives or gets back, ``produce`` used up, and orders
+    and offers it closed (no second cancel, accept or reject of the same id)."""
     free = dict(o.free)
 
-    def pay(asset: str, qty: Any) -> None:
-        if isinstance(qty, int):
-            free[asset] = max(0, free.get(asset, 0) - qty)
+    def pay(bundle: dict[str, Any], sign: int = 1) -> None:
+        for asset, qty in bundle.items():
+            if isinstance(qty, int):
+                free[asset] = max(0, free.get(asset, 0) - sign * qty)
 
-    kind = action.get("type")
+    kind, ref = action.get("type"), action.get("id")
     if kind == "produce":
         return replace(o, capacity=0)
     if kind == "order":
         qty, price = action.get("qty", 0), action.get("price", 0)
         if isinstance(qty, int) and isinstance(price, int):
-            pay(PEBBLES, fee(sc.market.order_fee, sc.market.fee_pct, qty * price))
-            if action.get("side") == "buy":
-                pay(PEBBLES, qty * price)
-            elif isinstance(action.get("good"), str):
-                pay(action["good"], qty)
+            pay({PEBBLES: fee(sc.market.order_fee, sc.market.fee_pct, qty * price)})
+            pay({PEBBLES: qty * price} if action.get("side") == "buy" else {str(action.get("good")): qty})
     elif kind in ("offer", "counter") and action.get("due") is None:  # a forward offer gives later
-        for asset, qty in (action.get("give") or {}).items():
-            pay(asset, qty)
+        pay(action.get("give") or {})
     elif kind in ("lend", "repay"):
-        pay(PEBBLES, action.get("pebbles"))
-    return replace(o, free=free)
+        pay({PEBBLES: action.get("pebbles")})
+    elif kind == "cancel":  # what the order or offer held comes back
+        for x in o.my_orders:
+            if x.id == ref:
+                pay({PEBBLES: x.qty * x.price} if x.side == "buy" else {x.good: x.qty}, -1)
+        for y in o.my_offers:
+            if y.id == ref and y.kind == "trade" and y.due is None:
+                pay(y.give, -1)
+    elif kind == "accept":
+        for y in o.offers_to_me:
+            if y.id == ref:
+                pay({PEBBLES: y.principal} if y.kind == "borrow" else y.collateral if y.kind == "lend" else
+                    y.get if y.due is None else {})
+    closed = ref if kind in ("cancel", "accept", "reject", "counter") else None
+    return replace(o, free=free, my_orders=[x for x in o.my_orders if x.id != closed],
+                   my_offers=[y for y in o.my_offers if y.id != closed],
+                   offers_to_me=[y for y in o.offers_to_me if y.id != closed])
 
 
 def rest_node(o: Observation, sc: Scenario, plan: AnswerPlan, left: int) -> Node:
