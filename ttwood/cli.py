@@ -51,6 +51,12 @@ cli_learn.register(app)
 from ttwood import cli_sweep  # noqa: E402 - registers `sweep`
 
 cli_sweep.register(app)
+from ttwood import cli_compare  # noqa: E402 - registers `compare`
+
+cli_compare.register(app)
+from ttwood import cli_report  # noqa: E402 - registers `report`
+
+cli_report.register(app)
 
 err = Console(stderr=True)
 out = Console()

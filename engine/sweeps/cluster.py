@@ -187,6 +187,28 @@ class Sweep:
         self._dirty = True
         progress.failed += 1
 
+    def play_here(self, on_progress: Callable[[Progress], None] = lambda p: None, *, again: bool = False) -> dict[str, Played]:
+        """Play the games not done yet (``again``: every game) one after another in this process, with
+        no cluster (what ``ttwood compare`` does with its two games); a failing game raises.
+        Returns them by game id."""
+        todo = self.load()
+        if again:
+            todo = list(self.specs)
+        progress = Progress(games=len(self.specs), skipped=len(self.specs) - len(todo))
+        played: dict[str, Played] = {}
+        try:
+            for spec in todo:
+                progress.running = 1
+                on_progress(progress)
+                played[spec.id] = play_game(spec)
+                self._record(spec, played[spec.id], 1)
+                progress.done += 1
+        finally:
+            self._flush(force=True)
+        progress.running = 0
+        on_progress(progress)
+        return played
+
     def _record(self, spec: GameSpec, played: Played, attempt: int) -> None:
         rel = f"{SAVES}/{spec.name}{SUFFIX}"
         dst = self.out / rel

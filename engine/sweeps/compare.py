@@ -1,0 +1,129 @@
+"""Counterfactuals: the same wood and seed played twice, differing in one thing (a legend, or the
+brains), turn by turn, with a short verdict: the largest effect and the turn where the paths part.
+
+Both games are saves that replay, and their rows go into ``results.parquet``/``turns.parquet``
+like a sweep's, so ``ttwood report`` draws a comparison as it draws a sweep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+from engine.sweeps.cluster import Sweep
+from engine.sweeps.spec import GameSpec, SweepError
+
+METRICS = ("gini", "trades", "volume", "defaults", "deals", "offers", "messages", "trees", "alive", "hungry")
+"""Per-turn numbers compared besides the prices."""
+_NAMES = {"gini": "the Gini of wealth", "trades": "trades per turn", "volume": "goods traded per turn",
+          "defaults": "defaults per turn", "deals": "deals per turn", "offers": "offers per turn",
+          "messages": "messages per turn", "trees": "trees standing", "alive": "creatures alive", "hungry": "hungry creatures"}
+
+
+@dataclass(slots=True)
+class Comparison:
+    """Two runs of one seed, their per-turn differences and the verdict."""
+
+    labels: tuple[str, str]
+    """``("with", "without")`` for a legend, ``("a", "b")`` for two brains."""
+    runs: tuple[dict[str, Any], dict[str, Any]]
+    """Each as ``ttwood run --json`` prints it (plus ``"save"``)."""
+    diff: list[dict[str, Any]]
+    verdict: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {self.labels[0]: self.runs[0], self.labels[1]: self.runs[1], "diff": self.diff, "verdict": self.verdict}
+
+
+def compare(specs: tuple[GameSpec, GameSpec], labels: tuple[str, str], out: Path, what: str) -> Comparison:
+    """Play both games (again, if ``out`` has them) into ``out`` and compare them; ``what`` says in
+    words what differs (for the verdict)."""
+    if specs[0].id == specs[1].id:
+        raise SweepError("the two runs would be the same game: change the legend or the brains")
+    sweep = Sweep(out, list(specs))
+    played = sweep.play_here(again=True)
+    runs = []
+    for spec in specs:
+        data = dict(played[spec.id].data)
+        data["save"] = str(out / "saves" / f"{spec.name}.ttwood")
+        runs.append(data)
+    diff = per_turn_diff(runs[0]["per_turn"], runs[1]["per_turn"])
+    return Comparison(labels, (runs[0], runs[1]), diff, verdict(runs[0]["per_turn"], runs[1]["per_turn"], labels, what))
+
+
+def _sub(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(a - b, 4)
+
+
+def per_turn_diff(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per turn: the first run's number minus the second's (``None`` where either has none)."""
+    out = []
+    for x, y in zip(a, b, strict=True):
+        row: dict[str, Any] = {"turn": x["turn"], "season": x["season"]}
+        row |= {k: _sub(x[k], y[k]) for k in METRICS}
+        row["prices"] = {g: _sub(x["prices"].get(g), y["prices"].get(g)) for g in x["prices"]}
+        out.append(row)
+    return out
+
+
+def _series(per_turn: list[dict[str, Any]], key: str) -> list[float | None]:
+    if key.startswith("price:"):
+        return [p["prices"].get(key[6:]) for p in per_turn]
+    return [p[key] for p in per_turn]
+
+
+def parting_turn(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> int | None:
+    """The first turn whose prices or numbers differ between the runs (``None``: they never do)."""
+    for x, y in zip(a, b, strict=True):
+        if x["prices"] != y["prices"] or any(x[k] != y[k] for k in METRICS) or x["reference_prices"] != y["reference_prices"]:
+            return int(x["turn"])
+    return None
+
+
+def effects(a: list[dict[str, Any]], b: list[dict[str, Any]], since: int) -> list[dict[str, Any]]:
+    """For each series, the mean of each run from turn ``since`` on (over the turns both have a
+    number), ``change`` (the first against the second, as a fraction of the second) and ``relative``
+    (the difference over the larger mean, which ranks them), largest first."""
+    keys = [*(f"price:{g}" for g in a[0]["prices"]), *METRICS] if a else []
+    found = []
+    for key in keys:
+        pairs = [(x, y) for t, x, y in zip(range(1, len(a) + 1), _series(a, key), _series(b, key), strict=True)
+                 if t >= since and x is not None and y is not None]
+        if not pairs:
+            continue
+        ma, mb = fmean(p[0] for p in pairs), fmean(p[1] for p in pairs)
+        scale = max(abs(ma), abs(mb))
+        rel = (ma - mb) / scale if scale else 0.0
+        change = round((ma - mb) / abs(mb), 4) if mb else None
+        found.append({"series": key, "mean_a": round(ma, 4), "mean_b": round(mb, 4), "relative": round(rel, 4), "change": change,
+                      "turns": len(pairs)})
+    return sorted(found, key=lambda e: -abs(e["relative"]))
+
+
+def _name(series: str) -> str:
+    return f"the price of {series[6:]}" if series.startswith("price:") else _NAMES.get(series, series)
+
+
+def _change(e: dict[str, Any]) -> str:
+    return f"{e['change']:+.0%}" if e["change"] is not None else f"from 0 to {e['mean_a']:.4g}"
+
+
+def verdict(a: list[dict[str, Any]], b: list[dict[str, Any]], labels: tuple[str, str], what: str) -> dict[str, Any]:
+    """The largest effect and the turn where the paths part, in numbers and in one sentence."""
+    parted = parting_turn(a, b)
+    if parted is None:
+        return {"parted_at": None, "largest": None, "effects": [], "text": f"{what} changed nothing: both runs are the same, turn by turn"}
+    ranked = [e for e in effects(a, b, parted) if e["relative"] != 0]
+    if not ranked:
+        return {"parted_at": parted, "largest": None, "effects": [],
+                "text": f"the paths part at turn {parted}, but no number moved on average: {what} changed little"}
+    top = ranked[0]
+    direction = "raised" if top["relative"] > 0 else "lowered"
+    text = (f"{what} {direction} {_name(top['series'])} most: {top['mean_a']:.4g} on average from turn {parted} "
+            f"({labels[0]}) against {top['mean_b']:.4g} ({labels[1]}), {_change(top)}; the paths part at turn {parted}")
+    more = [f"{_name(e['series'])} {_change(e)}" for e in ranked[1:4]]
+    if more:
+        text += "; next: " + ", ".join(more)
+    return {"parted_at": parted, "largest": top, "effects": ranked, "text": text}

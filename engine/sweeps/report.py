@@ -1,0 +1,178 @@
+"""``ttwood report DIR``: charts of a sweep's (or a comparison's) folder, as PNGs and one
+self-contained HTML page (the PNGs inlined), from its ``results.parquet`` and ``turns.parquet``.
+
+Games are grouped by the labels that vary in the folder (scenario, brain set, legend set); each
+group's seeds make a band around its mean path.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+from engine.sweeps.plots import Band, colors_for, league_chart, line_chart, price_chart
+from engine.sweeps.spec import SweepError
+from engine.sweeps.tables import RESULTS, TURNS, read_table
+
+GROUP_KEYS = ("scenario", "brain_set", "legend_set")
+
+
+@dataclass(slots=True)
+class Report:
+    """What ``ttwood report`` wrote."""
+
+    folder: Path
+    html: Path
+    pngs: list[Path] = field(default_factory=list)
+    games: int = 0
+    failed: int = 0
+    groups: list[str] = field(default_factory=list)
+
+
+def _group_label(row: dict[str, Any], keys: list[str]) -> str:
+    return " · ".join(str(row[k]) for k in keys) or str(row.get("scenario", "games"))
+
+
+Row = dict[str, Any]
+
+
+def _bands(turns: list[Row], label_of: Callable[[Row], str], value: Callable[[Row], float | None]) -> list[Band]:
+    """Per group: per turn, the mean, lowest and highest value over its games (turns where no game
+    has a value are left out)."""
+    by: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    games: dict[str, set[str]] = defaultdict(set)
+    for r in turns:
+        v = value(r)
+        label = label_of(r)
+        games[label].add(r["game"])
+        if v is not None and not (isinstance(v, float) and math.isnan(v)):
+            by[label][r["turn"]].append(float(v))
+    out = []
+    for label in sorted(games):
+        per = by.get(label, {})
+        ts = sorted(per)
+        if ts:
+            means, lows, highs = [fmean(per[t]) for t in ts], [min(per[t]) for t in ts], [max(per[t]) for t in ts]
+            out.append(Band(label, ts, means, lows, highs, len(games[label])))
+    return out
+
+
+def _cumulative(turns: list[dict[str, Any]], key: str) -> dict[tuple[str, int], int]:
+    total: dict[str, int] = defaultdict(int)
+    out = {}
+    for r in sorted(turns, key=lambda r: (r["game"], r["turn"])):
+        total[r["game"]] += r[key] or 0
+        out[(r["game"], r["turn"])] = total[r["game"]]
+    return out
+
+
+def _get(r: Row, key: str) -> float | None:
+    v = r.get(key)
+    return None if v is None else float(v)
+
+
+def league(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per brain set (and model): games, mean trades, survival, valid and accepted rates, speed, Gini at the end."""
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        if r.get("status") == "done":
+            model = r.get("model")
+            label = r["brain_set"] if model in (None, "scripted", r["brain_set"]) else f"{r['brain_set']} ({model})"
+            by[label].append(r)
+    rows = []
+    for label, games in by.items():
+        def mean(key: str, games: list[dict[str, Any]] = games) -> float | None:
+            vals = [g[key] for g in games if g.get(key) is not None]
+            return round(fmean(vals), 4) if vals else None
+
+        rows.append({"label": label, "games": len(games), "trades": mean("trades"), "deals": mean("deals"), "defaults": mean("defaults"),
+                     "survival": mean("survival"), "valid_rate": mean("valid_rate"), "accepted_rate": mean("accepted_rate"),
+                     "ms_per_agent_turn": mean("ms_per_agent_turn"), "gini_end": mean("gini_end")})
+    return sorted(rows, key=lambda r: -(r["trades"] or 0))
+
+
+def write_report(folder: Path) -> Report:
+    """Draw every chart of ``folder`` and write ``report.html`` beside them (in ``folder/report``)."""
+    folder = Path(folder)
+    try:
+        results, turns = read_table(folder / RESULTS), read_table(folder / TURNS)
+    except Exception as exc:  # pyarrow's errors for a damaged file
+        raise SweepError(f"{folder}: its tables cannot be read ({exc})") from None
+    if not results:
+        raise SweepError(f"{folder}: no results.parquet there; make one with `ttwood sweep --out {folder}` "
+                         f"or `ttwood compare --out {folder}`")
+    done = {r["game"] for r in results if r["status"] == "done"}
+    turns = [t for t in turns if t["game"] in done]
+    if not turns:
+        raise SweepError(f"{folder}: no finished game to draw ({len(results)} failed)")
+    keys = [k for k in GROUP_KEYS if len({r[k] for r in results}) > 1]
+
+    def label_of(r: Row) -> str:
+        return _group_label(r, keys)
+
+    labels = sorted({label_of(t) for t in turns})
+    colors = colors_for(labels)
+    out = folder / "report"
+    out.mkdir(exist_ok=True)
+    goods = sorted({k[6:] for t in turns for k, v in t.items() if k.startswith("price_") and v is not None})
+    by_good = {g: _bands(turns, label_of, partial(_get, key=f"price_{g}")) for g in goods}
+    defaults = _cumulative(turns, "defaults")
+    pngs = [
+        price_chart(by_good, colors, out / "prices.png"),
+        line_chart(_bands(turns, label_of, lambda r: r["gini"]), colors, out / "gini.png", "Gini of wealth", "Gini"),
+        line_chart(_bands(turns, label_of, lambda r: r["trades"]), colors, out / "trades.png", "Trades per turn", "trades"),
+        line_chart(_bands(turns, label_of, lambda r: defaults[(r["game"], r["turn"])]), colors, out / "defaults.png",
+                   "Defaults so far", "defaults (cumulative)"),
+        line_chart(_bands(turns, label_of, lambda r: r["alive"]), colors, out / "alive.png", "Creatures alive", "alive"),
+    ]
+    table = league(results)
+    pngs.append(league_chart(table, out / "league.png"))
+    page = out / "report.html"
+    page.write_text(_html(folder, results, table, pngs), encoding="utf-8")
+    return Report(folder, page, pngs, len(results), sum(1 for r in results if r["status"] != "done"), labels)
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
+h1{font-weight:600}img{max-width:100%;margin:1em 0;border:1px solid #eee}
+table{border-collapse:collapse;margin:1em 0}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.failed{color:#b00}"""
+
+
+def _html_table(rows: list[dict[str, Any]], cols: list[str]) -> str:
+    def fmt(v: Any) -> str:
+        if v is None:
+            return "—"
+        return f"{v:.3g}" if isinstance(v, float) else html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{fmt(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _html(folder: Path, results: list[dict[str, Any]], table: list[dict[str, Any]], pngs: list[Path]) -> str:
+    failed = [r for r in results if r["status"] != "done"]
+    imgs = "".join(f'<img alt="{p.stem}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">' for p in pngs)
+    games = sorted((r for r in results if r["status"] == "done"), key=lambda r: (r["scenario"], r["brain_set"], r["legend_set"], r["seed"]))
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>ttwood report: {html.escape(folder.name)}</title>",
+        f"<style>{_CSS}</style></head><body><h1>Thousand Token Wood: {html.escape(str(folder))}</h1>",
+        f"<p>{len(results)} games, {len(failed)} failed.</p>",
+        "<h2>League</h2>", _html_table(table, ["label", "games", "trades", "deals", "defaults", "survival", "valid_rate",
+                                               "accepted_rate", "ms_per_agent_turn", "gini_end"]),
+        "<h2>Charts</h2>", imgs,
+        "<h2>Games</h2>", _html_table(games, ["scenario", "seed", "brain_set", "legend_set", "trades", "deals", "defaults",
+                                               "gini_start", "gini_end", "survival", "valid_rate", "wall_s", "save"]),
+    ]
+    if failed:
+        cols = ["scenario", "seed", "brain_set", "legend_set", "attempts", "error"]
+        parts += ["<h2 class='failed'>Failed</h2>", _html_table(failed, cols)]
+    parts.append("</body></html>")
+    return "\n".join(parts)
