@@ -1,4 +1,5 @@
-"""Charts: prices, Gini, trees and trades over the whole game."""
+"""Charts: prices, Gini, trees, trades and creatures alive over the whole game, drawn with axes
+and several series (textual-plotext)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from collections.abc import Callable, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Sparkline
+from textual.widgets import Footer, Label
+from textual_plotext import PlotextPlot
 
 from engine.session import SessionView, TurnPoint
 
@@ -42,31 +44,55 @@ def caption(title: str, values: list[float]) -> str:
 
 
 class Chart(Vertical):
-    """A caption over a tall sparkline."""
+    """A caption over a plot with axes: one or more series against the turn."""
 
     DEFAULT_CSS = """
-    Chart { height: auto; margin: 0 0 1 0; }
+    Chart { height: 16; width: 1fr; margin: 0 1 1 0; }
+    Chart.wide { height: 20; }
     Chart Label { text-style: bold; }
-    Chart Sparkline { height: 4; }
+    Chart PlotextPlot { height: 1fr; }
     """
 
-    def __init__(self, title: str, values: list[float], *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id)
+    def __init__(self, title: str, turns: list[int], lines: dict[str, list[float]], *, kind: str = "line",
+                 id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes=classes)
         self.title = title
-        self.values = values
+        self.turns = turns
+        self.lines = lines
+        self.kind = kind
 
     def compose(self) -> ComposeResult:
-        yield Label(caption(self.title, self.values))
-        yield Sparkline(self.values or [0.0], summary_function=max)
+        first = next(iter(self.lines.values()), [])
+        yield Label(caption(self.title, first) if len(self.lines) == 1 else f"{self.title}   (turns 1–{len(self.turns)})")
+        yield PlotextPlot()
+
+    def on_mount(self) -> None:
+        plt = self.query_one(PlotextPlot).plt
+        plt.clear_figure()
+        plt.xlabel("turn")
+        if not self.turns:
+            plt.title("no turns yet")
+            return
+        for name, values in self.lines.items():
+            label = name if len(self.lines) > 1 else None
+            if self.kind == "bar":
+                plt.bar(self.turns, values, label=label)
+            else:
+                plt.plot(self.turns, values, label=label, marker="braille")
+        step = max(1, -(-len(self.turns) // 6))
+        plt.xticks(self.turns[::step])
+        if len(self.turns) == 1:
+            plt.xlim(0, 2)
 
 
 class ChartsScreen(Screen[None]):
-    """Every series the game records, one chart each."""
+    """Every series the game records: the prices together, then Gini, trees, trades and creatures alive."""
 
     BINDINGS = [Binding("escape,c", "app.pop_screen", "back", id="charts-back", tooltip="Back to the wood.")]
 
     DEFAULT_CSS = """
-    ChartsScreen VerticalScroll { padding: 1 2; }
+    ChartsScreen VerticalScroll { padding: 0 1; }
+    ChartsScreen Horizontal { height: auto; }
     """
 
     def __init__(self, view: SessionView) -> None:
@@ -75,12 +101,15 @@ class ChartsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         h = self.view.wood.history
+        turns = [p.turn for p in h]
         with VerticalScroll():
             yield Label(f"[b]{self.view.name}[/b] — {len(h)} turns", id="charts-title")
-            for good in self.view.wood.goods:
-                yield Chart(f"price of {good}", series(h, f"price:{good}"), id=f"chart-{good}")
-            yield Chart("Gini of wealth", series(h, "gini"), id="chart-gini")
-            yield Chart("trees standing", series(h, "trees"), id="chart-trees")
-            yield Chart("trades per turn", series(h, "trades"), id="chart-trades")
-            yield Chart("creatures alive", series(h, "alive"), id="chart-alive")
+            prices = {good: series(h, f"price:{good}") for good in self.view.wood.goods}
+            yield Chart("reference price of each good, in pebbles", turns, prices, id="chart-prices", classes="wide")
+            with Horizontal():
+                yield Chart("Gini of wealth", turns, {"gini": series(h, "gini")}, id="chart-gini")
+                yield Chart("trees standing", turns, {"trees": series(h, "trees")}, id="chart-trees")
+            with Horizontal():
+                yield Chart("trades per turn", turns, {"trades": series(h, "trades")}, kind="bar", id="chart-trades")
+                yield Chart("creatures alive", turns, {"alive": series(h, "alive")}, id="chart-alive")
         yield Footer(compact=True)
