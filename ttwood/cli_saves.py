@@ -133,20 +133,38 @@ def inspect_cmd(
 
 @app.command("export")
 def export_cmd(
-    save: Annotated[str, typer.Argument(help="A save file, or a NAME in the saves folder.")],
+    save: Annotated[str, typer.Argument(help="A save file, a NAME in the saves folder, or (with --traces FILE.parquet) "
+                                             "a folder of saves such as a sweep's.")],
     to: Annotated[Path | None, typer.Option("--to", help="Write a compact, self-contained copy here.")] = None,
     no_prompts: Annotated[bool, typer.Option("--no-prompts", help="Leave the prompts out of the copy.")] = False,
-    traces: Annotated[Path | None, typer.Option("--traces", help="Write one JSON line per model call here.")] = None,
+    traces: Annotated[Path | None, typer.Option("--traces", help="Write every answer here: FILE.parquet (a dataset: "
+                                                "datasets.load_dataset('parquet', data_files=FILE)) or FILE.jsonl.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace files that exist.")] = False,
 ) -> None:
-    """Share a game: a compact copy (``--to``) and/or its model calls as JSONL (``--traces``)."""
+    """Share a game: a compact copy (``--to``) and/or its answers as a dataset (``--traces``): one row
+    per creature answer with prompt, raw, parsed actions, reasons, thinking, tokens, latency, model
+    and adapter. ``ttwood saves export runs/a --traces a.parquet`` takes a whole sweep."""
     if to is None and traces is None:
-        raise SaveError(f"{save}: say what to export: --to FILE and/or --traces FILE.jsonl")
+        raise SaveError(f"{save}: say what to export: --to FILE and/or --traces FILE.parquet (or .jsonl)")
+    folder = Path(save)
+    if folder.is_dir():
+        if to is not None or traces is None or traces.suffix != ".parquet":
+            raise SaveError(f"{save}: a folder exports its traces as one dataset: --traces FILE.parquet")
+        from engine.saves.traces import export_traces_parquet
+
+        n, games = export_traces_parquet(folder, traces, overwrite=force)
+        out.print(f"wrote {escape(str(traces))} ({n} answers from {games} saves)")
+        return
     path = find_save(save)
     if to is not None:
         export_copy(path, to, prompts=not no_prompts, overwrite=force)
         out.print(f"wrote {escape(str(to))} ({to.stat().st_size:,} bytes)")
-    if traces is not None:
+    if traces is not None and traces.suffix == ".parquet":
+        from engine.saves.traces import export_traces_parquet
+
+        n, _ = export_traces_parquet(path, traces, overwrite=force)
+        out.print(f"wrote {escape(str(traces))} ({n} answers)")
+    elif traces is not None:
         n = export_traces(path, traces, overwrite=force)
         out.print(f"wrote {escape(str(traces))} ({n} calls)")
 
