@@ -144,8 +144,8 @@ def test_hand_started_scheduler_and_two_workers_a_worker_killed_mid_sweep_loses_
         address = json.loads(sched_file.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
         for name in ("w1", "w2"):
-            procs.append(_start(["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", name,
-                                 "--host", "127.0.0.1"], tmp_path / f"{name}.log"))
+            args = ["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", name, "--host", "127.0.0.1"]
+            procs.append(_start([*args, "--death-timeout", "60"], tmp_path / f"{name}.log"))
         from distributed import Client
 
         specs = grid(["thousand-token-wood"], list(range(1, 9)), [parse_brain("scripted")], [parse_legends("none")], Options(turns=150))

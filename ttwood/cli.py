@@ -20,7 +20,7 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
-from engine.minds.factory import DEFAULT_KIND, BrainChoice, close_brains, parse_brain_for, run_card
+from engine.minds.factory import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, parse_brain_for
 from engine.turn.report import TurnReport, run_json
 
 app = typer.Typer(
@@ -50,7 +50,7 @@ from ttwood import cli_learn  # noqa: E402 - registers `train`
 cli_learn.register(app)
 from ttwood import cli_sweep  # noqa: E402 - registers `sweep`
 
-cli_sweep.register(app)
+cli_sweep.register(app, bench_app)
 from ttwood import cli_compare  # noqa: E402 - registers `compare`
 
 cli_compare.register(app)
@@ -112,8 +112,10 @@ def run(
             progress.update(task, advance=1, info=f"{r.season} · {r.trades} trades · gini {r.gini:.2f}")
 
         reports = game.run(turns, on_turn)
-    card = run_card({c.name: game.brain_of(c.name) for c in game.wood.creatures})
+    cards = brain_cards({c.name: game.brain_of(c.name) for c in game.wood.creatures})
     close_brains({c.name: game.brain_of(c.name) for c in game.wood.creatures})
+    model_cards = [c for c in cards if c["brain"] != "scripted"]
+    card = model_cards[0] if len(model_cards) == 1 else ({"name": "mixed", "brains": cards} if model_cards else {"name": "scripted"})
     data = run_json(game, reports, brain=brain, model=card)
     if as_json:
         sys.stdout.write(json.dumps(data) + "\n")

@@ -46,9 +46,37 @@ Examples:
 Then: `ttwood report DIR`."""
 
 
-def register(root: typer.Typer) -> None:
-    """Add ``sweep`` to the ``ttwood`` command."""
+def register(root: typer.Typer, bench: typer.Typer) -> None:
+    """Add ``sweep`` to the ``ttwood`` command and ``sweep`` to ``ttwood bench``."""
     root.command("sweep", help=SWEEP_HELP)(sweep_cmd)
+    bench.command("sweep")(bench_sweep_cmd)
+
+
+def bench_sweep_cmd(
+    games: Annotated[int, typer.Option("--games", "-g", min=1, max=10_000, help="Games (seeds 1..N of the scenario).")] = 16,
+    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=10_000, help="Turns per game.")] = 60,
+    scenario: Annotated[str | None, typer.Option("--scenario", help="The scenario (default: the default wood).")] = None,
+    workers: Annotated[list[int] | None, typer.Option("--workers", "-w", help="Cluster sizes to time, in order (repeat).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+) -> None:
+    """Sweep throughput against workers: the same scripted games on a local cluster of each size,
+    timed one after another in one run (default: 1 worker, then 2). Run it on an otherwise idle
+    machine; the load average before and after each size is reported."""
+    from engine.sweeps.speed import bench_sweep
+
+    sizes = workers or [1, 2]
+    specs = grid([scenario] if scenario else [], list(range(1, games + 1)), [parse_brain("scripted")], [parse_legends("none")],
+                  Options(turns=turns))
+    with _bar(err.is_terminal and not as_json) as bar:
+        tasks = {n: bar.add_task(f"{n} worker{'s' if n != 1 else ''}", total=games, info="") for n in sizes}
+        result = bench_sweep(specs, sizes, lambda n, p: bar.update(tasks[n], completed=p.finished, info=_info(p)))
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    for r in result["runs"]:
+        out.print(f"{r['workers']} worker{'s' if r['workers'] != 1 else ''}: {r['games']} games × {turns} turns in "
+                  f"{r['seconds']:.1f} s = [bold]{r['games_per_s']:.2f}[/] games/s ({r['speedup']:.2f}×) · "
+                  f"load {r['load_before']:.1f} → {r['load_after']:.1f} on {result['cores']} cores")
 
 
 def sweep_cmd(

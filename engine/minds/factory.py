@@ -100,13 +100,10 @@ def plan(scenario: Scenario, choice: BrainChoice) -> dict[str, tuple[str, str | 
     return out
 
 
-def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any, ...], Any] | None = None) -> dict[str, Brain]:
-    """One brain object per (kind, model) in use, mapped from creature names (``"*"`` is the default).
-
-    ``models``: loaded models to reuse and add to (a sweep's worker keeps one such cache, so each
-    model is loaded once per process however many games it plays); closing the brains leaves them loaded."""
+def make_brains(scenario: Scenario, choice: BrainChoice) -> dict[str, Brain]:
+    """One brain object per (kind, model) in use, mapped from creature names (``"*"`` is the default)."""
     made: dict[tuple[str, str | None], Brain] = {}
-    models = {} if models is None else models
+    models: dict[tuple[str | None, int], Any] = {}
 
     def get(kind: str, model: str | None) -> Brain:
         key = (kind, model)
@@ -120,7 +117,7 @@ def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any,
             from engine.minds.brains.models import resolve_adapter, resolve_model
 
             adapter = resolve_adapter(choice.adapter, model)
-            mkey = (model, choice.gpu_layers, str(adapter), choice.threads)
+            mkey = (model, choice.gpu_layers)
             if mkey not in models:
                 models[mkey] = LlamaModel(resolve_model(model), gpu_layers=choice.gpu_layers, threads=choice.threads,
                                           adapter=adapter)
@@ -157,15 +154,6 @@ def brain_cards(brains: Mapping[str, Brain]) -> list[dict[str, Any]]:
         card = getattr(b, "card", None)
         cards.append({"brain": b.name, **(card() if callable(card) else {})})
     return cards
-
-
-def run_card(brains: Mapping[str, Brain]) -> dict[str, Any]:
-    """The model part of a run report: the one model brain's card, ``mixed`` with every card, or ``scripted``."""
-    cards = brain_cards(brains)
-    model_cards = [c for c in cards if c["brain"] != "scripted"]
-    if len(model_cards) == 1:
-        return model_cards[0]
-    return {"name": "mixed", "brains": cards} if model_cards else {"name": "scripted"}
 
 
 def close_brains(brains: Mapping[str, Brain]) -> None:

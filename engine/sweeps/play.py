@@ -12,19 +12,28 @@ import os
 import socket
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.minds.factory import brain_cards, close_brains, make_brains, run_card
+from engine.minds.factory import brain_cards, close_brains, make_brains
 from engine.saves import SUFFIX, Autosaver
 from engine.scenario import parse
 from engine.sweeps.spec import GameSpec
+from engine.turn.brain import Brain
 from engine.turn.game import Game
 from engine.turn.report import TurnReport, run_json
 
-_MODELS: dict[tuple[Any, ...], Any] = {}
-"""This process's loaded models: every game a worker plays reuses them (loaded once per process)."""
+
+def run_card(brains: Mapping[str, Brain]) -> dict[str, Any]:
+    """The model part of a run report, as ``ttwood run`` makes it: the one model brain's card,
+    ``mixed`` with every card, or ``scripted``."""
+    cards = brain_cards(brains)
+    model_cards = [c for c in cards if c["brain"] != "scripted"]
+    if len(model_cards) == 1:
+        return model_cards[0]
+    return {"name": "mixed", "brains": cards} if model_cards else {"name": "scripted"}
 
 
 @dataclass(slots=True)
@@ -46,7 +55,7 @@ def play_game(spec: GameSpec) -> Played:
     Raises whatever the game raises (a worker's failure is the sweep's to retry or record)."""
     sc = parse(spec.scenario_text, spec.source)
     choice = spec.choice()
-    brains = make_brains(sc, choice, models=_MODELS)
+    brains = make_brains(sc, choice)
     game = Game(sc, spec.seed, brains)
     at: dict[int, list[str]] = {}
     for lid, turn in spec.legends.placed:
