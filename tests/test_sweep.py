@@ -182,3 +182,20 @@ def test_hand_started_scheduler_and_two_workers_a_worker_killed_mid_sweep_loses_
                 p.wait(15)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+@pytest.mark.model
+def test_a_worker_loads_each_model_once_for_all_its_games() -> None:
+    from engine import scenario as scenarios
+    from engine.minds.factory import close_brains, make_brains
+    from engine.sweeps import play
+
+    specs = grid(["thousand-token-wood", "credit-crunch"], [1], [parse_brain("llama")], [parse_legends("none")], Options(turns=1))
+    loaded = []
+    for spec in specs:
+        sc, _ = scenarios.load(spec.scenario)
+        brains = make_brains(sc, spec.choice(), models=play._MODELS)
+        loaded.append(brains["*"].m)  # type: ignore[attr-defined]
+        close_brains(brains)
+    assert loaded[0] is loaded[1] and len(play._MODELS) == 1
+    assert loaded[0].model is not None  # closing a game's brains left the shared model loaded

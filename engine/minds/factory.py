@@ -100,10 +100,13 @@ def plan(scenario: Scenario, choice: BrainChoice) -> dict[str, tuple[str, str | 
     return out
 
 
-def make_brains(scenario: Scenario, choice: BrainChoice) -> dict[str, Brain]:
-    """One brain object per (kind, model) in use, mapped from creature names (``"*"`` is the default)."""
+def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any, ...], Any] | None = None) -> dict[str, Brain]:
+    """One brain object per (kind, model) in use, mapped from creature names (``"*"`` is the default).
+
+    ``models``: loaded models to reuse and add to (a sweep's worker keeps one, so a model is loaded
+    once per process however many games it plays); closing the brains leaves those models loaded."""
     made: dict[tuple[str, str | None], Brain] = {}
-    models: dict[tuple[str | None, int], Any] = {}
+    models = {} if models is None else models
 
     def get(kind: str, model: str | None) -> Brain:
         key = (kind, model)
@@ -117,7 +120,7 @@ def make_brains(scenario: Scenario, choice: BrainChoice) -> dict[str, Brain]:
             from engine.minds.brains.models import resolve_adapter, resolve_model
 
             adapter = resolve_adapter(choice.adapter, model)
-            mkey = (model, choice.gpu_layers)
+            mkey = (model, choice.gpu_layers, str(adapter), choice.threads)
             if mkey not in models:
                 models[mkey] = LlamaModel(resolve_model(model), gpu_layers=choice.gpu_layers, threads=choice.threads,
                                           adapter=adapter)

@@ -25,6 +25,9 @@ from engine.turn.brain import Brain
 from engine.turn.game import Game
 from engine.turn.report import TurnReport, run_json
 
+_MODELS: dict[tuple[Any, ...], Any] = {}
+"""This process's loaded models: every game a worker plays reuses them (each loaded once per process)."""
+
 
 def run_card(brains: Mapping[str, Brain]) -> dict[str, Any]:
     """The model part of a run report, as ``ttwood run`` makes it: the one model brain's card,
@@ -55,7 +58,7 @@ def play_game(spec: GameSpec) -> Played:
     Raises whatever the game raises (a worker's failure is the sweep's to retry or record)."""
     sc = parse(spec.scenario_text, spec.source)
     choice = spec.choice()
-    brains = make_brains(sc, choice)
+    brains = make_brains(sc, choice, models=_MODELS)
     game = Game(sc, spec.seed, brains)
     at: dict[int, list[str]] = {}
     for lid, turn in spec.legends.placed:
