@@ -199,3 +199,31 @@ def test_a_worker_loads_each_model_once_for_all_its_games() -> None:
         close_brains(brains)
     assert loaded[0] is loaded[1] and len(play._MODELS) == 1
     assert loaded[0].model is not None  # closing a game's brains left the shared model loaded
+
+
+def test_a_killed_workers_leftover_game_folder_is_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from engine.sweeps import play
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f"ttwood-game-{dead.pid}-abc"
+    alive = tmp_path / f"ttwood-game-{os.getppid()}-def"
+    for d in (stale, alive):
+        d.mkdir()
+        (d / "x.ttwood").write_bytes(b"half a game")
+    monkeypatch.setattr(play, "_swept", False)
+    spec = grid([], [1], [parse_brain("scripted")], [parse_legends("none")], Options(turns=1))[0]
+    assert play.play_game(spec).data["turns"] == 1
+    assert not stale.exists() and alive.exists()
+
+
+def test_bench_sweep_reports_each_cluster_size() -> None:
+    result = runner.invoke(app, ["bench", "sweep", "--games", "2", "--turns", "2", "--workers", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["games"] == 2 and [r["workers"] for r in data["runs"]] == [1]
+    run = data["runs"][0]
+    assert run["games"] == 2 and run["failed"] == 0 and run["speedup"] == 1.0 and run["games_per_s"] > 0

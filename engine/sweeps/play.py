@@ -9,6 +9,7 @@ needs no shared folder).
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -27,6 +28,27 @@ from engine.turn.report import TurnReport, run_json
 
 _MODELS: dict[tuple[Any, ...], Any] = {}
 """This process's loaded models: every game a worker plays reuses them (each loaded once per process)."""
+_PREFIX = "ttwood-game-"
+_swept = False
+
+
+def _sweep_stale() -> None:
+    """Once per process: remove the temporary folders of games whose worker was killed mid-game
+    (their folder names carry the dead process's id)."""
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    for d in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        pid = d.name[len(_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def run_card(brains: Mapping[str, Brain]) -> dict[str, Any]:
@@ -66,7 +88,8 @@ def play_game(spec: GameSpec) -> Played:
     played = choice.describe() | {"models": [c for c in brain_cards(brains) if c["brain"] != "scripted"]}
     started = time.perf_counter()
     try:
-        with tempfile.TemporaryDirectory(prefix="ttwood-game-") as tmp:
+        _sweep_stale()
+        with tempfile.TemporaryDirectory(prefix=f"{_PREFIX}{os.getpid()}-") as tmp:
             path = Path(tmp) / f"{spec.name}{SUFFIX}"
             with Autosaver.create(path, game, scenario_text=spec.scenario_text, brains=played, source=spec.source) as saver:
                 for lid in at.get(1, []):
