@@ -48,12 +48,23 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+STYLES = ("-", "--", ":", "-.")
+"""Line styles by group, so paths that coincide (a comparison before its paths part) stay visible."""
+MARKS: dict[int, str] = {}
+"""Turns to mark with a vertical line on every chart (the legends placed), set by the report."""
+
+
 def _draw(ax: Axes, bands: list[Band], colors: dict[str, Any], title: str, ylabel: str) -> None:
-    for b in bands:
+    for i, b in enumerate(bands):
         c = colors[b.label]
-        ax.plot(b.turns, b.mean, color=c, lw=1.8, label=f"{b.label} ({b.seeds} seed{'s' if b.seeds != 1 else ''})")
+        ax.plot(b.turns, b.mean, color=c, lw=1.8, ls=STYLES[i % len(STYLES)],
+                label=f"{b.label} ({b.seeds} seed{'s' if b.seeds != 1 else ''})")
         if b.seeds > 1:
             ax.fill_between(b.turns, b.low, b.high, color=c, alpha=0.18, lw=0)
+    for turn, what in MARKS.items():
+        ax.axvline(turn, color="0.35", lw=0.9, ls=":")
+        ax.annotate(what, (turn, 1.0), xycoords=("data", "axes fraction"), fontsize=8, color="0.3",
+                    xytext=(3, -10), textcoords="offset points")
     ax.set_title(title, fontsize=11, loc="left")
     ax.set_xlabel("turn")
     ax.set_ylabel(ylabel)
@@ -80,7 +91,8 @@ def price_chart(by_good: dict[str, list[Band]], colors: dict[str, Any], path: Pa
         ax.set_visible(False)
     if goods:
         _legend(fig, axes[0])
-    fig.suptitle("Prices: mean over seeds, band from the lowest to the highest seed", fontsize=12)
+    several = any(b.seeds > 1 for bands in by_good.values() for b in bands)
+    fig.suptitle("Prices: mean over seeds, band from the lowest to the highest seed" if several else "Prices per turn", fontsize=12)
     return _save(fig, path)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
+from engine.sweeps import plots
 from engine.sweeps.plots import Band, colors_for, league_chart, line_chart, price_chart
 from engine.sweeps.spec import SweepError
 from engine.sweeps.tables import RESULTS, TURNS, read_table
@@ -122,6 +123,12 @@ def write_report(folder: Path) -> Report:
     colors = colors_for(labels)
     out = folder / "report"
     out.mkdir(exist_ok=True)
+    plots.MARKS.clear()
+    for r in results:
+        for part in str(r["legend_set"]).split("+"):
+            lid, _, turn = part.rpartition("@")
+            if lid and turn.isdigit():
+                plots.MARKS[int(turn)] = lid
     goods = sorted({k[6:] for t in turns for k, v in t.items() if k.startswith("price_") and v is not None})
     by_good = {g: _bands(turns, label_of, partial(_get, key=f"price_{g}")) for g in goods}
     defaults = _cumulative(turns, "defaults")
