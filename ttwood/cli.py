@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from typing import Annotated, Any
 
@@ -253,8 +254,24 @@ def bench_make_model_cmd(
     out.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, like Ctrl-C (SIGINT): every ``with`` and
+    ``finally`` on the way out runs, so an autosaver closes its save cleanly."""
+
+    received: int | None = None
+    """The signal that stopped the program (Typer turns the exception into an exit of its own)."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    Stopped.received = signum
+    raise Stopped(signum)
+
+
 def main() -> None:
-    """Entry point: every error we know of becomes one clear message and a non-zero exit."""
+    """Entry point: every error we know of becomes one clear message and a non-zero exit;
+    SIGTERM and SIGHUP stop the program as Ctrl-C does (exit status 128 + the signal's number)."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
     try:
         app()
     except TTWoodError as exc:
@@ -263,6 +280,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    finally:
+        if Stopped.received is not None:
+            err.print(f"stopped by {signal.Signals(Stopped.received).name}")
+            sys.exit(128 + Stopped.received)
 
 
 if __name__ == "__main__":

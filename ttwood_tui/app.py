@@ -8,6 +8,8 @@ on screen reads or changes the wood while a turn is being played.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from typing import ClassVar
 
 from textual import on
@@ -54,10 +56,27 @@ class TTWoodApp(PlayerHands, GamesAndSaves):
     ]
 
     def on_mount(self) -> None:
+        self._stop_on_signals()
         self.start_saving()
         self.push_screen(MainScreen(self.session))
         self.title = self.session.name
         self.call_after_refresh(self.header_state)
+
+    def _stop_on_signals(self) -> None:
+        """SIGTERM and SIGHUP (a closed terminal) save and quit as the quit key does."""
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, self.action_quit_game)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signals here
+            return
+        self._signals = True
+
+    def on_unmount(self) -> None:
+        if getattr(self, "_signals", False):
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
 
     # ------------------------------------------------------------------ keys: looking
     def action_inspect(self, creature: str | None = None) -> None:

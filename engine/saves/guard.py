@@ -94,6 +94,23 @@ def read_header(path: Path, max_bytes: int = MAX_SAVE_BYTES) -> Header:
     (valid_for,) = struct.unpack(">I", head[92:96])
     (user_version,) = struct.unpack(">I", head[60:64])
     (app_id,) = struct.unpack(">I", head[68:72])
+    has_wal = Path(f"{path}-wal").exists()
+    in_log = has_wal and app_id == 0 and user_version == 0
+    if not in_log:
+        # (A save killed before its first checkpoint by an older version has its header in the log:
+        # the same checks run on the checked copy, once the log is folded in.)
+        check_ids(path, app_id, user_version)
+    if size % page_size:
+        raise _refuse(path, f"is truncated or damaged ({size:,} bytes is not a whole number of {page_size}-byte pages)")
+    if valid_for != change:
+        pages = 0
+    if pages and not has_wal and pages * page_size != size:
+        raise _refuse(path, f"is truncated or damaged (its header says {pages} pages, the file holds {size // page_size})")
+    return Header(page_size, user_version, app_id, pages)
+
+
+def check_ids(path: Path, app_id: int, user_version: int) -> None:
+    """Refuse a database that is not ours, or of a format this version cannot read."""
     if app_id != APPLICATION_ID:
         raise _refuse(path, f"is an SQLite database of another program (application id {app_id:#x}), not a save")
     if user_version > FORMAT_VERSION:
@@ -104,14 +121,6 @@ def read_header(path: Path, max_bytes: int = MAX_SAVE_BYTES) -> Header:
         )
     if user_version < 1:
         raise _refuse(path, "has no save format version")
-    if size % page_size:
-        raise _refuse(path, f"is truncated or damaged ({size:,} bytes is not a whole number of {page_size}-byte pages)")
-    if valid_for != change:
-        pages = 0
-    has_wal = Path(f"{path}-wal").exists()
-    if pages and not has_wal and pages * page_size != size:
-        raise _refuse(path, f"is truncated or damaged (its header says {pages} pages, the file holds {size // page_size})")
-    return Header(page_size, user_version, app_id, pages)
 
 
 # ------------------------------------------------------------------ the schema
@@ -219,15 +228,17 @@ def checked_copy(path: Path, folder: Path, max_bytes: int = MAX_SAVE_BYTES) -> t
         rows = con.execute("PRAGMA quick_check").fetchall()
         if [r[0] for r in rows] != ["ok"]:
             raise _refuse(path, f"is damaged (SQLite quick_check: {rows[0][0]})")
-        check_schema(con, path, header.user_version)
         version = con.execute("PRAGMA user_version").fetchone()[0]
         app = con.execute("PRAGMA application_id").fetchone()[0]
-        if version != header.user_version or app != APPLICATION_ID:
+        if header.user_version == header.application_id == 0:
+            check_ids(path, app, version)
+        elif version != header.user_version or app != APPLICATION_ID:
             raise _refuse(path, "is damaged (its header and its database disagree on the format)")
+        check_schema(con, path, version)
         con.execute("PRAGMA journal_mode=DELETE")
     except sqlite3.DatabaseError as exc:
         raise _refuse(path, f"is damaged or not a save ({exc})") from None
     finally:
         if con is not None:
             con.close()
-    return copy, header.user_version
+    return copy, version

@@ -163,7 +163,6 @@ class Autosaver:
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
         con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        con.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only takes effect on a new file
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
         con.execute("PRAGMA wal_autocheckpoint=16384")  # fold the log in rarely (and always on close)
@@ -191,22 +190,33 @@ class Autosaver:
             raise SaveError(f"{path}: a new save starts before the first turn (this game is at turn {game.turn})")
         if path.exists() and not overwrite:
             raise SaveError(f"{path}: already exists (resume it with --resume, or choose another name)")
+        meta = game_meta(game, scenario_text, brains, source)
+        meta["keyframe_every"] = max(1, keyframe_every)
+        snap = Snapshotter()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            # The file's header, schema, meta and turn 0 are written in rollback-journal mode in a
+            # temporary file that is then renamed into place: the main file is a whole save (its
+            # header says so) before any turn goes to the write-ahead log, and a failure leaves nothing.
+            for p in (Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
                 p.unlink(missing_ok=True)
+            with atomic_file(path) as tmp:
+                first = sqlite3.connect(str(tmp), isolation_level=None)
+                try:
+                    first.execute(f"PRAGMA page_size={PAGE_SIZE}")
+                    first.execute("PRAGMA journal_mode=DELETE")
+                    first.execute("BEGIN")
+                    create_schema(first)
+                    write_meta(first, meta)
+                    insert_turn(first, start_rows(game), snap.state(game))
+                    first.execute("COMMIT")
+                finally:
+                    first.close()
             con = cls._open(path)
-            con.execute("BEGIN")
-            create_schema(con)
-            meta = game_meta(game, scenario_text, brains, source)
-            meta["keyframe_every"] = max(1, keyframe_every)
-            write_meta(con, meta)
-            saver = cls(path, game, con, keyframe_every)
-            insert_turn(con, start_rows(game), saver._snap.state(game))
-            saver._snap.take_finished()
-            con.execute("COMMIT")
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, orjson.JSONEncodeError) as exc:
             raise SaveError(f"{path}: cannot be written ({exc})") from None
+        saver = cls(path, game, con, keyframe_every)
+        saver._snap = snap
+        snap.take_finished()
         saver._last_keyframe = 0
         return saver
 
@@ -254,9 +264,11 @@ class Autosaver:
             insert_turn(con, rows, state)
             con.execute("COMMIT")
         except sqlite3.Error as exc:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
+            _rollback(con)
             raise SaveError(f"{self.path}: turn {report.turn} could not be saved ({exc})") from None
+        except BaseException:  # Ctrl-C, SIGTERM or SIGHUP in the middle: the turn in flight is not kept
+            _rollback(con)
+            raise
         if keyframe:
             self._last_keyframe = report.turn
         self.last_turn = report.turn
@@ -267,6 +279,7 @@ class Autosaver:
         if con is None:
             return
         try:
+            _rollback(con)  # a turn interrupted half-written is the turn in flight: not kept
             if self._last_keyframe != self.last_turn and self.game.turn == self.last_turn:
                 state = self._snap.state(self.game)
                 con.execute("UPDATE turns SET state=?, full_hash=? WHERE turn=?",
@@ -285,6 +298,11 @@ class Autosaver:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _rollback(con: sqlite3.Connection) -> None:
+    if con.in_transaction:
+        con.execute("ROLLBACK")
 
 
 def build_copy(dst: Path, fill: Callable[[sqlite3.Connection], None], attach: Path | None = None) -> None:
