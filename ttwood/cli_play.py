@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from engine.core.errors import TTWoodError
 from engine.minds.factory import DEFAULT_KIND, BrainChoice, make_brains
 from engine.scenario import Scenario
 from engine.session import BrainMaker, Session, is_save
@@ -47,6 +49,16 @@ def open_session(game: str | None, brain: str, seed: int, patron: bool = True) -
     return Session.new(game, brain_maker(brain, seed), seed, patron=patron, brain_label=brain)
 
 
+def need_terminal() -> None:
+    """Refuse to start the terminal UI without a terminal (it would wait, silently, for keys that
+    cannot come); ``ttwood serve`` runs it under a web driver, which needs none."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise TTWoodError("ttwood play needs a terminal (its input or output is a file or a pipe); "
+                          "`ttwood run` plays headless, `ttwood serve` in a browser")
+
+
 def play(
     game: Annotated[str | None, typer.Argument(help="A bundled scenario id, a scenario .toml, or a save to resume.")] = None,
     brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help=BRAIN_HELP)] = DEFAULT_KIND,
@@ -59,6 +71,7 @@ def play(
              "none: the bare model).")] = None,
 ) -> None:
     """Open the wood in the terminal UI (the default scenario when none is given; a save resumes)."""
+    need_terminal()
     MODEL_OPTIONS.model, MODEL_OPTIONS.gpu_layers, MODEL_OPTIONS.adapter = model, gpu_layers, adapter
     from ttwood_tui.app import TTWoodApp
     from ttwood_tui.screens.games import GameChoice

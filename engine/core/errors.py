@@ -28,3 +28,14 @@ class EngineBug(TTWoodError):
     """An internal invariant broke: a bug in the engine, never a user mistake."""
 
     title = "internal error"
+
+
+MAX_SEED = 2**63 - 1
+"""The largest seed: a save stores it as SQLite's 64-bit integer and as JSON."""
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` if a game can be played and saved with it, else a clear :class:`TTWoodError`."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise TTWoodError(f"seed {seed!r}: a seed is a whole number from 0 to {MAX_SEED:,} (2**63 - 1)")
+    return seed

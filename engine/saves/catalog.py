@@ -27,7 +27,11 @@ def saves_dir() -> Path:
 
 def save_path(name: str) -> Path:
     """A bare name (no folder, no suffix) means ``saves_dir()/NAME.ttwood``; anything else is a path."""
+    if not name.strip() or name.endswith(("/", os.sep)) or Path(name).name in ("", ".", ".."):
+        raise SaveError(f"{name!r}: a save is a file; give it a name (NAME or a path to NAME{SUFFIX}), not a folder")
     p = Path(name)
+    if p.is_dir():
+        raise SaveError(f"{name}: is a folder; a save is a file (NAME or a path to NAME{SUFFIX})")
     if p.parent == Path(".") and not p.suffix and not name.startswith("."):
         return saves_dir() / f"{name}{SUFFIX}"
     return p

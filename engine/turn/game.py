@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine.core.errors import TTWoodError
+from engine.core.errors import TTWoodError, check_seed
 from engine.economy import legends, nature
 from engine.economy.metrics import gini
 from engine.economy.settlement import leave, settle_due
@@ -35,7 +35,7 @@ class Game:
     def __init__(self, scenario: Scenario, seed: int, brains: Brain | Mapping[str, Brain]) -> None:
         """``brains``: one brain for every creature, or a map from creature name to brain with
         ``"*"`` as the default."""
-        self.wood = Wood(scenario, seed)
+        self.wood = Wood(scenario, check_seed(seed))
         self.scenario = scenario
         self.seed = seed
         self._brain_of: list[Brain] = []
