@@ -8,6 +8,7 @@ of the last finished turn.
 from __future__ import annotations
 
 from pydantic import ValidationError
+from rich.markup import escape
 
 from engine.core.errors import TTWoodError
 from ttwood_tui.base import WoodAppBase
@@ -24,7 +25,7 @@ class PlayerHands(WoodAppBase):
         if not legends:
             self.show_error("this scenario has no legends the player can call")
             return
-        options = [(lg.id, f"[b]{lg.name}[/b]\n  {lg.description}") for lg in legends]
+        options = [(lg.id, f"[b]{escape(lg.name)}[/b]\n  {escape(lg.description)}") for lg in legends]
         self.push_screen(PickDialog("Fire a legend at the start of the next turn", options, id="legend-dialog"), self.call_legend)
 
     def call_legend(self, legend_id: str | None) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from engine.core.assets import PEBBLES
 from engine.scenario.base import TILES
-from engine.scenario.legends import RULE_NAMES, GoodsEffect, RuleEffect
+from engine.scenario.legends import RULE_NAMES, GoodsEffect, RuleEffect, rule_range
 from engine.scenario.schema import MAX_CAST, hint
 from engine.scenario.toml_positions import KeyPath
 
@@ -80,12 +80,14 @@ def _creatures(sc: Scenario, goods: set[str]) -> Problems:
     out: Problems = []
     assets = goods | {PEBBLES}
     fuels = ", ".join(sorted(g.id for g in sc.goods if g.kind == "fuel")) or "no good has kind = 'fuel'"
-    names = [c.name for c in sc.creatures]
+    names = [c.name.casefold() for c in sc.creatures]
     m = sc.map
     for i, c in enumerate(sc.creatures):
         at: KeyPath = ("creatures", i)
-        if names.index(c.name) != i:
-            out.append((at + ("name",), f"creature {c.name!r} is listed twice"))
+        if names.index(c.name.casefold()) != i:
+            first = sc.creatures[names.index(c.name.casefold())].name
+            same = "is listed twice" if first == c.name else f"differs only by case from {first!r} (names are told apart ignoring case)"
+            out.append((at + ("name",), f"creature {c.name!r} {same}"))
         if c.makes is not None and c.makes not in goods:
             out.append((at + ("makes",), f"creature {c.name!r} makes {c.makes!r}, which is not a good{hint(c.makes, goods)}"))
         elif c.role == "woodcutter" and (c.makes is None or sc.good(c.makes).kind != "fuel"):
@@ -112,9 +114,14 @@ def _cast(sc: Scenario) -> Problems:
             out.append((("generate", i, "like"), f"generate copies {gen.like!r}, which is not a creature{hint(gen.like, names)}"))
     if cast > MAX_CAST:
         out.append((("generate",), f"the cast would have {cast} creatures; at most {MAX_CAST}"))
-    if not any(g.kind == "food" for g in sc.goods) and sc.needs.meal_size > 0:
+    foods = sum(g.kind == "food" for g in sc.goods)
+    if not foods and sc.needs.meal_size > 0:
         out.append((("needs", "meal_size"),
                     "meals need food, but no good has kind = 'food' (set meal_size = 0 for a wood without food)"))
+    elif sc.needs.meal_size > foods:
+        out.append((("needs", "meal_size"),
+                    f"a meal of {sc.needs.meal_size} takes at most one of each food, but there are {foods} foods: "
+                    "every creature would starve"))
     return out
 
 
@@ -140,6 +147,10 @@ def _legends(sc: Scenario, goods: set[str]) -> Problems:
             if isinstance(e, RuleEffect) and not known_rule(e.rule, goods):
                 rules = list(RULE_NAMES) + [f"{k}.{g}" for k in ("yield", "perish") for g in sorted(goods)]
                 out.append((here + ("rule",), f"legend {lg.id!r} changes unknown rule {e.rule!r}{hint(e.rule, rules)}"))
+            elif isinstance(e, RuleEffect) and e.set is not None:
+                lo, hi = rule_range(e.rule)
+                if not lo <= e.set <= hi:
+                    out.append((here + ("set",), f"legend {lg.id!r} sets {e.rule} to {e.set:g}; it must be from {lo:g} to {hi:g}"))
             to = getattr(e, "to", "all")
             if to != "all":
                 for k, n in enumerate(to):

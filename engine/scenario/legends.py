@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from engine.scenario.base import Name, ScenarioId, Strict
+from engine.scenario.base import Label, Name, Prose, ScenarioId, Strict
 
 METRIC_PATTERN = r"^(turn|trees|gini|alive|defaults|price\.[a-z][a-z0-9_]*)$"
 
@@ -17,7 +17,7 @@ class Condition(Strict):
     metric: Annotated[str, Field(pattern=METRIC_PATTERN)]
     """``turn``, ``trees`` (standing), ``gini``, ``alive`` (creatures), ``defaults`` (so far) or ``price.GOOD``."""
     op: Literal["<", "<=", ">", ">=", "=="]
-    value: float
+    value: Annotated[float, Field(ge=-1e12, le=1e12)]
 
 
 class When(Strict):
@@ -35,19 +35,29 @@ class When(Strict):
         return self
 
 
-RULE_NAMES = (
-    "needs.meal_size",
-    "needs.hunger_damage",
-    "needs.cold_damage",
-    "needs.recovery",
-    "map.regrowth_rate",
-    "cold",
-    "market.order_expiry",
-    "market.order_fee",
-    "market.fee_pct",
-    "credit.default_penalty",
-)
+RULE_RANGES: dict[str, tuple[float, float]] = {
+    "needs.meal_size": (0, 20),
+    "needs.hunger_damage": (0, 100),
+    "needs.cold_damage": (0, 100),
+    "needs.recovery": (0, 100),
+    "map.regrowth_rate": (0, 2),
+    "cold": (0, 10_000),
+    "market.order_expiry": (1, 100),
+    "market.order_fee": (0, 10**6),
+    "market.fee_pct": (0, 50),
+    "credit.default_penalty": (0, 10**6),
+    "yield": (0, 10),
+    "perish": (0, 1),
+}
+"""The range of every number a legend may change (the range the scenario's own key allows;
+``cold`` is the firewood a turn needs): a ``set`` must lie in it, and a ``multiply`` is held to it."""
+RULE_NAMES = tuple(r for r in RULE_RANGES if "." in r or r == "cold")
 """Numbers a legend may change for a while. ``yield.GOOD`` and ``perish.GOOD`` too."""
+
+
+def rule_range(rule: str) -> tuple[float, float]:
+    """The range of a rule's number (``yield.GOOD`` and ``perish.GOOD`` by their kind)."""
+    return RULE_RANGES.get(rule) or RULE_RANGES.get(rule.partition(".")[0], (-1e12, 1e12))
 
 
 class RuleEffect(Strict):
@@ -56,8 +66,10 @@ class RuleEffect(Strict):
     kind: Literal["rule"]
     rule: str
     """One of the rule names (``needs.meal_size``, ``cold``, ``map.regrowth_rate``, …) or ``yield.GOOD`` / ``perish.GOOD``."""
-    multiply: float | None = None
+    multiply: Annotated[float, Field(ge=0, le=1000)] | None = None
+    """A factor on the rule's number (the result is held to the rule's range)."""
     set: float | None = None
+    """The rule's number for a while; it must lie in the rule's range."""
     turns: Annotated[int, Field(ge=1, le=10_000)] = 1
     """How long the change lasts."""
 
@@ -84,7 +96,7 @@ class RumourEffect(Strict):
     """Put a rumour in some creatures' inboxes. ``true`` is never shown to them."""
 
     kind: Literal["rumour"]
-    text: Annotated[str, Field(min_length=1, max_length=300)]
+    text: Annotated[Prose, Field(min_length=1, max_length=300)]
     true: bool = False
     """Whether the rumour is true (for the record and the player; creatures only hear it)."""
     to: list[Name] | Literal["all"] = "all"
@@ -98,7 +110,7 @@ class LegendSpec(Strict):
     """A shock, as data: when it fires and what it changes."""
 
     id: ScenarioId
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    description: Annotated[str, Field(max_length=600)] = ""
+    name: Annotated[Label, Field(min_length=1, max_length=80)]
+    description: Annotated[Prose, Field(max_length=600)] = ""
     when: When
     effects: Annotated[list[Effect], Field(min_length=1, max_length=50)]

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from engine.core.errors import ScenarioError
+from engine.scenario.base import NAME_PATTERN
 from engine.scenario.legends import METRIC_PATTERN
 from engine.scenario.schema import MAX_BYTES, MAX_KEY_DEPTH, MAX_SHOWN, Scenario, hint, path_text
 from engine.scenario.toml_positions import KeyPath, Positions, ScanError, scan
@@ -25,7 +26,7 @@ from engine.scenario.toml_positions import KeyPath, Positions, ScanError, scan
 
 
 _PATTERN_WORDS = {
-    r"^[A-Za-z][A-Za-z0-9 _'-]*$": "a name starts with a letter and uses only letters, digits, spaces, _ ' and -",
+    NAME_PATTERN: "a name starts with a letter, uses only letters, digits, spaces, _ ' and -, and does not end with a space",
     r"^[a-z][a-z0-9_]*$": "a good id starts with a lower-case letter and uses only a-z, 0-9 and _",
     r"^[a-z0-9][a-z0-9-]*$": "an id uses only lower-case letters, digits and - (e.g. my-wood)",
     METRIC_PATTERN: "a metric is turn, trees, gini, alive, defaults or price.GOOD",

@@ -8,13 +8,14 @@ import json
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     ValidationInfo,
     model_validator,
 )
 
 from engine.core.errors import ScenarioError
-from engine.scenario.base import GoodId, Name, Role, ScenarioId, Strict
+from engine.scenario.base import GoodId, Label, Name, Prose, Role, ScenarioId, Strict
 from engine.scenario.legends import LegendSpec
 from engine.scenario.toml_positions import KeyPath
 
@@ -35,17 +36,28 @@ USER_DIR_ENV = "TTWOOD_SCENARIOS"
 SCHEMA_FILE = "ttwood-scenario.schema.json"
 """The JSON Schema's file name, next to the bundled scenarios (their ``#:schema`` line points at it)."""
 
+def _colour(v: str) -> str:
+    from rich.color import Color, ColorParseError
+
+    try:
+        Color.parse(v)
+    except ColorParseError:
+        raise ValueError(f"{v!r} is not a colour the terminal knows: a Rich colour name (e.g. dark_orange), "
+                         "#rrggbb or rgb(r,g,b)") from None
+    return v
+
+
 class Meta(Strict):
     """Who made the scenario and what it is about."""
 
     id: ScenarioId
     """The scenario's id: lower case, digits and ``-``. A file in the mod folder must be called ``ID.toml``."""
-    name: Annotated[str, Field(min_length=1, max_length=80)]
+    name: Annotated[Label, Field(min_length=1, max_length=80)]
     """The title players see."""
-    description: Annotated[str, Field(max_length=600)] = ""
+    description: Annotated[Prose, Field(max_length=600)] = ""
     """One or two sentences: what makes this wood different."""
-    author: Annotated[str, Field(max_length=80)] = ""
-    version: Annotated[str, Field(max_length=20)] = "1"
+    author: Annotated[Prose, Field(max_length=80)] = ""
+    version: Annotated[Label, Field(max_length=20)] = "1"
 
 
 class MapSpec(Strict):
@@ -77,7 +89,7 @@ class MapSpec(Strict):
 class Season(Strict):
     """One season of the year. Seasons repeat in order."""
 
-    name: Annotated[str, Field(min_length=1, max_length=20)]
+    name: Annotated[Label, Field(min_length=1, max_length=20)]
     length: Annotated[int, Field(ge=1, le=100)] = 6
     """Turns the season lasts."""
     cold: Annotated[int, Field(ge=0, le=100)] = 0
@@ -107,10 +119,10 @@ class CreatureSpec(Strict):
     """One creature of the cast."""
 
     name: Name
-    species: Annotated[str, Field(min_length=1, max_length=30)]
-    glyph: Annotated[str, Field(min_length=1, max_length=2)] = "?"
+    species: Annotated[Label, Field(min_length=1, max_length=30)]
+    glyph: Annotated[Label, Field(min_length=1, max_length=2)] = "?"
     """One or two characters drawn on the map."""
-    colour: Annotated[str, Field(max_length=30)] = "white"
+    colour: Annotated[str, Field(max_length=30), AfterValidator(_colour)] = "white"
     """A colour name the terminal understands (Rich's names, e.g. ``dark_orange``)."""
     role: Role
     """``woodcutter`` fells trees for a fuel good; ``producer`` makes a good; ``lender`` lends its hoard;
@@ -123,7 +135,7 @@ class CreatureSpec(Strict):
     """Goods it must never buy; defaults to what it makes."""
     holdings: dict[str, Annotated[int, Field(ge=0, le=10**9)]] = {}
     """Starting pebbles and goods."""
-    personality: Annotated[str, Field(max_length=200)] = ""
+    personality: Annotated[Prose, Field(max_length=200)] = ""
     """A line that tells a model brain who this creature is."""
     greed: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
     """How hard the scripted brain pushes: felling, margins, leverage (1.0 is prudent)."""
@@ -131,7 +143,7 @@ class CreatureSpec(Strict):
     """``[x, y]`` of its den on the map; a free meadow tile is drawn when left out."""
     brain: Literal["scripted", "llama", "http"] | None = None
     """Who decides for it, overriding the command line's ``--brain``."""
-    model: Annotated[str, Field(max_length=400)] | None = None
+    model: Annotated[Prose, Field(max_length=400)] | None = None
     """The model for a model brain, overriding the command line's ``--model``."""
 
 

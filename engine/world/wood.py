@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 
 from engine.core.assets import PEBBLES
 from engine.scenario import Scenario
+from engine.scenario.legends import rule_range
 from engine.world.contracts import Deals
 from engine.world.creatures import Creature, InboxItem
 from engine.world.ledger import Ledger, all_assets, asset_totals
@@ -270,10 +271,13 @@ class Wood:
 
     def rule(self, name: str, base: float) -> float:
         """A rule's number with the legends in force applied."""
-        v = base
+        v, changed = base, False
         for m in self.modifiers:
             if m.rule == name:
-                v = v * m.value if m.op == "multiply" else m.value
+                v, changed = (v * m.value if m.op == "multiply" else m.value), True
+        if changed:
+            lo, hi = rule_range(name)
+            v = min(max(v, lo), hi)
         return v
 
     def fuel_need(self, turn: int) -> int:

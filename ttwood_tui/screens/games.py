@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,9 +36,9 @@ def scenario_options() -> list[tuple[str, str]]:
     for f in scenarios.known():
         try:
             sc, _ = scenarios.load_found(f)
-            out.append((f.id, f"[b]{sc.meta.name}[/b] ({f.id}, {len(sc.creatures)} creatures)\n  {sc.meta.description}"))
+            out.append((f.id, f"[b]{escape(sc.meta.name)}[/b] ({f.id}, {len(sc.creatures)} creatures)\n  {escape(sc.meta.description)}"))
         except TTWoodError as exc:
-            out.append((f.id, f"[red]{f.id}: cannot be read[/red] {str(exc)[:80]}"))
+            out.append((f.id, f"[red]{f.id}: cannot be read[/red] {escape(str(exc)[:80])}"))
     return out
 
 
