@@ -6,6 +6,10 @@ server can batch them. Each request carries the creature's action mask in the fo
 understands: our exact GBNF grammar where the server takes one (llama.cpp, llama-cpp-python,
 vLLM, SGLang), else the mask as a JSON schema (OpenAI's ``json_schema`` response format, which
 Ollama also reads). Answers are parsed and validated by the rules like any other.
+
+The server is not trusted (:mod:`engine.minds.brains.http_wire`): one deadline for the whole
+turn, a cap on an answer's size, retries only on 429/503, and every malformed answer a refusal
+with a reason.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ import time
 import zlib
 from typing import Any
 
+import aiohttp
+
 from engine.core.errors import TTWoodError
 from engine.minds.allowance import AnswerPlan, plan_answer
+from engine.minds.brains.http_wire import Refused, answer_cap, chat
 from engine.minds.prompt import fit_static, private_text, public_text, render, static_sections
 from engine.scenario import Scenario
 from engine.turn.actions import parse_decision
@@ -50,7 +57,7 @@ class HTTPBrain:
         seed: int = 1,
         temperature: float = 0.7,
         parallel: int = 8,
-        timeout: float = 120.0,
+        timeout: float = 60.0,
     ) -> None:
         if server not in SERVER_KINDS:
             raise TTWoodError(f"unknown server kind {server!r}; one of: {', '.join(SERVER_KINDS)}")
@@ -62,7 +69,10 @@ class HTTPBrain:
         self.seed = seed
         self.temperature = temperature
         self.parallel = max(1, parallel)
+        if not 0 < timeout <= 86_400:
+            raise TTWoodError(f"--timeout {timeout:g}: a turn's deadline is from a moment to a day (seconds > 0)")
         self.timeout = timeout
+        """Seconds every request of one turn must be answered within, together (retries included)."""
         self.budget = scenario.budget.tokens
         self.static_text = render(fit_static(static_sections(scenario), estimate_tokens, self.budget))
 
@@ -78,7 +88,8 @@ class HTTPBrain:
             return {"grammar": gbnf}, None
         return {}, {"type": "json_schema", "json_schema": {"name": "decision", "schema": plan.schema(), "strict": True}}
 
-    async def _one(self, client: Any, sem: asyncio.Semaphore, o: Observation, public: str, pub_tokens: dict[str, int]) -> Answer:
+    async def _one(self, session: aiohttp.ClientSession, sem: asyncio.Semaphore, o: Observation, public: str,
+                   pub_tokens: dict[str, int], deadline: float) -> Answer:
         fixed = estimate_tokens(self.static_text) + estimate_tokens(public) + TEMPLATE_TOKENS
         private, priv_tokens = private_text(o, self.sc.budget.message_chars, estimate_tokens, fixed, self.budget)
         user = public + private
@@ -89,31 +100,31 @@ class HTTPBrain:
         max_tokens = plan.max_tokens
         extra, response_format = self._constraint(plan)
         seed = zlib.crc32(f"{self.seed}:{o.turn}:{o.name}".encode()) & 0x7FFFFFFF
-        kwargs: dict[str, Any] = {
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": [{"role": "system", "content": self.static_text}, {"role": "user", "content": user}],
             "max_tokens": max_tokens,
             "temperature": self.temperature,
             "seed": seed,
-            "extra_body": extra or None,
+            "response_format": response_format,
+            **extra,
         }
-        if response_format is not None:
-            kwargs["response_format"] = response_format
         async with sem:
             t0 = time.perf_counter()
             try:
-                reply = await client.chat.completions.create(**kwargs)
-            except Exception as exc:  # the client raises many kinds; each becomes one clear message
-                return self._failure(o, exc)
+                reply = await chat(session, self.base_url, {k: v for k, v in body.items() if v is not None}, self._headers(),
+                                   deadline=deadline, cap=answer_cap(max_tokens))
+            except Refused as exc:
+                return Answer(actions=[], problems=[f"{o.name}: {exc.reason}"], meta={"model": self.model, "refused": exc.reason,
+                                                                                       "deadline": exc.deadline})
             latency = time.perf_counter() - t0
-        raw = (reply.choices[0].message.content or "") if reply.choices else ""
+        raw = reply.text
         actions, problems, thinking = parse_decision(raw, o.max_actions)
-        usage = reply.usage
         meta = {
             "prompt": f"[system]\n{self.static_text}[user]\n{user}",
             "sections": sections,
-            "prompt_tokens": usage.prompt_tokens if usage else estimate,
-            "answer_tokens": usage.completion_tokens if usage else estimate_tokens(raw),
+            "prompt_tokens": reply.prompt_tokens if reply.prompt_tokens is not None else estimate,
+            "answer_tokens": reply.answer_tokens if reply.answer_tokens is not None else estimate_tokens(raw),
             "max_tokens": max_tokens,
             "latency_ms": round(1000 * latency, 1),
             "model": self.model,
@@ -123,27 +134,19 @@ class HTTPBrain:
         }
         return Answer(actions=actions, problems=problems, raw=raw, thinking=thinking, meta=meta)
 
-    def _failure(self, o: Observation, exc: Exception) -> Answer:
-        name = type(exc).__name__
-        if "Connection" in name or "Timeout" in name:
-            raise TTWoodError(f"cannot reach the model server at {self.base_url} ({name}); is it running?") from None
-        status = getattr(exc, "status_code", None)
-        if status in (401, 403):
-            raise TTWoodError(f"the server at {self.base_url} refused the API key (HTTP {status}); set TTWOOD_API_KEY") from None
-        if status == 404:
-            raise TTWoodError(f"the server at {self.base_url} has no model {self.model!r} or no chat endpoint (HTTP 404)") from None
-        return Answer(actions=[], problems=[f"server error for {o.name}: {name} {str(exc)[:120]}"], meta={"model": self.model})
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json", "Accept": "application/json"}
 
     async def _all(self, observations: list[Observation]) -> list[Answer]:
-        from openai import AsyncOpenAI
-
-        client = AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, timeout=self.timeout, max_retries=1)
+        deadline = time.monotonic() + self.timeout
         sem = asyncio.Semaphore(self.parallel)
-        try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
             public, pub_tokens = public_text(observations[0], self.sc.budget.message_chars, estimate_tokens, self.budget)
-            return list(await asyncio.gather(*(self._one(client, sem, o, public, pub_tokens) for o in observations)))
-        finally:
-            await client.close()
+            answers = list(await asyncio.gather(*(self._one(session, sem, o, public, pub_tokens, deadline) for o in observations)))
+        if all(a.meta.get("deadline") for a in answers):
+            raise TTWoodError(f"the model server at {self.base_url} gave no answer within the turn's deadline of "
+                              f"{self.timeout:g} s (--timeout)")
+        return answers
 
     def decide(self, observations: list[Observation]) -> list[Answer]:
         """Send every creature's request at once and wait for all answers."""
