@@ -165,9 +165,10 @@ CORPUS: dict[str, tuple[Callable[[Path], None], str]] = {
     "edited-state": (_edit("UPDATE turns SET state=replace(state, '\"turn\":4', '\"turn\":5') WHERE turn=4"),
                      "turn 4: its stored state was changed"),
     "bad-action-on-tape": (_bad_action_on_tape, "turn 3 tape #0: actions.0"),
-    "books-do-not-balance": (_pebbles_from_nowhere, "books do not balance"),
+    # (Derived from the tape before the books are looked at: the edited state is caught as edited.)
+    "books-do-not-balance": (_pebbles_from_nowhere, "at turn 8, its stored state is not what the scenario, the seed and the tape make"),
     "dropped-turn": (_edit("DELETE FROM turns WHERE turn=3"), "without gaps"),
-    "wrong-type-resealed": (lambda p: _reseal_turn(p, 5, lambda row: row.__setitem__(3, 12345)), "turn 5: metrics"),
+    "wrong-type-resealed": (lambda p: _reseal_turn(p, 5, lambda row: row.__setitem__(3, 12345)), "at turn 5, its stored record"),
 }
 
 

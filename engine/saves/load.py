@@ -1,9 +1,10 @@
 """Opening a save: checks, then the game at any turn, its history and its tape.
 
 :func:`open_save` runs every check in :mod:`engine.saves.guard` on a private copy, migrates an
-older format on that copy, validates the meta rows and every row's digest, restores the last
-turn and checks it against the recorded hashes and the economy's books. What it returns reads
-from the copy; the original file is never opened by SQLite nor changed.
+older format on that copy, validates the meta rows and every row's digest, and derives the game
+from the scenario, the seed and the tape, comparing every turn with what the file stores
+(:mod:`engine.saves.derive`): a stored state is never believed, however its hashes were made.
+What it returns reads from the copy; the original file is never opened by SQLite nor changed.
 """
 
 from __future__ import annotations
@@ -23,14 +24,12 @@ from engine.saves import migrate
 from engine.saves.convert import TapeEntry, outputs, seal, tape_entries, turn_check, turn_report
 from engine.saves.guard import MAX_SAVE_BYTES, SaveError, checked_copy, connect_untrusted
 from engine.saves.rows import CONTRACT_COLUMNS, TURN_COLUMNS, ContractRow, SaveTable, TurnRow
-from engine.saves.snapshot import SnapshotError, Snapshotter, restore
+from engine.saves.snapshot import SnapshotError
 from engine.saves.store import meta_digest
-from engine.saves.tape import TapeBrain
 from engine.scenario import Scenario
 from engine.turn.brain import Answer, Brain
 from engine.turn.game import Game
 from engine.turn.report import TurnReport
-from engine.world.state import Json
 
 _LEGEND_IDS = TypeAdapter(list[str])
 
@@ -183,19 +182,6 @@ class LoadedSave:
             raise self._bad(f"{where}: {'.'.join(map(str, e['loc']))}: {e['msg']}") from None
 
     # ------------------------------------------------------------------ reading
-    def finished_states(self, turn: int) -> list[Json]:
-        """The states of the contracts that had finished by the end of ``turn``, in order (read
-        as JSON; the deals validate them when they take them back)."""
-        out: list[Json] = []
-        for seq, record in self.con.execute("SELECT seq, record FROM contracts WHERE turn <= ? ORDER BY seq", (turn,)):
-            if seq != len(out):
-                raise self._bad("its finished contracts are not numbered without gaps")
-            try:
-                out.append(orjson.loads(record))
-            except orjson.JSONDecodeError as exc:
-                raise self._bad(f"finished contract {seq}: {exc}") from None
-        return out
-
     def tape_entries(self, first: int = 1, last: int | None = None) -> dict[int, list[TapeEntry]]:
         """Every recorded answer of turns ``first``..``last``, validated (actions re-checked by
         ``engine.turn.actions``)."""
@@ -243,25 +229,24 @@ class LoadedSave:
     def game_at(self, turn: int | None = None, brains: Brain | Mapping[str, Brain] | None = None) -> Game:
         """The game as it stood right after ``turn`` (default: the last), ready to step on.
 
-        The nearest stored state at or before ``turn`` is restored (and checked against its
-        hash), the turns after it are replayed from the tape (each checked against its recorded
-        hash), and ``brains`` (default: the tape brain, which can only replay) decide from then
-        on. ``game.reports`` holds every turn's report. Raises :class:`SaveError` if anything
-        does not match.
+        The game is derived, never read: played again from turn 0 with the scenario, the seed and
+        the tape, and every turn compared with what the file stores (:mod:`engine.saves.derive`),
+        so an edited state is refused however its hashes were recomputed. ``brains`` (default: the
+        tape brain, which can only replay) decide from then on. ``game.reports`` holds every
+        turn's report. Raises :class:`SaveError` if anything does not match.
         """
+        from engine.saves.derive import derive
+
         turn = self.turns if turn is None else turn
         if not 0 <= turn <= self.turns:
             raise self._bad(f"has turns 0 to {self.turns}; there is no turn {turn}")
-        key = max(k for k in self.keyframes if k <= turn)
-        tape = TapeBrain(self.tape(key + 1, turn))
-        game = self._restored(key, tape)
-        for t in range(key + 1, turn + 1):
-            report = self.step(game, t)
-            if not self.check_turn(game, report):
-                raise self._bad(f"replaying turn {t} from the tape does not give the turn recorded for it")
-        if tape.misses:
-            raise self._bad(f"the tape has no answer for {tape.misses[0][1]} on turn {tape.misses[0][0]}")
-        if turn > key:
+        try:
+            game, result = derive(self, turn)
+        except TTWoodError as exc:
+            raise self._bad(f"its game cannot be rebuilt: {exc}") from None
+        if not result.ok:
+            raise self._bad(f"{result.why()}: it was changed after it was played, and is not opened")
+        if turn:
             # The replayed reports match the recorded ones but for the machine's timings: keep the record.
             game.reports = self.reports(turn)
         ok, detail = game.conservation()
@@ -271,25 +256,6 @@ class LoadedSave:
             chosen = Game(self.scenario, self.seed, brains)  # one brain per creature, as a new game picks them
             for c in game.wood.creatures:
                 game.set_brain(c.name, chosen.brain_of(c.name))
-        return game
-
-    def _restored(self, key: int, brain: Brain) -> Game:
-        """A new game with the stored state of keyframe turn ``key`` and the reports up to it,
-        checked against the state's hash."""
-        data, full = self._state(key)
-        if hashlib.sha256(data.encode()).hexdigest() != full:
-            raise self._bad(f"its stored state at turn {key} was changed after it was written (hash mismatch)")
-        reports, finished = (self.reports(key) if key else []), self.finished_states(key)
-        try:
-            game = Game(self.scenario, self.seed, brain)
-            game.reports = reports
-            restore(game, data, finished)
-        except SnapshotError as exc:
-            raise self._bad(f"its state at turn {key} is not valid: {exc}") from None
-        except TTWoodError as exc:
-            raise self._bad(f"its game cannot be rebuilt: {exc}") from None
-        if Snapshotter().encode(game)[1] != full:
-            raise self._bad(f"its state at turn {key} does not restore to the state recorded")
         return game
 
 
