@@ -88,17 +88,19 @@ def serve(
     game: Annotated[str | None, typer.Argument(help="A scenario or save, as for `ttwood play`.")] = None,
     brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN")] = DEFAULT_KIND,
     seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "localhost",
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default; others are warned about).")] = "localhost",
     port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535)] = 8000,
+    max_sessions: Annotated[int, typer.Option("--max-sessions", min=1, max=64,
+            help="Games open at once (each browser tab runs its own, ~80 MB).")] = 3,
 ) -> None:
-    """Serve `ttwood play` in a web browser on this machine (textual-serve)."""
-    from textual_serve.server import Server
+    """Serve `ttwood play` in a web browser (textual-serve), behind a secret link printed at start."""
+    from ttwood.serve import GuardedServer
 
     # Fail here, with a clear message, rather than in every browser tab.
     open_session(game, brain, seed)
     args = ["play", "--brain", brain, "--seed", str(seed)] + ([game] if game else [])
     command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "ttwood.cli", *args])
-    Server(command, host=host, port=port, title="Thousand Token Wood").serve()
+    GuardedServer(command, host=host, port=port, title="Thousand Token Wood", max_sessions=max_sessions).serve()
 
 
 def register(app: typer.Typer) -> None:
