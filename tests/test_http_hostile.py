@@ -130,7 +130,7 @@ def wood() -> tuple[scenarios.Scenario, list[Any]]:
     return sc, observe_all(game.wood, game.wood.alive()[:2], {})
 
 
-def _decide(server: str, wood: tuple[scenarios.Scenario, list[Any]], mode: str, timeout: float = 5.0) -> list[Any]:
+def _decide(server: str, wood: tuple[scenarios.Scenario, list[Any]], mode: str, timeout: float = 30.0) -> list[Any]:
     sc, obs = wood
     brain = HTTPBrain(sc, f"{server}/{mode}/v1", "m", server="openai", timeout=timeout)
     return brain.decide(obs)
@@ -157,7 +157,7 @@ def test_a_malformed_answer_is_a_refused_action_with_a_reason(
 ) -> None:
     t0 = time.monotonic()
     answers = _decide(server, wood, mode)
-    assert time.monotonic() - t0 < 4.0
+    assert time.monotonic() - t0 < 15.0  # refused as soon as it is seen, not at the 30 s deadline
     for a in answers:
         assert a.actions == [] and not a.raw  # nothing of it reaches the tape
         assert len(a.problems) == 1 and reason in a.problems[0], a.problems
@@ -168,9 +168,10 @@ def test_a_stalling_server_costs_the_deadline_once_then_a_clear_error(
     server: str, wood: tuple[scenarios.Scenario, list[Any]], mode: str
 ) -> None:
     t0 = time.monotonic()
-    with pytest.raises(TTWoodError, match=r"gave no answer within the turn's deadline of 1.5 s \(--timeout\)"):
-        _decide(server, wood, mode, timeout=1.5)
-    assert 1.4 < time.monotonic() - t0 < 3.0  # one deadline for the whole turn, not one per request
+    with pytest.raises(TTWoodError, match=r"gave no answer within the turn's deadline of 3 s \(--timeout\)"):
+        _decide(server, wood, mode, timeout=3)
+    # One deadline for the whole turn: not one per request, nor one per retry.
+    assert 2.9 < time.monotonic() - t0 < 6.0
 
 
 def test_busy_answers_are_retried_after_retry_after(server: str, wood: tuple[scenarios.Scenario, list[Any]]) -> None:
@@ -183,8 +184,8 @@ def test_busy_answers_are_retried_after_retry_after(server: str, wood: tuple[sce
 def test_busy_past_the_deadline_is_refused_without_waiting(server: str, wood: tuple[scenarios.Scenario, list[Any]]) -> None:
     t0 = time.monotonic()
     with pytest.raises(TTWoodError, match="no answer within the turn's deadline"):
-        _decide(server, wood, "busy-long", timeout=3)
-    assert time.monotonic() - t0 < 1.5
+        _decide(server, wood, "busy-long", timeout=30)  # Retry-After: 3600
+    assert time.monotonic() - t0 < 15.0
 
 
 def test_a_refused_key_is_a_clear_error(server: str, wood: tuple[scenarios.Scenario, list[Any]]) -> None:
