@@ -216,7 +216,7 @@ def test_a_game_plays_on_through_a_server_that_answers_html(server: str) -> None
     from ttwood.cli import app
 
     result = CliRunner().invoke(app, ["run", "--turns", "2", "--brain", "http", "--model", "m", "--server", "openai",
-                                      "--base-url", f"{server}/html/v1", "--json"])
+                                      "--base-url", f"{server}/html/v1", "--timeout", "5", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["totals"]["valid_actions"] == 0 and data["totals"]["rejected_actions"] >= 2

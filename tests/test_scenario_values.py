@@ -1,5 +1,5 @@
 """Scenario values that used to validate and then crash later: a rule pushed out of its range by
-legends, markup in a description shown by the UI.
+legends, a budget longer than the model's context, markup in a description shown by the UI.
 (The refusals themselves are in the bad-scenario corpus, ``tests/data/bad_scenarios``.)"""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engine import scenario as scenarios
+from engine.minds.factory import BrainChoice, make_brains
 from engine.scenario.legends import RULE_NAMES, rule_range
 from engine.scenario.schema import USER_DIR_ENV
 from engine.world.wood import Modifier
@@ -53,3 +55,13 @@ def test_a_description_with_markup_is_shown_as_written(tmp_path: Path, monkeypat
     assert "tiny" in labels
     # Escaped: it parses as markup (an unescaped [/bold] raises MarkupError) and shows the brackets.
     assert "a [/bold] wood [red]" in Text.from_markup(labels["tiny"]).plain
+
+
+@pytest.mark.model
+def test_a_budget_longer_than_the_models_context_is_refused_before_the_game() -> None:
+    from engine.minds.brains.llama_model import ModelError
+
+    sc, _ = scenarios.load(None)
+    big = sc.model_copy(update={"budget": sc.budget.model_copy(update={"tokens": 100_000})})
+    with pytest.raises(ModelError, match=r"budget.tokens \(100,000\) is more than .* context of 8,192 tokens"):
+        make_brains(big, BrainChoice(kind="llama", adapter="none"))

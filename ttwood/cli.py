@@ -95,6 +95,8 @@ def run(
     base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
     server: Annotated[str, typer.Option("--server",
             help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")] = "llama-cpp-python",
+    timeout: Annotated[float, typer.Option("--timeout", min=0.001, max=86_400,
+            help="Seconds an http server has to answer all of one turn's requests (retries included).")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
     save: Annotated[str | None, typer.Option("--save",
             help="Autosave every turn to this file (a bare NAME goes to the saves folder).")] = None,
@@ -102,7 +104,7 @@ def run(
 ) -> None:
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
     choice = BrainChoice(kind=brain, model=model, gpu_layers=gpu_layers, overrides=parse_brain_for(brain_for), adapter=adapter,
-                         seed=seed, base_url=base_url, server=server)
+                         seed=seed, base_url=base_url, server=server, timeout=timeout)
     game, saver = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume)
     sc = game.scenario
     with saver, _progress(err.is_terminal) as progress:

@@ -43,12 +43,15 @@ class BrainChoice:
     adapter: str | None = None
     """A GGUF LoRA adapter for ``llama`` (``None``: the shipped one with the embedded model;
     ``"none"``: the bare model)."""
+    timeout: float = 60.0
+    """Seconds an ``http`` server has to answer every request of one turn (``--timeout``)."""
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able record of the choice (for run reports and saves)."""
         return {
             "kind": self.kind, "model": self.model, "gpu_layers": self.gpu_layers, "overrides": dict(self.overrides),
             "seed": self.seed, "base_url": self.base_url, "server": self.server, "adapter": self.adapter,
+            "timeout": self.timeout,
         }
 
     @classmethod
@@ -125,6 +128,7 @@ def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any,
                 models[mkey] = LlamaModel(resolve_model(model), gpu_layers=choice.gpu_layers, threads=choice.threads,
                                           adapter=adapter)
             lm = models[mkey]
+            lm.check_budget(scenario.budget.tokens)
             # an adapter that learned the whole answer's spelling must sample every token
             brain = LlamaBrain(scenario, lm, seed=choice.seed, lean=adapter is not None,
                                jump_forward=adapter is None or lm.adapter_spelling == "decoder")
@@ -133,7 +137,7 @@ def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any,
 
             if not model:
                 raise TTWoodError("an http brain needs a model name: --model NAME (as the server knows it)")
-            brain = HTTPBrain(scenario, choice.base_url, model, server=choice.server, seed=choice.seed)
+            brain = HTTPBrain(scenario, choice.base_url, model, server=choice.server, seed=choice.seed, timeout=choice.timeout)
         made[key] = brain
         return brain
 

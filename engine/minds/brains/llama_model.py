@@ -91,6 +91,8 @@ class LlamaModel:
         self.desc = buf.value.decode(errors="replace")
         self.name = self._meta("general.name") or self.path.stem
         self.n_params = int(L.llama_model_n_params(self.model))
+        self.n_ctx_train = int(L.llama_model_n_ctx_train(self.model))
+        """The longest context the model was trained for: no call may be longer."""
         self.gpu = bool(L.llama_supports_gpu_offload()) and gpu_layers != 0
         self.pre, self.mid, self.post = self._template_parts()
         self.adapter: Any = None
@@ -109,6 +111,12 @@ class LlamaModel:
             except ModelError:
                 self.close()
                 raise
+
+    def check_budget(self, tokens: int) -> None:
+        """Refuse a per-turn budget longer than the model's context (it would fail late, out of memory)."""
+        if tokens > self.n_ctx_train:
+            raise ModelError(f"the scenario's budget.tokens ({tokens:,}) is more than {self.name}'s context of "
+                             f"{self.n_ctx_train:,} tokens: lower the budget, or use a model with a longer context")
 
     def _load_adapter(self, path: str | os.PathLike[str]) -> None:
         """Load a GGUF LoRA adapter for this model (``llama_adapter_lora_init``); mmap stays on."""
