@@ -53,6 +53,9 @@ def compare_cmd(
     brain_for: Annotated[list[str] | None, typer.Option("--brain-for", help="NAME=KIND: one creature's brain in both runs.")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter", help="A GGUF LoRA adapter for llama (none: the bare model).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all).")] = 0,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
+            help="CPU threads for llama (default: all cores; 1 is faster on a machine busy with other work).",
+            show_default=False)] = None,
     base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
     server: Annotated[str, typer.Option("--server", help="Server kind for http brains.")] = "llama-cpp-python",
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Where the two saves and the tables go "
@@ -67,7 +70,7 @@ def compare_cmd(
     if legend is not None and "+" in legend:
         raise SweepError(f"--legend {legend}: compare one legend at a time (ID@TURN)")
     options = Options(turns=turns, brain_for=tuple(parse_brain_for(brain_for).items()), adapter=adapter, gpu_layers=gpu_layers,
-                      base_url=base_url, server=server)
+                      threads=threads, base_url=base_url, server=server)
     ref = scenario or scenarios.DEFAULT_SCENARIO
     if legend is not None:
         base = parse_brain(brain or os.environ.get("TTWOOD_BRAIN", DEFAULT_KIND))

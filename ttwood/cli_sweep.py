@@ -94,6 +94,9 @@ def sweep_cmd(
             help="A legend set: ID@TURN, several joined with +, or none (repeat: with and without).")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter", help="A GGUF LoRA adapter for llama (none: the bare model).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all).")] = 0,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
+            help="CPU threads per game for llama (default: cores / workers on a local cluster; all of a worker's cores "
+                 "with --address).", show_default=False)] = None,
     base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
     server: Annotated[str, typer.Option("--server", help="Server kind for http brains.")] = "llama-cpp-python",
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=512,
@@ -108,7 +111,8 @@ def sweep_cmd(
     env_brain = os.environ.get("TTWOOD_BRAIN", DEFAULT_KIND)
     local_workers = workers or os.cpu_count() or 1
     options = Options(turns=turns, brain_for=tuple(parse_brain_for(brain_for).items()), adapter=adapter, gpu_layers=gpu_layers,
-                      threads=None if address else max(1, (os.cpu_count() or 1) // local_workers), base_url=base_url, server=server)
+                      threads=threads or (None if address else max(1, (os.cpu_count() or 1) // local_workers)),
+                      base_url=base_url, server=server)
     specs = grid(scenarios or [], parse_seeds(seeds), [parse_brain(b) for b in (brain or [env_brain])],
                  [parse_legends(x) for x in (legend or ["none"])], options)
     sweep = Sweep(out_dir, specs, retries=retries)
