@@ -118,4 +118,6 @@ def _show(result: Comparison) -> None:
         cells += [_cell(x["prices"].get(g), y["prices"].get(g)) for g in moved]
         table.add_row(*cells)
     out.print(table)
+    if not moved:
+        out.print("prices: every good traded at the same price in both runs, every turn")
     out.print(f"[bold]verdict:[/] {escape(result.verdict['text'])}")
