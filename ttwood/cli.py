@@ -90,6 +90,8 @@ def run(
              "none: the bare model).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers",
             help="Layers on the GPU for llama (-1: all; needs a GPU build of llama-cpp-python).")] = 0,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
+            help="CPU threads for llama (default: all cores; 1 is faster on a machine busy with other work).")] = None,
     brain_for: Annotated[list[str] | None, typer.Option("--brain-for",
             help="NAME=KIND: one creature's brain (repeatable), e.g. --brain-for Oona=scripted.")] = None,
     base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
@@ -104,7 +106,7 @@ def run(
 ) -> None:
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
     choice = BrainChoice(kind=brain, model=model, gpu_layers=gpu_layers, overrides=parse_brain_for(brain_for), adapter=adapter,
-                         seed=seed, base_url=base_url, server=server, timeout=timeout)
+                         seed=seed, base_url=base_url, server=server, timeout=timeout, threads=threads)
     game, saver = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume)
     sc = game.scenario
     with saver, _progress(err.is_terminal) as progress:
