@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from engine.minds.brains.llama import LlamaBrain, LlamaModel
+from engine.minds.brains.llama import LlamaBrain, LlamaModel, Sampler
+from engine.minds.factory import STUDENT_TEMPERATURE
 from engine.scenario import Scenario
 from engine.turn.brain import Answer
 from engine.turn.game import Game
@@ -74,7 +75,8 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
     game, is shown apart and left out of the per-agent-turn figures."""
     sc = scenario.scaled(creatures)
     jump = adapted.adapter_spelling == "decoder"
-    pair = _Pair(LlamaBrain(sc, bare, seed=seed), LlamaBrain(sc, adapted, seed=seed, lean=True, jump_forward=jump))
+    student = LlamaBrain(sc, adapted, seed=seed, lean=True, jump_forward=jump, sampler=Sampler(temperature=STUDENT_TEMPERATURE))
+    pair = _Pair(LlamaBrain(sc, bare, seed=seed), student)
     game = Game(sc, seed, pair)
     first = game.turn
     try:

@@ -21,6 +21,10 @@ BRAIN_KINDS = ("llama", "scripted", "http")
 """Brain kinds the command line accepts (the first is the default of ``ttwood run`` and ``ttwood play``)."""
 DEFAULT_KIND = "llama"
 
+STUDENT_TEMPERATURE = 0.2
+"""Sampling temperature of a model with an adapter: a student copies its teacher best near its
+most likely answer (its prices cross more often); the bare model keeps the sampler's default."""
+
 
 @dataclass(slots=True)
 class BrainChoice:
@@ -119,7 +123,7 @@ def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any,
         if kind == "scripted":
             brain = ScriptedBrain(message_chars=scenario.budget.message_chars)
         elif kind == "llama":
-            from engine.minds.brains.llama import LlamaBrain, LlamaModel
+            from engine.minds.brains.llama import LlamaBrain, LlamaModel, Sampler
             from engine.minds.brains.models import resolve_adapter, resolve_model
 
             adapter = resolve_adapter(choice.adapter, model)
@@ -131,7 +135,8 @@ def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any,
             lm.check_budget(scenario.budget.tokens)
             # an adapter that learned the whole answer's spelling must sample every token
             brain = LlamaBrain(scenario, lm, seed=choice.seed, lean=adapter is not None,
-                               jump_forward=adapter is None or lm.adapter_spelling == "decoder")
+                               jump_forward=adapter is None or lm.adapter_spelling == "decoder",
+                               sampler=Sampler(temperature=STUDENT_TEMPERATURE) if adapter is not None else None)
         else:
             from engine.minds.brains.http import HTTPBrain
 
