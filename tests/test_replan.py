@@ -131,3 +131,31 @@ def test_an_order_cancelled_once_cannot_be_cancelled_again_and_gives_back_what_i
     # the rules agree: the second cancel is refused
     assert act(game, "Ada", A.Cancel(id=bid.id)) is None
     assert act(game, "Ada", A.Cancel(id=bid.id)) is not None
+
+
+def test_a_replanned_bid_counts_locked_pebbles_only_after_their_bid_is_cancelled() -> None:
+    game = tiny_game(1)
+    assert act(game, "Ada", A.PlaceOrder(side="buy", good="nuts", qty=8, price=5)) is None  # 40 of 50 locked
+    o = next(x for x in observe_all(game.wood, game.wood.alive(), {}) if x.name == "Ada")
+    (bid,) = o.my_orders
+    higher = A.PlaceOrder(side="buy", good="nuts", qty=8, price=6).model_dump()  # 48: more than the 10 free
+    alone = answer_json("bid higher", [higher], o.goods)
+    after_cancel = answer_json("bid higher", [A.Cancel(id=bid.id).model_dump(), higher], o.goods)
+    plain = plan_answer(o, game.scenario, 300, 1000)
+    replanned = plan_answer(o, game.scenario, 300, 1000, replanned=True)
+    assert admits(plain.node, alone)  # the turn's grammar alone trusts a cancel to come first
+    assert not admits(replanned.node, alone)
+    m = replanned.matcher()
+    r = Replanner(o, game.scenario, replanned)
+    assert all(take(m, r, after_cancel[:i], after_cancel[i]) is not None for i in range(len(after_cancel))) and m.complete()
+    # the rules agree on both
+    refused = act(tiny_game_with_bid(), "Ada", A.PlaceOrder(side="buy", good="nuts", qty=8, price=6))
+    assert refused is not None and "pebbles" in refused
+    assert act(game, "Ada", A.Cancel(id=bid.id)) is None
+    assert act(game, "Ada", A.PlaceOrder(side="buy", good="nuts", qty=8, price=6)) is None
+
+
+def tiny_game_with_bid() -> object:
+    game = tiny_game(1)
+    assert act(game, "Ada", A.PlaceOrder(side="buy", good="nuts", qty=8, price=5)) is None
+    return game

@@ -95,21 +95,24 @@ class AnswerPlan:
         return None
 
 
-def _sizes(o: Observation, sc: Scenario, thinking: int, message: int) -> tuple[Choices, Node | None, int, int]:
+def _sizes(o: Observation, sc: Scenario, thinking: int, message: int, locked: bool) -> tuple[Choices, Node | None, int, int]:
     """The choices at these lengths, their action node, and the longest head and action."""
-    choices = legal_choices(o, sc, Limits(o.max_actions, thinking, message))
+    choices = legal_choices(o, sc, Limits(o.max_actions, thinking, message, locked=locked))
     act = action_node(choices) if choices.kinds else None
     return choices, act, max_len(head_node(choices)), max_len(act) if act is not None else 0
 
 
-def plan_answer(o: Observation, sc: Scenario, prompt_tokens: int, budget: int, *, closing: bool = True) -> AnswerPlan:
+def plan_answer(o: Observation, sc: Scenario, prompt_tokens: int, budget: int, *, closing: bool = True,
+                replanned: bool = False) -> AnswerPlan:
     """The plan for a creature whose prompt takes ``prompt_tokens`` of ``budget`` (see the module's
-    notes for ``closing``). A clear error when the prompt leaves no room to answer."""
+    notes for ``closing``). ``replanned``: the decoder plans the rest again after each action
+    (:mod:`engine.minds.replan`), so a bid counts no locked pebbles until a cancel gives them back.
+    A clear error when the prompt leaves no room to answer."""
     max_tokens = budget - prompt_tokens
     room = max_tokens - 1  # the end token
     best: tuple[int, Choices] | None = None
     for thinking, message in TIERS:
-        choices, node, head, act = _sizes(o, sc, thinking, message)
+        choices, node, head, act = _sizes(o, sc, thinking, message, not replanned)
         if closing:
             reserve = act + 1 + len(CLOSE) + SLACK
             if choices.actions and head + reserve <= room:

@@ -111,6 +111,9 @@ class Limits:
     """Characters of a say, whisper or note at most (0: no speech)."""
     bundle: int = 2
     """Assets on the asking side of an offer, and in a loan's collateral, at most."""
+    locked: bool = True
+    """A bid may count the pebbles locked in the creature's own open bids (to be cancelled first);
+    ``False`` for a decoder that plans again after each action, which gives them back at the cancel."""
 
 
 @dataclass(frozen=True, slots=True)

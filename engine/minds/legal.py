@@ -34,7 +34,7 @@ def legal_choices(o: Observation, sc: Scenario, limits: Limits) -> Choices:
     """Every kind of action the rules accept from this creature now, within ``limits``."""
     kinds = [
         *_produce(o),
-        *_orders(o, sc),
+        *_orders(o, sc, limits),
         *_cancel(o),
         *_answers(o, limits),
         *_deals(o, limits),
@@ -124,7 +124,7 @@ def _grouped(by: dict[str, tuple[int, int, int]]) -> dict[tuple[int, int, int], 
     return out
 
 
-def _orders(o: Observation, sc: Scenario) -> list[Kind]:
+def _orders(o: Observation, sc: Scenario, limits: Limits) -> list[Kind]:
     if len(o.my_orders) >= MAX_OPEN_ORDERS:
         return []
     purse = o.free.get(PEBBLES, 0)
@@ -137,7 +137,7 @@ def _orders(o: Observation, sc: Scenario) -> list[Kind]:
     sells = {g: (min(qcap, q), best_bid[g] + 1, pcap) for g, q in _givable(o).items() if best_bid[g] < pcap}
     if sells and ask_worth >= 1:
         out.append(_order_kind("sell", _grouped(sells), ask_worth))
-    in_bids = sum(x.qty * x.price for x in o.my_orders if x.side == "buy")
+    in_bids = sum(x.qty * x.price for x in o.my_orders if x.side == "buy") if limits.locked else 0
     bid_worth = _worth_at_most(sc, purse + in_bids, pays_value=True)
     buys = {g: (qcap, 1, min(pcap, best_ask[g] - 1)) for g in o.goods if g not in o.never_buy and best_ask[g] > 1}
     if buys and bid_worth >= 1:

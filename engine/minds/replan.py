@@ -75,7 +75,7 @@ def spend(o: Observation, sc: Scenario, action: dict[str, Any]) -> Observation:
 def rest_node(o: Observation, sc: Scenario, plan: AnswerPlan, left: int) -> Node:
     """After an action: up to ``left`` more (chosen on ``o``), then the close."""
     c = plan.choices
-    rest = legal_choices(o, sc, Limits(left, c.thinking, c.message)) if left > 0 else None
+    rest = legal_choices(o, sc, Limits(left, c.thinking, c.message, locked=False)) if left > 0 else None
     if rest is None or not rest.kinds:
         return Lit(CLOSE)
     return seq(Rep(seq(",", action_node(rest)), 0, left), CLOSE)

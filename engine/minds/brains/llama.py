@@ -207,11 +207,11 @@ class LlamaBrain:
         (its grammar, allowance and :meth:`~AnswerPlan.matcher`): what a training example needs."""
         public, public_tokens, _ = self._public(o)
         tokens, text, _ = self._prompt(o, public, public_tokens)
-        return text, tokens, plan_answer(o, self.sc, len(tokens), self.budget)
+        return text, tokens, plan_answer(o, self.sc, len(tokens), self.budget, replanned=self.replans)
 
     def _build(self, index: int, o: Observation, public: tuple[str, list[int], dict[str, int]]) -> Track:
         tokens, prompt_text, sections = self._prompt(o, public[0], public[1])
-        plan = plan_answer(o, self.sc, len(tokens), self.budget)
+        plan = plan_answer(o, self.sc, len(tokens), self.budget, replanned=self.replans)
         grammar = self.L.llama_sampler_init_grammar(self.m.vocab, plan.gbnf().encode(), b"root")
         if not grammar:
             raise EngineBug(f"llama.cpp refused the grammar for {o.name}")
