@@ -12,6 +12,7 @@ folder, flushed to disk, and renamed over the target, so a reader never sees hal
 from __future__ import annotations
 
 import datetime as _dt
+import glob
 import hashlib
 import os
 import sqlite3
@@ -88,6 +89,20 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _remove_stale(folder: Path, name: str) -> None:
+    """Delete the temporary files of ``name`` that a killed process left (its pid is gone)."""
+    for stale in folder.glob(f".{glob.escape(name)}.*.tmp*"):
+        pid = stale.name[len(name) + 2:].split(".", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            stale.unlink(missing_ok=True)
+        except OSError:
+            pass  # alive (or not ours to judge)
+
+
 @contextmanager
 def atomic_file(dst: Path) -> Iterator[Path]:
     """A temporary path in ``dst``'s folder; on success it is flushed and renamed to ``dst``."""
@@ -95,6 +110,7 @@ def atomic_file(dst: Path) -> Iterator[Path]:
     folder = dst.parent if str(dst.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{dst.name}.{os.getpid()}.tmp"
+    _remove_stale(folder, dst.name)
     for p in (tmp, Path(f"{tmp}-journal")):
         p.unlink(missing_ok=True)
     try:
