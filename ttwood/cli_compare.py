@@ -16,7 +16,7 @@ from rich.table import Table
 from engine import scenario as scenarios
 from engine.minds.factory import DEFAULT_KIND, parse_brain_for
 from engine.saves import saves_dir
-from engine.sweeps import Options, SweepError, grid, parse_brain, parse_legends
+from engine.sweeps import Options, SweepError, connect, grid, parse_brain, parse_legends
 from engine.sweeps.compare import Comparison, compare
 
 err = Console(stderr=True)
@@ -54,7 +54,7 @@ def compare_cmd(
     adapter: Annotated[str | None, typer.Option("--adapter", help="A GGUF LoRA adapter for llama (none: the bare model).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all).")] = 0,
     threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
-            help="CPU threads for llama (default: all cores; 1 is faster on a machine busy with other work).",
+            help="CPU threads per game for llama (default: half the cores, as the two games play at once).",
             show_default=False)] = None,
     base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
     server: Annotated[str, typer.Option("--server", help="Server kind for http brains.")] = "llama-cpp-python",
@@ -70,7 +70,7 @@ def compare_cmd(
     if legend is not None and "+" in legend:
         raise SweepError(f"--legend {legend}: compare one legend at a time (ID@TURN)")
     options = Options(turns=turns, brain_for=tuple(parse_brain_for(brain_for).items()), adapter=adapter, gpu_layers=gpu_layers,
-                      threads=threads, base_url=base_url, server=server)
+                      threads=threads or max(1, (os.cpu_count() or 2) // 2), base_url=base_url, server=server)
     ref = scenario or scenarios.DEFAULT_SCENARIO
     if legend is not None:
         base = parse_brain(brain or os.environ.get("TTWOOD_BRAIN", DEFAULT_KIND))
@@ -82,8 +82,13 @@ def compare_cmd(
         labels, what, slug = ("a", "b"), f"{a.label} (a) instead of {b.label} (b)", f"{a.label}-vs-{b.label}"
     sid = specs[0].scenario
     where = out_dir or saves_dir() / "compare" / f"{sid}-s{seed}-{slug}".replace(":", "_").replace("/", "_")
-    with err.status(f"playing {sid}, seed {seed}, {turns} turns, twice"):
-        result = compare((specs[0], specs[1]), labels, where, what)
+    models = any(s.choice().kind != "scripted" for s in specs) or any(k != "scripted" for _, k in options.brain_for)
+    with err.status(f"playing {sid}, seed {seed}, {turns} turns, twice" + (" (side by side on two workers)" if models else "")):
+        if models:  # model brains are slow: the two games go to two worker processes at once
+            with connect(2) as client:
+                result = compare((specs[0], specs[1]), labels, where, what, client)
+        else:
+            result = compare((specs[0], specs[1]), labels, where, what)
     (where / "compare.json").write_text(json.dumps(result.as_json()))
     if as_json:
         sys.stdout.write(json.dumps(result.as_json()) + "\n")

@@ -20,12 +20,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from engine.saves import SUFFIX
 from engine.sweeps.play import Played, play_game
 from engine.sweeps.spec import GameSpec, SweepError
 from engine.sweeps.tables import (
     FIXED_RESULT_COLUMNS,
     RESULTS,
+    RUNS,
     SAVES,
     TURN_COLUMNS,
     TURNS,
@@ -124,7 +127,8 @@ class Sweep:
 
     def is_done(self, game: str) -> bool:
         r = self._results.get(game)
-        return bool(r and r.get("status") == "done" and r.get("save") and (self.out / r["save"]).is_file())
+        return bool(r and r.get("status") == "done" and r.get("save") and (self.out / r["save"]).is_file()
+                    and (self.out / RUNS / f"{r['name']}.json").is_file())
 
     # ------------------------------------------------------------------ running
     def run(self, client: Any, on_progress: Callable[[Progress], None] = lambda p: None) -> Progress:
@@ -215,11 +219,31 @@ class Sweep:
         tmp = dst.with_name(f".{dst.name}.tmp")
         tmp.write_bytes(played.save)
         os.replace(tmp, dst)
+        run = self.out / RUNS / f"{spec.name}.json"
+        run.parent.mkdir(exist_ok=True)
+        tmp = run.with_name(f".{run.name}.tmp")
+        tmp.write_bytes(orjson.dumps(played.data))
+        os.replace(tmp, run)
         labels = spec.labels()
         self._results[spec.id] = result_row(labels, played.data, save=rel, attempts=attempt, wall_s=played.wall_s, worker=played.worker)
         self._turns[spec.id] = turn_rows(labels, played.data)
         self._dirty = True
         self._flush(force=False)
+
+    def run_data(self, spec: GameSpec) -> dict[str, Any] | None:
+        """A finished game's ``ttwood run --json`` object (``None``: not finished, or failed)."""
+        if not self.is_done(spec.id):
+            return None
+        try:
+            data: dict[str, Any] = orjson.loads((self.out / RUNS / f"{spec.name}.json").read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+        return data
+
+    def error_of(self, spec: GameSpec) -> str | None:
+        """Why a game failed (``None``: it did not)."""
+        r = self._results.get(spec.id)
+        return None if r is None or r.get("status") == "done" else str(r.get("error"))
 
     def _flush(self, *, force: bool) -> None:
         if not self._dirty or (not force and time.monotonic() - self._flushed < FLUSH_EVERY_S):

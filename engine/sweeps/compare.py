@@ -37,18 +37,23 @@ class Comparison:
         return {self.labels[0]: self.runs[0], self.labels[1]: self.runs[1], "diff": self.diff, "verdict": self.verdict}
 
 
-def compare(specs: tuple[GameSpec, GameSpec], labels: tuple[str, str], out: Path, what: str) -> Comparison:
-    """Play both games (again, if ``out`` has them) into ``out`` and compare them; ``what`` says in
-    words what differs (for the verdict)."""
+def compare(specs: tuple[GameSpec, GameSpec], labels: tuple[str, str], out: Path, what: str, client: Any = None) -> Comparison:
+    """Play both games into ``out`` (on ``client``'s cluster, side by side, when given; else one
+    after the other here) and compare them; ``what`` says in words what differs (for the verdict).
+    Games ``out`` already holds finished are read back, not played again."""
     if specs[0].id == specs[1].id:
         raise SweepError("the two runs would be the same game: change the legend or the brains")
     sweep = Sweep(out, list(specs))
-    played = sweep.play_here(again=True)
+    if client is not None:
+        sweep.run(client)
+    else:
+        sweep.play_here()
     runs = []
     for spec in specs:
-        data = dict(played[spec.id].data)
-        data["save"] = str(out / "saves" / f"{spec.name}.ttwood")
-        runs.append(data)
+        data = sweep.run_data(spec)
+        if data is None:
+            raise SweepError(f"{spec.name}: the game failed ({sweep.error_of(spec)})")
+        runs.append(data | {"save": str(out / "saves" / f"{spec.name}.ttwood")})
     diff = per_turn_diff(runs[0]["per_turn"], runs[1]["per_turn"])
     return Comparison(labels, (runs[0], runs[1]), diff, verdict(runs[0]["per_turn"], runs[1]["per_turn"], labels, what))
 

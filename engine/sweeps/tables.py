@@ -23,6 +23,8 @@ from typing import Any
 RESULTS = "results.parquet"
 TURNS = "turns.parquet"
 SAVES = "saves"
+RUNS = "runs"
+"""Each finished game's ``ttwood run --json`` object, as ``runs/NAME.json``."""
 FIXED_RESULT_COLUMNS = (
     "game", "name", "scenario", "seed", "turns", "brain_set", "legend_set", "status", "error", "attempts", "save",
     "trades", "turns_with_trades", "defaults", "deals", "offers", "messages", "valid_actions", "rejected_actions",
