@@ -70,7 +70,8 @@ def test_the_shipped_adapter_plays_by_default_and_trades() -> None:
     data = json.loads(res.stdout)
     m = data["model"]
     assert m["adapter"]["name"] == "wood" and len(m["adapter"]["sha256"]) == 64
-    assert m["lean_prompt"] is True and m["jump_forward"] is False
+    # it learned the decoder's spelling, so it jumps forward; a student samples near its likeliest answer
+    assert m["lean_prompt"] is True and m["jump_forward"] is True and m["sampler"]["temperature"] == 0.2
     assert m["valid_rate"] == 1.0 and m["answers"] == 15
     assert data["totals"]["turns_with_trades"] >= 2 and data["totals"]["messages"] >= 1
     assert data["totals"]["alive"] == 5 and data["conservation"]["ok"]
