@@ -135,7 +135,7 @@ def test_the_websocket_needs_the_token_and_its_own_origin_and_is_capped(served: 
     first, second = asyncio.run(two_at_once())
     assert first[0] == 101 and first[1]
     assert second[0] == 503
-    assert "already 1 games open" in served.output() and "may not drive this game" in served.output()
+    assert "already 1 game open" in served.output() and "may not drive this game" in served.output()
 
 
 def test_a_host_that_is_not_loopback_is_warned_about(tmp_path: Path) -> None:

@@ -32,6 +32,10 @@ from textual_serve.server import Server
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
+def _games(n: int) -> str:
+    return f"{n} game" if n == 1 else f"{n} games"
+
+
 def is_loopback(host: str, *, resolve: bool = True) -> bool:
     """Whether ``host`` (a name or an address) is this machine only (names looked up if ``resolve``)."""
     name = host.strip("[]").lower()
@@ -125,7 +129,7 @@ class GuardedServer(Server):
         if not self._origin_ok(request):
             return self._refuse(request, 403, f"a page from {request.headers.get('Origin')} may not drive this game")
         if self.sessions >= self.max_sessions:
-            return self._refuse(request, 503, f"already {self.max_sessions} games open (--max-sessions); close one first")
+            return self._refuse(request, 503, f"already {_games(self.max_sessions)} open (--max-sessions); close one first")
         self.sessions += 1
         try:
             response: web.StreamResponse = await super().handle_websocket(request)
@@ -134,7 +138,7 @@ class GuardedServer(Server):
             self.sessions -= 1
 
     async def on_startup(self, app: web.Application) -> None:
-        self.console.print(f"Serving Thousand Token Wood on {self.host}:{self.port} (at most {self.max_sessions} games at once)")
+        self.console.print(f"Serving Thousand Token Wood on {self.host}:{self.port} (at most {_games(self.max_sessions)} at once)")
         self.console.print(f"Open this link (it holds the secret token):\n    [bold]{self.url}[/]", soft_wrap=True)
         if not is_loopback(self.host):
             self.console.print(
