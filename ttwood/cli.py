@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -216,14 +217,9 @@ def bench_llm_cmd(
         _bench_adapter(sc, model, adapter, creatures, turns, seed, gpu_layers, threads, as_json)
         return
     m = LlamaModel(resolve_model(model), gpu_layers=gpu_layers, threads=threads)
-    try:
-        with _progress(err.is_terminal) as progress:
-            task = progress.add_task(f"{creatures} creatures, both ways", total=turns, info="")
-            result = bench_llm(sc, m, creatures, turns, seed, on_turn=lambda i: progress.update(task, completed=i))
-    finally:
-        m.close()
-    if as_json:
-        sys.stdout.write(json.dumps(result) + "\n")
+    result = _timed(f"{creatures} creatures, both ways", turns, lambda on_turn: bench_llm(sc, m, creatures, turns, seed, on_turn=on_turn),
+                    [m], as_json)
+    if result is None:
         return
     out.print(
         f"{result['model']} · {creatures} creatures × {turns} turns · gpu layers {gpu_layers}\n"
@@ -294,6 +290,23 @@ if __name__ == "__main__":
     main()
 
 
+def _timed(label: str, turns: int, bench: Callable[[Callable[[int], None]], dict[str, Any]], models: list[Any],
+           as_json: bool) -> dict[str, Any] | None:
+    """Run a model bench under a progress bar, closing its models after; print its JSON and
+    return ``None`` with ``--json``, else return the result to print."""
+    try:
+        with _progress(err.is_terminal) as progress:
+            task = progress.add_task(label, total=turns, info="")
+            result = bench(lambda i: progress.update(task, completed=i))
+    finally:
+        for m in models:
+            m.close()
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return None
+    return result
+
+
 def _bench_adapter(sc: scenarios.Scenario, model: str | None, adapter: str, creatures: int, turns: int, seed: int,
                    gpu_layers: int, threads: int | None, as_json: bool) -> None:
     """``bench llm --adapter``: the bare model against the model with the adapter, on the same turns."""
@@ -310,15 +323,9 @@ def _bench_adapter(sc: scenarios.Scenario, model: str | None, adapter: str, crea
     except TTWoodError:
         bare.close()
         raise
-    try:
-        with _progress(err.is_terminal) as progress:
-            task = progress.add_task(f"{creatures} creatures, with and without the adapter", total=turns, info="")
-            r = bench_adapter(sc, bare, adapted, creatures, turns, seed, on_turn=lambda i: progress.update(task, completed=i))
-    finally:
-        bare.close()
-        adapted.close()
-    if as_json:
-        sys.stdout.write(json.dumps(r) + "\n")
+    r = _timed(f"{creatures} creatures, with and without the adapter", turns,
+               lambda on_turn: bench_adapter(sc, bare, adapted, creatures, turns, seed, on_turn=on_turn), [bare, adapted], as_json)
+    if r is None:
         return
     out.print(
         f"{r['model']} · {creatures} creatures × {turns} turns · adapter {r['adapter']['name']}\n"
