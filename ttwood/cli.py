@@ -336,5 +336,8 @@ def _bench_adapter(sc: scenarios.Scenario, model: str | None, adapter: str, crea
         f"{r['adapter_actions_per_answer']} actions) · ratio [bold]{r['time_ratio']}[/]\n"
         f"per sampled token: bare {r['bare_ms_per_sampled_token']} ms, adapter {r['adapter_ms_per_sampled_token']} ms "
         f"(ratio {r['time_ratio_per_sampled_token']}) · jump-forward {'on' if r['jump_forward'] else 'off'} · "
-        f"valid {r['bare_valid_rate']} / {r['adapter_valid_rate']}"
+        f"valid {r['bare_valid_rate']} / {r['adapter_valid_rate']}\n"
+        f"the adapter's own cost (its answers decoded again, token for token, with and without it; rank "
+        f"{r['adapter'].get('rank')}, {r['adapter'].get('targets')}): {r['replay_with_adapter_ms_per_agent_turn']} against "
+        f"{r['replay_without_adapter_ms_per_agent_turn']} ms per agent-turn, ratio [bold]{r['adapter_compute_ratio']}[/]"
     )

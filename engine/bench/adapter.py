@@ -6,6 +6,12 @@ trained on; jump-forward when the adapter learned the decoder's spelling), in al
 the machine's noise falls on both alike. The game plays on with the adapter's answers. A richer
 answer costs more tokens, so the answers' lengths are reported beside the times (all tokens, and
 those sampled: the decoding steps), and the time per sampled token too.
+
+What the adapter's own arithmetic costs (what its rank and target layers decide) is measured apart:
+the adapter's answers are decoded again, token for token (same prompts, same decoding steps, the
+sampled tokens read from a tape instead of sampled), once through the model with the adapter and
+once through the model without it. Their ratio is the adapter's compute cost, free of how much
+more the trained creature says.
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from engine.core.errors import EngineBug
 from engine.minds.brains.llama import LlamaBrain, LlamaModel, Sampler
+from engine.minds.brains.llama_model import adapter_shape
+from engine.minds.brains.llama_sampling import Track
 from engine.minds.factory import STUDENT_TEMPERATURE
 from engine.scenario import Scenario
 from engine.turn.brain import Answer
@@ -22,6 +31,44 @@ from engine.turn.game import Game
 from engine.turn.observation import Observation
 
 WAYS = ("bare", "adapter")
+REPLAYS = ("replay_with", "replay_without")
+"""The adapter's answers decoded again with and without the adapter (its own compute cost)."""
+
+Tape = dict[tuple[int, str], list[int]]
+"""The tokens a brain sampled, by (turn, creature), in the order it sampled them."""
+
+
+class _Recording(LlamaBrain):
+    """A model brain that writes down every token it samples."""
+
+    def __init__(self, *args: Any, tape: Tape, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tape = tape
+
+    def _sample(self, t: Track) -> int:
+        tok = super()._sample(t)
+        self.tape.setdefault((t.obs.turn, t.obs.name), []).append(tok)
+        return tok
+
+
+class _Replay(LlamaBrain):
+    """A model brain that samples nothing: it reads each creature's tokens from a tape, so it
+    decodes exactly the answers recorded, in the same steps (its grammar follows them)."""
+
+    def __init__(self, *args: Any, tape: Tape, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tape = tape
+        self.read: dict[tuple[int, str], int] = {}
+
+    def _sample(self, t: Track) -> int:
+        key = (t.obs.turn, t.obs.name)
+        i = self.read.get(key, 0)
+        tokens = self.tape.get(key, [])
+        if i >= len(tokens):
+            raise EngineBug(f"the replay of {t.obs.name}'s answer on turn {t.obs.turn} ran past its tape")
+        self.read[key] = i + 1
+        self.L.llama_sampler_accept(t.grammar, tokens[i])
+        return tokens[i]
 
 
 class _Pair:
@@ -30,20 +77,26 @@ class _Pair:
 
     name = "llama"
 
-    def __init__(self, bare: LlamaBrain, adapted: LlamaBrain) -> None:
-        self.brains = {"bare": bare, "adapter": adapted}
-        self.seconds = dict.fromkeys(WAYS, 0.0)
-        self.answers: dict[str, list[Answer]] = {w: [] for w in WAYS}
+    def __init__(self, brains: dict[str, LlamaBrain]) -> None:
+        self.brains = brains
+        self.seconds = dict.fromkeys(brains, 0.0)
+        self.answers: dict[str, list[Answer]] = {w: [] for w in brains}
         self.turns = 0
 
-    def decide(self, observations: list[Observation]) -> list[Answer]:
-        order = list(WAYS) if self.turns % 2 == 0 else list(reversed(WAYS))
-        got: dict[str, list[Answer]] = {}
-        for way in order:
+    def _time(self, ways: tuple[str, ...], observations: list[Observation], got: dict[str, list[Answer]]) -> None:
+        for way in ways if self.turns % 2 == 0 else tuple(reversed(ways)):
             t0 = time.perf_counter()
             got[way] = self.brains[way].decide(observations)
             self.seconds[way] += time.perf_counter() - t0
             self.answers[way] += got[way]
+
+    def decide(self, observations: list[Observation]) -> list[Answer]:
+        got: dict[str, list[Answer]] = {}
+        self._time(WAYS, observations, got)
+        self._time(REPLAYS, observations, got)  # after the adapter's turn: its tape is written
+        for way in REPLAYS:
+            if [a.raw for a in got[way]] != [a.raw for a in got["adapter"]]:
+                raise EngineBug(f"{way}: the replayed answers are not the adapter's")
         self.turns += 1
         return got["adapter"]
 
@@ -71,12 +124,22 @@ def _figures(answers: list[Answer], seconds: float, setup: float) -> dict[str, A
 def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, creatures: int, turns: int = 4,
                   seed: int = 1, on_turn: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Play ``turns`` turns with ``creatures`` model creatures, every turn decided by ``bare`` (no
-    adapter, full prompt) and by ``adapted`` (its adapter, lean prompt). The static prefix, once a
-    game, is shown apart and left out of the per-agent-turn figures."""
+    adapter, full prompt) and by ``adapted`` (its adapter, lean prompt), then the adapter's answers
+    replayed through both models. The static prefix, once a game, is shown apart and left out of
+    the per-agent-turn figures."""
     sc = scenario.scaled(creatures)
     jump = adapted.adapter_spelling == "decoder"
-    student = LlamaBrain(sc, adapted, seed=seed, lean=True, jump_forward=jump, sampler=Sampler(temperature=STUDENT_TEMPERATURE))
-    pair = _Pair(LlamaBrain(sc, bare, seed=seed), student)
+    tape: Tape = {}
+
+    def student(kind: type[_Recording | _Replay], model: LlamaModel) -> LlamaBrain:
+        return kind(sc, model, seed=seed, lean=True, jump_forward=jump, sampler=Sampler(temperature=STUDENT_TEMPERATURE), tape=tape)
+
+    pair = _Pair({
+        "bare": LlamaBrain(sc, bare, seed=seed),
+        "adapter": student(_Recording, adapted),
+        "replay_with": student(_Replay, adapted),
+        "replay_without": student(_Replay, bare),
+    })
     game = Game(sc, seed, pair)
     first = game.turn
     try:
@@ -84,20 +147,29 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
     finally:
         for b in pair.brains.values():
             b.close()
-    figures = {w: _figures(pair.answers[w], pair.seconds[w], pair.brains[w].setup_seconds) for w in WAYS}
+    figures = {w: _figures(pair.answers[w], pair.seconds[w], pair.brains[w].setup_seconds) for w in pair.brains}
     base_ms, with_ms = figures["bare"]["ms_per_agent_turn"], figures["adapter"]["ms_per_agent_turn"]
     base_tok, with_tok = figures["bare"]["ms_per_sampled_token"], figures["adapter"]["ms_per_sampled_token"]
+    plain_ms, lora_ms = figures["replay_without"]["ms_per_agent_turn"], figures["replay_with"]["ms_per_agent_turn"]
     return {
         "creatures": creatures,
         "turns": turns,
         "agent_turns": len(pair.answers["adapter"]),
         "model": bare.name,
-        "adapter": {"name": adapted.adapter_name, "sha256": adapted.adapter_sha256},
+        "adapter": {"name": adapted.adapter_name, "sha256": adapted.adapter_sha256,
+                    **(adapter_shape(adapted.adapter_path) if adapted.adapter_path else {})},
         "threads": bare.threads,
         "gpu_layers": bare.gpu_layers,
         **{f"{w}_{k}": v for w in WAYS for k, v in figures[w].items()},
         "jump_forward": jump,
-        "time_ratio": round(with_ms / base_ms, 3) if base_ms and with_ms else None,
-        "time_ratio_per_sampled_token": round(with_tok / base_tok, 3) if base_tok and with_tok else None,
+        "time_ratio": _ratio(with_ms, base_ms),
+        "time_ratio_per_sampled_token": _ratio(with_tok, base_tok),
+        "replay_with_adapter_ms_per_agent_turn": lora_ms,
+        "replay_without_adapter_ms_per_agent_turn": plain_ms,
+        "adapter_compute_ratio": _ratio(lora_ms, plain_ms),
         "trades": sum(r.trades for r in reports),
     }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None

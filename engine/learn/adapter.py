@@ -28,21 +28,10 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.core.errors import TTWoodError
-from engine.minds.brains.llama_model import SPELLING_KEY
+from engine.minds.brains.llama_model import SPELLING_KEY, TARGETS
 
 Array = npt.NDArray[np.float32]
 
-TARGETS: dict[str, str] = {
-    "q": "attn_q",
-    "k": "attn_k",
-    "v": "attn_v",
-    "o": "attn_output",
-    "gate": "ffn_gate",
-    "up": "ffn_up",
-    "down": "ffn_down",
-}
-"""Our short target names and llama.cpp's tensor names (a LoRA never touches the embeddings or the
-output head: they are tied in the embedded model, and llama.cpp's converter refuses ``lm_head``)."""
 HF_MODULES: dict[str, str] = {
     "q": "q_proj",
     "k": "k_proj",

@@ -32,6 +32,19 @@ def quiet_llama_logs() -> None:
 SPELLING_KEY = "ttwood.answer_spelling"
 """The adapter's GGUF key saying how it learned to spell answers (``decoder`` or ``text``)."""
 
+TARGETS: dict[str, str] = {
+    "q": "attn_q",
+    "k": "attn_k",
+    "v": "attn_v",
+    "o": "attn_output",
+    "gate": "ffn_gate",
+    "up": "ffn_up",
+    "down": "ffn_down",
+}
+"""Our short target names and llama.cpp's tensor names (a LoRA never touches the embeddings or the
+output head: they are tied in the embedded model, and llama.cpp's converter refuses ``lm_head``)."""
+
+
 class ModelError(TTWoodError):
     """A model file that is missing, unreadable or not a GGUF model."""
 
@@ -228,3 +241,23 @@ class LlamaModel:
         if getattr(self, "model", None):
             self.L.llama_model_free(self.model)
             self.model = None
+
+
+def adapter_shape(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """An adapter's rank and the projections it adapts (``{"rank", "targets"}``, targets named as
+    ``ttwood train --targets`` takes them), from its tensors' names and shapes (no data read)."""
+    from gguf import GGUFReader
+
+    try:
+        r = GGUFReader(str(Path(path).expanduser()))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: not a readable GGUF file ({exc})") from None
+    names = {v: k for k, v in TARGETS.items()}
+    ranks: set[int] = set()
+    found: set[str] = set()
+    for t in r.tensors:
+        parts = t.name.split(".")
+        if len(parts) == 5 and parts[2] in names and parts[4] == "lora_a":
+            found.add(names[parts[2]])
+            ranks.add(int(t.shape[-1]))  # lora_a is (rank, in): the reader lists ggml's order, in first
+    return {"rank": max(ranks) if ranks else 0, "targets": ",".join(k for k in TARGETS if k in found)}
