@@ -212,6 +212,9 @@ def test_bench_llm_times_the_shipped_adapter_against_the_bare_model() -> None:
         assert d[f"{way}_valid_rate"] == 1.0
         assert 0 < d[f"{way}_sampled_tokens"] <= d[f"{way}_answer_tokens"]
         assert d[f"{way}_ms_per_agent_turn"] > 0 and d[f"{way}_ms_per_sampled_token"] > 0
+        # the time split into reading the prompt and writing the answer, within the whole
+        assert d[f"{way}_prompt_ms_per_agent_turn"] > 0 and d[f"{way}_answer_ms_per_agent_turn"] > 0
+        assert d[f"{way}_prompt_ms_per_agent_turn"] + d[f"{way}_answer_ms_per_agent_turn"] <= d[f"{way}_ms_per_agent_turn"] + 0.2
     assert d["time_ratio"] == round(d["adapter_ms_per_agent_turn"] / d["bare_ms_per_agent_turn"], 3)
     if d["jump_forward"]:  # an adapter trained on the decoder's spelling: what the grammar forces is inserted
         assert d["adapter_sampled_tokens"] < d["adapter_answer_tokens"]

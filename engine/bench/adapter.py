@@ -5,7 +5,8 @@ its worked example and action shapes) and by the model with the adapter (the lea
 trained on; jump-forward when the adapter learned the decoder's spelling), in alternating order so
 the machine's noise falls on both alike. The game plays on with the adapter's answers. A richer
 answer costs more tokens, so the answers' lengths are reported beside the times (all tokens, and
-those sampled: the decoding steps), and the time per sampled token too.
+those sampled: the decoding steps), the time per sampled token too, and each way's time split
+into reading the prompts and writing the answers.
 
 What the adapter's own arithmetic costs (what its rank and target layers decide) is measured apart:
 the adapter's answers are decoded again, token for token (same prompts, same decoding steps, the
@@ -38,7 +39,33 @@ Tape = dict[tuple[int, str], list[int]]
 """The tokens a brain sampled, by (turn, creature), in the order it sampled them."""
 
 
-class _Recording(LlamaBrain):
+class _Phased(LlamaBrain):
+    """A model brain that keeps apart the time it spends reading prompts (the shared parts and
+    each creature's own, fed in batches) and writing answers (the decoding steps)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.phases = {"prompt": 0.0, "answer": 0.0}
+
+    def _feed_shared(self, public_tokens: list[int]) -> None:
+        t0 = time.perf_counter()
+        super()._feed_shared(public_tokens)
+        self.phases["prompt"] += time.perf_counter() - t0
+
+    def _feed_own(self, seqs: list[Track]) -> None:
+        t0 = time.perf_counter()
+        super()._feed_own(seqs)
+        spent = time.perf_counter() - t0
+        self.phases["prompt"] += spent
+        self.phases["answer"] -= spent  # it runs inside _run, counted there too
+
+    def _run(self, seqs: list[Track]) -> None:
+        t0 = time.perf_counter()
+        super()._run(seqs)
+        self.phases["answer"] += time.perf_counter() - t0
+
+
+class _Recording(_Phased):
     """A model brain that writes down every token it samples."""
 
     def __init__(self, *args: Any, tape: Tape, **kwargs: Any) -> None:
@@ -51,7 +78,7 @@ class _Recording(LlamaBrain):
         return tok
 
 
-class _Replay(LlamaBrain):
+class _Replay(_Phased):
     """A model brain that samples nothing: it reads each creature's tokens from a tape, so it
     decodes exactly the answers recorded, in the same steps (its grammar follows them)."""
 
@@ -72,12 +99,12 @@ class _Replay(LlamaBrain):
 
 
 class _Pair:
-    """A brain that decides every turn with and without the adapter, times each, and plays the
-    adapter's answers."""
+    """A brain that decides every turn with and without the adapter, then decodes the adapter's
+    answers again with and without it; it times each and plays the adapter's answers."""
 
     name = "llama"
 
-    def __init__(self, brains: dict[str, LlamaBrain]) -> None:
+    def __init__(self, brains: dict[str, _Phased]) -> None:
         self.brains = brains
         self.seconds = dict.fromkeys(brains, 0.0)
         self.answers: dict[str, list[Answer]] = {w: [] for w in brains}
@@ -105,11 +132,14 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
 
 
-def _figures(answers: list[Answer], seconds: float, setup: float) -> dict[str, Any]:
+def _figures(answers: list[Answer], seconds: float, brain: _Phased) -> dict[str, Any]:
     n = len(answers)
+    setup = brain.setup_seconds
     sampled = sum(a.meta["answer_tokens"] - a.meta.get("forced_tokens", 0) for a in answers)
     return {
         "ms_per_agent_turn": round(1000 * (seconds - setup) / n, 1) if n else None,
+        "prompt_ms_per_agent_turn": round(1000 * (brain.phases["prompt"] - setup) / n, 1) if n else None,
+        "answer_ms_per_agent_turn": round(1000 * brain.phases["answer"] / n, 1) if n else None,
         "static_prefix_ms": round(1000 * setup, 1),
         "prompt_tokens": _mean([a.meta["prompt_tokens"] for a in answers]),
         "answer_tokens": _mean([a.meta["answer_tokens"] for a in answers]),
@@ -117,6 +147,7 @@ def _figures(answers: list[Answer], seconds: float, setup: float) -> dict[str, A
         "answer_chars": _mean([len(a.raw or "") for a in answers]),
         "actions_per_answer": _mean([len(a.actions) for a in answers]),
         "ms_per_sampled_token": round(1000 * (seconds - setup) / sampled, 2) if sampled else None,
+        "ms_per_action": round(1000 * (seconds - setup) / acts, 1) if (acts := sum(len(a.actions) for a in answers)) else None,
         "valid_rate": round(sum(1 for a in answers if not a.problems) / n, 4) if n else None,
     }
 
@@ -131,11 +162,11 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
     jump = adapted.adapter_spelling == "decoder"
     tape: Tape = {}
 
-    def student(kind: type[_Recording | _Replay], model: LlamaModel) -> LlamaBrain:
+    def student(kind: type[_Recording | _Replay], model: LlamaModel) -> _Phased:
         return kind(sc, model, seed=seed, lean=True, jump_forward=jump, sampler=Sampler(temperature=STUDENT_TEMPERATURE), tape=tape)
 
     pair = _Pair({
-        "bare": LlamaBrain(sc, bare, seed=seed),
+        "bare": _Phased(sc, bare, seed=seed),
         "adapter": student(_Recording, adapted),
         "replay_with": student(_Replay, adapted),
         "replay_without": student(_Replay, bare),
@@ -147,7 +178,7 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
     finally:
         for b in pair.brains.values():
             b.close()
-    figures = {w: _figures(pair.answers[w], pair.seconds[w], pair.brains[w].setup_seconds) for w in pair.brains}
+    figures = {w: _figures(pair.answers[w], pair.seconds[w], pair.brains[w]) for w in pair.brains}
     base_ms, with_ms = figures["bare"]["ms_per_agent_turn"], figures["adapter"]["ms_per_agent_turn"]
     base_tok, with_tok = figures["bare"]["ms_per_sampled_token"], figures["adapter"]["ms_per_sampled_token"]
     plain_ms, lora_ms = figures["replay_without"]["ms_per_agent_turn"], figures["replay_with"]["ms_per_agent_turn"]
