@@ -75,6 +75,19 @@ def test_console_script_prints_exactly_one_json_object() -> None:
     assert json.loads(lines[0])["turns"] == 3
 
 
+def test_python_dash_m_ttwood_cli_defines_everything_before_it_runs() -> None:
+    """`python -m ttwood.cli` runs the module as it is read: a helper defined below the
+    ``if __name__ == "__main__"`` block did not exist yet (`bench llm` failed with a NameError)."""
+    import ast
+    from pathlib import Path
+
+    import ttwood.cli
+
+    body = ast.parse(Path(ttwood.cli.__file__).read_text()).body
+    guards = [i for i, node in enumerate(body) if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)]
+    assert guards == [len(body) - 1]
+
+
 def test_readable_summary() -> None:
     result = runner.invoke(app, ["run", "--turns", "5", "--seed", "3"])
     assert result.exit_code == 0, result.output

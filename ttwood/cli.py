@@ -286,9 +286,6 @@ def main() -> None:
             sys.exit(128 + Stopped.received)
 
 
-if __name__ == "__main__":
-    main()
-
 
 def _timed(label: str, turns: int, bench: Callable[[Callable[[int], None]], dict[str, Any]], models: list[Any],
            as_json: bool) -> dict[str, Any] | None:
@@ -344,3 +341,7 @@ def _bench_adapter(sc: scenarios.Scenario, model: str | None, adapter: str, crea
         f"{r['adapter'].get('rank')}, {r['adapter'].get('targets')}): {r['replay_with_adapter_ms_per_agent_turn']} against "
         f"{r['replay_without_adapter_ms_per_agent_turn']} ms per agent-turn, ratio [bold]{r['adapter_compute_ratio']}[/]"
     )
+
+
+if __name__ == "__main__":
+    main()
