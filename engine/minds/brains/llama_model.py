@@ -243,6 +243,22 @@ class LlamaModel:
             self.model = None
 
 
+def quantize(src: Path, dst: Path, ftype: int, *, threads: int | None = None, requantize: bool = False) -> None:
+    """Write the model ``src`` at ``dst`` in llama.cpp's file type ``ftype`` (``llama_model_quantize``;
+    ``requantize``: ``src`` may already be quantized). A :class:`ModelError` when llama.cpp fails."""
+    import llama_cpp as L
+
+    L.llama_backend_init()
+    quiet_llama_logs()
+    params = L.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.nthread = threads or os.cpu_count() or 1
+    params.allow_requantize = requantize
+    rc = L.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(params))
+    if rc != 0 or not dst.is_file():
+        raise ModelError(f"{src}: llama.cpp could not write it as file type {ftype} (code {rc})")
+
+
 def adapter_shape(path: str | os.PathLike[str]) -> dict[str, Any]:
     """An adapter's rank and the projections it adapts (``{"rank", "targets"}``, targets named as
     ``ttwood train --targets`` takes them), from its tensors' names and shapes (no data read)."""

@@ -4,6 +4,8 @@ and which LoRA adapter goes with one: the shipped one for the embedded model, th
 from __future__ import annotations
 
 import importlib.util
+import os
+import tempfile
 from pathlib import Path
 
 from engine.core.errors import TTWoodError
@@ -28,9 +30,52 @@ def embedded_model_path() -> Path:
     raise TTWoodError(f"the package {EMBEDDED_PACKAGE!r} is installed but holds no {EMBEDDED_FILE}; reinstall it")
 
 
+CACHE_ENV = "TTWOOD_CACHE_DIR"
+RUNTIME_FTYPE = 7
+"""llama.cpp's ``LLAMA_FTYPE_MOSTLY_Q8_0``: how the embedded model runs (see :func:`runtime_model_path`)."""
+
+
+def cache_dir() -> Path:
+    """Where ttwood keeps files it can make again: ``$TTWOOD_CACHE_DIR``, else the user's cache folder."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return platformdirs.user_cache_path("ttwood")
+
+
+def runtime_model_path() -> Path:
+    """The embedded model as llama.cpp runs it: its Q4_1 weights written once as Q8_0 into the cache.
+
+    llama.cpp's CPU code has no batched kernel for Q4_1, so each token of a decoding step costs a
+    pass of its own over the weights; Q8_0 goes through the matrix kernels. Q8_0 keeps every Q4_1
+    weight to within 1/17 of a Q4_1 step (the same blocks of 32; measured over all 3.3 million
+    blocks: at most 0.054 of a step), so the model and the adapter trained on the Q4_1 weights
+    answer as before to within rounding (``tests/test_runtime_model.py``), and a turn is about a
+    third faster (BENCHMARKS.md). The copy takes about a second and 145 MB; where it cannot be made
+    (a read-only cache, a full disk) the packaged file runs as it is."""
+    source = embedded_model_path()
+    st = source.stat()
+    dest = cache_dir() / "models" / f"{source.stem}-as-Q8_0.{st.st_size}-{st.st_mtime_ns}.gguf"
+    if dest.is_file():
+        return dest
+    from engine.minds.brains.llama_model import ModelError, quantize
+
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+            part = Path(tmp) / dest.name
+            quantize(source, part, RUNTIME_FTYPE, requantize=True)
+            part.replace(dest)  # whole or not at all, also when two processes race
+    except (OSError, ModelError):
+        return source
+    return dest
+
+
 def resolve_model(path: str | None) -> Path:
-    """``--model PATH`` or, when none is given, the embedded model."""
-    return Path(path).expanduser() if path else embedded_model_path()
+    """``--model PATH`` or, when none is given, the embedded model (as it runs: :func:`runtime_model_path`)."""
+    return Path(path).expanduser() if path else runtime_model_path()
 
 
 SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "adapters" / "wood-smollm2-135m.gguf"

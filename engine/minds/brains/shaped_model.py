@@ -11,7 +11,6 @@ quantized through llama.cpp's own ``llama_model_quantize``.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import tempfile
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import TTWoodError
-from engine.minds.brains.llama_model import ModelError, quiet_llama_logs
+from engine.minds.brains.llama_model import quantize
 from engine.minds.brains.models import embedded_model_path
 
 
@@ -180,17 +179,8 @@ def make_shaped_model(
         if quant == "f16":
             f16.replace(out)
             return out
-        import llama_cpp as L
-
         say(f"quantizing to {quant}")
-        L.llama_backend_init()
-        quiet_llama_logs()
-        params = L.llama_model_quantize_default_params()
-        params.ftype = QUANTS[quant]
-        params.nthread = threads or os.cpu_count() or 1
         done = Path(tmp) / "quantized.gguf"
-        rc = L.llama_model_quantize(str(f16).encode(), str(done).encode(), ctypes.byref(params))
-        if rc != 0 or not done.exists():
-            raise ModelError(f"llama.cpp could not quantize the model to {quant} (code {rc})")
+        quantize(f16, done, QUANTS[quant], threads=threads)
         done.replace(out)  # whole or not at all
     return out
