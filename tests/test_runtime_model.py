@@ -73,6 +73,14 @@ def test_the_embedded_model_runs_as_a_q8_0_copy_made_once(tmp_path: Path, monkey
     assert list((tmp_path / "models").iterdir()) == [p]  # no temporary file left beside it
 
 
+def test_a_cut_off_copy_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    p = runtime_model_path()
+    whole = p.read_bytes()
+    p.write_bytes(whole[: len(whole) // 3])  # a disk that filled up, a copy cut short by hand
+    assert runtime_model_path() == p and p.read_bytes() == whole
+
+
 def test_a_cache_that_cannot_be_written_runs_the_packaged_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder would go")

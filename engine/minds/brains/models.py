@@ -58,8 +58,8 @@ def runtime_model_path() -> Path:
     source = embedded_model_path()
     st = source.stat()
     dest = cache_dir() / "models" / f"{source.stem}-as-Q8_0.{st.st_size}-{st.st_mtime_ns}.gguf"
-    if dest.is_file():
-        return dest
+    if dest.is_file() and dest.stat().st_size > st.st_size:
+        return dest  # a whole copy is larger than the Q4_1 file; a cut-off one is made again
     from engine.minds.brains.llama_model import ModelError, quantize
 
     try:
