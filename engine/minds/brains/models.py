@@ -52,8 +52,8 @@ def runtime_model_path() -> Path:
     pass of its own over the weights; Q8_0 goes through the matrix kernels. Q8_0 keeps every Q4_1
     weight to within 1/17 of a Q4_1 step (the same blocks of 32; measured over all 3.3 million
     blocks: at most 0.054 of a step), so the model and the adapter trained on the Q4_1 weights
-    answer as before to within rounding (``tests/test_runtime_model.py``), and a turn is about a
-    third faster (BENCHMARKS.md). The copy takes about a second and 145 MB; where it cannot be made
+    answer as before to within rounding (``tests/test_runtime_model.py``), and a turn on a CPU is
+    1.5–1.7× faster (BENCHMARKS.md). The copy takes about a second and 145 MB; where it cannot be made
     (a read-only cache, a full disk) the packaged file runs as it is."""
     source = embedded_model_path()
     st = source.stat()
