@@ -228,7 +228,9 @@ def bench_llm_cmd(
         f"prefix, {result['optimized_static_prefix_ms']} ms once a game)\n"
         f"valid {result['valid_rate']} · accepted {result['accepted_rate']} · prompt {result['prompt_tokens']} tokens "
         f"(shared {result['shared_prefix_tokens']}) · answer {result['answer_tokens']} ({result['forced_tokens']} forced) · "
-        f"largest call {result['tokens_max']}/{result['budget']}"
+        f"largest call {result['tokens_max']}/{result['budget']}\n"
+        f"the grammar refused the sampled token (and scanned the whole vocabulary) "
+        f"{result['grammar_full_passes_per_sampled_token']} times per sampled token"
     )
 
 

@@ -56,6 +56,11 @@ def _mean(values: list[int]) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
 
 
+def _passes(answers: list[Answer]) -> float | None:
+    sampled = sum(a.meta["answer_tokens"] - a.meta["forced_tokens"] for a in answers)
+    return round(sum(a.meta.get("grammar_full_passes", 0) for a in answers) / sampled, 3) if sampled else None
+
+
 def bench_llm(
     scenario: Scenario,
     model: LlamaModel,
@@ -107,6 +112,9 @@ def bench_llm(
         "answer_tokens": _mean([a.meta["answer_tokens"] for a in opt]),
         "forced_tokens": _mean([a.meta["forced_tokens"] for a in opt]),
         "shared_prefix_tokens": _mean([a.meta["shared_prefix_tokens"] for a in opt]),
+        # how often the grammar refused the sampled token and scanned the whole vocabulary (rare
+        # for a model that learned the JSON; frequent for random weights, which it makes slow)
+        "grammar_full_passes_per_sampled_token": _passes(opt),
         "tokens_max": max((a.meta["prompt_tokens"] + a.meta["answer_tokens"] for a in opt + naive), default=None),
         "budget": sc.budget.tokens,
     }
