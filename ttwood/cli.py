@@ -288,7 +288,6 @@ def main() -> None:
             sys.exit(128 + Stopped.received)
 
 
-
 def _timed(label: str, turns: int, bench: Callable[[Callable[[int], None]], dict[str, Any]], models: list[Any],
            as_json: bool) -> dict[str, Any] | None:
     """Run a model bench under a progress bar, closing its models after; print its JSON and

@@ -45,13 +45,14 @@ def dataset(
     """
     from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, plan_games, play_games, write_jsonl
     from engine.minds.brains.llama_model import LlamaModel
-    from engine.minds.brains.models import resolve_model
+    from engine.minds.brains.models import embedded_model_path
 
     chosen = list(scenario or DEFAULT_SCENARIOS)
     loaded = {ref: scenarios.load(ref)[0] for ref in chosen}
     plans = plan_games(chosen, games, first_seed=first_seed, validation=validation)
     stats = Stats()
-    lm = LlamaModel(resolve_model(model))
+    # only its tokenizer and chat template: the packaged file has them (no need for the Q8_0 copy)
+    lm = LlamaModel(Path(model).expanduser() if model else embedded_model_path())
     try:
         with Progress(TextColumn("[bold green]teacher games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.fields[info]}"), console=err, disable=not err.is_terminal) as progress:
