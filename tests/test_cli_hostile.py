@@ -73,3 +73,21 @@ def test_a_save_that_fails_to_start_leaves_no_file(tmp_path: Path, game: Game, m
     with pytest.raises(SaveError, match="cannot be written"):
         Autosaver.create(path, game, scenario_text=None, brains={"kind": "scripted", "huge": 2**70})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_adapter_no_creature_can_use_is_refused(tmp_path: Path) -> None:
+    adapter = tmp_path / "a.gguf"
+    adapter.write_bytes(b"GGUF")
+    done = _ttwood(["run", "--turns", "1", "--brain", "scripted", "--adapter", str(adapter)], tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "an adapter is for llama brains" in done.stderr and "Traceback" not in done.stderr
+    # `--adapter none` with scripted creatures asks for nothing: it plays
+    assert _ttwood(["run", "--turns", "1", "--brain", "scripted", "--adapter", "none"], tmp_path).returncode == 0
+
+
+def test_the_shipped_adapter_is_not_timed_on_another_model(tmp_path: Path) -> None:
+    model = tmp_path / "other.gguf"
+    model.write_bytes(b"GGUF")
+    done = _ttwood(["bench", "llm", "--adapter", "shipped", "--model", str(model)], tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "fits the embedded model only" in done.stderr and "Traceback" not in done.stderr

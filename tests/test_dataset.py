@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from engine import scenario as scenarios
-from engine.learn.dataset import HELD_OUT_SCENARIOS, Recorder, Stats, plan_games, variant_cast
+from engine.core.errors import TTWoodError
+from engine.learn.dataset import (
+    DEFAULT_SCENARIOS,
+    HELD_OUT_SCENARIOS,
+    Recorder,
+    Stats,
+    cast_for,
+    part_path,
+    plan_games,
+    variant_cast,
+    write_jsonl,
+)
 from engine.minds.brains.llama import LlamaBrain
 from engine.minds.brains.llama_model import LlamaModel
 from engine.minds.brains.models import resolve_model
@@ -96,7 +109,43 @@ def test_plan_states_the_split_by_seed_and_keeps_river_bend_out() -> None:
     assert [p.split for p in plans] == ["train"] * 8 + ["validation"] * 2
     assert {p.scenario for p in plans} == {"thousand-token-wood", "long-winter"}
     assert any(p.generated_cast for p in plans) and not all(p.generated_cast for p in plans)
-    assert "river-bend" in HELD_OUT_SCENARIOS
+    # the default woods leave out the ones kept unseen
+    assert not set(HELD_OUT_SCENARIOS) & set(DEFAULT_SCENARIOS)
+    assert {"river-bend", "market-50"} <= set(HELD_OUT_SCENARIOS)
+
+
+def test_validation_holds_out_every_scenario_and_honours_zero() -> None:
+    # 40 games over 5 woods: 10% would be 4 games, on 4 woods; the split takes the last 5 instead
+    plans = plan_games(DEFAULT_SCENARIOS, 40)
+    held = [p for p in plans if p.split == "validation"]
+    assert [p.seed for p in held] == [36, 37, 38, 39, 40]
+    assert {p.scenario for p in held} == set(DEFAULT_SCENARIOS)
+    # the shipped adapter's data (48 games): seeds 44-48, as its card says
+    assert [p.seed for p in plan_games(DEFAULT_SCENARIOS, 48) if p.split == "validation"] == [44, 45, 46, 47, 48]
+    # too few games for one of each: the share alone, and never every game
+    assert [p.split for p in plan_games(DEFAULT_SCENARIOS, 6)].count("validation") == 1
+    assert [p.split for p in plan_games(["thousand-token-wood"], 2, validation=0.9)] == ["train", "validation"]
+    assert all(p.split == "train" for p in plan_games(DEFAULT_SCENARIOS, 10, validation=0.0))
+
+
+def test_generated_casts_of_big_woods_get_enough_names() -> None:
+    sc, _ = scenarios.load("market-50")
+    assert len(sc.expanded_cast()) >= 30  # more than the plain list of names
+    v = variant_cast(sc, 2)
+    names = [c.name for c in v.creatures]
+    assert len(names) >= len(sc.expanded_cast()) and len(set(names)) == len(names)
+    assert v.problems() == []
+
+
+def test_a_generated_cast_that_breaks_the_wood_falls_back_to_its_own() -> None:
+    sc, _ = scenarios.load("credit-crunch")
+    assert variant_cast(sc, 2).problems()  # a legend names Oona, whom the generated cast renames
+    plan = next(p for p in plan_games(["credit-crunch"], 4) if p.generated_cast)
+    played, cast = cast_for(sc, plan)
+    assert (played, cast) == (sc, "bundled")
+    wood, _ = scenarios.load(None)
+    played, cast = cast_for(wood, plan)
+    assert cast == "generated" and played != wood and played.problems() == []
 
 
 def test_generated_casts_rename_and_stay_valid() -> None:
@@ -121,3 +170,25 @@ def test_the_command_writes_jsonl_and_reports(tmp_path: Path) -> None:
     row = json.loads(lines[0])
     assert {"prompt", "prompt_ids", "answer", "split", "scenario", "seed", "turn", "creature", "cast"} <= set(row)
     assert summary["scenarios"] and "river-bend" not in summary["scenarios"]
+    assert not (tmp_path / "d.jsonl.part").exists()
+
+
+def test_a_dataset_that_cannot_be_written_is_said_at_once(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    r = CliRunner().invoke(app, ["dataset", "--games", "1", "--turns", "1", "--out", str(blocked / "d.jsonl")])
+    assert r.exit_code != 0 and isinstance(r.exception, TTWoodError), r.output
+    assert "cannot write the dataset here" in r.exception.message and str(blocked / "d.jsonl") in r.exception.message
+
+
+def test_a_stopped_dataset_leaves_no_part_file_and_the_old_file_whole(tmp_path: Path) -> None:
+    out = tmp_path / "d.jsonl"
+    out.write_text("the old dataset\n")
+
+    def rows() -> Iterator[dict[str, Any]]:
+        yield {"a": 1}
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_jsonl(out, rows())
+    assert out.read_text() == "the old dataset\n" and not part_path(out).exists()

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.core.errors import TTWoodError
 from engine.learn.adapter import LoraWeights, permute_rows, read_adapter, unpermute_rows, write_adapter
 from engine.learn.data import DataError, batch_order, common_prefix, load_examples, split_examples, tokenize
 from engine.minds.brains.llama_model import LlamaModel, ModelError
@@ -138,6 +139,29 @@ def test_bad_datasets_name_the_file_line_and_reason(tmp_path: Path, text: str, s
         load_examples(tmp_path / "missing.jsonl")
 
 
+def test_a_parquet_dataset_reads_as_its_jsonl_does(tmp_path: Path) -> None:
+    """The same rows as Parquet (token ids as list columns, as a conversion of `ttwood dataset`'s
+    JSONL keeps them) give the same examples; a file that is not Parquet is one clear error."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [GOOD | {"answer_ids": [5, 6, 7], "prompt_ids": [1, 2], "turn": t} for t in range(3)]
+    rows.append(GOOD | {"split": "validation", "answer_ids": [8], "prompt_ids": [1]})
+    jsonl = tmp_path / "d.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    parquet = tmp_path / "d.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), parquet)
+    from_parquet = load_examples(parquet)
+    assert [e.answer_ids for e in from_parquet] == [(5, 6, 7)] * 3 + [(8,)]
+    assert [(e.answer_ids, e.turn, e.split) for e in from_parquet] == [
+        (e.answer_ids, e.turn, e.split) for e in load_examples(jsonl)]
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("not parquet", encoding="utf-8")
+    with pytest.raises(DataError, match="not a readable Parquet file") as info:
+        load_examples(bad)
+    assert str(bad) in info.value.message
+
+
 def test_tokens_are_the_brains_and_end_with_the_end_of_turn(tiny: Path, tmp_path: Path) -> None:
     data = load_examples(write_examples(tmp_path / "d.jsonl", tiny, n=8))
     m = LlamaModel(tiny)
@@ -228,7 +252,16 @@ def test_train_resume_and_llama_cpp_computes_what_torch_trained(tiny: Path, tmp_
     with pytest.raises(KeyboardInterrupt):
         train(cfg(out), StopAt())
     assert not out.exists() and (ckpt.checkpoint_dir(out) / ckpt.STATE).is_file()
-    result = train(cfg(out, verify=True))  # the same command again (but checking): resumes from step 4
+    notes: list[str] = []
+
+    class Notes(StopAt):
+        def note(self, text: str) -> None:
+            notes.append(text)
+
+        def step(self, report: object) -> None: ...
+
+    result = train(cfg(out, verify=True), Notes())  # the same command again (but checking): resumes from step 4
+    assert any(n.startswith("resuming from step 4") for n in notes), notes
     assert result.check is not None and result.check.ok, result.check
     card = json.loads(result.card_path.read_text())
     assert card["training"]["steps"] == 8 and len(card["loss_curve"]) == 8
@@ -273,6 +306,50 @@ def _plays_a_legal_turn(model_path: Path, adapter: Path) -> None:
         m.close()
     assert len(answers) == len(obs)
     assert all(a.problems == [] for a in answers), [a.raw for a in answers]
+
+
+@needs_train
+def test_a_resumed_run_may_change_its_steps(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--steps lengthens a finished run or cuts it short (the warm-up the run began with is kept,
+    though the default one follows --steps); the card lists each command that trained it; '~' in
+    the paths is the home folder; a place the adapter cannot go is said before any work."""
+    from engine.learn.train import TrainConfig, train
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    data = write_examples(tmp_path / "d.jsonl", tiny, n=16)
+
+    def cfg(steps: int) -> TrainConfig:
+        return TrainConfig(data=Path("~/d.jsonl"), out=Path("~/runs/a.gguf"), base=tiny, steps=steps, batch=2, rank=4,
+                           checkpoint_every=10, val_max=2, threads=1, verify=False, loader="gguf")
+
+    assert cfg(20).warmup_steps == 1 and cfg(40).warmup_steps == 2
+    first = train(cfg(20))
+    assert first.adapter == tmp_path / "runs" / "a.gguf" and first.adapter.is_file() and data.is_file()
+    longer = train(cfg(40))  # refused before: "warmup 1 → 2"
+    card = longer.card
+    assert card["training"]["steps"] == 40 and len(card["loss_curve"]) == 40 and card["training"]["warmup"] == 1
+    assert [(r["from_step"], r["to_step"]) for r in card["runs"]] == [(0, 20), (20, 40)]
+    assert "--steps 40" in card["runs"][1]["command"] and "--warmup 1" in card["runs"][1]["command"]
+    assert card["data"]["validation"] == 2 and card["data"]["validation_scored"] == 2
+    shorter = train(cfg(30))  # at or below the checkpoint's step: the adapter as the checkpoint has it
+    assert shorter.card["training"]["steps"] == 40 and len(shorter.card["runs"]) == 2
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    with pytest.raises(TTWoodError, match="cannot write the adapter and its checkpoints here"):
+        train(TrainConfig(data=data, out=blocked / "a.gguf", base=tiny, steps=2, verify=False))
+
+
+@needs_train
+def test_an_incomplete_checkpoint_is_one_clear_error(tmp_path: Path) -> None:
+    import torch
+
+    from engine.learn import checkpoint as ckpt
+
+    folder = tmp_path / "a.gguf.ckpt"
+    folder.mkdir()
+    torch.save({"key": {"steps": 3}, "step": 1}, folder / ckpt.STATE)
+    with pytest.raises(ckpt.CheckpointError, match="an incomplete checkpoint.*--no-resume"):
+        ckpt.load(folder, {"steps": 3})
 
 
 @needs_train

@@ -87,7 +87,7 @@ def run(
     model: Annotated[str | None, typer.Option("--model", "-m",
             help="A GGUF file for llama (default: the embedded SmolLM2-135M); a model name for http.")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter",
-            help="A GGUF LoRA adapter for llama (default: the one shipped for the embedded model; "
+            help="A GGUF LoRA adapter for every llama creature (default: the one shipped for the embedded model; "
              "none: the bare model).")] = None,
     gpu_layers: Annotated[int, typer.Option("--gpu-layers",
             help="Layers on the GPU for llama (-1: all; needs a GPU build of llama-cpp-python).")] = 0,
@@ -312,6 +312,9 @@ def _bench_adapter(sc: scenarios.Scenario, model: str | None, adapter: str, crea
     from engine.minds.brains.llama import LlamaModel
     from engine.minds.brains.models import SHIPPED_ADAPTER, resolve_adapter, resolve_model
 
+    if adapter == "shipped" and model is not None:
+        raise TTWoodError(f"--adapter shipped fits the embedded model only, not {model}: give --adapter PATH, "
+                          "an adapter trained for that model (ttwood train --base MODEL)")
     path = SHIPPED_ADAPTER if adapter == "shipped" else resolve_adapter(adapter, model)
     if path is None or not path.is_file():
         raise TTWoodError(f"--adapter {adapter}: no adapter to time (give a GGUF LoRA adapter file)")

@@ -23,14 +23,15 @@ def register(app: typer.Typer) -> None:
 
 def dataset(
     scenario: Annotated[list[str] | None, typer.Argument(
-        help="Bundled scenario ids or .toml paths to play (default: the bundled woods but river-bend, "
-             "which stays unseen).")] = None,
+        help="Bundled scenario ids or .toml paths to play (default: the bundled woods but river-bend "
+             "and market-50, kept unseen to measure on).")] = None,
     games: Annotated[int, typer.Option("--games", "-g", min=1, max=100_000, help="Teacher games to play.")] = 40,
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=1000, help="Turns per game.")] = 24,
     out: Annotated[Path, typer.Option("--out", "-o", help="The JSONL file to write (replaced when done).")] = Path("dataset.jsonl"),
     first_seed: Annotated[int, typer.Option("--first-seed", help="Seed of the first game; the others count up.")] = 1,
     validation: Annotated[float, typer.Option("--validation", min=0.0, max=0.9,
-        help="Share of the seeds (the last ones) held out as the validation split.")] = 0.1,
+        help="Share of the games (the last seeds) held out as the validation split; at least one game of "
+             "every scenario when each has two; 0: none.")] = 0.1,
     model: Annotated[str | None, typer.Option("--model", "-m",
         help="The GGUF whose tokenizer and chat template build the prompts (default: the embedded SmolLM2-135M).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
@@ -43,7 +44,8 @@ def dataset(
     Answers the grammar refuses are counted by reason and left out. Then train with
     `ttwood train --data FILE --out ADAPTER.gguf`.
     """
-    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, plan_games, play_games, write_jsonl
+    from engine.core.errors import TTWoodError
+    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, part_path, plan_games, play_games, write_jsonl
     from engine.minds.brains.llama_model import LlamaModel
     from engine.minds.brains.models import embedded_model_path
 
@@ -51,6 +53,12 @@ def dataset(
     loaded = {ref: scenarios.load(ref)[0] for ref in chosen}
     plans = plan_games(chosen, games, first_seed=first_seed, validation=validation)
     stats = Stats()
+    out = out.expanduser()
+    try:  # before any game is played: a file that cannot be written is said at once
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part_path(out).touch()
+    except OSError as exc:
+        raise TTWoodError(f"{out}: cannot write the dataset here ({exc.strerror or exc})", title="dataset") from None
     # only its tokenizer and chat template: the packaged file has them (no need for the Q8_0 copy)
     lm = LlamaModel(Path(model).expanduser() if model else embedded_model_path())
     try:
@@ -61,7 +69,6 @@ def dataset(
             def on_game(plan: object) -> None:
                 progress.update(task, advance=1, info=f"{stats.examples} examples, {sum(stats.refused.values())} refused")
 
-            out.parent.mkdir(parents=True, exist_ok=True)
             write_jsonl(out, play_games(plans, turns, lm, stats, lambda ref: loaded[ref], on_game))
     finally:
         lm.close()

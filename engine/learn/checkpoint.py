@@ -44,6 +44,9 @@ class RunState:
     """Tokens processed so far (for the tokens/s of the whole run)."""
     seconds: float = 0.0
     """Training time so far, over every session of the run."""
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    """Each command that trained this run: ``{"command", "from_step", "to_step"}`` (a run stopped
+    and resumed, or lengthened with a larger ``--steps``, has several)."""
 
 
 def checkpoint_dir(out: Path) -> Path:
@@ -53,8 +56,17 @@ def checkpoint_dir(out: Path) -> Path:
 
 def save(folder: Path, state: RunState) -> None:
     """Write the checkpoint whole or not at all (a temporary file renamed into place)."""
-    folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / (STATE + ".part")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write(tmp, state)
+        os.replace(tmp, folder / STATE)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(f"{folder / STATE}: cannot write the checkpoint ({exc.strerror or exc})") from None
+
+
+def _write(tmp: Path, state: RunState) -> None:
     torch.save(
         {
             "key": state.key,
@@ -66,10 +78,21 @@ def save(folder: Path, state: RunState) -> None:
             "evals": state.evals,
             "tokens": state.tokens,
             "seconds": state.seconds,
+            "runs": state.runs,
         },
         tmp,
     )
-    os.replace(tmp, folder / STATE)
+
+
+def saved_key(folder: Path) -> dict[str, Any] | None:
+    """The key of the checkpoint in ``folder``, or None when there is none or it cannot be read
+    (:func:`load` then says why)."""
+    try:
+        raw = torch.load(folder / STATE, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - missing or damaged: load() gives the message
+        return None
+    key = raw.get("key") if isinstance(raw, dict) else None
+    return key if isinstance(key, dict) else None
 
 
 FREE_KEYS = frozenset({"steps"})
@@ -100,9 +123,13 @@ def load(folder: Path, key: dict[str, Any]) -> RunState | None:
             f"{path} belongs to a run with other settings ({'; '.join(diff)}): run the same command to resume it, "
             "or add --no-resume to start over"
         )
-    return RunState(key=raw["key"], step=int(raw["step"]), lora=raw["lora"], optimizer=raw["optimizer"],
-                    rng=raw["rng"], curve=list(raw["curve"]), evals=list(raw["evals"]),
-                    tokens=int(raw["tokens"]), seconds=float(raw["seconds"]))
+    try:
+        return RunState(key=raw["key"], step=int(raw["step"]), lora=raw["lora"], optimizer=raw["optimizer"],
+                        rng=raw["rng"], curve=list(raw["curve"]), evals=list(raw["evals"]),
+                        tokens=int(raw["tokens"]), seconds=float(raw["seconds"]), runs=list(raw.get("runs", [])))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: an incomplete checkpoint ({type(exc).__name__}: {exc}); "
+                              "remove it or run with --no-resume") from None
 
 
 def clear(folder: Path) -> None:

@@ -1,6 +1,6 @@
 """Training examples: read and check a dataset file, tokenize it as the llama brain does, and batch it.
 
-A dataset is JSONL (one object a line) or Parquet (when pandas and pyarrow are installed) with the
+A dataset is JSONL (one object a line) or Parquet (read with pyarrow) with the
 columns ``prompt`` (the exact text the brain feeds the model, chat template applied, ending where
 the answer starts), ``answer`` (the compact JSON answer), ``split`` (``train`` or
 ``validation``), ``scenario``, ``seed``, ``turn`` and ``creature``. Every problem is reported
@@ -112,17 +112,14 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
 
 
 def _parquet_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
+    import pyarrow.parquet as pq
+
     try:
-        import pandas as pd  # type: ignore[import-untyped]
-    except ImportError:
-        raise DataError(f"{path}: reading Parquet needs pandas and pyarrow (pip install pandas pyarrow)") from None
-    try:
-        frame = pd.read_parquet(path)
+        rows = pq.read_table(path).to_pylist()  # plain Python values: token ids come as lists of ints
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; each becomes one clear message
         raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
-    for n, row in enumerate(frame.to_dict(orient="records"), 1):
-        clean = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-        yield f"{path}, row {n}", n, clean
+    for n, row in enumerate(rows, 1):
+        yield f"{path}, row {n}", n, row
 
 
 def load_examples(path: str | os.PathLike[str]) -> list[Example]:

@@ -7,9 +7,10 @@ and writes the teacher's answer as the compact JSON that the creature's grammar 
 accepts, with the tokens the decoder would spell it in (``answer_ids``: jump-forward inserts
 what the grammar forces as separate pieces, see :mod:`engine.minds.spelling`). Every answer is
 checked against its grammar (planned again after each action, as the decoder does); one the
-grammar refuses is counted with its reason and left out, never kept. The split is stated: a game is in ``validation`` when its seed is
-in the held-out share of seeds, whatever its scenario; ``river-bend`` is never played here (it is
-the wood the shipped adapter never saw).
+grammar refuses is counted with its reason and left out, never kept. The split is stated: a game is
+in ``validation`` when its seed is among the last ones (:func:`plan_games`: enough of them that
+every scenario has one). By default ``river-bend`` and ``market-50`` are not played (the woods the
+shipped adapter never saw); named on the command line, they are.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from engine.turn.brain import Answer
 from engine.turn.game import Game
 from engine.turn.observation import Observation
 
-HELD_OUT_SCENARIOS = ("river-bend",)
-"""Bundled woods no dataset game is played in, so a model can be measured on a wood it never saw."""
+HELD_OUT_SCENARIOS = ("river-bend", "market-50")
+"""Bundled woods the default dataset leaves out, so a model can be measured on woods it never saw."""
 DEFAULT_SCENARIOS = ("thousand-token-wood", "long-winter", "credit-crunch", "commons-collapse", "acorn-mania")
 
 _NAMES = ("Alder", "Bracken", "Cobble", "Dapple", "Ember", "Fennel", "Gorse", "Hollis", "Ivy", "Jasper",
@@ -83,7 +84,7 @@ def variant_cast(sc: Scenario, seed: int) -> Scenario:
     sometimes a creature more (a copy of one of the cast). Deterministic in ``seed``."""
     rng = random.Random(f"cast:{sc.meta.id}:{seed}")
     base = sc.expanded_cast()
-    names = rng.sample(_NAMES, len(base) + 1)
+    names = rng.sample(_name_pool(len(base) + 1), len(base) + 1)
     cast: list[CreatureSpec] = []
     for spec, name in zip(base, names, strict=False):
         cast.append(spec.model_copy(update={"name": name, "species": rng.choice(_SPECIES)}))
@@ -91,6 +92,26 @@ def variant_cast(sc: Scenario, seed: int) -> Scenario:
         extra = rng.choice([c for c in base if c.role == "producer"] or base)
         cast.append(extra.model_copy(update={"name": names[len(base)], "species": rng.choice(_SPECIES), "den": None}))
     return sc.model_copy(update={"creatures": cast, "generate": []})
+
+
+def _name_pool(n: int) -> list[str]:
+    """At least ``n`` distinct names: the list above, then numbered ones (``Alder 2``) for big casts."""
+    pool = list(_NAMES)
+    i = 0
+    while len(pool) < n:
+        pool.append(f"{_NAMES[i % len(_NAMES)]} {i // len(_NAMES) + 2}")
+        i += 1
+    return pool
+
+
+def cast_for(sc: Scenario, plan: GamePlan) -> tuple[Scenario, str]:
+    """The scenario a planned game plays and its cast's label: a generated cast when planned,
+    unless the scenario's other tables name its own creatures (a legend's target, say): then its
+    own cast, labelled ``bundled``, rather than a wood whose tables point at nobody."""
+    if not plan.generated_cast:
+        return sc, "bundled"
+    variant = variant_cast(sc, plan.seed)
+    return (sc, "bundled") if variant.problems() else (variant, "generated")
 
 
 class Recorder:
@@ -159,9 +180,14 @@ class GamePlan:
 
 def plan_games(scenarios: Sequence[str], games: int, *, first_seed: int = 1, validation: float = 0.1) -> list[GamePlan]:
     """``games`` games spread over ``scenarios`` round-robin, seeds counting up from ``first_seed``;
-    every other game of a scenario has a generated cast. The last ``validation`` share of seeds
-    (at least one when there are two games or more) is the validation split, in every scenario."""
-    n_val = max(1 if games > 1 else 0, round(games * validation))
+    every other game of a scenario has a generated cast. The last seeds are the validation split:
+    the ``validation`` share of the games (at least one), and when every scenario has two games or
+    more, at least one game of each (the last ``len(scenarios)`` games fall on every scenario once);
+    none when ``validation`` is 0."""
+    n_val = 0
+    if validation > 0 and games > 1:
+        every = len(scenarios) if games >= 2 * len(scenarios) else 1
+        n_val = min(games - 1, max(1, round(games * validation), every))
     out = []
     for g in range(games):
         split = "validation" if g >= games - n_val else "train"
@@ -175,11 +201,8 @@ def play_games(plans: Sequence[GamePlan], turns: int, model: LlamaModel, stats: 
     """Play every planned game and yield its examples as they are made."""
     rows: list[dict[str, Any]] = []
     for plan in plans:
-        sc = load(plan.scenario)
-        if plan.generated_cast:
-            sc = variant_cast(sc, plan.seed)
-        key = {"scenario": plan.scenario, "cast": "generated" if plan.generated_cast else "bundled",
-               "seed": plan.seed, "split": plan.split}
+        sc, cast = cast_for(load(plan.scenario), plan)
+        key = {"scenario": plan.scenario, "cast": cast, "seed": plan.seed, "split": plan.split}
         student = LlamaBrain(sc, model, seed=plan.seed, lean=True)
         try:
             Game(sc, plan.seed, Recorder(student, key, stats, rows.append)).run(turns)
@@ -192,10 +215,20 @@ def play_games(plans: Sequence[GamePlan], turns: int, model: LlamaModel, stats: 
             on_game(plan)
 
 
+def part_path(path: Path) -> Path:
+    """Where :func:`write_jsonl` writes until it is done."""
+    return path.with_name(path.name + ".part")
+
+
 def write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> None:
-    """Write rows one JSON object a line, to a temporary file renamed into place at the end."""
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, separators=(",", ":"), ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    """Write rows one JSON object a line, to a temporary file renamed into place at the end; the
+    temporary file is removed if anything stops it (Ctrl-C too), and ``path`` is left as it was."""
+    tmp = part_path(path)
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, separators=(",", ":"), ensure_ascii=False) + "\n")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -170,6 +170,8 @@ class Prepared:
     """The file had no validation examples: every 20th training example was held out."""
     spelling: str = "text"
     """``decoder`` when every training answer comes as the decoder spells it (``answer_ids``)."""
+    val_split: int = 0
+    """Examples in the validation split (``val`` holds the ``--val-examples`` of them scored)."""
     _orders: dict[int, list[list[int]]] = field(default_factory=dict)
 
     def batch_at(self, step: int, size: int, seed: int) -> list[Tokens]:
@@ -186,6 +188,7 @@ def prepare(cfg: TrainConfig, base: Path) -> Prepared:
     """Read, check, split and tokenize the dataset (llama.cpp's tokenizer, as the brain does)."""
     examples = load_examples(cfg.data)
     train, val, held_out = split_examples(examples)
+    val_split = len(val)
     if len(val) > cfg.val_max:
         step = len(val) / cfg.val_max
         val = [val[int(i * step)] for i in range(cfg.val_max)]
@@ -199,7 +202,7 @@ def prepare(cfg: TrainConfig, base: Path) -> Prepared:
     prefix = common_prefix(train_t + val_t)
     spelling = "decoder" if all(e.answer_ids is not None for e in train) else "text"
     return Prepared(train=train_t, val=val_t, prefix=prefix, pad=max(0, pad), examples=len(examples),
-                    held_out=held_out, spelling=spelling)
+                    held_out=held_out, spelling=spelling, val_split=val_split)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +284,8 @@ def _loop(cfg: TrainConfig, p: Prepared, model: Any, state: ckpt.RunState, rep: 
         state.seconds += dt
         recent = (recent + [(r.seen, dt)])[-10:]
         speed = sum(n for n, _ in recent) / max(1e-9, sum(s for _, s in recent))
+        if state.runs:
+            state.runs[-1]["to_step"] = state.step
         rep.step(StepReport(state.step, cfg.steps, loss, lr, speed))
         last = state.step == cfg.steps
         if val_batches and (state.step % eval_every == 0 or last):
@@ -295,20 +300,27 @@ def _loop(cfg: TrainConfig, p: Prepared, model: Any, state: ckpt.RunState, rep: 
 def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
     """Train, write the adapter and its model card, and check the adapter in llama.cpp."""
     rep = reporter or Quiet()
+    cfg = replace(cfg, data=Path(cfg.data).expanduser(), out=Path(cfg.out).expanduser(),
+                  base=None if cfg.base is None else Path(cfg.base).expanduser())
     cfg.check()
     base = cfg.base or embedded_model_path()
     if cfg.base is not None and not cfg.base.is_file():
         raise TTWoodError(f"{cfg.base}: no such model file (give the GGUF model to train for with --base PATH)")
-    data_sha = file_sha256(cfg.data) if Path(cfg.data).is_file() else ""
-    rep.note(f"reading {cfg.data}")
-    p = prepare(cfg, base)
-    key = cfg.key(data_sha, file_sha256(base))
+    _check_writable(cfg.out)
     folder = ckpt.checkpoint_dir(cfg.out)
     if not cfg.resume:
         ckpt.clear(folder)
+    cfg = _resumed_warmup(cfg, folder)
+    n_head, n_kv = head_counts(base)  # and a clear error now for a model of another architecture
+    data_sha = file_sha256(cfg.data) if cfg.data.is_file() else ""
+    rep.note(f"reading {cfg.data}")
+    p = prepare(cfg, base)
+    key = cfg.key(data_sha, file_sha256(base))
     state = ckpt.load(folder, key) or ckpt.RunState(key=key)
     if state.step:
         rep.note(f"resuming from step {state.step} ({folder})")
+    if state.step < cfg.steps:
+        state.runs.append({"command": _command(cfg, base), "from_step": state.step, "to_step": state.step})
     # Denormals flushed to zero for the run only: the setting is the processor's, for the whole
     # process, and left on it breaks other code's floats (subnormals vanish).
     torch.set_flush_denormal(True)
@@ -317,14 +329,17 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
         torch.set_num_threads(cfg.threads)
     try:
         rep.note(f"loading {base.name} into torch")
-        n_head, n_kv = head_counts(base)
         model = add_lora(load_base(base, how=cfg.loader), rank=cfg.rank, alpha=cfg.alpha, targets=list(cfg.targets),
                          seed=cfg.seed, dropout=cfg.dropout).to(_device(cfg))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             _loop(cfg, p, model, state, rep, folder)
         weights = lora_weights(model, alpha=cfg.alpha, n_head=n_head, n_kv_head=n_kv)
-        write_adapter(cfg.out, weights, name=cfg.out.stem, spelling=p.spelling)
+        try:
+            write_adapter(cfg.out, weights, name=cfg.out.stem, spelling=p.spelling)
+        except OSError as exc:
+            raise TTWoodError(f"{cfg.out}: cannot write the adapter ({exc.strerror or exc}); the checkpoint in "
+                              f"{folder} keeps the training: run the same command again", title="train") from None
         check = None
         if cfg.verify:
             rep.note("checking the adapter in llama.cpp against torch")
@@ -335,6 +350,29 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
     finally:
         torch.set_num_threads(threads)
         torch.set_flush_denormal(False)
+
+
+def _check_writable(out: Path) -> None:
+    """Fail at once, before the dataset is read and the model loaded, when the adapter, its card
+    and its checkpoints cannot be written where ``--out`` says (a missing folder is made)."""
+    probe = out.with_name(out.name + ".write-test")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise TTWoodError(f"{out}: cannot write the adapter and its checkpoints here ({exc.strerror or exc})",
+                          title="train") from None
+
+
+def _resumed_warmup(cfg: TrainConfig, folder: Path) -> TrainConfig:
+    """The command's settings, with the warm-up of the run it resumes when ``--warmup`` is not
+    given: the default warm-up follows ``--steps``, which a resumed run may change."""
+    if cfg.warmup is not None or not cfg.resume:
+        return cfg
+    old = ckpt.saved_key(folder)
+    warmup = old.get("warmup") if old else None
+    return replace(cfg, warmup=warmup) if isinstance(warmup, int) else cfg
 
 
 def _device(cfg: TrainConfig) -> str:
@@ -352,6 +390,16 @@ def _command(cfg: TrainConfig, base: Path) -> str:
         parts.append(f"--base {base}")
     if cfg.warmup is not None:
         parts.append(f"--warmup {cfg.warmup}")
+    defaults = TrainConfig(data=cfg.data, out=cfg.out)
+    for flag, value, default in (("--eval-every", cfg.eval_every, defaults.eval_every),
+                                 ("--val-examples", cfg.val_max, defaults.val_max),
+                                 ("--checkpoint-every", cfg.checkpoint_every, defaults.checkpoint_every),
+                                 ("--max-tokens", cfg.max_tokens, defaults.max_tokens),
+                                 ("--threads", cfg.threads, defaults.threads),
+                                 ("--device", cfg.device, defaults.device),
+                                 ("--loader", cfg.loader, defaults.loader)):
+        if value != default:
+            parts.append(f"{flag} {value}")
     if not cfg.prefix_no_grad:
         parts.append("--full-grad")
     if not cfg.bf16:
@@ -371,7 +419,8 @@ def model_card(cfg: TrainConfig, p: Prepared, state: ckpt.RunState, base: Path, 
                     "bytes": cfg.out.stat().st_size},
         "base_model": {"file": base.name, "path": str(base), "sha256": state.key["base_sha256"]},
         "data": {"file": str(cfg.data), "sha256": data_sha, "examples": p.examples, "train": len(p.train),
-                 "validation": len(p.val), "validation_held_out_from_train": p.held_out,
+                 "validation": p.val_split, "validation_scored": len(p.val),
+                 "validation_held_out_from_train": p.held_out,
                  "train_tokens": sum(len(t.ids) for t in p.train), "answer_tokens": sum(t.n_answer for t in p.train),
                  "shared_prefix_tokens": p.prefix, "answer_spelling": p.spelling},
         "training": {"steps": state.step, "rank": cfg.rank, "alpha": cfg.alpha, "lr": cfg.lr, "batch": cfg.batch,
@@ -386,6 +435,7 @@ def model_card(cfg: TrainConfig, p: Prepared, state: ckpt.RunState, base: Path, 
         "val_accuracy": final["val_accuracy"] if final else None,
         "llama_cpp_check": check.describe() if check else None,
         "command": _command(cfg, base),
+        "runs": state.runs,
         "software": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
                      "python": platform.python_version()},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

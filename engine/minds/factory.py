@@ -147,6 +147,10 @@ def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any,
         return brain
 
     assigned = plan(scenario, choice)
+    kinds = {kind for kind, _ in assigned.values()}
+    if choice.adapter is not None and choice.adapter.strip().lower() != "none" and "llama" not in kinds:
+        raise TTWoodError(f"--adapter {choice.adapter}: an adapter is for llama brains, and no creature of this game "
+                          f"thinks with one ({', '.join(sorted(kinds))})")
     default_model = choice.model if choice.kind != "scripted" else None
     brains: dict[str, Brain] = {"*": get(choice.kind, default_model)}
     for name, (kind, model) in assigned.items():

@@ -80,7 +80,8 @@ def resolve_model(path: str | None) -> Path:
 
 SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "adapters" / "wood-smollm2-135m.gguf"
 """The adapter fine-tuned for the embedded model on teacher games, shipped inside the package;
-its model card (data, steps, loss curve, evaluation, command to reproduce) lies beside it as ``.md``."""
+its model card (data, steps, evaluation, commands to reproduce) lies beside it as ``.md``, and the
+training run's own card (settings, hashes, the loss curve step by step) as ``.json``."""
 NO_ADAPTER = "none"
 
 
