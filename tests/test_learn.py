@@ -108,6 +108,12 @@ def test_an_adapter_for_other_shapes_is_one_clear_error(tiny: Path, tmp_path: Pa
         LlamaModel(tiny, adapter=bad)
     with pytest.raises(ModelError, match="no such adapter file"):
         LlamaModel(tiny, adapter=tmp_path / "missing.gguf")
+    text = tmp_path / "notes.gguf"
+    text.write_text("not a GGUF file at all\n")
+    with pytest.raises(ModelError, match="not a GGUF adapter file"):
+        LlamaModel(tiny, adapter=text)
+    with pytest.raises(ModelError, match="could not load this LoRA adapter"):
+        LlamaModel(tiny, adapter=tiny)  # a GGUF, but a model, not an adapter
 
 
 # ---------------------------------------------------------------- datasets
@@ -382,3 +388,25 @@ def test_the_fallback_loader_gives_transformers_weights(tiny: Path) -> None:
     b = torch_logits(load_base(tiny, how="gguf"), toks)
     assert np.allclose(a, b, atol=1e-4)
     assert compare(ours, a).correlation > 0.999
+
+
+@needs_train
+def test_the_train_command_prints_its_card_and_says_errors_plainly(tiny: Path, tmp_path: Path) -> None:
+    """`ttwood train` as a user runs it: the model card as JSON on stdout; a bad dataset is one line
+    on stderr and exit status 2, no traceback."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-c", "from ttwood.cli import main; main()", "train"]
+    data = write_examples(tmp_path / "d.jsonl", tiny, n=8)
+    out = tmp_path / "a.gguf"
+    done = subprocess.run([*cmd, "--data", str(data), "--out", str(out), "--base", str(tiny), "--steps", "2",
+                           "--batch", "2", "--rank", "2", "--threads", "1", "--no-verify", "--loader", "gguf", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    card = json.loads(done.stdout)
+    assert card["training"]["steps"] == 2 and card["adapter"]["file"] == "a.gguf" and out.is_file()
+    assert card["runs"][0]["command"].startswith("ttwood train --data") and "--threads 1" in card["runs"][0]["command"]
+    bad = subprocess.run([*cmd, "--data", str(tmp_path / "missing.jsonl"), "--out", str(out), "--base", str(tiny)],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "no such dataset file" in bad.stderr and "Traceback" not in bad.stderr
