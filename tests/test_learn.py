@@ -410,3 +410,30 @@ def test_the_train_command_prints_its_card_and_says_errors_plainly(tiny: Path, t
     bad = subprocess.run([*cmd, "--data", str(tmp_path / "missing.jsonl"), "--out", str(out), "--base", str(tiny)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no such dataset file" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@needs_train
+@pytest.mark.parametrize("how", ["transformers", "gguf"])
+def test_llama3_rope_factors_reach_torch(tmp_path: Path, how: str) -> None:
+    """Llama 3's GGUF files carry rope scaling as per-frequency factors (``rope_freqs.weight``) that
+    llama.cpp divides the rotary frequencies by; both ways to torch weights apply them, so torch
+    trains the model llama.cpp runs. Without them the logits drift far more."""
+    import torch
+
+    from engine.learn.logits import compare, llama_logits, torch_logits
+    from engine.learn.torch_model import load_base
+
+    path = make_shaped_model("tiny-llama3", tmp_path / "l3.gguf", quant="f16")
+    m = LlamaModel(path)
+    text = "The river is high tonight. Sell two honey, buy three acorns, then rest by the fire and wait."
+    toks = m.tokenize(f"{m.pre}{text}{m.mid}Sell two honey.{m.post}", special=True, bos=True)
+    ours = llama_logits(m, toks)
+    m.close()
+    model = load_base(path, how=how)
+    right = compare(ours, torch_logits(model, toks)).correlation
+    rotary = model.model.rotary_emb
+    dims = 2 * rotary.inv_freq.shape[0]
+    rotary.inv_freq.copy_(1.0 / (10000.0 ** (torch.arange(0, dims, 2, dtype=torch.float32) / dims)))
+    plain = compare(ours, torch_logits(model, toks)).correlation
+    assert right > 0.99999, right
+    assert 1 - plain > 100 * (1 - right), (right, plain)

@@ -33,15 +33,50 @@ def _reader_value(reader: Any, key: str) -> Any:
 
 
 def load_base(gguf_path: str | os.PathLike[str], *, how: str = "auto") -> Any:
-    """A ``LlamaForCausalLM`` in float32 with the GGUF's weights (``how``: auto, transformers or gguf)."""
+    """A ``LlamaForCausalLM`` in float32 with the GGUF's weights (``how``: auto, transformers or gguf),
+    its rotary frequencies as llama.cpp computes them (see :func:`use_rope_factors`)."""
     p = Path(gguf_path).expanduser()
+    model = None
     if how in ("auto", "transformers"):
         try:
-            return _load_transformers(p)
+            model = _load_transformers(p)
         except Exception as exc:  # noqa: BLE001 - any failure of the first way falls back to the second
             if how == "transformers":
                 raise TTWoodError(f"{p}: transformers could not load this GGUF ({exc})") from None
-    return _load_gguf(p)
+    if model is None:
+        model = _load_gguf(p)
+    use_rope_factors(model, p)
+    return model
+
+
+def _rope_settings(p: Path) -> tuple[float, int, np.ndarray | None]:
+    """The GGUF's rope base, rotary dimensions and per-frequency factors (``rope_freqs.weight``,
+    which Llama 3's files carry for its rope scaling; None when absent)."""
+    from gguf import GGUFReader
+
+    r = GGUFReader(str(p))
+    base = float(_reader_value(r, "llama.rope.freq_base") or 10000.0)
+    n_embd, n_head = int(_reader_value(r, "llama.embedding_length")), int(_reader_value(r, "llama.attention.head_count"))
+    dims = int(_reader_value(r, "llama.rope.dimension_count") or n_embd // n_head)
+    factors = next((np.array(t.data, dtype=np.float64).reshape(-1) for t in r.tensors if t.name == "rope_freqs.weight"), None)
+    return base, dims, factors
+
+
+def use_rope_factors(model: Any, p: Path) -> None:
+    """Give the torch model the rotary frequencies llama.cpp uses: each divided by the file's
+    factor (``rope_freqs.weight``, Llama 3's rope scaling). Without them torch would train a model
+    that places tokens slightly differently from the one llama.cpp runs. Nothing to do without."""
+    base, dims, factors = _rope_settings(p)
+    if factors is None:
+        return
+    if factors.shape != (dims // 2,):
+        raise TTWoodError(f"{p}: rope_freqs.weight holds {factors.size} factors, not {dims // 2}")
+    rotary = model.model.rotary_emb
+    plain = 1.0 / (base ** (np.arange(0, dims, 2, dtype=np.float64) / dims))
+    inv_freq = torch.tensor(plain / factors, dtype=torch.float32, device=rotary.inv_freq.device)
+    rotary.inv_freq.copy_(inv_freq)
+    rotary.original_inv_freq.copy_(inv_freq)
+    rotary.attention_scaling = 1.0
 
 
 def _load_transformers(p: Path) -> Any:
@@ -121,6 +156,8 @@ def _load_gguf(p: Path) -> Any:
     cfg = _config_from(r, tensors)
     state: dict[str, torch.Tensor] = {}
     for name, t in tensors.items():
+        if name == "rope_freqs.weight":
+            continue  # not a weight: load_base applies it to the rotary frequencies
         shape = tuple(int(d) for d in reversed(t.shape))
         w = np.array(dequantize(t.data, t.tensor_type), dtype=np.float32).reshape(shape)
         parts = name.split(".")

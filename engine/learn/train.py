@@ -22,10 +22,8 @@ Needs the ``train`` extra (torch, transformers, peft).
 from __future__ import annotations
 
 import math
-import platform
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +32,7 @@ import torch
 from engine.core.errors import TTWoodError
 from engine.learn import checkpoint as ckpt
 from engine.learn.adapter import file_sha256, head_counts, write_adapter
+from engine.learn.card import command_line, model_card
 from engine.learn.data import Tokens, batch_order, common_prefix, group_keys, load_examples, split_examples, tokenize
 from engine.learn.logits import AdapterCheck, check_adapter
 from engine.learn.loss import Evaluation, autocast, batch_loss, device_of, evaluate
@@ -320,7 +319,7 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
     if state.step:
         rep.note(f"resuming from step {state.step} ({folder})")
     if state.step < cfg.steps:
-        state.runs.append({"command": _command(cfg, base), "from_step": state.step, "to_step": state.step})
+        state.runs.append({"command": command_line(cfg, base), "from_step": state.step, "to_step": state.step})
     # Denormals flushed to zero for the run only: the setting is the processor's, for the whole
     # process, and left on it breaks other code's floats (subnormals vanish).
     torch.set_flush_denormal(True)
@@ -380,63 +379,3 @@ def _device(cfg: TrainConfig) -> str:
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise TTWoodError("--device cuda: torch sees no CUDA GPU (is this a CPU build of torch?)")
     return "cuda" if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()) else "cpu"
-
-
-def _command(cfg: TrainConfig, base: Path) -> str:
-    parts = ["ttwood train", f"--data {cfg.data}", f"--out {cfg.out}", f"--steps {cfg.steps}", f"--rank {cfg.rank}",
-             f"--alpha {cfg.alpha:g}", f"--lr {cfg.lr:g}", f"--batch {cfg.batch}", f"--targets {','.join(cfg.targets)}",
-             f"--seed {cfg.seed}"]
-    if cfg.base is not None:
-        parts.append(f"--base {base}")
-    if cfg.warmup is not None:
-        parts.append(f"--warmup {cfg.warmup}")
-    defaults = TrainConfig(data=cfg.data, out=cfg.out)
-    for flag, value, default in (("--eval-every", cfg.eval_every, defaults.eval_every),
-                                 ("--val-examples", cfg.val_max, defaults.val_max),
-                                 ("--checkpoint-every", cfg.checkpoint_every, defaults.checkpoint_every),
-                                 ("--max-tokens", cfg.max_tokens, defaults.max_tokens),
-                                 ("--threads", cfg.threads, defaults.threads),
-                                 ("--device", cfg.device, defaults.device),
-                                 ("--loader", cfg.loader, defaults.loader)):
-        if value != default:
-            parts.append(f"{flag} {value}")
-    if not cfg.prefix_no_grad:
-        parts.append("--full-grad")
-    if not cfg.bf16:
-        parts.append("--no-bf16")
-    return " ".join(parts)
-
-
-def model_card(cfg: TrainConfig, p: Prepared, state: ckpt.RunState, base: Path, data_sha: str,
-               check: AdapterCheck | None) -> dict[str, Any]:
-    """What the adapter is and how it was made, written next to it as ``OUT.json``."""
-    import peft
-    import transformers
-
-    final = state.evals[-1] if state.evals else None
-    return {
-        "adapter": {"name": cfg.out.stem, "file": cfg.out.name, "sha256": file_sha256(cfg.out),
-                    "bytes": cfg.out.stat().st_size},
-        "base_model": {"file": base.name, "path": str(base), "sha256": state.key["base_sha256"]},
-        "data": {"file": str(cfg.data), "sha256": data_sha, "examples": p.examples, "train": len(p.train),
-                 "validation": p.val_split, "validation_scored": len(p.val),
-                 "validation_held_out_from_train": p.held_out,
-                 "train_tokens": sum(len(t.ids) for t in p.train), "answer_tokens": sum(t.n_answer for t in p.train),
-                 "shared_prefix_tokens": p.prefix, "answer_spelling": p.spelling},
-        "training": {"steps": state.step, "rank": cfg.rank, "alpha": cfg.alpha, "lr": cfg.lr, "batch": cfg.batch,
-                     "targets": list(cfg.targets), "seed": cfg.seed, "warmup": cfg.warmup_steps,
-                     "schedule": "linear warm-up, cosine to 10%", "bf16": cfg.bf16,
-                     "prefix_no_grad": cfg.prefix_no_grad, "epochs": round(state.step * cfg.batch / len(p.train), 3),
-                     "seconds": round(state.seconds, 1), "tokens": state.tokens,
-                     "tokens_per_s": round(state.tokens / max(1e-9, state.seconds), 1)},
-        "loss_curve": state.curve,
-        "evaluations": state.evals,
-        "val_loss": final["val_loss"] if final else None,
-        "val_accuracy": final["val_accuracy"] if final else None,
-        "llama_cpp_check": check.describe() if check else None,
-        "command": _command(cfg, base),
-        "runs": state.runs,
-        "software": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
-                     "python": platform.python_version()},
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }

@@ -11,6 +11,7 @@ quantized through llama.cpp's own ``llama_model_quantize``.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -33,10 +34,30 @@ class Shape:
     kv_heads: int
     rope_base: float
     context: int
+    llama3_rope: tuple[float, float, float, int] | None = None
+    """Llama 3's rope scaling (factor, low- and high-frequency factors, original context), which its
+    GGUF files carry as per-frequency factors (``rope_freqs.weight``); None: plain rope."""
 
     @property
     def head_dim(self) -> int:
         return self.embd // self.heads
+
+    def rope_factors(self) -> list[float] | None:
+        """What llama.cpp divides each rotary frequency by: the factors Llama 3's converter writes."""
+        if self.llama3_rope is None:
+            return None
+        factor, low, high, old_ctx = self.llama3_rope
+        out = []
+        for i in range(0, self.head_dim, 2):
+            wavelength = 2 * math.pi * self.rope_base ** (i / self.head_dim)
+            if wavelength < old_ctx / high:
+                out.append(1.0)
+            elif wavelength > old_ctx / low:
+                out.append(factor)
+            else:
+                smooth = (old_ctx / wavelength - low) / (high - low)
+                out.append(1 / ((1 - smooth) / factor + smooth))
+        return out
 
     def parameters(self) -> int:
         hd = self.head_dim
@@ -45,10 +66,13 @@ class Shape:
 
 
 SHAPES = {
-    # meta-llama/Llama-3.2-3B-Instruct's config.json (tied embeddings)
-    "llama-3.2-3b": Shape(vocab=128256, embd=3072, layers=28, ff=8192, heads=24, kv_heads=8, rope_base=500000.0, context=131072),
-    # a toy for tests
+    # meta-llama/Llama-3.2-3B-Instruct's config.json (tied embeddings; rope scaling "llama3")
+    "llama-3.2-3b": Shape(vocab=128256, embd=3072, layers=28, ff=8192, heads=24, kv_heads=8, rope_base=500000.0,
+                          context=131072, llama3_rope=(32.0, 1.0, 4.0, 8192)),
+    # toys for tests; the second with Llama 3's rope factors, scaled so they matter within a short prompt
     "tiny": Shape(vocab=49152, embd=256, layers=2, ff=512, heads=4, kv_heads=2, rope_base=10000.0, context=4096),
+    "tiny-llama3": Shape(vocab=49152, embd=256, layers=2, ff=512, heads=4, kv_heads=2, rope_base=10000.0,
+                         context=4096, llama3_rope=(8.0, 1.0, 4.0, 32)),
 }
 QUANTS = {"q4_k_m": 15, "q8_0": 7, "f16": 1}
 """Names accepted by ``--quant`` and their ``llama_ftype``."""
@@ -147,6 +171,9 @@ def _write_weights(w: Any, shape: Shape, seed: int, step: Callable[[str], None])
         w.add_tensor(b + "ffn_up.weight", weight(shape.ff, shape.embd))
         w.add_tensor(b + "ffn_down.weight", weight(shape.embd, shape.ff))
     w.add_tensor("output_norm.weight", ones)
+    factors = shape.rope_factors()
+    if factors is not None:
+        w.add_tensor("rope_freqs.weight", np.array(factors, dtype=np.float32))
 
 
 def make_shaped_model(
