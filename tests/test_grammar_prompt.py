@@ -230,3 +230,34 @@ def test_a_plan_says_why_a_decoder_could_not_write_an_answer(played: Game) -> No
     assert plan.reserve is not None
     short = dataclasses.replace(plan, max_tokens=1 + plan.reserve + 60)  # 60 tokens to spend before closing
     assert short.refusal(answer, len) == "the allowance closes the answer before action 2"  # 31 + 35 characters
+
+
+def test_many_contracts_stay_within_the_budget_and_every_one_is_counted(played: Game) -> None:
+    """Obligations are never trimmed, so they are bounded: a lender with sixty contracts sees the
+    soonest due one by one and the rest as totals, and its prompt leaves a whole answer's room."""
+    from engine.minds.prompt import OBLIGATION_LINES
+    from engine.turn.observation import ObligationView
+
+    o = observe_all(played.wood, played.wood.alive(), {})[0]
+    others = [n.name for n in o.neighbours if n.name != o.name]
+    obligations = [ObligationView(100 + i, "loan", others[i % len(others)], o.turn + 1 + i % 9,
+                                  {} if i % 2 else {"pebbles": 3}, {"pebbles": 5} if i % 2 else {}, {}) for i in range(60)]
+    many = dataclasses.replace(o, obligations=obligations)
+    text = "\n".join(s.render() for s in private_sections(many, 100))
+    shown = [line for line in text.splitlines() if line.startswith("#") and " on turn " in line]
+    assert len(shown) == OBLIGATION_LINES
+    dues = [int(line.rsplit(" ", 1)[1]) for line in shown]
+    assert dues == sorted(dues) and dues[0] == o.turn + 1  # the soonest first
+    total = re.search(r"and (\d+) more due turns \d+-\d+: you owe (\d+) pebbles; owed to you (\d+) pebbles", text)
+    assert total is not None, text
+    assert int(total.group(1)) == 60 - OBLIGATION_LINES
+    owe_shown = sum(3 for line in shown if "you owe" in line)
+    owed_shown = sum(5 for line in shown if "owes you" in line)
+    assert int(total.group(2)) + owe_shown == 30 * 3 and int(total.group(3)) + owed_shown == 30 * 5
+    few = dataclasses.replace(o, obligations=obligations[:3])  # few keep their order
+    lines = [x for x in "\n".join(s.render() for s in private_sections(few, 100)).splitlines() if x.startswith("#1")]
+    assert [line.split()[0] for line in lines] == ["#100", "#101", "#102"]
+    budget = played.scenario.budget.tokens
+    tokens = approx_tokens(text) + 500  # the rest of a full prompt, generously
+    plan = plan_answer(many, played.scenario, tokens, budget)
+    assert plan.choices.actions >= 1

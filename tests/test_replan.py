@@ -159,3 +159,118 @@ def tiny_game_with_bid() -> object:
     game = tiny_game(1)
     assert act(game, "Ada", A.PlaceOrder(side="buy", good="nuts", qty=8, price=5)) is None
     return game
+
+
+def _rules_say(game: object, name: str, text: str) -> list[str | None]:
+    """What the rules say of each action of ``text``, resolved in order by ``name``."""
+    from engine.turn.actions import parse_decision
+    from engine.turn.rules import resolve
+
+    wood = game.wood  # type: ignore[attr-defined]
+    c, produced = wood.by_name[name], set()
+    return [resolve(wood, c, a, produced) for a in parse_decision(text, 6)[0]]
+
+
+def test_what_it_makes_is_not_given_twice_in_one_answer() -> None:
+    """Goods it makes this turn count toward a sell once a produce resolved, but only once: a
+    second sell of them is refused by the rules, so the replanned grammar leaves it out."""
+    game, o = _observe("Ada")
+    assert o.makes and o.can_make > 0
+    held = o.free.get(o.makes, 0)
+    sell = '{"type":"order","side":"sell","good":"%s","qty":%d,"price":%d}'
+    first = [f'{{"type":"produce","qty":{o.capacity}}}', sell % (o.makes, held + o.can_make, 5)]
+    again = first + [sell % (o.makes, o.can_make, 6)]
+    body = '{"thinking":"","actions":[%s]}'
+    assert _follow(o, game, body % ",".join(first), replan=True)
+    assert _follow(o, game, body % ",".join(again), replan=False)  # each legal alone on the observed state
+    assert not _follow(o, game, body % ",".join(again), replan=True)
+    assert _rules_say(game, "Ada", body % ",".join(again))[-1] is not None  # the rules refuse it too
+    left = spend(spend(o, game.scenario, {"type": "produce", "qty": o.capacity}),  # type: ignore[attr-defined]
+                 game.scenario, {"type": "order", "side": "sell", "good": o.makes, "qty": held + 1, "price": 5})  # type: ignore[attr-defined]
+    assert left.free.get(o.makes, 0) == 0 and left.can_make == o.can_make - 1
+
+
+def test_offers_opened_in_an_answer_count_toward_the_open_offer_limit() -> None:
+    from engine.turn.rules import MAX_OPEN_OFFERS
+
+    game, _ = _observe("Ada")
+    for _ in range(MAX_OPEN_OFFERS - 1):
+        assert act(game, "Ada", A.Lend(to="Bo", pebbles=2, interest=0, due=2)) is None
+    o = next(x for x in observe_all(game.wood, game.wood.alive(), {}) if x.name == "Ada")  # type: ignore[attr-defined]
+    lend = A.Lend(to="Cy", pebbles=2, interest=0, due=2).model_dump()
+    one, two = answer_json("lend", [lend], o.goods), answer_json("lend", [lend, lend], o.goods)
+    assert _follow(o, game, one, replan=True)
+    assert _follow(o, game, two, replan=False) and not _follow(o, game, two, replan=True)
+    after = spend(o, game.scenario, lend)  # type: ignore[attr-defined]
+    assert len(after.my_offers) == MAX_OPEN_OFFERS
+    # the new offer has no id yet: nothing later in the answer can cancel it
+    plan = plan_answer(after, game.scenario, 300, 1000)  # type: ignore[attr-defined]
+    assert '"id":0' not in plan.gbnf() and "cancel" in plan.gbnf()
+
+
+def test_an_order_of_the_answer_is_not_crossed_by_a_later_one() -> None:
+    game, o = _observe("Ada")
+    good = next(g for g in o.goods if g not in o.never_buy and g != o.makes)
+    bid = A.PlaceOrder(side="buy", good=good, qty=1, price=5).model_dump()
+    after = spend(o, game.scenario, bid)  # type: ignore[attr-defined]
+    assert any(x.side == "buy" and x.good == good and x.price == 5 for x in after.my_orders)
+
+
+def test_the_grammar_charges_the_fee_a_legend_set_this_turn() -> None:
+    """A legend raised the order fee: a bid of the whole purse no longer pays it, and the grammar
+    says so as the rules do."""
+    game, o = _observe("Ada")
+    good = next(g for g in o.goods if g not in o.never_buy and g != o.makes)
+    purse = o.free["pebbles"]
+    text = answer_json("buy", [A.PlaceOrder(side="buy", good=good, qty=1, price=purse).model_dump()], o.goods)
+    flat = game.scenario.market.order_fee  # type: ignore[attr-defined]
+    if flat + purse * game.scenario.market.fee_pct / 100 < 1:  # type: ignore[attr-defined]
+        assert admits(plan_answer(o, game.scenario, 300, 1000).node, text)  # type: ignore[attr-defined]
+    taxed = Observation(**{**{f: getattr(o, f) for f in o.__dataclass_fields__}, "order_fee": 3.0, "fee_pct": 5.0})
+    assert not admits(plan_answer(taxed, game.scenario, 300, 1000).node, text)  # type: ignore[attr-defined]
+
+
+def test_the_observation_carries_the_fee_the_rules_charge_this_turn() -> None:
+    from engine import scenario as scenarios
+    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.turn.game import Game
+    from engine.turn.rules import order_fee
+
+    sc, _ = scenarios.load("market-50")
+    game = Game(sc, 1, ScriptedBrain())
+    o = observe_all(game.wood, game.wood.alive(), {})[0]
+    assert (o.order_fee, o.fee_pct) == (sc.market.order_fee, sc.market.fee_pct)
+    game.inject("toll-bridge")  # a legend that raises the fee for a while
+    game.step()
+    o = observe_all(game.wood, game.wood.alive(), {})[0]
+    assert (o.order_fee, o.fee_pct) != (sc.market.order_fee, sc.market.fee_pct)
+    from engine.minds.legal import order_fee as grammar_fee
+
+    assert all(grammar_fee(o, sc, v) == order_fee(game.wood, 1, v) for v in (1, 19, 20, 100, 250))
+
+
+def test_the_closing_reserve_holds_the_longest_action_a_cancel_can_free() -> None:
+    """The decoder starts another action only while the reserve remains; cancels give back what
+    orders held, and may make a later action longer, so the reserve is sized for that too."""
+    import dataclasses
+
+    from engine.minds.allowance import CLOSE, SLACK
+    from engine.minds.choices import Limits
+    from engine.minds.grammar import action_node, max_len
+    from engine.minds.legal import legal_choices
+    from engine.turn.observation import OrderView
+
+    game, o = _observe("Ada")
+    sc = game.scenario  # type: ignore[attr-defined]
+    mine = [OrderView(9001, "buy", o.goods[0], 10, 30, 5)] + [
+        OrderView(9002 + i, "sell", g, 10, 90, 5) for i, g in enumerate(o.goods[1:3])]
+    locked = dataclasses.replace(o, free=dict.fromkeys(o.free, 0), my_orders=mine, capacity=0, can_make=0,
+                                 my_offers=[], offers_to_me=[])
+    for room in (420, 250, 200, 160):
+        plan = plan_answer(locked, sc, 1000 - room, 1000, replanned=True)
+        if not plan.choices.actions or plan.reserve is None:
+            continue
+        after = spend(spend(locked, sc, {"type": "cancel", "id": 9001}), sc, {"type": "cancel", "id": 9002})
+        c = plan.choices
+        rest = legal_choices(after, sc, Limits(max(1, c.actions - 2), c.thinking, c.message, locked=False))
+        assert max_len(action_node(rest)) + 1 + len(CLOSE) + SLACK <= plan.reserve, room

@@ -112,3 +112,17 @@ def test_bench_engine_json() -> None:
     assert data["creatures"] == 12 and data["turns"] == 5
     assert data["agent_turns"] > 0 and data["agent_turns_per_s"] > 0
     assert data["conservation_ok"] is True
+
+
+def test_season_prices_leave_out_swaps_as_the_turns_prices_do() -> None:
+    """A goods-for-goods swap trades a good at no price: the season's average price is the
+    sales' (2 acorns at 10), not dragged to 2.0 by 8 acorns swapped."""
+    from types import SimpleNamespace
+
+    from engine.turn.report import season_prices
+    from engine.world.wood import Event
+
+    events = [Event(1, "trade", "", {"good": "acorns", "qty": 2, "price": 10, "via": "book"}),
+              Event(1, "trade", "", {"good": "acorns", "qty": 8, "price": 0, "via": "offer"})]
+    turn = SimpleNamespace(prices={"acorns": 10}, events=events, season="spring")
+    assert season_prices([turn], "acorns") == {"spring": 10.0}  # type: ignore[list-item]

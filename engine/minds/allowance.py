@@ -19,9 +19,10 @@ Both choose the richest thought and message lengths (:data:`TIERS`) that leave r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from engine.core.assets import PEBBLES
 from engine.core.errors import TTWoodError
 from engine.minds.choices import Choices, Limits
 from engine.minds.grammar import Node, action_node, answer_node, head_node, max_len, to_gbnf
@@ -95,6 +96,20 @@ class AnswerPlan:
         return None
 
 
+def _freed(o: Observation) -> Observation | None:
+    """``o`` with what its own orders and spot offers hold back in its purse and larder: the most
+    a replanned answer's cancels can free (None when they hold nothing)."""
+    free = dict(o.free)
+    for x in o.my_orders:
+        asset, qty = (PEBBLES, x.qty * x.price) if x.side == "buy" else (x.good, x.qty)
+        free[asset] = free.get(asset, 0) + qty
+    for y in o.my_offers:
+        if y.kind == "trade" and y.due is None:
+            for asset, qty in y.give.items():
+                free[asset] = free.get(asset, 0) + qty
+    return replace(o, free=free) if free != o.free else None
+
+
 def _sizes(o: Observation, sc: Scenario, thinking: int, message: int, locked: bool) -> tuple[Choices, Node | None, int, int]:
     """The choices at these lengths, their action node, and the longest head and action."""
     choices = legal_choices(o, sc, Limits(o.max_actions, thinking, message, locked=locked))
@@ -111,8 +126,11 @@ def plan_answer(o: Observation, sc: Scenario, prompt_tokens: int, budget: int, *
     max_tokens = budget - prompt_tokens
     room = max_tokens - 1  # the end token
     best: tuple[int, Choices] | None = None
+    freed = _freed(o) if replanned and closing else None
     for thinking, message in TIERS:
         choices, node, head, act = _sizes(o, sc, thinking, message, not replanned)
+        if freed is not None:  # a cancel may free what makes a later action longer
+            act = max(act, _sizes(freed, sc, thinking, message, False)[3])
         if closing:
             reserve = act + 1 + len(CLOSE) + SLACK
             if choices.actions and head + reserve <= room:

@@ -26,6 +26,9 @@ from engine.scenario import Scenario
 from engine.turn.observation import Observation
 from engine.turn.rules import MAX_OPEN_OFFERS, MAX_OPEN_ORDERS
 
+NEW = 0
+"""The id of an order or offer opened earlier in the same answer (:mod:`engine.minds.replan`):
+it counts toward the limits but cannot be named, so it is never cancelled or answered."""
 LOAN_GROUP_GROWTH = 1.25
 """Principals share an interest cap in groups that grow by this factor (see the module's notes)."""
 
@@ -68,7 +71,15 @@ def fee(flat: float, pct: float, value: int) -> int:
     return max(0, int(flat + value * pct / 100))
 
 
-def _worth_at_most(sc: Scenario, purse: int, *, pays_value: bool) -> int:
+def order_fee(o: Observation, sc: Scenario, value: int) -> int:
+    """The fee the rules charge this turn for an order worth ``value`` (a legend may have changed
+    the scenario's fee: the observation carries the turn's)."""
+    flat = sc.market.order_fee if o.order_fee is None else o.order_fee
+    pct = sc.market.fee_pct if o.fee_pct is None else o.fee_pct
+    return fee(flat, pct, value)
+
+
+def _worth_at_most(o: Observation, sc: Scenario, purse: int, *, pays_value: bool) -> int:
     """The largest order value (qty × price) the purse pays for, fee included (-1: none).
 
     ``pays_value``: a bid pays its value and the fee; an ask pays only the fee."""
@@ -76,7 +87,7 @@ def _worth_at_most(sc: Scenario, purse: int, *, pays_value: bool) -> int:
     lo, hi = -1, m.max_qty * m.max_price
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if (mid if pays_value else 0) + fee(m.order_fee, m.fee_pct, mid) <= purse:
+        if (mid if pays_value else 0) + order_fee(o, sc, mid) <= purse:
             lo = mid
         else:
             hi = mid - 1
@@ -133,12 +144,12 @@ def _orders(o: Observation, sc: Scenario, limits: Limits) -> list[Kind]:
     best_bid = {g: max((x.price for x in o.my_orders if x.side == "buy" and x.good == g), default=0) for g in o.goods}
     best_ask = {g: min((x.price for x in o.my_orders if x.side == "sell" and x.good == g), default=pcap + 1) for g in o.goods}
     out: list[Kind] = []
-    ask_worth = _worth_at_most(sc, purse, pays_value=False)
+    ask_worth = _worth_at_most(o, sc, purse, pays_value=False)
     sells = {g: (min(qcap, q), best_bid[g] + 1, pcap) for g, q in _givable(o).items() if best_bid[g] < pcap}
     if sells and ask_worth >= 1:
         out.append(_order_kind("sell", _grouped(sells), ask_worth))
     in_bids = sum(x.qty * x.price for x in o.my_orders if x.side == "buy") if limits.locked else 0
-    bid_worth = _worth_at_most(sc, purse + in_bids, pays_value=True)
+    bid_worth = _worth_at_most(o, sc, purse + in_bids, pays_value=True)
     buys = {g: (qcap, 1, min(pcap, best_ask[g] - 1)) for g in o.goods if g not in o.never_buy and best_ask[g] > 1}
     if buys and bid_worth >= 1:
         out.append(_order_kind("buy", _grouped(buys), bid_worth))
@@ -156,7 +167,7 @@ def _order_kind(side: str, groups: dict[tuple[int, int, int], tuple[str, ...]], 
 
 
 def _cancel(o: Observation) -> list[Kind]:
-    mine = tuple(x.id for x in o.my_orders) + tuple(x.id for x in o.my_offers)
+    mine = tuple(x.id for x in o.my_orders if x.id != NEW) + tuple(x.id for x in o.my_offers if x.id != NEW)
     return [Kind("cancel", (Field("id", OneOf(mine)),))] if mine else []
 
 

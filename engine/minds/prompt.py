@@ -29,6 +29,8 @@ MEMORY_LINES = 3
 """Remembered events a prompt shows at most (the most salient ones)."""
 NEVER = 0
 """Priority of sections that are never trimmed."""
+OBLIGATION_LINES = 6
+"""Contracts' lines a prompt shows one by one (soonest due first); the rest as one line of totals."""
 
 
 @dataclass(slots=True)
@@ -178,13 +180,32 @@ def _short(o: Observation) -> Section | None:
 
 
 def _obligations(o: Observation) -> Section | None:
-    lines = []
+    """What it owes and is owed. Never trimmed, so bounded: past :data:`OBLIGATION_LINES` lines,
+    the soonest due come first (what it owes before what it is owed) and the rest is one line of
+    totals."""
+    sides: list[tuple[int, int, str, dict[str, int]]] = []
     for ob in o.obligations:
         if ob.i_owe:
-            lines.append(f"#{ob.id} you owe {ob.counterparty} {_bundle(ob.i_owe)} on turn {ob.due}")
+            sides.append((ob.due, 0, f"#{ob.id} you owe {ob.counterparty} {_bundle(ob.i_owe)} on turn {ob.due}", ob.i_owe))
         if ob.owed_to_me:
-            lines.append(f"#{ob.id} {ob.counterparty} owes you {_bundle(ob.owed_to_me)} on turn {ob.due}")
-    return Section("obligations", "Due:", lines) if lines else None
+            sides.append((ob.due, 1, f"#{ob.id} {ob.counterparty} owes you {_bundle(ob.owed_to_me)} on turn {ob.due}",
+                          ob.owed_to_me))
+    if not sides:
+        return None
+    if len(sides) > OBLIGATION_LINES:  # (fewer keep the books' order, as the model learned them)
+        sides.sort(key=lambda x: (x[0], x[1]))
+    lines = [line for _, _, line, _ in sides[:OBLIGATION_LINES]]
+    rest = sides[OBLIGATION_LINES:]
+    if rest:
+        owe: dict[str, int] = {}
+        owed: dict[str, int] = {}
+        for _, side, _, bundle in rest:
+            for asset, qty in bundle.items():
+                total = owe if side == 0 else owed
+                total[asset] = total.get(asset, 0) + qty
+        lines.append(f"and {len(rest)} more due turns {rest[0][0]}-{rest[-1][0]}: you owe {_bundle(owe)}; "
+                     f"owed to you {_bundle(owed)}")
+    return Section("obligations", "Due:", lines)
 
 
 def _mine(o: Observation) -> Section | None:

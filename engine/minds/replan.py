@@ -23,34 +23,46 @@ from engine.core.assets import PEBBLES
 from engine.minds.allowance import CLOSE, AnswerPlan
 from engine.minds.choices import Limits
 from engine.minds.grammar import Lit, Node, Rep, action_node, seq
-from engine.minds.legal import fee, legal_choices
+from engine.minds.legal import NEW, legal_choices, order_fee
 from engine.minds.matcher import Matcher, derive_text
 from engine.scenario import Scenario
-from engine.turn.observation import Observation
+from engine.turn.observation import Observation, OfferView, OrderView
 
 _HEAD = '"actions":['
 
 
 def spend(o: Observation, sc: Scenario, action: dict[str, Any]) -> Observation:
     """What ``o`` holds free once ``action`` (as the answer spells it) has resolved, as far as the
-    choices look: pebbles and goods it pays, gives or gets back, ``produce`` used up, and orders
-    and offers it closed (no second cancel, accept or reject of the same id)."""
+    choices look: pebbles and goods it pays, gives or gets back (what it gives of its own good
+    beyond what it holds comes out of this turn's making), ``produce`` used up, orders and offers
+    it closed (no second cancel, accept or reject of the same id), and the orders and offers it
+    opened (they count toward the open-order and open-offer limits, and no later order of the
+    answer may cross its own new ones)."""
     free = dict(o.free)
+    can_make = o.can_make
 
     def pay(bundle: dict[str, Any], sign: int = 1) -> None:
+        nonlocal can_make
         for asset, qty in bundle.items():
             if isinstance(qty, int):
-                free[asset] = max(0, free.get(asset, 0) - sign * qty)
+                left = free.get(asset, 0) - sign * qty
+                if left < 0 and asset == o.makes:
+                    can_make = max(0, can_make + left)  # the rest came from what it makes this turn
+                free[asset] = max(0, left)
 
     kind, ref = action.get("type"), action.get("id")
     if kind == "produce":
         return replace(o, capacity=0)
+    orders, offers = list(o.my_orders), list(o.my_offers)
     if kind == "order":
         qty, price = action.get("qty", 0), action.get("price", 0)
         if isinstance(qty, int) and isinstance(price, int):
-            pay({PEBBLES: fee(sc.market.order_fee, sc.market.fee_pct, qty * price)})
+            pay({PEBBLES: order_fee(o, sc, qty * price)})
             pay({PEBBLES: qty * price} if action.get("side") == "buy" else {str(action.get("good")): qty})
-    elif kind in ("offer", "counter") and action.get("due") is None:  # a forward offer gives later
+            orders.append(OrderView(NEW, str(action.get("side")), str(action.get("good")), qty, price, 0))
+    elif kind in ("offer", "counter", "lend", "borrow"):
+        offers.append(_opened(o, kind, action))
+    if kind in ("offer", "counter") and action.get("due") is None:  # a forward offer gives later
         pay(action.get("give") or {})
     elif kind in ("lend", "repay"):
         pay({PEBBLES: action.get("pebbles")})
@@ -67,9 +79,23 @@ def spend(o: Observation, sc: Scenario, action: dict[str, Any]) -> Observation:
                 pay({PEBBLES: y.principal} if y.kind == "borrow" else y.collateral if y.kind == "lend" else
                     y.get if y.due is None else {})
     closed = ref if kind in ("cancel", "accept", "reject", "counter") else None
-    return replace(o, free=free, my_orders=[x for x in o.my_orders if x.id != closed],
-                   my_offers=[y for y in o.my_offers if y.id != closed],
+    return replace(o, free=free, can_make=can_make, my_orders=[x for x in orders if x.id != closed],
+                   my_offers=[y for y in offers if y.id != closed],
                    offers_to_me=[y for y in o.offers_to_me if y.id != closed])
+
+
+def _opened(o: Observation, kind: str, action: dict[str, Any]) -> OfferView:
+    """The offer an action of the answer opens, as the rest of the answer sees it (no id yet)."""
+    def bundle(key: str) -> dict[str, int]:
+        got = action.get(key)
+        return {k: v for k, v in got.items() if isinstance(v, int)} if isinstance(got, dict) else {}
+
+    due = action.get("due")
+    pebbles, interest = action.get("pebbles"), action.get("interest")
+    return OfferView(NEW, "trade" if kind in ("offer", "counter") else kind, o.name, str(action.get("to", "")),
+                     bundle("give"), bundle("get"), due if isinstance(due, int) else None,
+                     pebbles if isinstance(pebbles, int) else 0, interest if isinstance(interest, int) else 0,
+                     bundle("collateral"))
 
 
 def rest_node(o: Observation, sc: Scenario, plan: AnswerPlan, left: int) -> Node:

@@ -116,3 +116,7 @@ class Observation:
     """Per counterpart: contracts delivered, contracts defaulted (from the books)."""
     market_price_cap: int = 1000
     market_qty_cap: int = 100
+    order_fee: float | None = None
+    """The flat fee of an order this turn (a legend may change it); None: the scenario's."""
+    fee_pct: float | None = None
+    """The fee in percent of an order's value this turn; None: the scenario's."""

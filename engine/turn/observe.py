@@ -36,6 +36,8 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
     forest_capacity = len(wood.forest) * sc.map.tree_capacity
     mem = getattr(sc, "memory", None)
     n_events = getattr(mem, "events", 6)
+    fee_flat = float(wood.rule("market.order_fee", sc.market.order_fee))  # as the rules charge it this turn
+    fee_pct = float(wood.rule("market.fee_pct", sc.market.fee_pct))
     out = []
     for c in creatures:
         can_make = _can_make(wood, c)
@@ -58,6 +60,7 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
                 seasons_ahead=ahead, can_make=can_make, forest_trees=trees, forest_capacity=forest_capacity,
                 memories=recall(c.memories, wood.turn, n_events), trust={k: (v[0], v[1]) for k, v in c.trust.items()},
                 market_price_cap=sc.market.max_price, market_qty_cap=sc.market.max_qty,
+                order_fee=fee_flat, fee_pct=fee_pct,
             )
         )
     return out

@@ -117,20 +117,17 @@ class TurnReport:
 
 
 def season_prices(reports: list[TurnReport], good: str) -> dict[str, float | None]:
-    """Volume-weighted average traded price of a good in each season over a run."""
+    """Volume-weighted average traded price of a good in each season over a run: sales for pebbles
+    only (a goods-for-goods swap has no price, as the turn's own prices leave it out)."""
     qty: dict[str, int] = {}
     value: dict[str, int] = {}
     for r in reports:
         p = r.prices.get(good)
         if p is None:
             continue
-        q = sum(e.data.get("qty", 0) for e in r.events if e.kind == "trade" and e.data.get("good") == good)
-        qty[r.season] = qty.get(r.season, 0) + q
-        value[r.season] = value.get(r.season, 0) + sum(
-            e.data.get("qty", 0) * e.data.get("price", 0)
-            for e in r.events
-            if e.kind == "trade" and e.data.get("good") == good
-        )
+        sales = [e.data for e in r.events if e.kind == "trade" and e.data.get("good") == good and e.data.get("price", 0) > 0]
+        qty[r.season] = qty.get(r.season, 0) + sum(d.get("qty", 0) for d in sales)
+        value[r.season] = value.get(r.season, 0) + sum(d.get("qty", 0) * d["price"] for d in sales)
     seasons = list(dict.fromkeys(r.season for r in reports))
     return {s: (round(value[s] / qty[s], 2) if qty.get(s) else None) for s in seasons}
 

@@ -310,7 +310,7 @@ class LlamaBrain:
             step: list[tuple[int, int, int, bool]] = []
             for s in live:
                 tok = self._sample(s)
-                if L.llama_vocab_is_eog(self.m.vocab, tok) or len(s.out) >= s.plan.max_tokens:
+                if L.llama_vocab_is_eog(self.m.vocab, tok) or len(s.out) >= s.plan.max_tokens - 1:  # one kept for the end
                     s.eog = L.llama_vocab_is_eog(self.m.vocab, tok)
                     s.done = True
                     continue
