@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import random
 import re
 
@@ -133,10 +132,17 @@ def test_grammar_fits_its_token_allowance(played: Game) -> None:
 
 
 def test_gbnf_renders_every_creature(played: Game) -> None:
+    """Every rule the GBNF names is defined once, and every one defined is used (outside its
+    string literals and character classes, a name is a rule reference)."""
     for o in observe_all(played.wood, played.wood.alive(), {}):
         gbnf = plan_answer(o, played.scenario, 600, 1000).gbnf()
         assert gbnf.startswith("root ::= ")
-        json.dumps(gbnf)  # plain text
+        rules = dict(line.split(" ::= ", 1) for line in gbnf.splitlines())
+        assert len(rules) == len(gbnf.splitlines())  # no rule defined twice
+        bodies = " ".join(re.sub(r'"(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]', " ", body) for body in rules.values())
+        named = set(re.findall(r"[a-z][a-z0-9-]*", bodies))
+        assert named <= set(rules), named - set(rules)
+        assert set(rules) - named == {"root"}
 
 
 def test_fit_trims_lowest_priority_first_and_never_the_core() -> None:
