@@ -154,7 +154,8 @@ def test_fit_trims_lowest_priority_first_and_never_the_core() -> None:
     text, tokens, dropped = fit(sections, approx_tokens, 40)
     assert "You hold 3 acorns." in text and "#1 a" in text
     assert approx_tokens(text) <= 40 and dropped > 0
-    assert "turn 19" in text or "memory" not in tokens  # the oldest memories went first
+    # the memory kept its newest lines and dropped its oldest first; the offers (trimmed later) stay
+    assert "memory" in tokens and "turn 19" in text and "turn 16" not in text and "#2 b" in text
     text, _, _ = fit(sections, approx_tokens, 3)
     assert "You hold 3 acorns." in text  # never trimmed, even over the allowance
 
