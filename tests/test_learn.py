@@ -437,3 +437,20 @@ def test_llama3_rope_factors_reach_torch(tmp_path: Path, how: str) -> None:
     plain = compare(ours, torch_logits(model, toks)).correlation
     assert right > 0.99999, right
     assert 1 - plain > 100 * (1 - right), (right, plain)
+
+
+@needs_train
+def test_a_stopped_training_says_how_to_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import engine.learn.train as training
+    from ttwood.cli import app
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "train", stopped)
+    out = tmp_path / "a.gguf"
+    r = CliRunner().invoke(app, ["train", "--data", str(tmp_path / "d.jsonl"), "--out", str(out), "--checkpoint-every", "5"])
+    assert r.exit_code == 130, r.output
+    assert f"{out}.ckpt keeps the run" in r.output and "every 5 steps" in r.output and "run the same command" in r.output

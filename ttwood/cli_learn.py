@@ -139,8 +139,15 @@ def train(
         TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=err, disable=not err.is_terminal,
     )
-    with progress:
-        result = run_training(cfg, BarReporter(progress))
+    try:
+        with progress:
+            result = run_training(cfg, BarReporter(progress))
+    except KeyboardInterrupt:
+        from engine.learn.checkpoint import checkpoint_dir
+
+        err.print(f"stopped: {checkpoint_dir(cfg.out.expanduser())} keeps the run up to its last checkpoint (every "
+                  f"{checkpoint_every} steps); run the same command to resume it", soft_wrap=True, markup=False)
+        raise
     _report(result, as_json)
 
 
