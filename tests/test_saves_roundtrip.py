@@ -261,6 +261,11 @@ def test_the_saves_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     rows = {row["name"]: row for row in json.loads(r.stdout)["saves"]}
     assert rows["first"]["turns"] == 4 and rows["first"]["status"] == "ok"
     assert rows["junk"]["status"].startswith("refused: is not a Thousand Token Wood save")
+    # the table, in 80 columns (a pipe): a long name is folded, never cut short
+    assert runner.invoke(app, ["run", "--turns", "1", "--save", "a-rather-long-name-for-a-wood-save"]).exit_code == 0
+    table = runner.invoke(app, ["saves", "list"]).stdout
+    assert "…" not in table and "a-rather-long-name-for-a-wood-save" in "".join(
+        cell.strip() for line in table.splitlines() for cell in line.split("│")[1:2])
     # A bare name finds the save in the folder; --save refuses to overwrite it.
     assert json.loads(runner.invoke(app, ["saves", "inspect", "first", "--json"]).stdout)["turns"] == 4
     r = runner.invoke(app, ["run", "--turns", "2", "--save", "first"])

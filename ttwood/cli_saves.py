@@ -104,7 +104,7 @@ def list_cmd(
     table = Table(title=str(where))
     columns = ("name", "scenario", "seed", "turns", "modified", "status")
     for col in columns:
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # whole names even in a narrow terminal (a name is what you type)
     for r in rows:
         table.add_row(*(escape(str(r[c])) if r[c] is not None else "—" for c in columns))
     out.print(table)
