@@ -57,6 +57,7 @@ def dataset(
     try:  # before any game is played: a file that cannot be written is said at once
         out.parent.mkdir(parents=True, exist_ok=True)
         part_path(out).touch()
+        part_path(out).unlink()  # (nothing left behind if the games never start)
     except OSError as exc:
         raise TTWoodError(f"{out}: cannot write the dataset here ({exc.strerror or exc})", title="dataset") from None
     # only its tokenizer and chat template: the packaged file has them (no need for the Q8_0 copy)

@@ -84,17 +84,6 @@ def _write(tmp: Path, state: RunState) -> None:
     )
 
 
-def saved_key(folder: Path) -> dict[str, Any] | None:
-    """The key of the checkpoint in ``folder``, or None when there is none or it cannot be read
-    (:func:`load` then says why)."""
-    try:
-        raw = torch.load(folder / STATE, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - missing or damaged: load() gives the message
-        return None
-    key = raw.get("key") if isinstance(raw, dict) else None
-    return key if isinstance(key, dict) else None
-
-
 FREE_KEYS = frozenset({"steps"})
 """Settings a resumed run may change: ``--steps`` lengthens a run or cuts it short (at or below the
 checkpoint's step it writes the adapter from the checkpoint as it is; the learning-rate schedule
@@ -106,8 +95,9 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [f"{k} {old.get(k)!r} → {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
 
 
-def load(folder: Path, key: dict[str, Any]) -> RunState | None:
-    """The checkpoint in ``folder`` if there is one (None if not); refused if its key differs."""
+def read(folder: Path) -> dict[str, Any] | None:
+    """The checkpoint in ``folder`` as saved (None if there is none); a clear error if it is damaged
+    or not a checkpoint. Read once: :func:`restore` makes the run's state of it."""
     path = folder / STATE
     if not path.is_file():
         return None
@@ -115,8 +105,20 @@ def load(folder: Path, key: dict[str, Any]) -> RunState | None:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - a damaged file raises many kinds
         raise CheckpointError(f"{path}: cannot read the checkpoint ({exc}); remove it or use --no-resume") from None
-    if not isinstance(raw, dict) or "key" not in raw:
+    if not isinstance(raw, dict) or not isinstance(raw.get("key"), dict):
         raise CheckpointError(f"{path}: not a training checkpoint; remove it or run with --no-resume")
+    return raw
+
+
+def load(folder: Path, key: dict[str, Any]) -> RunState | None:
+    """The checkpoint in ``folder`` if there is one (None if not); refused if its key differs."""
+    raw = read(folder)
+    return None if raw is None else restore(raw, key, folder)
+
+
+def restore(raw: dict[str, Any], key: dict[str, Any], folder: Path) -> RunState:
+    """The run's state from a checkpoint :func:`read` from ``folder``; refused if its key differs."""
+    path = folder / STATE
     diff = _differences(raw["key"], key)
     if diff:
         raise CheckpointError(

@@ -309,13 +309,14 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
     folder = ckpt.checkpoint_dir(cfg.out)
     if not cfg.resume:
         ckpt.clear(folder)
-    cfg = _resumed_warmup(cfg, folder)
+    saved = ckpt.read(folder)
+    cfg = _resumed_warmup(cfg, saved)
     n_head, n_kv = head_counts(base)  # and a clear error now for a model of another architecture
     data_sha = file_sha256(cfg.data) if cfg.data.is_file() else ""
     rep.note(f"reading {cfg.data}")
     p = prepare(cfg, base)
     key = cfg.key(data_sha, file_sha256(base))
-    state = ckpt.load(folder, key) or ckpt.RunState(key=key)
+    state = ckpt.restore(saved, key, folder) if saved is not None else ckpt.RunState(key=key)
     if state.step:
         rep.note(f"resuming from step {state.step} ({folder})")
     if state.step < cfg.steps:
@@ -364,13 +365,12 @@ def _check_writable(out: Path) -> None:
                           title="train") from None
 
 
-def _resumed_warmup(cfg: TrainConfig, folder: Path) -> TrainConfig:
+def _resumed_warmup(cfg: TrainConfig, saved: dict[str, Any] | None) -> TrainConfig:
     """The command's settings, with the warm-up of the run it resumes when ``--warmup`` is not
     given: the default warm-up follows ``--steps``, which a resumed run may change."""
     if cfg.warmup is not None or not cfg.resume:
         return cfg
-    old = ckpt.saved_key(folder)
-    warmup = old.get("warmup") if old else None
+    warmup = saved["key"].get("warmup") if saved is not None else None
     return replace(cfg, warmup=warmup) if isinstance(warmup, int) else cfg
 
 

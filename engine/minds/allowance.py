@@ -22,11 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine.core.assets import PEBBLES
 from engine.core.errors import TTWoodError
 from engine.minds.choices import Choices, Limits
 from engine.minds.grammar import Node, action_node, answer_node, head_node, max_len, to_gbnf
-from engine.minds.legal import legal_choices
+from engine.minds.legal import held, legal_choices, own_open
 from engine.minds.mask import mask_schema
 from engine.minds.matcher import Matcher
 from engine.scenario import Scenario
@@ -100,13 +99,9 @@ def _freed(o: Observation) -> Observation | None:
     """``o`` with what its own orders and spot offers hold back in its purse and larder: the most
     a replanned answer's cancels can free (None when they hold nothing)."""
     free = dict(o.free)
-    for x in o.my_orders:
-        asset, qty = (PEBBLES, x.qty * x.price) if x.side == "buy" else (x.good, x.qty)
-        free[asset] = free.get(asset, 0) + qty
-    for y in o.my_offers:
-        if y.kind == "trade" and y.due is None:
-            for asset, qty in y.give.items():
-                free[asset] = free.get(asset, 0) + qty
+    for x in own_open(o):
+        for asset, qty in held(x).items():
+            free[asset] = free.get(asset, 0) + qty
     return replace(o, free=free) if free != o.free else None
 
 

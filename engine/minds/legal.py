@@ -23,7 +23,7 @@ from __future__ import annotations
 from engine.core.assets import PEBBLES
 from engine.minds.choices import Bundle, Cases, Choices, Const, Field, Ints, Kind, Limits, OneOf, Part, Text, cases, optional
 from engine.scenario import Scenario
-from engine.turn.observation import Observation
+from engine.turn.observation import Observation, OfferView, OrderView
 from engine.turn.rules import MAX_OPEN_OFFERS, MAX_OPEN_ORDERS
 
 NEW = 0
@@ -59,6 +59,19 @@ def _givable(o: Observation) -> dict[str, int]:
     if o.makes in out:
         out[o.makes] += max(0, o.can_make)
     return {g: q for g, q in out.items() if q > 0}
+
+
+def own_open(o: Observation) -> list[OrderView | OfferView]:
+    """Its own open orders and offers."""
+    return [*o.my_orders, *o.my_offers]
+
+
+def held(x: OrderView | OfferView) -> dict[str, int]:
+    """What one of its own orders or offers holds back, and a cancel gives back: a bid its
+    pebbles, an ask its goods, a spot swap what it gives (a forward offer or a loan holds nothing)."""
+    if isinstance(x, OrderView):
+        return {PEBBLES: x.qty * x.price} if x.side == "buy" else {x.good: x.qty}
+    return dict(x.give) if x.kind == "trade" and x.due is None else {}
 
 
 def _bundle_cap(o: Observation) -> int:
@@ -167,7 +180,7 @@ def _order_kind(side: str, groups: dict[tuple[int, int, int], tuple[str, ...]], 
 
 
 def _cancel(o: Observation) -> list[Kind]:
-    mine = tuple(x.id for x in o.my_orders if x.id != NEW) + tuple(x.id for x in o.my_offers if x.id != NEW)
+    mine = tuple(x.id for x in own_open(o) if x.id != NEW)
     return [Kind("cancel", (Field("id", OneOf(mine)),))] if mine else []
 
 

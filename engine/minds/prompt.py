@@ -200,8 +200,8 @@ def _obligations(o: Observation) -> Section | None:
         owe: dict[str, int] = {}
         owed: dict[str, int] = {}
         for _, side, _, bundle in rest:
+            total = owe if side == 0 else owed
             for asset, qty in bundle.items():
-                total = owe if side == 0 else owed
                 total[asset] = total.get(asset, 0) + qty
         lines.append(f"and {len(rest)} more due turns {rest[0][0]}-{rest[-1][0]}: you owe {_bundle(owe)}; "
                      f"owed to you {_bundle(owed)}")

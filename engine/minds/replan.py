@@ -23,7 +23,7 @@ from engine.core.assets import PEBBLES
 from engine.minds.allowance import CLOSE, AnswerPlan
 from engine.minds.choices import Limits
 from engine.minds.grammar import Lit, Node, Rep, action_node, seq
-from engine.minds.legal import NEW, legal_choices, order_fee
+from engine.minds.legal import NEW, held, legal_choices, order_fee, own_open
 from engine.minds.matcher import Matcher, derive_text
 from engine.scenario import Scenario
 from engine.turn.observation import Observation, OfferView, OrderView
@@ -67,12 +67,9 @@ def spend(o: Observation, sc: Scenario, action: dict[str, Any]) -> Observation:
     elif kind in ("lend", "repay"):
         pay({PEBBLES: action.get("pebbles")})
     elif kind == "cancel":  # what the order or offer held comes back
-        for x in o.my_orders:
+        for x in own_open(o):
             if x.id == ref:
-                pay({PEBBLES: x.qty * x.price} if x.side == "buy" else {x.good: x.qty}, -1)
-        for y in o.my_offers:
-            if y.id == ref and y.kind == "trade" and y.due is None:
-                pay(y.give, -1)
+                pay(held(x), -1)
     elif kind == "accept":
         for y in o.offers_to_me:
             if y.id == ref:
