@@ -77,6 +77,47 @@ def test_a_forward_offer_spends_nothing_now() -> None:
     assert forward.free == o.free
 
 
+def test_a_forward_offer_may_promise_what_the_answer_began_with_after_spending_it() -> None:
+    """The rules ask nothing of a forward offer until it is due, and the teacher bets its purse
+    from before its shopping: after a bid has spent most of the purse, the rest of the answer
+    still admits a forward offer of the pebbles the answer began with, but not a spot offer."""
+    game, o = _observe("Ada")
+    bid = A.PlaceOrder(side="buy", good="nuts", qty=8, price=5).model_dump()  # 40 of 50 pebbles
+    forward = A.MakeOffer(to="Bo", give={"pebbles": 45}, get={"nuts": 6}, due=2).model_dump()
+    spot = A.MakeOffer(to="Bo", give={"pebbles": 45}, get={"nuts": 6}).model_dump()
+    later = A.MakeOffer(to="Bo", give={"pebbles": 51}, get={"nuts": 6}, due=2).model_dump()
+    assert _follow(o, game, answer_json("bet", [bid, forward], o.goods), replan=True)
+    assert not _follow(o, game, answer_json("bet", [bid, spot], o.goods), replan=True)
+    assert not _follow(o, game, answer_json("bet", [bid, later], o.goods), replan=True)  # more than it began with
+    # the rules agree: the forward offer is accepted after the bid, the spot offer is not
+    assert act(game, "Ada", A.PlaceOrder(side="buy", good="nuts", qty=8, price=5)) is None
+    assert act(game, "Ada", A.MakeOffer(to="Bo", give={"pebbles": 45}, get={"nuts": 6}, due=2)) is None
+    why = act(game, "Ada", A.MakeOffer(to="Bo", give={"pebbles": 45}, get={"nuts": 6}))
+    assert why is not None and "free to give" in why
+
+
+def test_what_an_accepted_offer_pays_at_once_is_spendable_in_the_rest_of_the_answer() -> None:
+    """Accepting a loan pays its pebbles now, and a spot swap its goods: a later bid or sell may
+    use them, as the rules allow."""
+    game = tiny_game(1)
+    assert act(game, "Cy", A.Lend(to="Ada", pebbles=40, interest=2, due=3)) is None
+    assert act(game, "Bo", A.MakeOffer(to="Ada", give={"nuts": 6}, get={"pebbles": 5})) is None
+    o = next(x for x in observe_all(game.wood, game.wood.alive(), {}) if x.name == "Ada")
+    loan = next(y for y in o.offers_to_me if y.kind == "lend")
+    swap = next(y for y in o.offers_to_me if y.kind == "trade")
+    big_bid = A.PlaceOrder(side="buy", good="jam", qty=14, price=5).model_dump()  # 70: more than the 50 it holds
+    sell = A.PlaceOrder(side="sell", good="nuts", qty=8, price=4).model_dump()  # it holds 3 nuts, gets 6
+    assert not _follow(o, game, answer_json("buy", [big_bid], o.goods), replan=True)
+    assert _follow(o, game, answer_json("buy", [A.Accept(id=loan.id).model_dump(), big_bid], o.goods), replan=True)
+    assert _follow(o, game, answer_json("sell", [A.Accept(id=swap.id).model_dump(), sell], o.goods), replan=True)
+    # the rules agree
+    assert act(game, "Ada", A.PlaceOrder(side="buy", good="jam", qty=14, price=5)) is not None
+    assert act(game, "Ada", A.Accept(id=loan.id)) is None
+    assert act(game, "Ada", A.PlaceOrder(side="buy", good="jam", qty=14, price=5)) is None
+    assert act(game, "Ada", A.Accept(id=swap.id)) is None
+    assert act(game, "Ada", A.PlaceOrder(side="sell", good="nuts", qty=8, price=4)) is None
+
+
 def _chars(text: str) -> list[int]:
     return [ord(c) for c in text]
 
@@ -153,6 +194,25 @@ def test_a_replanned_bid_counts_locked_pebbles_only_after_their_bid_is_cancelled
     assert refused is not None and "pebbles" in refused
     assert act(game, "Ada", A.Cancel(id=bid.id)) is None
     assert act(game, "Ada", A.PlaceOrder(side="buy", good="nuts", qty=8, price=6)) is None
+
+
+def test_the_allowance_check_of_an_answer_follows_it_as_the_replanning_decoder_does() -> None:
+    """The dataset checks each teacher answer with :meth:`AnswerPlan.refusal`: for a decoder that
+    plans again after each action, "cancel my bid, bid higher" is what it can write, so the check
+    must follow the answer the same way and keep it (it refused it, and the student never saw it)."""
+    game = tiny_game_with_bid()
+    o = next(x for x in observe_all(game.wood, game.wood.alive(), {}) if x.name == "Ada")  # type: ignore[attr-defined]
+    (bid,) = o.my_orders
+    higher = A.PlaceOrder(side="buy", good="nuts", qty=8, price=6).model_dump()
+    text = answer_json("bid higher", [A.Cancel(id=bid.id).model_dump(), higher], o.goods)
+    plan = plan_answer(o, game.scenario, 300, 1000, replanned=True)  # type: ignore[attr-defined]
+    r = Replanner(o, game.scenario, plan)  # type: ignore[attr-defined]
+    assert plan.refusal(text, len) is not None and plan.refusal(text, len, None).startswith("not admitted")  # type: ignore[union-attr]
+    assert plan.refusal(text, len, r.follow) is None
+    # …and it still refuses what the replanning decoder refuses: the higher bid with no cancel
+    alone = answer_json("bid higher", [higher], o.goods)
+    r2 = Replanner(o, game.scenario, plan)  # type: ignore[attr-defined]
+    assert plan.refusal(alone, len, r2.follow) is not None
 
 
 def tiny_game_with_bid() -> object:

@@ -135,7 +135,8 @@ class Recorder:
                 continue
             prompt, ids, plan = self.student.prompt_for(o)
             text = answer_json(a.thinking, [x.model_dump(mode="json") for x in a.actions], o.goods)
-            reason = plan.refusal(text, self.student.m.count)
+            step = Replanner(o, self.student.sc, plan).follow if self.student.replans else None
+            reason = plan.refusal(text, self.student.m.count, step)
             spelled = _spell(self.student, o, plan, text) if reason is None else reason
             if isinstance(spelled, str):
                 self.stats.refused[_reason_key(spelled)] += 1

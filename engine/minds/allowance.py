@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from engine.core.assets import PEBBLES
 from engine.core.errors import TTWoodError
 from engine.minds.choices import Choices, Limits
 from engine.minds.grammar import Node, action_node, answer_node, head_node, max_len, to_gbnf
@@ -29,7 +30,7 @@ from engine.minds.legal import held, legal_choices, own_open
 from engine.minds.mask import mask_schema
 from engine.minds.matcher import Matcher
 from engine.scenario import Scenario
-from engine.turn.observation import Observation
+from engine.turn.observation import Observation, OfferView
 
 TIERS: tuple[tuple[int, int], ...] = ((80, 100), (64, 80), (48, 64), (32, 48), (24, 32), (16, 24), (0, 0))
 """``(thinking, message)`` characters at most, richest first."""
@@ -40,6 +41,10 @@ SLACK = 2
 STATIC_ACTIONS = 3
 """A static plan takes the richest tier that still fits this many actions (or the scenario's
 ``max_actions`` when fewer)."""
+
+Step = Callable[[Matcher, str, str], "bool | None"]
+"""Follows one piece of an answer: (matcher, the answer before it, the piece) → ``None`` when the
+grammar refuses it (see :func:`engine.minds.replan.take`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +80,12 @@ class AnswerPlan:
         """Whether, with ``used`` answer tokens spent, no other action may start."""
         return self.reserve is not None and self.max_tokens - 1 - used < self.reserve
 
-    def refusal(self, text: str, count: Callable[[str], int]) -> str | None:
+    def refusal(self, text: str, count: Callable[[str], int], step: Step | None = None) -> str | None:
         """Why a decoder under this plan could not write ``text`` (``None``: it could), counting
         tokens with ``count``: the grammar does not admit it, the decoder would have closed it
-        before one of its actions, or it is longer than the allowance."""
+        before one of its actions, or it is longer than the allowance. ``step`` follows one
+        character as a decoder that plans again after each action does
+        (:func:`engine.minds.replan.take`); by default the matcher alone follows it."""
         m = self.matcher()
         started = 0
         for i, ch in enumerate(text):
@@ -86,7 +93,7 @@ class AnswerPlan:
                 started += 1
                 if self.must_close(count(text[:i])):
                     return f"the allowance closes the answer before action {started}"
-            if not m.advance(ch):
+            if not (m.advance(ch) if step is None else step(m, text[:i], ch) is not None):
                 return f"not admitted by the grammar at character {i}"
         if not m.complete():
             return "not a complete answer"
@@ -96,13 +103,21 @@ class AnswerPlan:
 
 
 def _freed(o: Observation) -> Observation | None:
-    """``o`` with what its own orders and spot offers hold back in its purse and larder: the most
-    a replanned answer's cancels can free (None when they hold nothing)."""
+    """``o`` with what its own orders and spot offers hold back in its purse and larder, and what
+    offers to it would pay it at once (a loan's pebbles, a spot swap's goods): the most a
+    replanned answer's cancels and accepts can add (None when they add nothing)."""
     free = dict(o.free)
-    for x in own_open(o):
-        for asset, qty in held(x).items():
+    for bundle in [held(x) for x in own_open(o)] + [_pays(y) for y in o.offers_to_me]:
+        for asset, qty in bundle.items():
             free[asset] = free.get(asset, 0) + qty
     return replace(o, free=free) if free != o.free else None
+
+
+def _pays(y: OfferView) -> dict[str, int]:
+    """What accepting the offer ``y`` pays the creature at once."""
+    if y.kind == "lend":
+        return {PEBBLES: y.principal}
+    return dict(y.give) if y.kind == "trade" and y.due is None else {}
 
 
 def _sizes(o: Observation, sc: Scenario, thinking: int, message: int, locked: bool) -> tuple[Choices, Node | None, int, int]:

@@ -114,6 +114,11 @@ class Limits:
     locked: bool = True
     """A bid may count the pebbles locked in the creature's own open bids (to be cancelled first);
     ``False`` for a decoder that plans again after each action, which gives them back at the cancel."""
+    promise: tuple[tuple[str, int], ...] = ()
+    """What a forward offer may still give, by asset, when it is more than the creature holds now:
+    the rules ask nothing of a forward offer until it is due, so a decoder that plans again after
+    each action lets one promise what the creature held when the answer began (as the teacher,
+    which bets its purse from before its shopping)."""
 
 
 @dataclass(frozen=True, slots=True)

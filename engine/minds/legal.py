@@ -21,7 +21,7 @@ group (groups grow by a quarter, so at most ~20% of the cap is lost); an offer g
 from __future__ import annotations
 
 from engine.core.assets import PEBBLES
-from engine.minds.choices import Bundle, Cases, Choices, Const, Field, Ints, Kind, Limits, OneOf, Part, Text, cases, optional
+from engine.minds.choices import Bundle, Choices, Const, Field, Ints, Kind, Limits, OneOf, Part, Text, cases, optional
 from engine.scenario import Scenario
 from engine.turn.observation import Observation, OfferView, OrderView
 from engine.turn.rules import MAX_OPEN_OFFERS, MAX_OPEN_ORDERS
@@ -59,6 +59,12 @@ def _givable(o: Observation) -> dict[str, int]:
     if o.makes in out:
         out[o.makes] += max(0, o.can_make)
     return {g: q for g, q in out.items() if q > 0}
+
+
+def promisable(o: Observation) -> tuple[tuple[str, int], ...]:
+    """What it holds now that a forward offer may promise later in the same answer (see
+    :attr:`~engine.minds.choices.Limits.promise`): the goods it may give and its free pebbles."""
+    return tuple({**_givable(o), PEBBLES: o.free.get(PEBBLES, 0)}.items())
 
 
 def own_open(o: Observation) -> list[OrderView | OfferView]:
@@ -212,27 +218,29 @@ def _answers(o: Observation, limits: Limits) -> list[Kind]:
     trades = tuple(x.id for x in o.offers_to_me if x.kind == "trade" and x.sender in others)
     terms = _terms(o, limits)
     if trades and terms is not None and len(o.my_offers) < MAX_OPEN_OFFERS:
-        out.append(Kind("counter", (Field("id", OneOf(trades)), terms, _due(o))))
+        out.append(Kind("counter", (Field("id", OneOf(trades)), terms)))
     return out
 
 
-def _due(o: Observation) -> Cases:
-    return optional(Field("due", Ints(1, o.max_term)))
-
-
 def _terms(o: Observation, limits: Limits) -> Part | None:
-    """What an offer trades: one asset it holds for 1..``limits.bundle`` others it may get (never
-    what it makes and never buys, never the asset it gives)."""
+    """What an offer trades, and when: one asset it holds for 1..``limits.bundle`` others it may
+    get (never what it makes and never buys, never the asset it gives), now or by a due turn; and
+    a forward offer (a due turn) may give up to what ``limits.promise`` allows of an asset."""
     cap = _bundle_cap(o)
     give = {**_givable(o), PEBBLES: min(cap, o.free.get(PEBBLES, 0))}
+    promise = dict(limits.promise)
     gettable = [g for g in o.goods if g not in o.never_buy] + [PEBBLES]
-    options = []
-    for asset, held in give.items():
-        if held < 1:
-            continue
+    due = Field("due", Ints(1, o.max_term))
+    options: list[tuple[Part, ...]] = []
+    for asset in dict.fromkeys([*give, *promise]):
         get = tuple((a, cap) for a in gettable if a != asset)
-        if get:
-            options.append((Field("give", Bundle(((asset, min(held, cap)),), 1)), Field("get", Bundle(get, limits.bundle))))
+        held, later = min(give.get(asset, 0), cap), min(promise.get(asset, 0), cap)
+        if not get:
+            continue
+        if held >= 1:
+            options.append((Field("give", Bundle(((asset, held),), 1)), Field("get", Bundle(get, limits.bundle)), optional(due)))
+        if later > held:
+            options.append((Field("give", Bundle(((asset, later),), 1)), Field("get", Bundle(get, limits.bundle)), due))
     return cases(*options) if options else None
 
 
@@ -244,7 +252,7 @@ def _deals(o: Observation, limits: Limits) -> list[Kind]:
     out: list[Kind] = []
     terms = _terms(o, limits)
     if terms is not None:
-        out.append(Kind("offer", (to, terms, _due(o))))
+        out.append(Kind("offer", (to, terms)))
     cap = _bundle_cap(o)
     due = Field("due", Ints(1, o.max_term))
     lendable = min(cap, o.free.get(PEBBLES, 0))

@@ -8,9 +8,11 @@ action for the grammar of the rest: the same choices, computed on what is left (
 bids, fees and loans; goods given in asks and offers; no second ``produce``), for the actions that
 remain. The answer then never spends a pebble twice, nor closes an order or offer twice.
 
-This narrows a little more than the rules do: an offer's goods are spent when they are written,
-and whether it is a forward offer (which gives later, and so needs nothing now) is said after
-them (``due``); a forward offer of what an earlier action spent is not admitted.
+An offer's goods are spent when they are written, and whether it is a forward offer (which gives
+later, and so needs nothing now) is said after them (``due``): so the rest of an answer admits a
+spot offer of what is left, and a forward offer of up to what the creature held when the answer
+began (:attr:`~engine.minds.choices.Limits.promise`). What an accepted offer pays the creature
+at once (a spot swap's goods, a loan's pebbles) is its to spend in the rest of the answer.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from engine.core.assets import PEBBLES
 from engine.minds.allowance import CLOSE, AnswerPlan
 from engine.minds.choices import Limits
 from engine.minds.grammar import Lit, Node, Rep, action_node, seq
-from engine.minds.legal import NEW, held, legal_choices, order_fee, own_open
+from engine.minds.legal import NEW, held, legal_choices, order_fee, own_open, promisable
 from engine.minds.matcher import Matcher, derive_text
 from engine.scenario import Scenario
 from engine.turn.observation import Observation, OfferView, OrderView
@@ -72,9 +74,16 @@ def spend(o: Observation, sc: Scenario, action: dict[str, Any]) -> Observation:
                 pay(held(x), -1)
     elif kind == "accept":
         for y in o.offers_to_me:
-            if y.id == ref:
-                pay({PEBBLES: y.principal} if y.kind == "borrow" else y.collateral if y.kind == "lend" else
-                    y.get if y.due is None else {})
+            if y.id != ref:
+                continue
+            if y.kind == "borrow":  # it lends
+                pay({PEBBLES: y.principal})
+            elif y.kind == "lend":  # it borrows: pledges the collateral, gets the pebbles now
+                pay(y.collateral)
+                pay({PEBBLES: y.principal}, -1)
+            elif y.due is None:  # a spot swap: pays what is asked, gets what is given now
+                pay(y.get)
+                pay(y.give, -1)
     closed = ref if kind in ("cancel", "accept", "reject", "counter") else None
     return replace(o, free=free, can_make=can_make, my_orders=[x for x in orders if x.id != closed],
                    my_offers=[y for y in offers if y.id != closed],
@@ -95,10 +104,13 @@ def _opened(o: Observation, kind: str, action: dict[str, Any]) -> OfferView:
                      bundle("collateral"))
 
 
-def rest_node(o: Observation, sc: Scenario, plan: AnswerPlan, left: int) -> Node:
-    """After an action: up to ``left`` more (chosen on ``o``), then the close."""
+def rest_node(o: Observation, sc: Scenario, plan: AnswerPlan, left: int,
+              promise: tuple[tuple[str, int], ...] = ()) -> Node:
+    """After an action: up to ``left`` more (chosen on ``o``; a forward offer may ``promise`` what
+    the creature held when the answer began), then the close."""
     c = plan.choices
-    rest = legal_choices(o, sc, Limits(left, c.thinking, c.message, locked=False)) if left > 0 else None
+    limits = Limits(left, c.thinking, c.message, locked=False, promise=promise)
+    rest = legal_choices(o, sc, limits) if left > 0 else None
     if rest is None or not rest.kinds:
         return Lit(CLOSE)
     return seq(Rep(seq(",", action_node(rest)), 0, left), CLOSE)
@@ -140,7 +152,13 @@ class Replanner:
         for a in acts:
             o = spend(o, self.sc, a)
         self.done = len(acts)
-        return derive_text(rest_node(o, self.sc, self.plan, self.plan.choices.actions - len(acts)), piece[cut:])
+        rest = rest_node(o, self.sc, self.plan, self.plan.choices.actions - len(acts), promisable(self.o))
+        return derive_text(rest, piece[cut:])
+
+
+    def follow(self, matcher: Matcher, before: str, piece: str) -> bool | None:
+        """:func:`take` with this replanner (a :data:`~engine.minds.allowance.Step`)."""
+        return take(matcher, self, before, piece)
 
 
 def take(matcher: Matcher, replan: Replanner | None, before: str, piece: str) -> bool | None:
