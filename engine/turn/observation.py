@@ -120,3 +120,6 @@ class Observation:
     """The flat fee of an order this turn (a legend may change it); None: the scenario's."""
     fee_pct: float | None = None
     """The fee in percent of an order's value this turn; None: the scenario's."""
+    seed: int = 0
+    """The game's seed: a rule-based brain draws the variety of what it says from it, so another
+    seed is another game and the same seed the same one. Never shown to a model."""

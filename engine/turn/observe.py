@@ -60,7 +60,7 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
                 seasons_ahead=ahead, can_make=can_make, forest_trees=trees, forest_capacity=forest_capacity,
                 memories=recall(c.memories, wood.turn, n_events), trust={k: (v[0], v[1]) for k, v in c.trust.items()},
                 market_price_cap=sc.market.max_price, market_qty_cap=sc.market.max_qty,
-                order_fee=fee_flat, fee_pct=fee_pct,
+                order_fee=fee_flat, fee_pct=fee_pct, seed=wood.seed,
             )
         )
     return out

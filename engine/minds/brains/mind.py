@@ -221,7 +221,7 @@ class MindBase:
 
     def words(self, situation: str, **fields: object) -> str:
         """My line for a situation this turn, within the wood's message limit."""
-        return shorten(line(situation, self.o.turn, self.o.name, **fields), self.town.chars)
+        return shorten(line(situation, self.o.turn, self.o.name, self.o.seed, **fields), self.town.chars)
 
     def room_for_order(self) -> bool:
         return self.orders < OPEN_ORDERS

@@ -231,6 +231,11 @@ class _Mind(Dealing, Talk):
 
     def place_bids(self, wants: list[tuple[float, str, int, int, float]], held: dict[str, int]) -> int:
         budget = self.pebbles - self.owe.get(PEBBLES, 0)
+        # What is left however the answer's allowance cuts the plan: a cancel frees its bid's
+        # pebbles only when it is kept (with its new bid), so a later bid that needs them is kept
+        # only with every cancel before it.
+        sure = budget
+        cancels: list[int] = []
         short = 0
         for _, good, need, price, prio in wants:
             old = self.my_bids.get(good)
@@ -246,23 +251,32 @@ class _Mind(Dealing, Talk):
             short += (need - qty) * price
             if qty <= 0 or (old is None and not self.room_for_order()):
                 continue
-            withdraw = -1
+            spent = math.ceil(qty * cost) + (2 if self.fee else 0)
+            parents: tuple[int, ...] = ()
             if old is not None:
                 withdraw = self.add(A.Cancel(id=old.id), prio, ("bid higher for", good))
+                cancels.append(withdraw)
+                parents = (withdraw,)
                 budget += freed
                 self.pebbles += freed
                 self.orders -= 1
-            spent = math.ceil(qty * cost) + (2 if self.fee else 0)
+                sure -= max(0, spent - freed)
+            elif spent > sure:
+                parents = tuple(cancels)
+            else:
+                sure -= spent
             budget -= spent
             self.pebbles -= spent
             order = A.PlaceOrder(side="buy", good=good, qty=qty, price=price)
             verb = "stock up on" if prio == P.STOCK else "short of"
-            seq = self.add(order, prio, (verb, good), (withdraw,) if withdraw >= 0 else ())
-            if withdraw >= 0:
+            seq = self.add(order, prio, (verb, good), parents)
+            if old is not None:
                 # The withdrawal and the new bid are kept together or not at all.
-                self.cands[withdraw].partner = seq
+                self.cands[parents[0]].partner = seq
             self.buys.append((seq, order))
             self.orders += 1
+        # What comes after (bargains, forward buys, loans) counts only the pebbles surely left.
+        self.pebbles = min(self.pebbles, sure + self.owe.get(PEBBLES, 0))
         return short
 
     def crosses(self, good: str, price: int) -> bool:

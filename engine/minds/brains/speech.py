@@ -147,15 +147,16 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 }
 
 
-def pick(situation: str, turn: int, name: str) -> int:
-    """A stable choice among a situation's templates: the same turn, creature and situation
-    always give the same one; another turn or creature usually another."""
+def pick(situation: str, turn: int, name: str, seed: int) -> int:
+    """A stable choice among a situation's templates: the same game seed, turn, creature and
+    situation always give the same one; another seed, turn or creature usually another."""
     n = len(TEMPLATES[situation])
-    return zlib.crc32(f"{turn}|{name}|{situation}".encode()) % n
+    return zlib.crc32(f"{seed}|{turn}|{name}|{situation}".encode()) % n
 
 
 def chance(turn: int, name: str, what: str, every: int) -> bool:
-    """True about once in ``every`` turns for this creature and this reason, always the same way."""
+    """True about once in ``every`` turns for this creature and this reason, always the same way
+    (when a creature speaks up is its habit; what it says is drawn with the game's seed, :func:`pick`)."""
     return zlib.crc32(f"{turn}|{name}|{what}".encode()) % max(1, every) == 0
 
 
@@ -176,9 +177,10 @@ def shorten(text: str, limit: int) -> str:
     return cut[:limit].rstrip(" ,;:")
 
 
-def line(situation: str, turn: int, name: str, **fields: object) -> str:
-    """One line for the situation, its fields filled in, made safe and at most :data:`SPEECH_CHARS` long."""
-    template = TEMPLATES[situation][pick(situation, turn, name)]
+def line(situation: str, turn: int, name: str, seed: int, **fields: object) -> str:
+    """One line for the situation (chosen by :func:`pick`), its fields filled in, made safe and at
+    most :data:`SPEECH_CHARS` long."""
+    template = TEMPLATES[situation][pick(situation, turn, name, seed)]
     text = template.format(me=name, **fields)
     return shorten(ascii_safe(text[:1].upper() + text[1:]), SPEECH_CHARS)
 
