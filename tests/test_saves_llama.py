@@ -33,3 +33,70 @@ def test_a_llama_game_replays_from_the_tape_with_no_model(tmp_path: Path, monkey
     assert len(hazel) == 1 and all(d.answer.raw and d.answer.meta.get("prompt") for d in hazel)
     r = runner.invoke(app, ["replay", str(path), "--verify"])
     assert r.exit_code == 0 and "every turn's state matches" in r.stdout
+
+
+def test_a_resumed_game_goes_on_with_the_brains_and_the_adapter_it_was_saved_with(tmp_path: Path) -> None:
+    """`run --resume` rebuilds the brains the save records. An option that would change who
+    decides is refused (it was silently ignored); the adapter at another path is taken when it is
+    the same file (its sha256), and an adapter file that changed since is refused, not played on
+    under the old record."""
+    import shutil
+    import subprocess
+    import sys
+
+    from engine.minds.brains.models import SHIPPED_ADAPTER
+
+    adapter = tmp_path / "a.gguf"
+    shutil.copyfile(SHIPPED_ADAPTER, adapter)
+    path = tmp_path / "g.ttwood"
+    r = runner.invoke(app, ["run", "--turns", "1", "--brain", "scripted", "--brain-for", "Hazel=llama",
+                            "--adapter", str(adapter), "--save", str(path), "--json"])
+    assert r.exit_code == 0, r.output
+
+    def resume(*extra: str) -> tuple[int, str]:
+        cmd = [sys.executable, "-c", "from ttwood.cli import main; main()"]
+        got = subprocess.run([*cmd, "run", "--resume", str(path), "--turns", "1", "--json", *extra],
+                             capture_output=True, text=True, timeout=300, check=False)
+        assert "Traceback" not in got.stderr
+        return got.returncode, got.stderr
+
+    code, out = resume("--brain-for", "Hazel=scripted")
+    assert code != 0 and "--brain-for" in out and "drop --brain-for" in out
+    code, out = resume("--adapter", "none")
+    assert code != 0 and "drop --adapter" in out
+    moved = tmp_path / "moved.gguf"
+    adapter.rename(moved)
+    code, out = resume("--adapter", str(moved), "--threads", "1")  # the same file, elsewhere
+    assert code == 0, out
+    data = moved.read_bytes()
+    moved.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # another file now
+    code, out = resume("--adapter", str(moved))
+    assert code != 0 and "another file than the one it played with" in out, out
+    assert inspect(path)["turns"] == 2  # nothing lost: the turn played before the refusals is there
+
+
+def test_a_game_saved_from_the_terminal_ui_records_its_model_and_adapter(tmp_path: Path) -> None:
+    """`ttwood play` saves what decided as `ttwood run --save` does (the brain choice, each model
+    and its adapter's sha256): it saved only the brain's kind, so a resumed or exported game lost
+    which adapter played."""
+    from ttwood.cli_play import MODEL_OPTIONS, open_session
+
+    MODEL_OPTIONS.model, MODEL_OPTIONS.gpu_layers, MODEL_OPTIONS.adapter = None, 0, None
+    session = open_session(None, "llama", 2, patron=False)
+    try:
+        path = session.start_saving(folder=tmp_path)
+        session.close()
+    finally:
+        for name in {c.name for c in session.game.wood.creatures}:
+            close = getattr(session.game.brain_of(name), "close", None)
+            if callable(close):
+                close()
+    info = inspect(path)
+    brains = info["brains"]
+    assert brains["kind"] == "llama" and brains["seed"] == 2 and "adapter" in brains
+    (card,) = brains["models"]
+    import hashlib
+
+    from engine.minds.brains.models import SHIPPED_ADAPTER
+
+    assert card["adapter"]["sha256"] == hashlib.sha256(SHIPPED_ADAPTER.read_bytes()).hexdigest(), card

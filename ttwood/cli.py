@@ -78,6 +78,7 @@ def _progress(enabled: bool) -> Progress:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     scenario: Annotated[str | None, typer.Argument(help="A bundled scenario id or a path to a .toml file.")] = None,
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns to play.")] = 30,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
@@ -108,7 +109,9 @@ def run(
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
     choice = BrainChoice(kind=brain, model=model, gpu_layers=gpu_layers, overrides=parse_brain_for(brain_for), adapter=adapter,
                          seed=seed, base_url=base_url, server=server, timeout=timeout, threads=threads)
-    game, saver = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume)
+    given = ctx.get_parameter_source  # typer's own click: compare the source by its name
+    asked = frozenset(name for name in cli_saves.BRAIN_OPTIONS if getattr(given(name), "name", None) == "COMMANDLINE")
+    game, saver = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume, asked=asked)
     sc = game.scenario
     with saver, _progress(err.is_terminal) as progress:
         task = progress.add_task(sc.meta.name, total=turns, info="")

@@ -31,15 +31,24 @@ BRAIN_HELP = ("Who decides: llama (the embedded model, or --model), scripted (ru
               "Default from $TTWOOD_BRAIN, else llama.")
 
 
+class ChoiceMaker:
+    """Builds the brains of one :class:`BrainChoice` for whatever scenario the session opens, and
+    says what it builds (a new save records it, as ``ttwood run --save`` does)."""
+
+    def __init__(self, choice: BrainChoice) -> None:
+        self.choice = choice
+
+    def __call__(self, sc: Scenario) -> dict[str, Brain]:
+        return make_brains(sc, self.choice)
+
+    def describe(self) -> dict[str, object]:
+        return self.choice.describe()
+
+
 def brain_maker(kind: str, seed: int = 1) -> BrainMaker:
     """Build brains of one kind for whatever scenario the session opens."""
-    choice = BrainChoice(kind=kind, seed=seed, model=MODEL_OPTIONS.model, gpu_layers=MODEL_OPTIONS.gpu_layers,
-                         adapter=MODEL_OPTIONS.adapter)
-
-    def make(sc: Scenario) -> dict[str, Brain]:
-        return make_brains(sc, choice)
-
-    return make
+    return ChoiceMaker(BrainChoice(kind=kind, seed=seed, model=MODEL_OPTIONS.model, gpu_layers=MODEL_OPTIONS.gpu_layers,
+                                   adapter=MODEL_OPTIONS.adapter))
 
 
 def open_session(game: str | None, brain: str, seed: int, patron: bool = True) -> Session:

@@ -58,10 +58,22 @@ class _NoSave:
         pass
 
 
+BRAIN_OPTIONS = {"brain": "kind", "model": "model", "adapter": "adapter", "brain_for": "overrides",
+                 "base_url": "base_url", "server": "server", "timeout": "timeout", "gpu_layers": "gpu_layers",
+                 "threads": "threads"}
+"""``ttwood run``'s brain options and the :class:`BrainChoice` field each sets."""
+_HOW_FAST = {"gpu_layers", "threads"}
+"""Options that change how fast a brain runs, not who decides: a resumed game may change them."""
+_FILES = {"model", "adapter"}
+"""Options naming a file a save records by its sha256: a resumed game may find it elsewhere."""
+
+
 def start_run(
-    scenario: str | None, seed: int, choice: BrainChoice, *, save: str | None, resume: str | None
+    scenario: str | None, seed: int, choice: BrainChoice, *, save: str | None, resume: str | None,
+    asked: frozenset[str] = frozenset(),
 ) -> tuple[Game, Autosaver | _NoSave]:
-    """The game ``ttwood run`` plays and what records it: a new game, a new save, or a resumed save."""
+    """The game ``ttwood run`` plays and what records it: a new game, a new save, or a resumed save.
+    ``asked``: the brain options given on the command line (see :func:`resumed_choice`)."""
     if resume is not None:
         if save is not None:
             raise SaveError("--save and --resume: a resumed game goes on in its own file; use one of them")
@@ -70,10 +82,13 @@ def start_run(
         path = find_save(resume)
         with open_save(path) as loaded:
             try:
-                chosen = BrainChoice.from_describe(loaded.brains)
+                saved = BrainChoice.from_describe(loaded.brains)
             except TTWoodError as exc:
                 raise SaveError(f"{path}: {exc}") from None
-            game = loaded.game_at(None, make_brains(loaded.scenario, chosen))
+            chosen = resumed_choice(path, saved, choice, asked)
+            brains = make_brains(loaded.scenario, chosen)
+            same_files(path, loaded.brains.get("models"), brain_cards(brains), asked)
+            game = loaded.game_at(None, brains)
         return game, Autosaver.resume(path, game)
     sc, text = scenarios.load(scenario)
     brains = make_brains(sc, choice)
@@ -84,6 +99,46 @@ def start_run(
     played = choice.describe() | {"models": [c for c in brain_cards(brains) if c["brain"] != "scripted"]}
     saver = Autosaver.create(save_path(save), game, scenario_text=text, brains=played, source=scenario or sc.meta.id)
     return game, saver
+
+
+def resumed_choice(path: Path, saved: BrainChoice, choice: BrainChoice, asked: frozenset[str]) -> BrainChoice:
+    """The brains a resumed game goes on with: those it was saved with, which the answers on its
+    tape came from. Threads and GPU layers may change; ``--model``/``--adapter`` may name where
+    the same file is now (:func:`same_files` checks it); any other brain that would decide
+    differently is refused with what to do instead."""
+    changes: dict[str, object] = {}
+    for option in sorted(asked & set(BRAIN_OPTIONS)):
+        field = BRAIN_OPTIONS[option]
+        new, old = getattr(choice, field), getattr(saved, field)
+        if new == old or option in _HOW_FAST:
+            changes[field] = new
+        elif option in _FILES and old is not None and new is not None and "none" not in (str(old), str(new)):
+            changes[field] = new  # the same file moved (checked by its sha256 once loaded)
+        else:
+            flag = "--" + option.replace("_", "-")
+            raise SaveError(
+                f"{path}: {flag} {new!r} with --resume: the game goes on with the brains it was saved with "
+                f"({flag} {old!r}), which its recorded answers came from: drop {flag} (a new game with "
+                "--save records other brains; --threads and --gpu-layers may change)")
+    return BrainChoice.from_describe(saved.describe() | changes) if changes else saved
+
+
+def same_files(path: Path, saved_models: object, cards: list[dict[str, object]], asked: frozenset[str]) -> None:
+    """Refuse to resume when an adapter the save records is another file now (its sha256 differs):
+    the game would go on with creatures that think otherwise than its record says."""
+    if not isinstance(saved_models, list):
+        return
+    before = {c.get("name"): c.get("adapter") for c in saved_models if isinstance(c, dict)}
+    for card in cards:
+        old, new = before.get(card.get("name")), card.get("adapter")
+        if not isinstance(old, dict) or not isinstance(new, dict) or old.get("sha256") == new.get("sha256"):
+            continue
+        hint = ("--adapter names another file than the one it played with" if "adapter" in asked
+                else "the adapter file changed since it was saved")
+        raise SaveError(
+            f"{path}: {hint}: it played with adapter {old.get('name')!r} (sha256 {str(old.get('sha256'))[:12]}…), "
+            f"this one is {new.get('name')!r} (sha256 {str(new.get('sha256'))[:12]}…). Put the adapter it played with "
+            "back, or pass --adapter with its path")
 
 
 # ------------------------------------------------------------------ saves list

@@ -12,7 +12,9 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+from engine.minds.factory import brain_cards
 from engine.saves import Autosaver, branch, open_save
 from engine.scenario import Scenario, load, parse
 from engine.session.errors import SessionError
@@ -171,12 +173,20 @@ class Session:
         path = Path(path)
         if self.game.turn == 0 and not path.exists():
             self.saver = Autosaver.create(path, self.game, scenario_text=self.scenario_text,
-                                          brains={"kind": self.brain_label}, source=self.source)
+                                          brains=self._played(), source=self.source)
         else:
             self.saver = Autosaver.resume(path, self.game)
         self.save_path = path
         self._publish()
         return path
+
+    def _played(self) -> dict[str, Any]:
+        """What decides, for a new save: as asked (to rebuild the brains on resume, when the maker
+        says) and as loaded (each model, its adapter and the adapter's sha256)."""
+        asked = getattr(self.make_brains, "describe", None)
+        played: dict[str, Any] = {"kind": self.brain_label, **(asked() if callable(asked) else {})}
+        cards = brain_cards({c.name: self.game.brain_of(c.name) for c in self.game.wood.creatures})
+        return played | {"models": [c for c in cards if c["brain"] != "scripted"]}
 
     def save(self, folder: Path | None = None) -> Path:
         """Make the save file whole now (the log folded in: one self-contained file) and go on
