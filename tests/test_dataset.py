@@ -181,6 +181,12 @@ def test_a_dataset_that_cannot_be_written_is_said_at_once(tmp_path: Path) -> Non
     assert "cannot write the dataset here" in r.exception.message and str(blocked / "d.jsonl") in r.exception.message
 
 
+def test_a_dataset_out_that_is_a_folder_is_said_before_any_game(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["dataset", "--games", "1", "--turns", "1", "--out", str(tmp_path)])
+    assert r.exit_code != 0 and isinstance(r.exception, TTWoodError), r.output
+    assert "is a folder" in r.exception.message and not list(tmp_path.iterdir())
+
+
 def test_a_stopped_dataset_leaves_no_part_file_and_the_old_file_whole(tmp_path: Path) -> None:
     out = tmp_path / "d.jsonl"
     out.write_text("the old dataset\n")

@@ -343,6 +343,18 @@ def test_a_resumed_run_may_change_its_steps(tiny: Path, tmp_path: Path, monkeypa
     blocked.write_text("not a folder")
     with pytest.raises(TTWoodError, match="cannot write the adapter and its checkpoints here"):
         train(TrainConfig(data=data, out=blocked / "a.gguf", base=tiny, steps=2, verify=False))
+    # an --out that would overwrite the dataset, the adapter's own card, or is a folder: refused
+    # before anything is read or trained (the dataset was overwritten with the adapter, and the
+    # adapter with its card), and the dataset is whole
+    before = data.read_bytes()
+    for out, why in ((data, "is the dataset"), (tmp_path / "a.json", "its model card goes to"), (tmp_path, "is a folder")):
+        with pytest.raises(TTWoodError, match=why):
+            train(TrainConfig(data=data, out=out, base=tiny, steps=2, verify=False))
+    card_is_data = tmp_path / "e.json"
+    card_is_data.write_bytes(before)
+    with pytest.raises(TTWoodError, match="is the dataset"):
+        train(TrainConfig(data=card_is_data, out=tmp_path / "e.gguf", base=tiny, steps=2, verify=False))
+    assert data.read_bytes() == before and card_is_data.read_bytes() == before
 
 
 @needs_train
@@ -356,6 +368,11 @@ def test_an_incomplete_checkpoint_is_one_clear_error(tmp_path: Path) -> None:
     torch.save({"key": {"steps": 3}, "step": 1}, folder / ckpt.STATE)
     with pytest.raises(ckpt.CheckpointError, match="an incomplete checkpoint.*--no-resume"):
         ckpt.load(folder, {"steps": 3})
+    (folder / ckpt.STATE).write_text("garbage")  # not a torch file at all: one short line, no torch advice
+    with pytest.raises(ckpt.CheckpointError) as got:
+        ckpt.read(folder)
+    assert "not a readable training checkpoint" in got.value.message and "--no-resume" in got.value.message
+    assert "weights_only" not in got.value.message and "\n" not in got.value.message
 
 
 @needs_train
@@ -450,7 +467,15 @@ def test_a_stopped_training_says_how_to_resume(tmp_path: Path, monkeypatch: pyte
         raise KeyboardInterrupt
 
     monkeypatch.setattr(training, "train", stopped)
+    from engine.learn.checkpoint import STATE
+
     out = tmp_path / "a.gguf"
-    r = CliRunner().invoke(app, ["train", "--data", str(tmp_path / "d.jsonl"), "--out", str(out), "--checkpoint-every", "5"])
+    args = ["train", "--data", str(tmp_path / "d.jsonl"), "--out", str(out), "--checkpoint-every", "5"]
+    r = CliRunner().invoke(app, args)  # stopped before its first checkpoint: nothing to resume
+    assert r.exit_code == 130, r.output
+    assert "no checkpoint was written yet" in r.output and "keeps the run" not in r.output
+    (tmp_path / "a.gguf.ckpt").mkdir()
+    (tmp_path / "a.gguf.ckpt" / STATE).write_bytes(b"")
+    r = CliRunner().invoke(app, args)
     assert r.exit_code == 130, r.output
     assert f"{out}.ckpt keeps the run" in r.output and "every 5 steps" in r.output and "run the same command" in r.output

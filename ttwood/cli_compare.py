@@ -52,7 +52,7 @@ def compare_cmd(
     brain_b: Annotated[str | None, typer.Option("--brain-b", help="KIND[:MODEL] of the second run.")] = None,
     brain_for: Annotated[list[str] | None, typer.Option("--brain-for", help="NAME=KIND: one creature's brain in both runs.")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter", help="A GGUF LoRA adapter for llama (none: the bare model).")] = None,
-    gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all).")] = 0,
+    gpu_layers: Annotated[int, typer.Option("--gpu-layers", min=-1, help="Layers on the GPU for llama (-1: all).")] = 0,
     threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
             help="CPU threads per game for llama (default: half the cores, as the two games play at once).",
             show_default=False)] = None,

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine import scenario as scenarios
@@ -54,6 +55,9 @@ def dataset(
     plans = plan_games(chosen, games, first_seed=first_seed, validation=validation)
     stats = Stats()
     out = out.expanduser()
+    if out.is_dir():
+        raise TTWoodError(f"{out}: is a folder; --out names the file to write, e.g. --out {out / 'teacher.jsonl'}",
+                          title="dataset")
     try:  # before any game is played: a file that cannot be written is said at once
         out.parent.mkdir(parents=True, exist_ok=True)
         part_path(out).touch()
@@ -71,13 +75,17 @@ def dataset(
                 progress.update(task, advance=1, info=f"{stats.examples} examples, {sum(stats.refused.values())} refused")
 
             write_jsonl(out, play_games(plans, turns, lm, stats, lambda ref: loaded[ref], on_game))
+    except KeyboardInterrupt:
+        err.print(f"stopped: {out} is as it was (a dataset is written whole, at the end)", markup=False)
+        raise
     finally:
         lm.close()
     summary = {"out": str(out), "scenarios": [loaded[r].meta.id for r in chosen], "turns": turns, **stats.summary()}
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")
         return
-    err.print(f"[bold]{summary['examples']}[/] examples from {summary['games']} games in {out} "
-              f"(train {summary['train']}, validation {summary['validation']}); "
-              f"refused {summary['refused']} {summary['refused_by_reason'] or ''}; "
+    why = "; ".join(f"{n} {reason}" for reason, n in summary["refused_by_reason"].items())
+    err.print(f"[bold]{summary['examples']}[/] examples from {summary['games']} game{'s' * (summary['games'] != 1)} "
+              f"in {escape(str(out))} (train {summary['train']}, validation {summary['validation']}); "
+              f"refused {summary['refused']}{f' ({escape(why)})' if why else ''}; "
               f"prompt tokens median {summary['prompt_tokens_median']}, max {summary['prompt_tokens_max']}")

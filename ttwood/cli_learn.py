@@ -32,6 +32,10 @@ out = Console()
 ALL_TARGETS = "q,k,v,o,gate,up,down"
 
 
+LOG_EVERY = 10
+"""Without a terminal (a pipe, a log file) there is no bar: a line every this many steps."""
+
+
 class BarReporter:
     """Shows a training run on the terminal: notes, a progress bar with the loss and the speed,
     and a line per evaluation."""
@@ -39,6 +43,7 @@ class BarReporter:
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.task: TaskID | None = None
+        self.total = 0
         self.val = ""
 
     def note(self, text: str) -> None:
@@ -46,11 +51,15 @@ class BarReporter:
 
     def start(self, steps: int, done: int) -> None:
         self.task = self.progress.add_task("training", total=steps, completed=done, info="")
+        self.total = steps
 
     def step(self, report: StepReport) -> None:
-        if self.task is not None:
-            info = f"loss {report.loss:.3f} · {report.tokens_per_s:,.0f} tokens/s · lr {report.lr:.1e}{self.val}"
-            self.progress.update(self.task, completed=report.step, info=info)
+        if self.task is None:
+            return
+        info = f"loss {report.loss:.3f} · {report.tokens_per_s:,.0f} tokens/s · lr {report.lr:.1e}{self.val}"
+        self.progress.update(self.task, completed=report.step, info=info)
+        if self.progress.disable and (report.step % LOG_EVERY == 0 or report.step == self.total):
+            self.progress.console.print(f"step {report.step}: {info}", markup=False)  # a pipe or a log has no bar
 
     def evaluation(self, e: Evaluation) -> None:
         self.val = f" · val {e.loss:.3f}"
@@ -143,12 +152,19 @@ def train(
         with progress:
             result = run_training(cfg, BarReporter(progress))
     except KeyboardInterrupt:
-        from engine.learn.checkpoint import checkpoint_dir
+        from engine.learn.checkpoint import STATE, checkpoint_dir
 
-        err.print(f"stopped: {checkpoint_dir(cfg.out.expanduser())} keeps the run up to its last checkpoint (every "
-                  f"{checkpoint_every} steps); run the same command to resume it", soft_wrap=True, markup=False)
+        folder = checkpoint_dir(cfg.out.expanduser())
+        said = (f"{folder} keeps the run up to its last checkpoint (every {checkpoint_every} steps); run the same "
+                "command to resume it") if (folder / STATE).is_file() else (
+                "no checkpoint was written yet, so nothing is kept; the same command starts the run again")
+        err.print(f"stopped: {said}", soft_wrap=True, markup=False)
         raise
     _report(result, as_json)
+
+
+YOUNG_STEPS = 20
+"""Fewer steps than this: a failed llama.cpp check may be rounding over a barely trained adapter."""
 
 
 def _report(result: TrainResult, as_json: bool) -> None:
@@ -160,8 +176,10 @@ def _report(result: TrainResult, as_json: bool) -> None:
         t = card["training"]
         out.print(
             f"wrote [bold]{result.adapter}[/] ({card['adapter']['bytes'] / 1e6:.1f} MB) and {result.card_path}\n"
-            f"{t['steps']} steps, {t['epochs']} epochs, {t['seconds']:.0f} s, {t['tokens_per_s']:,.0f} tokens/s · "
-            f"validation loss {card['val_loss']} · token accuracy {card['val_accuracy']}"
+            f"{t['steps']} step{'s' * (t['steps'] != 1)}, {t['epochs']} epochs, {t['seconds']:.0f} s, "
+            f"{t['tokens_per_s']:,.0f} tokens/s"
+            + (f" · validation loss {card['val_loss']} · token accuracy {card['val_accuracy']}"
+               if card["val_loss"] is not None else " · no validation split scored")
         )
     if result.check is not None:
         c = result.check
@@ -170,7 +188,12 @@ def _report(result: TrainResult, as_json: bool) -> None:
                 f"{c.effect.correlation:.3f} (×{c.effect.scale:.2f}){rotary}, "
                 f"same top token {c.logits.top1_agreement:.0%}")
         if not c.ok:
-            raise TTWoodError(f"{line}: llama.cpp does not compute with the adapter what torch did", title="train")
+            young = card["training"]["steps"] < YOUNG_STEPS
+            raise TTWoodError(
+                f"{line}: llama.cpp does not compute with the adapter what torch did. {result.adapter} is written"
+                + (f"; after {card['training']['steps']} steps an adapter barely moves the logits, so rounding can "
+                   "fail this check: train longer, or --no-verify to skip it" if young else
+                   "; do not trust it (a wrong q/k permutation or alpha shows here)"), title="train")
         err.print(line + " [green]ok[/]")
 
 

@@ -74,7 +74,7 @@ def play(
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
     patron: Annotated[bool, typer.Option("--patron/--no-patron", help="Put the player's Patron in the wood.")] = True,
     model: Annotated[str | None, typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M).")] = None,
-    gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all).")] = 0,
+    gpu_layers: Annotated[int, typer.Option("--gpu-layers", min=-1, help="Layers on the GPU for llama (-1: all).")] = 0,
     adapter: Annotated[str | None, typer.Option("--adapter",
             help="A GGUF LoRA adapter for llama (default: the one shipped for the embedded model; "
              "none: the bare model).")] = None,

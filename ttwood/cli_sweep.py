@@ -93,7 +93,7 @@ def sweep_cmd(
     legend: Annotated[list[str] | None, typer.Option("--legend",
             help="A legend set: ID@TURN, several joined with +, or none (repeat: with and without).")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter", help="A GGUF LoRA adapter for llama (none: the bare model).")] = None,
-    gpu_layers: Annotated[int, typer.Option("--gpu-layers", help="Layers on the GPU for llama (-1: all).")] = 0,
+    gpu_layers: Annotated[int, typer.Option("--gpu-layers", min=-1, help="Layers on the GPU for llama (-1: all).")] = 0,
     threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
             help="CPU threads per game for llama (default: cores / workers on a local cluster; all of a worker's cores "
                  "with --address).", show_default=False)] = None,

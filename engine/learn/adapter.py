@@ -125,11 +125,16 @@ def write_adapter(
         stem = f"blk.{layer}.{TARGETS[target]}.weight"
         w.add_tensor(stem + ".lora_a", np.ascontiguousarray(a, dtype=np.float32))
         w.add_tensor(stem + ".lora_b", np.ascontiguousarray(b, dtype=np.float32))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    tmp.replace(out)
+    try:
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        tmp.replace(out)
+    except BaseException:  # a failed or interrupted write leaves no half file behind
+        w.close()
+        tmp.unlink(missing_ok=True)
+        raise
     return out
 
 

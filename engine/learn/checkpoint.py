@@ -104,7 +104,9 @@ def read(folder: Path) -> dict[str, Any] | None:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - a damaged file raises many kinds
-        raise CheckpointError(f"{path}: cannot read the checkpoint ({exc}); remove it or use --no-resume") from None
+        why = type(exc).__name__ + (f": {str(exc).split('.')[0][:120]}" if str(exc).strip() else "")
+        raise CheckpointError(f"{path}: not a readable training checkpoint ({why}); remove {folder} or run with "
+                              "--no-resume to start the run again") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("key"), dict):
         raise CheckpointError(f"{path}: not a training checkpoint; remove it or run with --no-resume")
     return raw

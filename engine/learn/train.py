@@ -305,7 +305,7 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
     base = cfg.base or embedded_model_path()
     if cfg.base is not None and not cfg.base.is_file():
         raise TTWoodError(f"{cfg.base}: no such model file (give the GGUF model to train for with --base PATH)")
-    _check_writable(cfg.out)
+    _check_out(cfg.out, cfg.data)
     folder = ckpt.checkpoint_dir(cfg.out)
     if not cfg.resume:
         ckpt.clear(folder)
@@ -352,9 +352,20 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
         torch.set_flush_denormal(False)
 
 
-def _check_writable(out: Path) -> None:
+def _check_out(out: Path, data: Path) -> None:
     """Fail at once, before the dataset is read and the model loaded, when the adapter, its card
-    and its checkpoints cannot be written where ``--out`` says (a missing folder is made)."""
+    and its checkpoints cannot be written where ``--out`` says (a missing folder is made), or
+    would overwrite the dataset or each other."""
+    def fail(why: str) -> TTWoodError:
+        return TTWoodError(f"{out}: {why}", title="train")
+
+    if out.is_dir():
+        raise fail("is a folder; --out names the adapter file to write, e.g. --out adapters/wood.gguf")
+    if ckpt.card_path(out) == out:
+        raise fail("its model card goes to OUT with .json in place of the suffix, the adapter's own name here; "
+                   "name the adapter .gguf")
+    if data.resolve() in (out.resolve(), ckpt.card_path(out).resolve()):
+        raise fail("is the dataset (--data), which the adapter or its model card would overwrite; choose another --out")
     probe = out.with_name(out.name + ".write-test")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
