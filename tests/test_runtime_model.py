@@ -105,3 +105,14 @@ def test_the_copy_answers_as_the_packaged_model(adapter: Path | None, tmp_path: 
         bare = _last_logits(runtime_model_path(), None)
         assert any(np.corrcoef(x, y)[0, 1] < 0.995 or int(x.argmax()) != int(y.argmax())
                    for x, y in zip(bare, copy, strict=True))
+
+
+def test_a_model_and_an_adapter_given_in_each_others_place_are_named_as_such() -> None:
+    """`--model ADAPTER.gguf` and `--adapter MODEL.gguf` said only that llama.cpp could not load
+    the file; the file's header says what it is, and the message says which option takes it."""
+    from engine.minds.brains.llama_model import ModelError
+
+    with pytest.raises(ModelError, match="it is a LoRA adapter, not a model: pass it with --adapter"):
+        LlamaModel(SHIPPED_ADAPTER)
+    with pytest.raises(ModelError, match="it is a model, not an adapter: pass it with --model"):
+        LlamaModel(embedded_model_path(), adapter=embedded_model_path())

@@ -68,6 +68,20 @@ def check_model_file(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+
+def gguf_says(path: Path) -> tuple[str | None, str | None]:
+    """What a GGUF file's header says it is: ``general.type`` (``model``, ``adapter``) and
+    ``general.architecture``; ``None`` for what cannot be read (to explain a failed load)."""
+    try:
+        import gguf
+
+        fields = gguf.GGUFReader(str(path)).fields
+        return tuple(  # type: ignore[return-value]
+            str(f.contents()) if (f := fields.get(key)) is not None else None
+            for key in ("general.type", "general.architecture"))
+    except Exception:  # noqa: BLE001 - a damaged file raises many kinds; the caller says it is damaged
+        return None, None
+
 class LlamaModel:
     """A loaded GGUF model with its tokenizer and chat template (no context yet)."""
 
@@ -94,7 +108,10 @@ class LlamaModel:
         self.gpu_layers = gpu_layers
         self.model = L.llama_model_load_from_file(str(self.path).encode(), mp)
         if not self.model:
-            raise ModelError(f"{self.path}: llama.cpp could not load this model (damaged, or an architecture this build does not know)")
+            kind, arch = gguf_says(self.path)
+            why = ("it is a LoRA adapter, not a model: pass it with --adapter" if kind == "adapter" else
+                   f"damaged, or an architecture this build does not know{f' ({arch})' if arch else ''}")
+            raise ModelError(f"{self.path}: llama.cpp could not load this model ({why})")
         self.vocab = L.llama_model_get_vocab(self.model)
         self.n_vocab = L.llama_vocab_n_tokens(self.vocab)
         self.add_bos = bool(L.llama_vocab_get_add_bos(self.vocab))
@@ -148,8 +165,12 @@ class LlamaModel:
             raise ModelError(f"{p}: cannot read it ({exc.strerror or exc})") from None
         ptr = self.L.llama_adapter_lora_init(self.model, str(p).encode())
         if not ptr:
-            raise ModelError(f"{p}: llama.cpp could not load this LoRA adapter for {self.name} "
-                             "(not an adapter, another architecture, or shapes that do not match the model)")
+            kind, arch = gguf_says(p)
+            mine = self._meta("general.architecture")
+            why = ("it is a model, not an adapter: pass it with --model" if kind == "model" else
+                   f"an adapter for {arch} models, and this model is {mine}" if kind == "adapter" and arch and mine and arch != mine
+                   else "not an adapter, or its shapes do not match the model's: an adapter trained for another model")
+            raise ModelError(f"{p}: llama.cpp could not load this LoRA adapter for {self.name} ({why})")
         self.adapter = ptr
         self.adapter_path = p
         self.adapter_sha256 = h.hexdigest()
