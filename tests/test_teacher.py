@@ -5,6 +5,7 @@ deterministic speech, the whole repertoire, and answers a small model can say (a
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from engine.turn.game import Game
 from engine.turn.observation import Observation
 from engine.turn.observe import observe_all
 from engine.turn.report import TurnReport, model_card, run_json
+from engine.world.creatures import InboxItem
 from ttwood.cli import app
 
 BUNDLED = ["thousand-token-wood", "long-winter", "credit-crunch", "commons-collapse", "acorn-mania", "market-50"]
@@ -366,6 +368,27 @@ def test_run_json_through_the_cli_has_the_liveliness_keys() -> None:
     for row in data["per_turn"]:
         assert all(isinstance(row[k], int) for k in ("messages", "offers", "deals"))
     assert data["totals"]["messages"] == sum(row["messages"] for row in data["per_turn"]) > 0
+    assert data["model"]["adapter"] is None  # the same key for every brain: null when no adapter
+
+
+def test_a_plea_for_fuel_names_the_woods_own_fuel_and_a_rumour_about_oona_10_is_not_about_oona_1() -> None:
+    assert all("{good}" in t for t in speech.TEMPLATES["cold"])  # a mod's fuel need not be firewood
+    sc, _ = scenarios.load(None)
+    game = Game(sc, 1, ScriptedBrain())
+    game.wood.by_name["Oona"].name = "Oona 1"  # as a generated cast numbers its names
+    game.wood.by_name["Oona 1"] = game.wood.by_name.pop("Oona")
+    game.run(1)
+    oona_1 = game.wood.by_name["Oona 1"]
+
+    def denials(about: str) -> list[A.Say]:
+        g = copy.deepcopy(game)
+        g.wood.by_name["Oona 1"].inbox.append(InboxItem(2, "rumour", "the wind", f"They say {about} hides a hoard."))
+        (oona,) = [d for d in g.step().decided if d.creature == "Oona 1"]
+        return [a for a in oona.answer.actions if isinstance(a, A.Say) and (t := _template_of(a.text)) is not None
+                and t[0] in ("rumour_rich", "rumour_me")]
+
+    assert oona_1.name == "Oona 1" and denials("Oona 1")  # about her: she answers it
+    assert denials("Oona 10") == []  # about another creature whose name begins with hers
 
 
 def test_lines_keep_to_the_woods_message_limit() -> None:

@@ -124,7 +124,8 @@ def run(
     cards = brain_cards({c.name: game.brain_of(c.name) for c in game.wood.creatures})
     close_brains({c.name: game.brain_of(c.name) for c in game.wood.creatures})
     model_cards = [c for c in cards if c["brain"] != "scripted"]
-    card = model_cards[0] if len(model_cards) == 1 else ({"name": "mixed", "brains": cards} if model_cards else {"name": "scripted"})
+    none = {"name": "scripted", "adapter": None}
+    card = model_cards[0] if len(model_cards) == 1 else ({"name": "mixed", "brains": cards} if model_cards else none)
     data = run_json(game, reports, brain=brain, model=card)
     if as_json:
         sys.stdout.write(json.dumps(data) + "\n")

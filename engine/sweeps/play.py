@@ -58,7 +58,7 @@ def run_card(brains: Mapping[str, Brain]) -> dict[str, Any]:
     model_cards = [c for c in cards if c["brain"] != "scripted"]
     if len(model_cards) == 1:
         return model_cards[0]
-    return {"name": "mixed", "brains": cards} if model_cards else {"name": "scripted"}
+    return {"name": "mixed", "brains": cards} if model_cards else {"name": "scripted", "adapter": None}
 
 
 @dataclass(slots=True)

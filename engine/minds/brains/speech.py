@@ -37,8 +37,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "I need {qty} {good}, {price} a piece.",
     ),
     "cold": (
-        "Brr! I need firewood, paying {price} a bundle.",
-        "My fire is out. Firewood at {price}, anyone?",
+        "Brr! I need {good}, paying {price} a bundle.",
+        "My fire is out. Buying {good} at {price}, anyone?",
         "Cold den here. Who sells {good}? {price} each.",
     ),
     "hungry": (

@@ -97,7 +97,7 @@ class Talk(MindBase):
         for turn, kind, _, text in self.inbox_since(o.turn):
             if kind != "rumour":
                 continue
-            about_me = o.name in text
+            about_me = re.search(rf"(?<!\w){re.escape(o.name)}(?!\w)", text) is not None  # "Oona 1" is not "Oona 10"
             good = next((g for g in o.goods if g in text.lower()), None)
             if about_me:
                 self.say("rumour_rich" if self.purse >= 50 else "rumour_me", P.DENY)
