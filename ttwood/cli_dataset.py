@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -45,8 +45,7 @@ def dataset(
     Answers the grammar refuses are counted by reason and left out. Then train with
     `ttwood train --data FILE --out ADAPTER.gguf`.
     """
-    from engine.core.errors import TTWoodError
-    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, part_path, plan_games, play_games, write_jsonl
+    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, plan_games, play_games, write_jsonl
     from engine.minds.brains.llama_model import LlamaModel
     from engine.minds.brains.models import embedded_model_path
 
@@ -54,16 +53,7 @@ def dataset(
     loaded = {ref: scenarios.load(ref)[0] for ref in chosen}
     plans = plan_games(chosen, games, first_seed=first_seed, validation=validation)
     stats = Stats()
-    out = out.expanduser()
-    if out.is_dir():
-        raise TTWoodError(f"{out}: is a folder; --out names the file to write, e.g. --out {out / 'teacher.jsonl'}",
-                          title="dataset")
-    try:  # before any game is played: a file that cannot be written is said at once
-        out.parent.mkdir(parents=True, exist_ok=True)
-        part_path(out).touch()
-        part_path(out).unlink()  # (nothing left behind if the games never start)
-    except OSError as exc:
-        raise TTWoodError(f"{out}: cannot write the dataset here ({exc.strerror or exc})", title="dataset") from None
+    out = _writable(out.expanduser())
     # only its tokenizer and chat template: the packaged file has them (no need for the Q8_0 copy)
     lm = LlamaModel(Path(model).expanduser() if model else embedded_model_path())
     try:
@@ -84,8 +74,29 @@ def dataset(
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")
         return
+    _say(summary)
+
+
+def _writable(out: Path) -> Path:
+    """``out``, once it is sure the dataset can be written there: said before any game is played."""
+    from engine.core.errors import TTWoodError
+    from engine.learn.dataset import part_path
+
+    if out.is_dir():
+        raise TTWoodError(f"{out}: is a folder; --out names the file to write, e.g. --out {out / 'teacher.jsonl'}",
+                          title="dataset")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part_path(out).touch()
+        part_path(out).unlink()  # (nothing left behind if the games never start)
+    except OSError as exc:
+        raise TTWoodError(f"{out}: cannot write the dataset here ({exc.strerror or exc})", title="dataset") from None
+    return out
+
+
+def _say(summary: dict[str, Any]) -> None:
     why = "; ".join(f"{n} {reason}" for reason, n in summary["refused_by_reason"].items())
     err.print(f"[bold]{summary['examples']}[/] examples from {summary['games']} game{'s' * (summary['games'] != 1)} "
-              f"in {escape(str(out))} (train {summary['train']}, validation {summary['validation']}); "
+              f"in {escape(summary['out'])} (train {summary['train']}, validation {summary['validation']}); "
               f"refused {summary['refused']}{f' ({escape(why)})' if why else ''}; "
               f"prompt tokens median {summary['prompt_tokens_median']}, max {summary['prompt_tokens_max']}")
