@@ -334,3 +334,51 @@ def test_the_closing_reserve_holds_the_longest_action_a_cancel_can_free() -> Non
         c = plan.choices
         rest = legal_choices(after, sc, Limits(max(1, c.actions - 2), c.thinking, c.message, locked=False))
         assert max_len(action_node(rest)) + 1 + len(CLOSE) + SLACK <= plan.reserve, room
+
+
+def test_the_closing_reserve_holds_an_offer_that_a_cancel_at_the_open_offer_limit_makes_possible() -> None:
+    """At the open-offer limit a creature may make no offer, lend or borrow, until a cancel frees a
+    slot: the reserve, sized before, must hold those longer actions too (it was 107 for 113)."""
+    import dataclasses
+
+    from engine.minds.allowance import CLOSE, SLACK
+    from engine.minds.choices import Limits
+    from engine.minds.grammar import action_node, max_len
+    from engine.minds.legal import legal_choices
+    from engine.turn.observation import OfferView
+    from engine.turn.rules import MAX_OPEN_OFFERS
+
+    game, o = _observe("Ada")
+    sc = game.scenario  # type: ignore[attr-defined]
+    full = [OfferView(9001 + i, "borrow", "Ada", "Bo", {}, {}, 5, 10, 1, {}) for i in range(MAX_OPEN_OFFERS)]
+    o = dataclasses.replace(o, my_offers=full)
+    checked = 0
+    for room in (420, 250, 200, 160):
+        plan = plan_answer(o, sc, 1000 - room, 1000, replanned=True)
+        if plan.reserve is None or not plan.choices.actions:
+            continue
+        c = plan.choices
+        assert not {"offer", "lend", "borrow"} & {k.type for k in c.kinds}
+        rest = legal_choices(spend(o, sc, {"type": "cancel", "id": 9001}), sc,
+                             Limits(max(1, c.actions - 1), c.thinking, c.message, locked=False))
+        assert {"offer", "lend", "borrow"} <= {k.type for k in rest.kinds}
+        assert max_len(action_node(rest)) + 1 + len(CLOSE) + SLACK <= plan.reserve, room
+        checked += 1
+    assert checked >= 2
+
+
+def test_a_produce_below_capacity_leaves_only_its_share_of_the_making_to_sell() -> None:
+    """After `produce` of less than its capacity, the rest of the answer counts what that makes,
+    not the full capacity's yield: a sell of more is refused by the rules, and by the grammar."""
+    game, o = _observe("Bo")  # makes nuts, capacity 4
+    assert o.capacity == 4 and o.can_make == 4
+    after = spend(o, game.scenario, {"type": "produce", "qty": 1})  # type: ignore[attr-defined]
+    assert after.can_make == 1 and after.capacity == 0
+    held = o.free["nuts"]
+    too_many = answer_json("make", [A.Produce(qty=1).model_dump(),
+                                    A.PlaceOrder(side="sell", good="nuts", qty=held + 2, price=5).model_dump()], o.goods)
+    enough = answer_json("make", [A.Produce(qty=1).model_dump(),
+                                  A.PlaceOrder(side="sell", good="nuts", qty=held + 1, price=5).model_dump()], o.goods)
+    assert not _follow(o, game, too_many, replan=True) and _follow(o, game, enough, replan=True)
+    assert _rules_say(game, "Bo", too_many)[1] is not None
+    assert _rules_say(tiny_game(1), "Bo", enough) == [None, None]

@@ -406,3 +406,28 @@ def test_a_bid_does_not_spend_what_a_cancel_left_out_of_the_answer_would_free() 
     _, reports = play("acorn-mania", 5, 13)
     refused = [why for r in reports for d in r.decided for _, why in d.results if why is not None]
     assert not [w for w in refused if "pebbles; you have" in w], refused
+
+
+def test_a_cancel_and_higher_bid_that_needs_another_cancels_pebbles_is_kept_only_with_it() -> None:
+    """Two resting bids to raise: the first pair frees more than its new bid costs, and the second
+    pair's new bid needs that surplus. With room for one pair, the second was kept alone and its
+    bid refused ("needs 16 pebbles; you have 6 free"): it now depends on the first cancel."""
+    from dataclasses import replace
+
+    from engine.minds.brains.scripted import _Mind
+    from tests.helpers import act, tiny_game
+
+    game = tiny_game(1)
+    assert act(game, "Ada", A.PlaceOrder(side="buy", good="jam", qty=10, price=2)) is None  # holds 20
+    assert act(game, "Ada", A.PlaceOrder(side="buy", good="nuts", qty=1, price=1)) is None  # holds 1
+    ada = game.wood.by_name["Ada"]
+    ada.free[PEBBLES] = 5
+    o = replace(next(x for x in observe_all(game.wood, game.wood.alive(), {}) if x.name == "Ada"), max_actions=2)
+    mind = _Mind(o, Town(o), 0)
+    mind.place_bids([(1.0, "jam", 2, 5, P.NEED), (1.0, "nuts", 6, 4, P.URGENT)], dict(o.free))
+    actions, _ = mind.choose()
+    assert len(actions) == 2
+    produced: set[int] = set()
+    from engine.turn.rules import resolve
+
+    assert [resolve(game.wood, ada, a, produced) for a in actions] == [None, None], actions

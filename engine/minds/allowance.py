@@ -103,14 +103,17 @@ class AnswerPlan:
 
 
 def _freed(o: Observation) -> Observation | None:
-    """``o`` with what its own orders and spot offers hold back in its purse and larder, and what
-    offers to it would pay it at once (a loan's pebbles, a spot swap's goods): the most a
-    replanned answer's cancels and accepts can add (None when they add nothing)."""
+    """``o`` with what its own orders and spot offers hold back in its purse and larder, what
+    offers to it would pay it at once (a loan's pebbles, a spot swap's goods), and its open-order
+    and open-offer slots free: the most a replanned answer's cancels and accepts can open up
+    (None when it has nothing open and nothing offered)."""
+    if not own_open(o) and not o.offers_to_me:
+        return None
     free = dict(o.free)
     for bundle in [held(x) for x in own_open(o)] + [_pays(y) for y in o.offers_to_me]:
         for asset, qty in bundle.items():
             free[asset] = free.get(asset, 0) + qty
-    return replace(o, free=free) if free != o.free else None
+    return replace(o, free=free, my_orders=[], my_offers=[])
 
 
 def _pays(y: OfferView) -> dict[str, int]:

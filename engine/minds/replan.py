@@ -53,8 +53,10 @@ def spend(o: Observation, sc: Scenario, action: dict[str, Any]) -> Observation:
                 free[asset] = max(0, left)
 
     kind, ref = action.get("type"), action.get("id")
-    if kind == "produce":
-        return replace(o, capacity=0)
+    if kind == "produce":  # what it makes this turn: at least its share of the full yield
+        qty = action.get("qty")
+        made = o.can_make * qty // o.capacity if isinstance(qty, int) and 0 < qty < o.capacity else o.can_make
+        return replace(o, capacity=0, can_make=made)
     orders, offers = list(o.my_orders), list(o.my_offers)
     if kind == "order":
         qty, price = action.get("qty", 0), action.get("price", 0)

@@ -232,8 +232,8 @@ class _Mind(Dealing, Talk):
     def place_bids(self, wants: list[tuple[float, str, int, int, float]], held: dict[str, int]) -> int:
         budget = self.pebbles - self.owe.get(PEBBLES, 0)
         # What is left however the answer's allowance cuts the plan: a cancel frees its bid's
-        # pebbles only when it is kept (with its new bid), so a later bid that needs them is kept
-        # only with every cancel before it.
+        # pebbles only when it is kept (with its new bid), so a later bid (or cancel and bid) that
+        # needs more than surely left is kept only with every cancel before it.
         sure = budget
         cancels: list[int] = []
         short = 0
@@ -252,21 +252,19 @@ class _Mind(Dealing, Talk):
             if qty <= 0 or (old is None and not self.room_for_order()):
                 continue
             spent = math.ceil(qty * cost) + (2 if self.fee else 0)
-            parents: tuple[int, ...] = ()
+            net = spent - freed
+            depends = tuple(cancels) if net > sure else ()
+            parents = depends
             if old is not None:
-                withdraw = self.add(A.Cancel(id=old.id), prio, ("bid higher for", good))
+                withdraw = self.add(A.Cancel(id=old.id), prio, ("bid higher for", good), depends)
                 cancels.append(withdraw)
                 parents = (withdraw,)
-                budget += freed
-                self.pebbles += freed
                 self.orders -= 1
-                sure -= max(0, spent - freed)
-            elif spent > sure:
-                parents = tuple(cancels)
-            else:
-                sure -= spent
-            budget -= spent
-            self.pebbles -= spent
+            budget -= net
+            self.pebbles -= net
+            # kept alone, it leaves what its net cost leaves; kept only with the cancels before it
+            # (all kept), what the whole plan so far leaves
+            sure = min(sure, budget) if depends else sure - max(0, net)
             order = A.PlaceOrder(side="buy", good=good, qty=qty, price=price)
             verb = "stock up on" if prio == P.STOCK else "short of"
             seq = self.add(order, prio, (verb, good), parents)
