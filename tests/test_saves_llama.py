@@ -3,6 +3,7 @@ its save's tape with no model loaded."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -62,8 +63,14 @@ def test_a_resumed_game_goes_on_with_the_brains_and_the_adapter_it_was_saved_wit
 
     code, out = resume("--brain-for", "Hazel=scripted")
     assert code != 0 and "--brain-for" in out and "drop --brain-for" in out
-    code, out = resume("--adapter", "none")
-    assert code != 0 and "drop --adapter" in out
+    code, out = resume("--adapter", "none")  # it played with one
+    assert code != 0 and "it played with adapter" in out and "this one is none" in out, out
+    from engine.minds.brains.models import embedded_model_path
+
+    code, out = resume("--model", str(embedded_model_path()))  # the packaged Q4_1 file: it played the Q8_0 copy
+    assert code != 0 and "it played with" in out and "Q4_1" in out, out
+    code, out = resume("--base-url", "http://127.0.0.1:9/v1", "--timeout", "5")  # where a server is: may change
+    assert code == 0, out
     moved = tmp_path / "moved.gguf"
     adapter.rename(moved)
     code, out = resume("--adapter", str(moved), "--threads", "1")  # the same file, elsewhere
@@ -72,7 +79,17 @@ def test_a_resumed_game_goes_on_with_the_brains_and_the_adapter_it_was_saved_wit
     moved.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # another file now
     code, out = resume("--adapter", str(moved))
     assert code != 0 and "another file than the one it played with" in out, out
-    assert inspect(path)["turns"] == 2  # nothing lost: the turn played before the refusals is there
+    assert inspect(path)["turns"] == 3  # nothing lost: the turns played before the refusals are there
+
+
+def test_a_resumed_game_reports_the_brain_that_played_not_the_options_default(tmp_path: Path) -> None:
+    path = tmp_path / "s.ttwood"
+    r = runner.invoke(app, ["run", "--turns", "1", "--brain", "scripted", "--save", str(path), "--json"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["run", "--resume", str(path), "--turns", "1", "--json"], env={"TTWOOD_BRAIN": None})
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["brain"] == "scripted" and data["model"]["name"] == "scripted"  # it said "llama", the default
 
 
 def test_a_game_saved_from_the_terminal_ui_records_its_model_and_adapter(tmp_path: Path) -> None:
@@ -100,3 +117,22 @@ def test_a_game_saved_from_the_terminal_ui_records_its_model_and_adapter(tmp_pat
     from engine.minds.brains.models import SHIPPED_ADAPTER
 
     assert card["adapter"]["sha256"] == hashlib.sha256(SHIPPED_ADAPTER.read_bytes()).hexdigest(), card
+
+
+def test_the_terminal_ui_opens_a_save_with_the_brains_it_records(tmp_path: Path) -> None:
+    """`ttwood play SAVE` went on with its own --brain (llama by default) whatever had played,
+    writing on under the old record; now it goes on as `ttwood run --resume` does."""
+    from engine.saves import SaveError
+    from ttwood.cli_play import open_session
+
+    path = tmp_path / "s.ttwood"
+    r = runner.invoke(app, ["run", "--turns", "1", "--brain", "scripted", "--save", str(path), "--json"])
+    assert r.exit_code == 0, r.output
+    session = open_session(str(path), "llama", 1)  # --brain not given: llama is only the default
+    try:
+        assert session.brain_label == "scripted"
+        assert {session.game.brain_of(c.name).name for c in session.game.wood.creatures} == {"scripted"}
+    finally:
+        session.close()
+    with pytest.raises(SaveError, match="drop --brain"):
+        open_session(str(path), "llama", 1, asked=frozenset({"brain"}))

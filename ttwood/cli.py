@@ -111,7 +111,7 @@ def run(
                          seed=seed, base_url=base_url, server=server, timeout=timeout, threads=threads)
     given = ctx.get_parameter_source  # typer's own click: compare the source by its name
     asked = frozenset(name for name in cli_saves.BRAIN_OPTIONS if getattr(given(name), "name", None) == "COMMANDLINE")
-    game, saver = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume, asked=asked)
+    game, saver, brain = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume, asked=asked)
     sc = game.scenario
     with saver, _progress(err.is_terminal) as progress:
         task = progress.add_task(sc.meta.name, total=turns, info="")

@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from engine.core.errors import TTWoodError
-from engine.minds.factory import DEFAULT_KIND, BrainChoice, make_brains
+from engine.minds.factory import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, make_brains
 from engine.scenario import Scenario
 from engine.session import BrainMaker, Session, is_save
 from engine.turn.brain import Brain
+from ttwood.cli_saves import resumed_choice, same_files
 
 
 @dataclass(slots=True)
@@ -35,26 +38,47 @@ class ChoiceMaker:
     """Builds the brains of one :class:`BrainChoice` for whatever scenario the session opens, and
     says what it builds (a new save records it, as ``ttwood run --save`` does)."""
 
-    def __init__(self, choice: BrainChoice) -> None:
+    def __init__(self, choice: BrainChoice, check: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
         self.choice = choice
+        self.check = check
+        """Called with the model cards of the brains built (a resumed save checks its files)."""
 
     def __call__(self, sc: Scenario) -> dict[str, Brain]:
-        return make_brains(sc, self.choice)
+        brains = make_brains(sc, self.choice)
+        if self.check is not None:
+            try:
+                self.check(brain_cards(brains))
+            except BaseException:
+                close_brains(brains)
+                raise
+        return brains
 
     def describe(self) -> dict[str, object]:
         return self.choice.describe()
 
 
-def brain_maker(kind: str, seed: int = 1) -> BrainMaker:
+def brain_maker(kind: str, seed: int = 1) -> ChoiceMaker:
     """Build brains of one kind for whatever scenario the session opens."""
     return ChoiceMaker(BrainChoice(kind=kind, seed=seed, model=MODEL_OPTIONS.model, gpu_layers=MODEL_OPTIONS.gpu_layers,
                                    adapter=MODEL_OPTIONS.adapter))
 
 
-def open_session(game: str | None, brain: str, seed: int, patron: bool = True) -> Session:
-    """A session for a scenario id/path (a new game) or a save file (resumed)."""
+def open_session(game: str | None, brain: str, seed: int, patron: bool = True,
+                 asked: frozenset[str] = frozenset()) -> Session:
+    """A session for a scenario id/path (a new game) or a save file, which goes on with the brains
+    it records, as ``ttwood run --resume`` does (``asked``: the brain options given explicitly)."""
     if game is not None and is_save(game):
-        return Session.open(game, brain_maker(brain, seed), brain_label=brain)
+        path = Path(game)
+        maker = brain_maker(brain, seed)
+
+        def choose(recorded: dict[str, Any]) -> tuple[BrainMaker, str]:
+            if "models" not in recorded:  # saved before saves recorded their brains: as asked
+                return maker, brain
+            saved = BrainChoice.from_describe(recorded)
+            chosen = resumed_choice(path, saved, maker.choice, asked | {"gpu_layers"}, recorded=True)
+            return ChoiceMaker(chosen, check=lambda cards: same_files(path, recorded["models"], cards, asked)), chosen.kind
+
+        return Session.open(game, maker, brain_label=brain, choose=choose)
     return Session.new(game, brain_maker(brain, seed), seed, patron=patron, brain_label=brain)
 
 
@@ -69,6 +93,7 @@ def need_terminal() -> None:
 
 
 def play(
+    ctx: typer.Context,
     game: Annotated[str | None, typer.Argument(help="A bundled scenario id, a scenario .toml, or a save to resume.")] = None,
     brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help=BRAIN_HELP)] = DEFAULT_KIND,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
@@ -89,7 +114,9 @@ def play(
         ref = str(choice.save) if choice.save is not None else choice.scenario
         return open_session(ref, choice.brain, choice.seed, patron)
 
-    session = open_session(game, brain, seed, patron)
+    given = ctx.get_parameter_source  # typer's own click: compare the source by its name
+    asked = frozenset(o for o in ("brain", "model", "adapter") if getattr(given(o), "name", None) == "COMMANDLINE")
+    session = open_session(game, brain, seed, patron, asked)
     TTWoodApp(session, factory=factory).run()
 
 

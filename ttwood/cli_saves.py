@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -62,18 +62,20 @@ BRAIN_OPTIONS = {"brain": "kind", "model": "model", "adapter": "adapter", "brain
                  "base_url": "base_url", "server": "server", "timeout": "timeout", "gpu_layers": "gpu_layers",
                  "threads": "threads"}
 """``ttwood run``'s brain options and the :class:`BrainChoice` field each sets."""
-_HOW_FAST = {"gpu_layers", "threads"}
-"""Options that change how fast a brain runs, not who decides: a resumed game may change them."""
+_NOT_WHO = {"gpu_layers", "threads", "base_url", "timeout"}
+"""Options that change how or where a brain runs, not who decides: a resumed game may change them."""
 _FILES = {"model", "adapter"}
-"""Options naming a file a save records by its sha256: a resumed game may find it elsewhere."""
+"""Options naming a model or adapter file: a resumed game may find the same one elsewhere
+(:func:`same_files` checks it against the save's record)."""
 
 
 def start_run(
     scenario: str | None, seed: int, choice: BrainChoice, *, save: str | None, resume: str | None,
     asked: frozenset[str] = frozenset(),
-) -> tuple[Game, Autosaver | _NoSave]:
-    """The game ``ttwood run`` plays and what records it: a new game, a new save, or a resumed save.
-    ``asked``: the brain options given on the command line (see :func:`resumed_choice`)."""
+) -> tuple[Game, Autosaver | _NoSave, str]:
+    """The game ``ttwood run`` plays, what records it (a new game, a new save, or a resumed save),
+    and the kind of brain that decides. ``asked``: the brain options given on the command line
+    (see :func:`resumed_choice`)."""
     if resume is not None:
         if save is not None:
             raise SaveError("--save and --resume: a resumed game goes on in its own file; use one of them")
@@ -85,60 +87,74 @@ def start_run(
                 saved = BrainChoice.from_describe(loaded.brains)
             except TTWoodError as exc:
                 raise SaveError(f"{path}: {exc}") from None
-            chosen = resumed_choice(path, saved, choice, asked)
+            chosen = resumed_choice(path, saved, choice, asked, recorded="models" in loaded.brains)
             brains = make_brains(loaded.scenario, chosen)
             same_files(path, loaded.brains.get("models"), brain_cards(brains), asked)
             game = loaded.game_at(None, brains)
-        return game, Autosaver.resume(path, game)
+        return game, Autosaver.resume(path, game), chosen.kind
     sc, text = scenarios.load(scenario)
     brains = make_brains(sc, choice)
     game = Game(sc, seed, brains)
     if save is None:
-        return game, _NoSave()
+        return game, _NoSave(), choice.kind
     # What played, as asked (to rebuild the brains on resume) and as loaded (model, adapter and its sha256).
     played = choice.describe() | {"models": [c for c in brain_cards(brains) if c["brain"] != "scripted"]}
     saver = Autosaver.create(save_path(save), game, scenario_text=text, brains=played, source=scenario or sc.meta.id)
-    return game, saver
+    return game, saver, choice.kind
 
 
-def resumed_choice(path: Path, saved: BrainChoice, choice: BrainChoice, asked: frozenset[str]) -> BrainChoice:
+def resumed_choice(path: Path, saved: BrainChoice, choice: BrainChoice, asked: frozenset[str],
+                   recorded: bool = True) -> BrainChoice:
     """The brains a resumed game goes on with: those it was saved with, which the answers on its
-    tape came from. Threads and GPU layers may change; ``--model``/``--adapter`` may name where
-    the same file is now (:func:`same_files` checks it); any other brain that would decide
-    differently is refused with what to do instead."""
+    tape came from. Threads, GPU layers, a server's address and timeout may change;
+    ``--model``/``--adapter`` may name where a llama model or adapter is now (:func:`same_files`
+    checks it is the same); any other brain that would decide differently is refused with what to
+    do instead. A save that does not record its models (``recorded`` False: made by ``ttwood play``
+    before it did) takes the options as given: there is nothing to check them against."""
     changes: dict[str, object] = {}
     for option in sorted(asked & set(BRAIN_OPTIONS)):
         field = BRAIN_OPTIONS[option]
         new, old = getattr(choice, field), getattr(saved, field)
-        if new == old or option in _HOW_FAST:
+        llama = "llama" in (saved.kind, *saved.overrides.values())
+        llama_file = option in _FILES and llama and new is not None
+        if new == old or option in _NOT_WHO or not recorded or llama_file:
             changes[field] = new
-        elif option in _FILES and old is not None and new is not None and "none" not in (str(old), str(new)):
-            changes[field] = new  # the same file moved (checked by its sha256 once loaded)
         else:
             flag = "--" + option.replace("_", "-")
             raise SaveError(
                 f"{path}: {flag} {new!r} with --resume: the game goes on with the brains it was saved with "
                 f"({flag} {old!r}), which its recorded answers came from: drop {flag} (a new game with "
-                "--save records other brains; --threads and --gpu-layers may change)")
+                "--save records other brains; --threads, --gpu-layers, --base-url and --timeout may change)")
     return BrainChoice.from_describe(saved.describe() | changes) if changes else saved
 
 
-def same_files(path: Path, saved_models: object, cards: list[dict[str, object]], asked: frozenset[str]) -> None:
-    """Refuse to resume when an adapter the save records is another file now (its sha256 differs):
-    the game would go on with creatures that think otherwise than its record says."""
+def same_files(path: Path, saved_models: object, cards: list[dict[str, Any]], asked: frozenset[str]) -> None:
+    """Refuse to resume when the models or adapters that would play are not those the save records
+    (another model; an adapter whose sha256 differs, or one where it played without): the game would
+    go on with creatures that think otherwise than its record says. Nothing to check for a save
+    that records no models."""
     if not isinstance(saved_models, list):
         return
-    before = {c.get("name"): c.get("adapter") for c in saved_models if isinstance(c, dict)}
+    recorded = {str(c.get("name")): c for c in saved_models if isinstance(c, dict) and c.get("brain") == "llama"}
     for card in cards:
-        old, new = before.get(card.get("name")), card.get("adapter")
-        if not isinstance(old, dict) or not isinstance(new, dict) or old.get("sha256") == new.get("sha256"):
+        if card.get("brain") != "llama":
+            continue
+        name = str(card.get("name"))
+        old = recorded.get(name)
+        if old is None or (old.get("parameters"), old.get("description")) != (card.get("parameters"), card.get("description")):
+            was = ", ".join(sorted(recorded)) or "no llama model"
+            raise SaveError(f"{path}: it played with {was}; this is {name} ({card.get('description')}): pass --model "
+                            "with the path of the model it played with, or drop --model")
+        before, now = old.get("adapter"), card.get("adapter")
+        if (before or {}).get("sha256") == (now or {}).get("sha256"):
             continue
         hint = ("--adapter names another file than the one it played with" if "adapter" in asked
                 else "the adapter file changed since it was saved")
-        raise SaveError(
-            f"{path}: {hint}: it played with adapter {old.get('name')!r} (sha256 {str(old.get('sha256'))[:12]}…), "
-            f"this one is {new.get('name')!r} (sha256 {str(new.get('sha256'))[:12]}…). Put the adapter it played with "
-            "back, or pass --adapter with its path")
+        played = (f"adapter {before.get('name')!r} (sha256 {str(before.get('sha256'))[:12]}…)"
+                  if isinstance(before, dict) else "no adapter")
+        this = f"{now.get('name')!r} (sha256 {str(now.get('sha256'))[:12]}…)" if isinstance(now, dict) else "none"
+        raise SaveError(f"{path}: {hint}: it played with {played}, this one is {this}. Pass --adapter with the path "
+                        "of the one it played with (--adapter none if it played with none)")
 
 
 # ------------------------------------------------------------------ saves list

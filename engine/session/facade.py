@@ -78,13 +78,17 @@ class Session:
                    name=name or f"{sc.meta.id}-seed{seed}", brain_label=brain_label, make_brains=make_brains)
 
     @classmethod
-    def open(cls, path: Path | str, make_brains: BrainMaker, *, at: int | None = None, brain_label: str = "scripted") -> Session:
-        """A saved game, right after its last turn (or after turn ``at``), with fresh brains to play on.
+    def open(cls, path: Path | str, make_brains: BrainMaker, *, at: int | None = None, brain_label: str = "scripted",
+             choose: Callable[[dict[str, Any]], tuple[BrainMaker, str]] | None = None) -> Session:
+        """A saved game, right after its last turn (or after turn ``at``), with fresh brains to play on:
+        ``make_brains``'s, or those ``choose`` picks (with their label) from what the save records.
 
         The file is checked as untrusted input (:func:`engine.saves.open_save`); refusals raise
         :class:`~engine.saves.SaveError` naming the file and the reason."""
         path = Path(path)
         with open_save(path) as save:
+            if choose is not None:
+                make_brains, brain_label = choose(save.brains)
             game = save.game_at(at, make_brains(save.scenario))
             text = save.scenario_text
             source = save.meta.scenario_source or save.meta.scenario_id
