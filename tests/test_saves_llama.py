@@ -62,7 +62,7 @@ def test_a_resumed_game_goes_on_with_the_brains_and_the_adapter_it_was_saved_wit
         return got.returncode, got.stderr
 
     code, out = resume("--brain-for", "Hazel=scripted")
-    assert code != 0 and "--brain-for" in out and "drop --brain-for" in out
+    assert code != 0 and "--brain-for" in out and "Drop --brain-for" in out
     code, out = resume("--adapter", "none")  # it played with one
     assert code != 0 and "it played with adapter" in out and "this one is none" in out, out
     from engine.minds.brains.models import embedded_model_path
@@ -134,5 +134,5 @@ def test_the_terminal_ui_opens_a_save_with_the_brains_it_records(tmp_path: Path)
         assert {session.game.brain_of(c.name).name for c in session.game.wood.creatures} == {"scripted"}
     finally:
         session.close()
-    with pytest.raises(SaveError, match="drop --brain"):
+    with pytest.raises(SaveError, match="Drop --brain"):
         open_session(str(path), "llama", 1, asked=frozenset({"brain"}))

@@ -122,9 +122,9 @@ def resumed_choice(path: Path, saved: BrainChoice, choice: BrainChoice, asked: f
         else:
             flag = "--" + option.replace("_", "-")
             raise SaveError(
-                f"{path}: {flag} {new!r} with --resume: the game goes on with the brains it was saved with "
-                f"({flag} {old!r}), which its recorded answers came from: drop {flag} (a new game with "
-                "--save records other brains; --threads, --gpu-layers, --base-url and --timeout may change)")
+                f"{path}: {flag} {new!r}: a saved game goes on with the brains it was saved with ({flag} {old!r}), "
+                f"which its recorded answers came from. Drop {flag}, or start a new game to play with others "
+                "(--threads, --gpu-layers, --base-url and --timeout may change)")
     return BrainChoice.from_describe(saved.describe() | changes) if changes else saved
 
 

@@ -190,7 +190,7 @@ class Session:
         asked = getattr(self.make_brains, "describe", None)
         played: dict[str, Any] = {"kind": self.brain_label, **(asked() if callable(asked) else {})}
         cards = brain_cards({c.name: self.game.brain_of(c.name) for c in self.game.wood.creatures})
-        return played | {"models": [c for c in cards if c["brain"] != "scripted"]}
+        return played | {"models": [c for c in cards if c["brain"] not in ("scripted", "human")]}
 
     def save(self, folder: Path | None = None) -> Path:
         """Make the save file whole now (the log folded in: one self-contained file) and go on
