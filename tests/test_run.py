@@ -126,3 +126,31 @@ def test_season_prices_leave_out_swaps_as_the_turns_prices_do() -> None:
               Event(1, "trade", "", {"good": "acorns", "qty": 8, "price": 0, "via": "offer"})]
     turn = SimpleNamespace(prices={"acorns": 10}, events=events, season="spring")
     assert season_prices([turn], "acorns") == {"spring": 10.0}  # type: ignore[list-item]
+
+
+def test_the_run_card_says_adapter_for_every_kind_of_wood() -> None:
+    """`"model"` in `ttwood run --json` has `adapter` whatever decides: null for scripted creatures
+    and for a server, the shared adapter in a mixed wood (it was missing for both)."""
+    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.minds.factory import run_card
+
+    class Fake:
+        def __init__(self, name: str, card: dict[str, object]) -> None:
+            self.name, self._card = name, card
+
+        def card(self) -> dict[str, object]:
+            return self._card
+
+        def decide(self, observations: list[object]) -> list[object]:
+            return []
+
+    wood = {"sha256": "d0e8", "name": "wood"}
+    scripted = ScriptedBrain()
+    server = Fake("http", {"name": "qwen", "server": "vllm"})
+    llama = Fake("llama", {"name": "SmolLM2", "adapter": wood})
+    assert run_card({"A": scripted, "B": scripted}) == {"name": "scripted", "adapter": None}
+    assert run_card({"A": server, "B": scripted})["adapter"] is None
+    assert run_card({"A": llama})["adapter"] == wood
+    mixed = run_card({"A": llama, "B": Fake("llama", {"name": "Other", "adapter": wood}), "C": scripted})
+    assert mixed["name"] == "mixed" and mixed["adapter"] == wood
+    assert run_card({"A": llama, "B": server})["adapter"] is None  # no adapter shared

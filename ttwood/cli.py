@@ -22,7 +22,7 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
-from engine.minds.factory import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, parse_brain_for
+from engine.minds.factory import DEFAULT_KIND, BrainChoice, close_brains, parse_brain_for, run_card
 from engine.turn.report import TurnReport, run_json
 
 app = typer.Typer(
@@ -121,11 +121,9 @@ def run(
             progress.update(task, advance=1, info=f"{r.season} · {r.trades} trades · gini {r.gini:.2f}")
 
         reports = game.run(turns, on_turn)
-    cards = brain_cards({c.name: game.brain_of(c.name) for c in game.wood.creatures})
-    close_brains({c.name: game.brain_of(c.name) for c in game.wood.creatures})
-    model_cards = [c for c in cards if c["brain"] != "scripted"]
-    none = {"name": "scripted", "adapter": None}
-    card = model_cards[0] if len(model_cards) == 1 else ({"name": "mixed", "brains": cards} if model_cards else none)
+    everyone = {c.name: game.brain_of(c.name) for c in game.wood.creatures}
+    card = run_card(everyone)
+    close_brains(everyone)
     data = run_json(game, reports, brain=brain, model=card)
     if as_json:
         sys.stdout.write(json.dumps(data) + "\n")

@@ -172,6 +172,20 @@ def brain_cards(brains: Mapping[str, Brain]) -> list[dict[str, Any]]:
     return cards
 
 
+def run_card(brains: Mapping[str, Brain]) -> dict[str, Any]:
+    """The model part of a run report (``ttwood run --json``, sweeps): the one model brain's card,
+    ``mixed`` with every card, or ``scripted``; each with ``adapter`` (null when none; for a mixed
+    wood, the adapter its model brains share, if they share one)."""
+    cards = brain_cards(brains)
+    model_cards = [c for c in cards if c["brain"] not in ("scripted", "human")]
+    if len(model_cards) == 1:
+        return {"adapter": None, **model_cards[0]}
+    if not model_cards:
+        return {"name": "scripted", "adapter": None}
+    adapters = {repr(c.get("adapter")): c.get("adapter") for c in model_cards}
+    return {"name": "mixed", "brains": cards, "adapter": next(iter(adapters.values())) if len(adapters) == 1 else None}
+
+
 def close_brains(brains: Mapping[str, Brain]) -> None:
     """Free models and contexts (a no-op for brains that hold none)."""
     for b in {id(b): b for b in brains.values()}.values():

@@ -13,16 +13,14 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.minds.factory import brain_cards, close_brains, make_brains
+from engine.minds.factory import brain_cards, close_brains, make_brains, run_card
 from engine.saves import SUFFIX, Autosaver
 from engine.scenario import parse
 from engine.sweeps.spec import GameSpec
-from engine.turn.brain import Brain
 from engine.turn.game import Game
 from engine.turn.report import TurnReport, run_json
 
@@ -49,16 +47,6 @@ def _sweep_stale() -> None:
             shutil.rmtree(d, ignore_errors=True)
         except OSError:
             continue
-
-
-def run_card(brains: Mapping[str, Brain]) -> dict[str, Any]:
-    """The model part of a run report, as ``ttwood run`` makes it: the one model brain's card,
-    ``mixed`` with every card, or ``scripted``."""
-    cards = brain_cards(brains)
-    model_cards = [c for c in cards if c["brain"] != "scripted"]
-    if len(model_cards) == 1:
-        return model_cards[0]
-    return {"name": "mixed", "brains": cards} if model_cards else {"name": "scripted", "adapter": None}
 
 
 @dataclass(slots=True)
