@@ -101,6 +101,7 @@ def test_a_game_saved_from_the_terminal_ui_records_its_model_and_adapter(tmp_pat
     MODEL_OPTIONS.model, MODEL_OPTIONS.gpu_layers, MODEL_OPTIONS.adapter = None, 0, None
     session = open_session(None, "llama", 2, patron=False)
     try:
+        assert session.minds.endswith("+ adapter wood"), session.minds  # what the header shows
         path = session.start_saving(folder=tmp_path)
         session.close()
     finally:
@@ -130,7 +131,7 @@ def test_the_terminal_ui_opens_a_save_with_the_brains_it_records(tmp_path: Path)
     assert r.exit_code == 0, r.output
     session = open_session(str(path), "llama", 1)  # --brain not given: llama is only the default
     try:
-        assert session.brain_label == "scripted"
+        assert session.brain_label == "scripted" and session.minds == ""
         assert {session.game.brain_of(c.name).name for c in session.game.wood.creatures} == {"scripted"}
     finally:
         session.close()

@@ -184,6 +184,21 @@ class Session:
         self._publish()
         return path
 
+    @property
+    def minds(self) -> str:
+        """The models that think for the wood, each with its adapter (empty when only rules and
+        the player decide): what the header shows, e.g. ``SmolLM2 135M + adapter wood``."""
+        cards = brain_cards({c.name: self.game.brain_of(c.name) for c in self.game.wood.creatures})
+        seen = []
+        for c in cards:
+            if c["brain"] in ("scripted", "human"):
+                continue
+            adapter = c.get("adapter")
+            line = str(c.get("name")) + (f" + adapter {adapter.get('name')}" if isinstance(adapter, dict) else "")
+            if line not in seen:
+                seen.append(line)
+        return ", ".join(seen)
+
     def _played(self) -> dict[str, Any]:
         """What decides, for a new save: as asked (to rebuild the brains on resume, when the maker
         says) and as loaded (each model, its adapter and the adapter's sha256)."""

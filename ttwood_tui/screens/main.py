@@ -109,6 +109,7 @@ class MainScreen(Screen[None]):
         h.game_name = view.name
         h.turn = w.turn
         h.season = w.season
+        h.extra = self.session.minds
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
