@@ -431,3 +431,28 @@ def test_a_cancel_and_higher_bid_that_needs_another_cancels_pebbles_is_kept_only
     from engine.turn.rules import resolve
 
     assert [resolve(game.wood, ada, a, produced) for a in actions] == [None, None], actions
+
+
+def test_a_default_is_news_once_whether_it_settled_or_its_debtor_left() -> None:
+    """Contracts settle at the end of a turn, so last turn's defaults are news; but a default a
+    creature's leaving caused is told at the start of its turn, heard then, and was heard again
+    the next turn (a second complaint about the same default)."""
+    from dataclasses import replace
+
+    from engine.economy.settlement import LEFT_EARLY
+
+    sc, _ = scenarios.load(None)
+    game = Game(sc, 1, ScriptedBrain())
+    game.run(4)
+    o = observe_all(game.wood, game.wood.alive(), {})[0]
+    t = o.turn
+
+    def notice(turn: int, debtor: str, why: str) -> tuple[int, str, str, str]:
+        return (turn, "notice", "the wood", f"DEFAULT: {debtor} broke contract #9 with Oona: {why}")
+
+    clearing = [notice(t - 1, "Rusk", "could not deliver 3 honey"),  # settled at the end of last turn: news
+                notice(t - 1, "Clover", LEFT_EARLY),  # told at the start of last turn: heard then
+                notice(t, "Hazel", LEFT_EARLY),  # told at the start of this turn: news
+                notice(t - 2, "Barnaby", "could not deliver 1 acorns")]  # old
+    town = Town(replace(o, clearing=clearing))
+    assert [d for _, d, _ in town.defaults] == ["Rusk", "Hazel"]

@@ -17,6 +17,10 @@ def free_up(wood: Wood, c: Creature) -> None:
         wood.deals.close_offer(off, OfferStatus.CANCELLED, wood.turn, wood.creatures, wood.ledger)
 
 
+LEFT_EARLY = "left the wood before the due turn"
+"""Why a contract defaults when its debtor leaves the wood (told at the start of that turn)."""
+
+
 def settle_due(wood: Wood) -> int:
     """Settle every contract due this turn (or overdue). Returns how many defaulted."""
     due = sorted((k for k in wood.deals.contracts.values() if k.due <= wood.turn), key=lambda k: k.id)
@@ -111,7 +115,7 @@ def leave(wood: Wood, c: Creature) -> int:
             defaults += 0 if settle(wood, k) else 1
         elif k.kind == "forward":
             other = wood.creatures[k.parties[1] if k.parties[0] == c.id else k.parties[0]]
-            _default(wood, k, c, other, "left the wood before the due turn")
+            _default(wood, k, c, other, LEFT_EARLY)
             defaults += 1
         else:
             wood.deals.release_collateral(k, wood.creatures, wood.ledger)

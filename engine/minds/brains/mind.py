@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.core.assets import PEBBLES
+from engine.economy.settlement import LEFT_EARLY
 from engine.minds.brains.speech import SPEECH_CHARS, THINKING_CHARS, line, shorten, thought
 from engine.turn import actions as A
 from engine.turn.observation import Observation
@@ -31,6 +32,7 @@ _FRAME = len('{"thinking":"","actions":[]}')
 _PLEAS = ("need", "hungry", "bare", "cold", "fire is out", "belly")
 """Words of a creature asking for food or fire (the teacher's own pleas use them)."""
 _DEFAULT = re.compile(r"DEFAULT: (.+?) broke contract #(\d+) with (.+?):")
+
 
 
 class P:
@@ -161,7 +163,10 @@ class Town:
         """Defaults announced in the clearing since last turn: ``(turn, debtor, creditor)``."""
         for turn, kind, _, text in o.clearing:
             m = _DEFAULT.match(text)
-            if kind == "notice" and m and turn >= o.turn - 1:
+            # Contracts settle at the end of a turn, so last turn's defaults are news; but one that
+            # a creature's leaving caused is told at the start of its turn: heard then, not again.
+            left = LEFT_EARLY in text
+            if kind == "notice" and m and (turn == o.turn or turn == o.turn - 1 and not left):
                 self.defaults.append((turn, m.group(1), m.group(3)))
 
     @staticmethod
