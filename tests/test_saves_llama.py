@@ -69,6 +69,10 @@ def test_a_resumed_game_goes_on_with_the_brains_and_the_adapter_it_was_saved_wit
 
     code, out = resume("--model", str(embedded_model_path()))  # the packaged Q4_1 file: it played the Q8_0 copy
     assert code != 0 and "it played with" in out and "Q4_1" in out, out
+    from engine.minds.brains.models import runtime_model_path
+
+    code, out = resume("--model", str(runtime_model_path()))  # the very model it played, with its adapter
+    assert code == 0, out
     code, out = resume("--base-url", "http://127.0.0.1:9/v1", "--timeout", "5")  # where a server is: may change
     assert code == 0, out
     moved = tmp_path / "moved.gguf"
@@ -79,7 +83,7 @@ def test_a_resumed_game_goes_on_with_the_brains_and_the_adapter_it_was_saved_wit
     moved.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # another file now
     code, out = resume("--adapter", str(moved))
     assert code != 0 and "another file than the one it played with" in out, out
-    assert inspect(path)["turns"] == 3  # nothing lost: the turns played before the refusals are there
+    assert inspect(path)["turns"] == 4  # nothing lost: the turns played before the refusals are there
 
 
 def test_a_resumed_game_reports_the_brain_that_played_not_the_options_default(tmp_path: Path) -> None:
@@ -112,6 +116,11 @@ def test_a_game_saved_from_the_terminal_ui_records_its_model_and_adapter(tmp_pat
     info = inspect(path)
     brains = info["brains"]
     assert brains["kind"] == "llama" and brains["seed"] == 2 and "adapter" in brains
+    # it played the shipped adapter by default: --model alone, even the same model, leaves it out
+    from engine.minds.brains.models import runtime_model_path
+
+    r = runner.invoke(app, ["run", "--resume", str(path), "--turns", "1", "--model", str(runtime_model_path())])
+    assert r.exit_code != 0 and "with --model the shipped adapter is not applied" in str(r.exception), r.output
     (card,) = brains["models"]
     import hashlib
 
@@ -137,3 +146,37 @@ def test_the_terminal_ui_opens_a_save_with_the_brains_it_records(tmp_path: Path)
         session.close()
     with pytest.raises(SaveError, match="Drop --brain"):
         open_session(str(path), "llama", 1, asked=frozenset({"brain"}))
+
+
+def test_a_save_opens_with_its_recorded_kind_in_every_front_end_and_a_garbled_one_is_refused(tmp_path: Path) -> None:
+    """A save that names its brains' kind but no models (as `run --save` wrote before) opens with
+    that kind in `ttwood play` as in `run --resume` (play took its own default, llama); `ttwood
+    serve`'s tabs open a save without --brain (each tab was refused); a brains record that is not
+    a brain choice is one message, not a traceback."""
+    from engine import scenario as scenarios
+    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.minds.factory import BrainChoice
+    from engine.saves import Autosaver, SaveError
+    from engine.turn.game import Game
+    from ttwood.cli_play import open_session, tab_args
+
+    def save(name: str, brains: dict[str, object]) -> Path:
+        sc, text = scenarios.load(None)
+        game = Game(sc, 1, ScriptedBrain())
+        path = tmp_path / name
+        with Autosaver.create(path, game, scenario_text=text, brains=brains) as saver:
+            saver.record(game.step())
+        return path
+
+    old = save("old.ttwood", BrainChoice(kind="scripted").describe())
+    session = open_session(str(old), "llama", 1)  # llama is only --brain's default here
+    try:
+        assert session.brain_label == "scripted"
+    finally:
+        session.close()
+    assert "--brain" not in tab_args(str(old), "llama", 1) and "--brain" in tab_args(None, "llama", 1)
+    garbled = save("garbled.ttwood", {"kind": "scripted", "overrides": [1]})
+    with pytest.raises(SaveError, match="garbled.ttwood: its brains cannot be rebuilt"):
+        open_session(str(garbled), "llama", 1)
+    r = runner.invoke(app, ["run", "--resume", str(garbled), "--turns", "1", "--brain", "scripted"])
+    assert r.exit_code != 0 and "cannot be rebuilt" in str(r.exception)

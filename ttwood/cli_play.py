@@ -14,6 +14,7 @@ import typer
 
 from engine.core.errors import TTWoodError
 from engine.minds.factory import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, make_brains
+from engine.saves import SaveError
 from engine.scenario import Scenario
 from engine.session import BrainMaker, Session, is_save
 from engine.turn.brain import Brain
@@ -72,11 +73,14 @@ def open_session(game: str | None, brain: str, seed: int, patron: bool = True,
         maker = brain_maker(brain, seed)
 
         def choose(recorded: dict[str, Any]) -> tuple[BrainMaker, str]:
-            if "models" not in recorded:  # saved before saves recorded their brains: as asked
+            if "kind" not in recorded:  # saved before saves said which brains played: as asked
                 return maker, brain
-            saved = BrainChoice.from_describe(recorded)
-            chosen = resumed_choice(path, saved, maker.choice, asked | {"gpu_layers"}, recorded=True)
-            return ChoiceMaker(chosen, check=lambda cards: same_files(path, recorded["models"], cards, asked)), chosen.kind
+            try:
+                saved = BrainChoice.from_describe(recorded)
+            except TTWoodError as exc:
+                raise SaveError(f"{path}: {exc}") from None
+            chosen = resumed_choice(path, saved, maker.choice, asked, recorded="models" in recorded)
+            return ChoiceMaker(chosen, check=lambda cards: same_files(path, recorded.get("models"), cards, asked)), chosen.kind
 
         return Session.open(game, maker, brain_label=brain, choose=choose)
     return Session.new(game, brain_maker(brain, seed), seed, patron=patron, brain_label=brain)
@@ -115,7 +119,7 @@ def play(
         return open_session(ref, choice.brain, choice.seed, patron)
 
     given = ctx.get_parameter_source  # typer's own click: compare the source by its name
-    asked = frozenset(o for o in ("brain", "model", "adapter") if getattr(given(o), "name", None) == "COMMANDLINE")
+    asked = frozenset(o for o in ("brain", "model", "adapter", "gpu_layers") if getattr(given(o), "name", None) == "COMMANDLINE")
     session = open_session(game, brain, seed, patron, asked)
     TTWoodApp(session, factory=factory).run()
 
@@ -134,9 +138,15 @@ def serve(
 
     # Fail here, with a clear message, rather than in every browser tab.
     open_session(game, brain, seed)
-    args = ["play", "--brain", brain, "--seed", str(seed)] + ([game] if game else [])
-    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "ttwood.cli", *args])
+    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "ttwood.cli", *tab_args(game, brain, seed)])
     GuardedServer(command, host=host, port=port, title="Thousand Token Wood", max_sessions=max_sessions).serve()
+
+
+def tab_args(game: str | None, brain: str, seed: int) -> list[str]:
+    """The ``ttwood play`` each browser tab of ``ttwood serve`` runs. A save goes on with the
+    brains it records, so it gets no ``--brain`` (which would ask to change them, and be refused)."""
+    saved = game is not None and is_save(game)
+    return ["play", *([] if saved else ["--brain", brain]), "--seed", str(seed), *([game] if game else [])]
 
 
 def register(app: typer.Typer) -> None:

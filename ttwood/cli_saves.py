@@ -15,7 +15,7 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
-from engine.minds.factory import BrainChoice, brain_cards, make_brains
+from engine.minds.factory import BrainChoice, brain_cards, close_brains, make_brains
 from engine.saves import (
     Autosaver,
     SaveError,
@@ -89,7 +89,11 @@ def start_run(
                 raise SaveError(f"{path}: {exc}") from None
             chosen = resumed_choice(path, saved, choice, asked, recorded="models" in loaded.brains)
             brains = make_brains(loaded.scenario, chosen)
-            same_files(path, loaded.brains.get("models"), brain_cards(brains), asked)
+            try:
+                same_files(path, loaded.brains.get("models"), brain_cards(brains), asked)
+            except SaveError:
+                close_brains(brains)
+                raise
             game = loaded.game_at(None, brains)
         return game, Autosaver.resume(path, game), chosen.kind
     sc, text = scenarios.load(scenario)
@@ -117,14 +121,15 @@ def resumed_choice(path: Path, saved: BrainChoice, choice: BrainChoice, asked: f
         new, old = getattr(choice, field), getattr(saved, field)
         llama = "llama" in (saved.kind, *saved.overrides.values())
         llama_file = option in _FILES and llama and new is not None
-        if new == old or option in _NOT_WHO or not recorded or llama_file:
+        unused = option == "adapter" and not llama  # no llama creature: no adapter is applied
+        if new == old or option in _NOT_WHO or not recorded or llama_file or unused:
             changes[field] = new
         else:
             flag = "--" + option.replace("_", "-")
             raise SaveError(
                 f"{path}: {flag} {new!r}: a saved game goes on with the brains it was saved with ({flag} {old!r}), "
                 f"which its recorded answers came from. Drop {flag}, or start a new game to play with others "
-                "(--threads, --gpu-layers, --base-url and --timeout may change)")
+                "(options of how or where a brain runs, such as --gpu-layers, may change)")
     return BrainChoice.from_describe(saved.describe() | changes) if changes else saved
 
 
@@ -149,6 +154,7 @@ def same_files(path: Path, saved_models: object, cards: list[dict[str, Any]], as
         if (before or {}).get("sha256") == (now or {}).get("sha256"):
             continue
         hint = ("--adapter names another file than the one it played with" if "adapter" in asked
+                else "with --model the shipped adapter is not applied" if "model" in asked and now is None
                 else "the adapter file changed since it was saved")
         played = (f"adapter {before.get('name')!r} (sha256 {str(before.get('sha256'))[:12]}…)"
                   if isinstance(before, dict) else "no adapter")

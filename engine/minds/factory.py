@@ -8,7 +8,7 @@ brain object, so their turn is decided as one batch and the model is loaded once
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,10 +66,30 @@ class BrainChoice:
         if "kind" not in d:
             raise TTWoodError("does not say which brains played")
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        for key, value in known.items():
+            if not _FIELD_OK[key](value):
+                raise TTWoodError(f"its brains cannot be rebuilt ({key} = {value!r:.60} is not what a brain choice holds)")
         try:
             return cls(**known)
         except TypeError as exc:
             raise TTWoodError(f"its brains cannot be rebuilt ({exc})") from None
+
+
+def _text_or_none(v: object) -> bool:
+    return v is None or isinstance(v, str)
+
+
+def _whole(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+_FIELD_OK: dict[str, Callable[[object], bool]] = {
+    "kind": lambda v: isinstance(v, str), "model": _text_or_none, "adapter": _text_or_none, "gpu_layers": _whole,
+    "overrides": lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()),
+    "seed": _whole, "base_url": lambda v: isinstance(v, str), "server": lambda v: isinstance(v, str),
+    "threads": lambda v: v is None or _whole(v), "timeout": lambda v: _whole(v) or isinstance(v, float),
+}
+"""What each :class:`BrainChoice` field may hold, to check one read back from a save."""
 
 
 def parse_brain_for(items: list[str] | None) -> dict[str, str]:
