@@ -15,7 +15,7 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
-from engine.minds.factory import BrainChoice, brain_cards, close_brains, make_brains
+from engine.minds.factory import BrainChoice, brain_cards, close_brains, make_brains, model_cards
 from engine.saves import (
     Autosaver,
     SaveError,
@@ -102,7 +102,7 @@ def start_run(
     if save is None:
         return game, _NoSave(), choice.kind
     # What played, as asked (to rebuild the brains on resume) and as loaded (model, adapter and its sha256).
-    played = choice.describe() | {"models": [c for c in brain_cards(brains) if c["brain"] != "scripted"]}
+    played = choice.describe() | {"models": model_cards(brains)}
     saver = Autosaver.create(save_path(save), game, scenario_text=text, brains=played, source=scenario or sc.meta.id)
     return game, saver, choice.kind
 

@@ -192,18 +192,24 @@ def brain_cards(brains: Mapping[str, Brain]) -> list[dict[str, Any]]:
     return cards
 
 
+def model_cards(brains: Mapping[str, Brain]) -> list[dict[str, Any]]:
+    """The cards of the model brains among ``brains`` (not rules, not the player): what a save
+    records of what played, and what a run's card is made of."""
+    return [c for c in brain_cards(brains) if c["brain"] not in ("scripted", "human")]
+
+
 def run_card(brains: Mapping[str, Brain]) -> dict[str, Any]:
     """The model part of a run report (``ttwood run --json``, sweeps): the one model brain's card,
     ``mixed`` with every card, or ``scripted``; each with ``adapter`` (null when none; for a mixed
     wood, the adapter its model brains share, if they share one)."""
-    cards = brain_cards(brains)
-    model_cards = [c for c in cards if c["brain"] not in ("scripted", "human")]
-    if len(model_cards) == 1:
-        return {"adapter": None, **model_cards[0]}
-    if not model_cards:
+    models = model_cards(brains)
+    if len(models) == 1:
+        return {"adapter": None, **models[0]}
+    if not models:
         return {"name": "scripted", "adapter": None}
-    adapters = {repr(c.get("adapter")): c.get("adapter") for c in model_cards}
-    return {"name": "mixed", "brains": cards, "adapter": next(iter(adapters.values())) if len(adapters) == 1 else None}
+    adapters = {repr(c.get("adapter")): c.get("adapter") for c in models}
+    return {"name": "mixed", "brains": brain_cards(brains),
+            "adapter": next(iter(adapters.values())) if len(adapters) == 1 else None}
 
 
 def close_brains(brains: Mapping[str, Brain]) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.minds.factory import brain_cards
+from engine.minds.factory import model_cards
 from engine.saves import Autosaver, branch, open_save
 from engine.scenario import Scenario, load, parse
 from engine.session.errors import SessionError
@@ -184,15 +184,15 @@ class Session:
         self._publish()
         return path
 
+    def _brains(self) -> dict[str, Brain]:
+        return {c.name: self.game.brain_of(c.name) for c in self.game.wood.creatures}
+
     @property
     def minds(self) -> str:
         """The models that think for the wood, each with its adapter (empty when only rules and
         the player decide): what the header shows, e.g. ``SmolLM2 135M + adapter wood``."""
-        cards = brain_cards({c.name: self.game.brain_of(c.name) for c in self.game.wood.creatures})
         seen = []
-        for c in cards:
-            if c["brain"] in ("scripted", "human"):
-                continue
+        for c in model_cards(self._brains()):
             adapter = c.get("adapter")
             line = str(c.get("name")) + (f" + adapter {adapter.get('name')}" if isinstance(adapter, dict) else "")
             if line not in seen:
@@ -204,8 +204,7 @@ class Session:
         says) and as loaded (each model, its adapter and the adapter's sha256)."""
         asked = getattr(self.make_brains, "describe", None)
         played: dict[str, Any] = {"kind": self.brain_label, **(asked() if callable(asked) else {})}
-        cards = brain_cards({c.name: self.game.brain_of(c.name) for c in self.game.wood.creatures})
-        return played | {"models": [c for c in cards if c["brain"] not in ("scripted", "human")]}
+        return played | {"models": model_cards(self._brains())}
 
     def save(self, folder: Path | None = None) -> Path:
         """Make the save file whole now (the log folded in: one self-contained file) and go on

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.minds.factory import brain_cards, close_brains, make_brains, run_card
+from engine.minds.factory import close_brains, make_brains, model_cards, run_card
 from engine.saves import SUFFIX, Autosaver
 from engine.scenario import parse
 from engine.sweeps.spec import GameSpec
@@ -73,7 +73,7 @@ def play_game(spec: GameSpec) -> Played:
     at: dict[int, list[str]] = {}
     for lid, turn in spec.legends.placed:
         at.setdefault(turn, []).append(lid)
-    played = choice.describe() | {"models": [c for c in brain_cards(brains) if c["brain"] != "scripted"]}
+    played = choice.describe() | {"models": model_cards(brains)}
     started = time.perf_counter()
     try:
         _sweep_stale()
