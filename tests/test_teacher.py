@@ -456,3 +456,28 @@ def test_a_default_is_news_once_whether_it_settled_or_its_debtor_left() -> None:
                 notice(t - 2, "Barnaby", "could not deliver 1 acorns")]  # old
     town = Town(replace(o, clearing=clearing))
     assert [d for _, d, _ in town.defaults] == ["Rusk", "Hazel"]
+
+
+def test_thanks_fit_who_kept_their_word() -> None:
+    """A borrower who repaid thanks its lender for the loan; the lender thanks it for keeping its
+    word (the borrower used to tell its lender "you kept your word")."""
+    from dataclasses import replace
+
+    sc, _ = scenarios.load(None)
+    game = Game(sc, 1, ScriptedBrain())
+    game.run(4)
+    obs = {o.name: o for o in observe_all(game.wood, game.wood.alive(), {})}
+    said: dict[str, str] = {}
+    for me in ("Hazel", "Oona"):
+        o = obs[me]
+        mems = [*o.memories, f"turn {o.turn - 1}: Hazel repaid Oona 30 pebbles (loan #26)"]
+        for seed in range(1, 8):  # whichever template the seed picks
+            answer = ScriptedBrain().decide([replace(o, memories=mems, inbox=[], seed=seed)])[0]
+            whispers = [a for a in answer.actions if isinstance(a, A.Whisper)]
+            assert [w.to for w in whispers] == ["Oona" if me == "Hazel" else "Hazel"]
+            said[f"{me}{seed}"] = whispers[0].text
+    borrower = {t for k, t in said.items() if k.startswith("Hazel")}
+    lender = {t for k, t in said.items() if k.startswith("Oona")}
+    assert borrower and not any("kept your word" in t for t in borrower)
+    assert all(t in {speech.TEMPLATES["square"][i].format(to="Oona") for i in range(2)} for t in borrower)
+    assert lender and all(t in {speech.TEMPLATES["kept"][i].format(to="Hazel") for i in range(2)} for t in lender)

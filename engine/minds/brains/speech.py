@@ -105,10 +105,17 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Paid back early, {to}. My word is good.",
         "{to}, here are {p} pebbles: our loan is settled.",
     ),
-    "thanks": (
+    "thanks": (  # to a creature that took my offer
         "Thank you for the deal, {to}!",
         "A pleasure, {to}. Let us trade again soon.",
+    ),
+    "kept": (  # to a creature that settled a contract with me, or repaid my loan
         "{to}, you kept your word. Thank you.",
+        "Done and done, {to}. A pleasure to deal with you.",
+    ),
+    "square": (  # to the lender I repaid
+        "Thank you for the loan, {to}. We are square.",
+        "{to}, we are square now. Thank you for the help.",
     ),
     # In the clearing, about broken deals and rumours.
     "wronged": (

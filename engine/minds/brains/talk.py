@@ -113,20 +113,21 @@ class Talk(MindBase):
     def thank_partners(self) -> None:
         """Thank whoever took my offer or kept a deal with me last turn (one thanks a turn)."""
         o = self.o
-        partners: list[str] = []
+        partners: list[tuple[str, str]] = []  # (partner, what for)
         for turn, kind, _, text in self.inbox_since(o.turn - 1):
             m = _ACCEPTED.match(text) if kind == "notice" and turn == o.turn - 1 and " accepted " in text else None
             if m:
-                partners.append(m.group(1))
+                partners.append((m.group(1), "thanks"))
         for event in self.last_turn():
-            if " settled " not in event and " repaid " not in event:
-                continue
-            s = _SETTLED.match(event) or _REPAID.match(event)
-            if s and o.name in (s.group(1), s.group(2)):
-                partners.append(s.group(2) if s.group(1) == o.name else s.group(1))
-        to = next((n for n in partners if n in self.town.names and n != o.name), None)
-        if to is not None:
-            self.add_speech(once(lambda: A.Whisper(to=to, text=self.words("thanks", to=to))), P.THANKS)
+            if s := _SETTLED.match(event) if " settled " in event else None:
+                if o.name in (s.group(1), s.group(2)):
+                    partners.append((s.group(2) if s.group(1) == o.name else s.group(1), "kept"))
+            elif (r := _REPAID.match(event) if " repaid " in event else None) and o.name in (r.group(1), r.group(2)):
+                # the borrower thanks for the loan; the lender, for the word kept
+                partners.append((r.group(2), "square") if r.group(1) == o.name else (r.group(1), "kept"))
+        to, why = next(((n, w) for n, w in partners if n in self.town.names and n != o.name), ("", ""))
+        if to:
+            self.add_speech(once(lambda: A.Whisper(to=to, text=self.words(why, to=to))), P.THANKS)
 
     def remember_deals(self) -> None:
         """Note a loan or forward contract signed last turn: who, what and when."""
