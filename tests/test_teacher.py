@@ -481,3 +481,13 @@ def test_thanks_fit_who_kept_their_word() -> None:
     assert borrower and not any("kept your word" in t for t in borrower)
     assert all(t in {speech.TEMPLATES["square"][i].format(to="Oona") for i in range(2)} for t in borrower)
     assert lender and all(t in {speech.TEMPLATES["kept"][i].format(to="Hazel") for i in range(2)} for t in lender)
+
+
+def test_a_woodcutter_sharing_few_trees_sells_only_what_it_holds() -> None:
+    """Two woodcutters share the commons. When few trees stand near a den, the other may fell
+    them all first, so a sell that counted on this turn's felling was refused (seeds 4 and 5,
+    turns 30-34: "you hold 63 firewood free, not 64")."""
+    for seed in (4, 5):
+        _, reports = play("commons-collapse", seed, 36)
+        refused = [(r.turn, d.creature, a.type, why) for r in reports for d in r.decided for a, why in d.results if why]
+        assert not refused, (seed, refused)
