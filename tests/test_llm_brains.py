@@ -107,6 +107,7 @@ def test_both_kv_layouts_answer_validly_turn_after_turn(model: LlamaModel, wood_
     obs = observe_all(g.wood, g.wood.alive(), {})
     brain = LlamaBrain(sc, model, seed=5, unified_kv=unified)
     try:
+        assert brain.card()["kv_cache"] == layout  # before the first context too (what a save records)
         first = brain.decide(obs)
         ctx = brain.ctx
         for o in obs:
@@ -121,6 +122,20 @@ def test_both_kv_layouts_answer_validly_turn_after_turn(model: LlamaModel, wood_
     for a in first + second:
         assert a.problems == [], (a.raw, a.problems)
         assert a.meta["shared_prefix_tokens"] > len(brain.static_tokens)
+
+
+def test_a_card_taken_before_the_first_turn_says_how_the_layout_is_chosen(model: LlamaModel, wood_at_turn_6) -> None:
+    """A save records the model's card before any context exists: on a CPU it says the rule (it
+    said "by batch size"); once a turn was decided, the layout chosen."""
+    sc, g = wood_at_turn_6
+    obs = observe_all(g.wood, g.wood.alive(), {})
+    brain = LlamaBrain(sc, model, seed=5)
+    try:
+        assert brain.card()["kv_cache"] == "unified up to 6 creatures a batch, else one stream per creature"
+        brain.decide(obs[:2])
+        assert brain.card()["kv_cache"] == "unified"
+    finally:
+        brain.close()
 
 
 def test_special_token_strings_from_creatures_stay_plain_text(model: LlamaModel, wood_at_turn_6) -> None:

@@ -373,23 +373,22 @@ class LlamaBrain:
     def card(self) -> dict[str, Any]:
         """What the model is, for the run report and the save."""
         return {
-            "name": self.m.name,
-            "path": str(self.m.path),
-            "description": self.m.desc,
-            "parameters": self.m.n_params,
-            "template": self.m.template,
-            "gpu_layers": self.m.gpu_layers,
-            "gpu": self.m.gpu,
-            "threads": self.m.threads,
-            "mode": self.mode,
-            "kv_cache": {True: "unified", False: "one stream per creature", None: "by batch size"}[self.unified_kv]
-            if self.ctx is None else ("unified" if self._unified else "one stream per creature"),
+            "name": self.m.name, "path": str(self.m.path), "description": self.m.desc,
+            "parameters": self.m.n_params, "template": self.m.template,
+            "gpu_layers": self.m.gpu_layers, "gpu": self.m.gpu, "threads": self.m.threads, "mode": self.mode,
+            "kv_cache": self._kv_card(),
             "flash_attn": {True: "on", False: "off", None: "off" if not self.m.gpu else "auto"}[self.flash_attn],
             "sampler": self.sampler.describe(),
             "adapter": {"name": self.m.adapter_name, "sha256": self.m.adapter_sha256} if self.m.adapter is not None else None,
-            "lean_prompt": self.lean,
-            "jump_forward": self.jump_forward,
+            "lean_prompt": self.lean, "jump_forward": self.jump_forward,
         }
+
+    def _kv_card(self) -> str:
+        """The KV cache's layout: the one in use, else the one that will be chosen."""
+        unified = self._unified if self.ctx is not None else self.unified_kv
+        if unified is None and not self.m.gpu:
+            return f"unified up to {CPU_UNIFIED_UP_TO} creatures a batch, else one stream per creature"
+        return "unified" if unified in (None, True) else "one stream per creature"
 
     def close(self) -> None:
         if self.ctx is not None:
