@@ -338,3 +338,38 @@ async def test_keys_answer_while_a_turn_is_being_decided(tmp_path: Path) -> None
         await pilot.pause(0.1)
         assert len(app.session.history) == 1 and app.session.turn == 1
         assert not app.screen.query_one(GameHeader).thinking
+
+
+def test_play_opens_a_save_by_the_name_saves_list_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ttwood saves list` names a save "thousand-token-wood-seed4"; `ttwood play` given that name
+    said there was no such scenario. A bare name that is no scenario but a save resumes it; a
+    scenario's id still starts a new game, and a name that is neither is still refused."""
+    from engine import scenario as scenarios
+    from engine.core.errors import ScenarioError
+    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.minds.factory import BrainChoice
+    from engine.saves import Autosaver
+    from engine.turn.game import Game
+    from ttwood.cli_play import open_session, tab_args
+
+    monkeypatch.setenv("TTWOOD_SAVES_DIR", str(tmp_path))
+    sc, text = scenarios.load(None)
+    for name in ("wood-seed4", "thousand-token-wood"):
+        game = Game(sc, 4, ScriptedBrain())
+        with Autosaver.create(tmp_path / f"{name}.ttwood", game, scenario_text=text,
+                              brains=BrainChoice(kind="scripted").describe()) as saver:
+            saver.record(game.step())
+            saver.record(game.step())
+    session = open_session("wood-seed4", "llama", 1)
+    try:
+        assert session.turn == 2 and session.brain_label == "scripted"
+    finally:
+        session.close()
+    assert tab_args("wood-seed4", "llama", 1) == ["play", "--seed", "1", str(tmp_path / "wood-seed4.ttwood")]
+    fresh = open_session("thousand-token-wood", "scripted", 1)
+    try:
+        assert fresh.turn == 0  # the scenario, not the save of the same name
+    finally:
+        fresh.close()
+    with pytest.raises(ScenarioError, match="no scenario called 'no-such-wood'"):
+        open_session("no-such-wood", "scripted", 1)

@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.core.errors import TTWoodError
+from engine import scenario as scenarios
+from engine.core.errors import ScenarioError, TTWoodError
 from engine.minds.factory import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, make_brains
-from engine.saves import SaveError
+from engine.saves import SaveError, save_path
 from engine.scenario import Scenario
 from engine.session import BrainMaker, Session, is_save
 from engine.turn.brain import Brain
@@ -64,12 +65,32 @@ def brain_maker(kind: str, seed: int = 1) -> ChoiceMaker:
                                    adapter=MODEL_OPTIONS.adapter))
 
 
+def as_save(game: str | None) -> str | None:
+    """The save ``game`` names, if it names one: ``NAME.ttwood`` or a path to one, or a bare name
+    that is no scenario but a save in the saves folder (as ``ttwood saves list`` shows it)."""
+    if game is None or is_save(game):
+        return game
+    if game.endswith(".toml") or "/" in game or os.sep in game:
+        return None
+    try:
+        scenarios.find(game)
+        return None  # a scenario of that name: a new game
+    except ScenarioError:
+        pass
+    try:
+        path = save_path(game)
+    except SaveError:
+        return None
+    return str(path) if path.is_file() else None
+
+
 def open_session(game: str | None, brain: str, seed: int, patron: bool = True,
                  asked: frozenset[str] = frozenset()) -> Session:
     """A session for a scenario id/path (a new game) or a save file, which goes on with the brains
     it records, as ``ttwood run --resume`` does (``asked``: the brain options given explicitly)."""
-    if game is not None and is_save(game):
-        path = Path(game)
+    saved = as_save(game)
+    if saved is not None:
+        path = Path(saved)
         maker = brain_maker(brain, seed)
 
         def choose(recorded: dict[str, Any]) -> tuple[BrainMaker, str]:
@@ -82,7 +103,7 @@ def open_session(game: str | None, brain: str, seed: int, patron: bool = True,
             chosen = resumed_choice(path, saved, maker.choice, asked, recorded="models" in recorded)
             return ChoiceMaker(chosen, check=lambda cards: same_files(path, recorded.get("models"), cards, asked)), chosen.kind
 
-        return Session.open(game, maker, brain_label=brain, choose=choose)
+        return Session.open(saved, maker, brain_label=brain, choose=choose)
     return Session.new(game, brain_maker(brain, seed), seed, patron=patron, brain_label=brain)
 
 
@@ -98,7 +119,8 @@ def need_terminal() -> None:
 
 def play(
     ctx: typer.Context,
-    game: Annotated[str | None, typer.Argument(help="A bundled scenario id, a scenario .toml, or a save to resume.")] = None,
+    game: Annotated[str | None, typer.Argument(help="A bundled scenario id, a scenario .toml, or a save to resume "
+                 "(NAME.ttwood, a path, or a name from `ttwood saves list`).")] = None,
     brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help=BRAIN_HELP)] = DEFAULT_KIND,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
     patron: Annotated[bool, typer.Option("--patron/--no-patron", help="Put the player's Patron in the wood.")] = True,
@@ -145,8 +167,8 @@ def serve(
 def tab_args(game: str | None, brain: str, seed: int) -> list[str]:
     """The ``ttwood play`` each browser tab of ``ttwood serve`` runs. A save goes on with the
     brains it records, so it gets no ``--brain`` (which would ask to change them, and be refused)."""
-    saved = game is not None and is_save(game)
-    return ["play", *([] if saved else ["--brain", brain]), "--seed", str(seed), *([game] if game else [])]
+    saved = as_save(game)
+    return ["play", *([] if saved else ["--brain", brain]), "--seed", str(seed), *([saved or game] if game else [])]
 
 
 def register(app: typer.Typer) -> None:
