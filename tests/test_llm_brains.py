@@ -236,6 +236,7 @@ def test_bench_llm_times_the_shipped_adapter_against_the_bare_model() -> None:
         assert d[f"{way}_prompt_ms_per_agent_turn"] > 0 and d[f"{way}_answer_ms_per_agent_turn"] > 0
         assert d[f"{way}_prompt_ms_per_agent_turn"] + d[f"{way}_answer_ms_per_agent_turn"] <= d[f"{way}_ms_per_agent_turn"] + 0.2
     assert d["time_ratio"] == round(d["adapter_ms_per_agent_turn"] / d["bare_ms_per_agent_turn"], 3)
+    assert d["time_ratio_per_action"] == round(d["adapter_ms_per_action"] / d["bare_ms_per_action"], 3)
     # the shipped adapter learned the decoder's spelling: what the grammar forces is inserted
     assert d["jump_forward"] is True and d["adapter_sampled_tokens"] < d["adapter_answer_tokens"]
     # the adapter's own cost: its answers decoded again through the model with and without it

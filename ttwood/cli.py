@@ -339,7 +339,7 @@ def _bench_adapter(sc: scenarios.Scenario, model: str | None, adapter: str, crea
         f"{r['adapter_actions_per_answer']} actions) · ratio [bold]{r['time_ratio']}[/]\n"
         f"per sampled token: bare {r['bare_ms_per_sampled_token']} ms, adapter {r['adapter_ms_per_sampled_token']} ms "
         f"(ratio {r['time_ratio_per_sampled_token']}) · per action: bare {r['bare_ms_per_action']} ms, adapter "
-        f"{r['adapter_ms_per_action']} ms · jump-forward {'on' if r['jump_forward'] else 'off'} · "
+        f"{r['adapter_ms_per_action']} ms (ratio {r['time_ratio_per_action']}) · jump-forward {'on' if r['jump_forward'] else 'off'} · "
         f"valid {r['bare_valid_rate']} / {r['adapter_valid_rate']}\n"
         f"reading the prompt: bare {r['bare_prompt_ms_per_agent_turn']} ms, adapter {r['adapter_prompt_ms_per_agent_turn']} ms · "
         f"writing the answer: bare {r['bare_answer_ms_per_agent_turn']} ms, adapter {r['adapter_answer_ms_per_agent_turn']} ms\n"

@@ -5,8 +5,8 @@ its worked example and action shapes) and by the model with the adapter (the lea
 trained on; jump-forward when the adapter learned the decoder's spelling), in alternating order so
 the machine's noise falls on both alike. The game plays on with the adapter's answers. A richer
 answer costs more tokens, so the answers' lengths are reported beside the times (all tokens, and
-those sampled: the decoding steps), the time per sampled token too, and each way's time split
-into reading the prompts and writing the answers.
+those sampled: the decoding steps), the time per sampled token and per action too, and each way's
+time split into reading the prompts and writing the answers.
 
 What the adapter's own arithmetic costs (what its rank and target layers decide) is measured apart:
 the adapter's answers are decoded again, token for token (same prompts, same decoding steps, the
@@ -195,6 +195,7 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
         "jump_forward": jump,
         "time_ratio": _ratio(with_ms, base_ms),
         "time_ratio_per_sampled_token": _ratio(with_tok, base_tok),
+        "time_ratio_per_action": _ratio(figures["adapter"]["ms_per_action"], figures["bare"]["ms_per_action"]),
         "replay_with_adapter_ms_per_agent_turn": lora_ms,
         "replay_without_adapter_ms_per_agent_turn": plain_ms,
         "adapter_compute_ratio": _ratio(lora_ms, plain_ms),
