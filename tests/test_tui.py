@@ -342,8 +342,9 @@ async def test_keys_answer_while_a_turn_is_being_decided(tmp_path: Path) -> None
 
 def test_play_opens_a_save_by_the_name_saves_list_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`ttwood saves list` names a save "thousand-token-wood-seed4"; `ttwood play` given that name
-    said there was no such scenario. A bare name that is no scenario but a save resumes it; a
-    scenario's id still starts a new game, and a name that is neither is still refused."""
+    said there was no such scenario. A bare name that is no scenario but a save resumes it (a dot in
+    it too), and so does NAME.ttwood from another folder; a scenario's id still starts a new game,
+    and a name that is neither is refused, naming both."""
     from engine import scenario as scenarios
     from engine.core.errors import ScenarioError
     from engine.minds.brains.scripted import ScriptedBrain
@@ -354,7 +355,7 @@ def test_play_opens_a_save_by_the_name_saves_list_shows(tmp_path: Path, monkeypa
 
     monkeypatch.setenv("TTWOOD_SAVES_DIR", str(tmp_path))
     sc, text = scenarios.load(None)
-    for name in ("wood-seed4", "thousand-token-wood"):
+    for name in ("wood-seed4", "thousand-token-wood", "wood.v2"):
         game = Game(sc, 4, ScriptedBrain())
         with Autosaver.create(tmp_path / f"{name}.ttwood", game, scenario_text=text,
                               brains=BrainChoice(kind="scripted").describe()) as saver:
@@ -366,10 +367,19 @@ def test_play_opens_a_save_by_the_name_saves_list_shows(tmp_path: Path, monkeypa
     finally:
         session.close()
     assert tab_args("wood-seed4", "llama", 1) == ["play", "--seed", "1", str(tmp_path / "wood-seed4.ttwood")]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # NAME.ttwood: here if it is here, else in the saves folder
+    for ref in ("wood.v2", "wood-seed4.ttwood"):
+        other = open_session(ref, "scripted", 1)
+        try:
+            assert other.turn == 2, ref
+        finally:
+            other.close()
     fresh = open_session("thousand-token-wood", "scripted", 1)
     try:
         assert fresh.turn == 0  # the scenario, not the save of the same name
     finally:
         fresh.close()
-    with pytest.raises(ScenarioError, match="no scenario called 'no-such-wood'"):
+    with pytest.raises(ScenarioError, match=r"no scenario called 'no-such-wood'.*a save to resume \(`ttwood saves list`\)"):
         open_session("no-such-wood", "scripted", 1)

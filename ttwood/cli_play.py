@@ -15,7 +15,7 @@ import typer
 from engine import scenario as scenarios
 from engine.core.errors import ScenarioError, TTWoodError
 from engine.minds.factory import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, make_brains
-from engine.saves import SaveError, save_path
+from engine.saves import SUFFIX, SaveError, saves_dir
 from engine.scenario import Scenario
 from engine.session import BrainMaker, Session, is_save
 from engine.turn.brain import Brain
@@ -66,22 +66,27 @@ def brain_maker(kind: str, seed: int = 1) -> ChoiceMaker:
 
 
 def as_save(game: str | None) -> str | None:
-    """The save ``game`` names, if it names one: ``NAME.ttwood`` or a path to one, or a bare name
-    that is no scenario but a save in the saves folder (as ``ttwood saves list`` shows it)."""
-    if game is None or is_save(game):
-        return game
-    if game.endswith(".toml") or "/" in game or os.sep in game:
+    """The save ``game`` names, if it names one: a path to a ``.ttwood`` file (a bare
+    ``NAME.ttwood`` found here, else in the saves folder), or a bare name that is no scenario but a
+    save in the saves folder (as ``ttwood saves list`` shows it). A bare name that is neither is
+    refused, naming both."""
+    if game is None:
+        return None
+    bare = "/" not in game and os.sep not in game
+    if is_save(game):
+        there = saves_dir() / game
+        return str(there) if bare and not Path(game).exists() and there.is_file() else game
+    if not bare or game.endswith(".toml"):
         return None
     try:
         scenarios.find(game)
         return None  # a scenario of that name: a new game
-    except ScenarioError:
-        pass
-    try:
-        path = save_path(game)
-    except SaveError:
-        return None
-    return str(path) if path.is_file() else None
+    except ScenarioError as exc:
+        unknown = exc
+    there = saves_dir() / f"{game}{SUFFIX}"
+    if not there.is_file():
+        raise ScenarioError(f"{unknown}; or the name of a save to resume (`ttwood saves list`)") from None
+    return str(there)
 
 
 def open_session(game: str | None, brain: str, seed: int, patron: bool = True,
@@ -97,10 +102,10 @@ def open_session(game: str | None, brain: str, seed: int, patron: bool = True,
             if "kind" not in recorded:  # saved before saves said which brains played: as asked
                 return maker, brain
             try:
-                saved = BrainChoice.from_describe(recorded)
+                played = BrainChoice.from_describe(recorded)
             except TTWoodError as exc:
                 raise SaveError(f"{path}: {exc}") from None
-            chosen = resumed_choice(path, saved, maker.choice, asked, recorded="models" in recorded)
+            chosen = resumed_choice(path, played, maker.choice, asked, recorded="models" in recorded)
             return ChoiceMaker(chosen, check=lambda cards: same_files(path, recorded.get("models"), cards, asked)), chosen.kind
 
         return Session.open(saved, maker, brain_label=brain, choose=choose)

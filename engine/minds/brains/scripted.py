@@ -148,8 +148,9 @@ class _Mind(Dealing, Talk):
         seq = self.add(A.Produce(qty=qty), P.PRODUCE, ("fell", str(qty)))
         others = len([n for n in self.town.woodcutters if n != o.name])
         if others and o.can_make < o.capacity:
-            # few trees near its den, and another woodcutter may fell them all first: it sells
-            # only what it holds, and what it fells next turn
+            # few trees near its den, and another woodcutter may share them and fell them all
+            # first (it cannot tell whether their patches meet): it sells only what it holds,
+            # and what it fells next turn
             return 0, seq
         return qty, seq
 
