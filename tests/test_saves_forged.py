@@ -121,3 +121,32 @@ def test_the_commands_refuse_a_forged_save_in_one_line(honest: Path, tmp_path: P
     assert "save refused:" in done.stderr and "turn 60, its stored state is not what" in done.stderr
     assert "Traceback" not in done.stderr and "integrity" not in done.stdout
     assert path.read_bytes() == before
+
+
+def test_a_row_sqlite_cannot_decode_is_refused_in_one_line_by_every_command(honest: Path, tmp_path: Path) -> None:
+    """One flipped byte inside a stored state can leave text that is not UTF-8: SQLite cannot read
+    the row. `ttwood replay` printed a Python traceback, `saves list` said "ok", and the others
+    quoted a page of the damaged JSON in their message."""
+    from engine.saves import list_saves
+
+    folder = tmp_path / "saves"
+    folder.mkdir()
+    path = folder / "flipped.ttwood"
+    path.write_bytes(honest.read_bytes())
+    con = sqlite3.connect(path)
+    (state,) = con.execute("SELECT state FROM turns WHERE turn=50").fetchone()
+    con.execute("UPDATE turns SET state=CAST(? AS TEXT) WHERE turn=50", (state.encode()[:40] + b"\xff\xfe" + state.encode()[42:],))
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    with pytest.raises(SaveError, match=r"is damaged \(Could not decode to UTF-8 column 'state'\)$"):
+        replay(path)
+    (row,) = list_saves(folder)
+    assert row["status"].startswith("refused: is damaged") and row["turns"] is None
+    for args in (["replay"], ["saves", "inspect"], ["run", "--turns", "1", "--resume"]):
+        done = subprocess.run([*CMD, *args, str(path)], capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, TTWOOD_BRAIN="scripted"))
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr and "is damaged (Could not decode" in done.stderr, (args, done.stderr)
+        assert '"fields"' not in done.stderr  # none of the damaged text
+    assert path.read_bytes() == before

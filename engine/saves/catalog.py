@@ -87,7 +87,7 @@ def inspect(path: str | Path) -> dict[str, Any]:
 
 def list_saves(folder: Path | None = None) -> list[dict[str, Any]]:
     """Every ``*.ttwood`` file in ``folder`` (default: :func:`saves_dir`), newest first, with a
-    quick look inside; files that are refused say why instead."""
+    look inside (every row checked against its digest); files that are refused say why instead."""
     folder = saves_dir() if folder is None else folder
     if not folder.is_dir():
         return []
@@ -101,6 +101,7 @@ def list_saves(folder: Path | None = None) -> list[dict[str, Any]]:
         }
         try:
             with open_save(p, full_check=False) as save:
+                save.check_digests()  # every row as written (a fraction of a second for a long game)
                 row.update(scenario=save.meta.scenario_id, seed=save.seed, turns=save.turns, status="ok")
         except SaveError as exc:
             row.update(scenario=None, seed=None, turns=None, status=f"refused: {exc.message.removeprefix(f'{p}: ')}")

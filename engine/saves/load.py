@@ -151,6 +151,12 @@ class LoadedSave:
     # ------------------------------------------------------------------ checks
     def check_digests(self) -> None:
         """Refuse if any row differs from what was written (a flipped bit, an edit by hand)."""
+        try:
+            self._check_digests()
+        except sqlite3.DatabaseError as exc:  # a row SQLite cannot read (text that is not UTF-8 …)
+            raise self._bad(f"is damaged ({damage(exc)})") from None
+
+    def _check_digests(self) -> None:
         cols = ", ".join(TURN_COLUMNS)
         for row in self.con.execute(f"SELECT {cols} FROM turns ORDER BY turn"):
             self._valid_row(TurnRow, TURN_COLUMNS, row, f"turn {row[0]}")
@@ -286,5 +292,10 @@ def open_save(path: str | Path, *, max_bytes: int = MAX_SAVE_BYTES, full_check: 
         else:
             tmp.cleanup()
         if isinstance(exc, sqlite3.DatabaseError):
-            raise SaveError(f"{path}: is damaged ({exc})") from None
+            raise SaveError(f"{path}: is damaged ({damage(exc)})") from None
         raise
+
+
+def damage(exc: sqlite3.DatabaseError) -> str:
+    """SQLite's reason, without the damaged text it quotes (a page of JSON is no help to read)."""
+    return str(exc).split(" with text '", 1)[0]

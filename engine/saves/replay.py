@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 from engine.saves.derive import ReplayResult, derive
-from engine.saves.load import open_save
+from engine.saves.guard import SaveError
+from engine.saves.load import damage, open_save
 from engine.turn.report import TurnReport
 
 __all__ = ["ReplayResult", "replay"]
@@ -22,5 +24,8 @@ def replay(path: str | Path, verify: bool = True, on_turn: Callable[[TurnReport]
     """
     with open_save(path, full_check=False) as save:
         save.check_digests()
-        _, result = derive(save, save.turns, verify=verify, on_turn=on_turn)
+        try:
+            _, result = derive(save, save.turns, verify=verify, on_turn=on_turn)
+        except sqlite3.DatabaseError as exc:
+            raise SaveError(f"{path}: is damaged ({damage(exc)})") from None
         return result
