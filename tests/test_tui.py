@@ -268,6 +268,23 @@ async def test_new_game_from_the_games_screen(tmp_path: Path) -> None:
         assert app.screen.session is app.session
 
 
+async def test_the_games_screen_starts_from_the_game_being_played(tmp_path: Path) -> None:
+    """A new game from the games screen had the llama brain and seed 1 whatever `ttwood play
+    --brain scripted --seed 3` started; and it said market-50 had 5 creatures (its cast before
+    the generated ones)."""
+    from ttwood_tui.screens.games import scenario_options
+
+    app = make_app(tmp_path, autosave=False)  # scripted, seed 3
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        assert isinstance(app.screen, GamesScreen)
+        assert app.screen.query_one("#brain", Select).value == "scripted"
+        assert app.screen.query_one("#seed", Input).value == "3"
+    labels = dict(scenario_options())
+    assert "(market-50, 50 creatures)" in labels["market-50"]
+    assert "(thousand-token-wood, 5 creatures)" in labels["thousand-token-wood"]
+
+
 async def test_readable_at_80_by_24(tmp_path: Path) -> None:
     app = make_app(tmp_path, autosave=False)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -55,7 +55,8 @@ class GamesAndSaves(TurnRunner):
         self.build_session(lambda: old.rewind(turn, self.saves_dir))
 
     def action_games(self) -> None:
-        self.push_screen(GamesScreen(self.saves_dir, self.session.save_path), self._game_chosen)
+        s = self.session
+        self.push_screen(GamesScreen(self.saves_dir, s.save_path, brain=s.brain_label, seed=s.game.seed), self._game_chosen)
 
     def _game_chosen(self, choice: GameChoice | None) -> None:
         if choice is not None:

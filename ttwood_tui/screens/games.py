@@ -36,7 +36,8 @@ def scenario_options() -> list[tuple[str, str]]:
     for f in scenarios.known():
         try:
             sc, _ = scenarios.load_found(f)
-            out.append((f.id, f"[b]{escape(sc.meta.name)}[/b] ({f.id}, {len(sc.creatures)} creatures)\n  {escape(sc.meta.description)}"))
+            cast = len(sc.expanded_cast())  # generated creatures too
+            out.append((f.id, f"[b]{escape(sc.meta.name)}[/b] ({f.id}, {cast} creatures)\n  {escape(sc.meta.description)}"))
         except TTWoodError as exc:
             out.append((f.id, f"[red]{f.id}: cannot be read[/red] {escape(str(exc)[:80])}"))
     return out
@@ -71,11 +72,14 @@ class GamesScreen(Screen[GameChoice | None]):
     """
     BINDINGS = [Binding("escape,g", "cancel", "back", id="games-back", tooltip="Back to the game being played.")]
 
-    def __init__(self, saves_dir: Path, playing: Path | None = None) -> None:
-        """``playing``: the save of the game being played, if it is being saved."""
+    def __init__(self, saves_dir: Path, playing: Path | None = None, *, brain: str = BRAIN_KINDS[0], seed: int = 1) -> None:
+        """``playing``: the save of the game being played, if it is being saved; ``brain`` and
+        ``seed``: a new game's, until the player changes them (those of the game being played)."""
         super().__init__(id="games")
         self.saves_dir = saves_dir
         self.playing = playing
+        self.brain = brain if brain in BRAIN_KINDS else BRAIN_KINDS[0]
+        self.seed = seed
 
     def compose(self) -> ComposeResult:
         saves = save_options(self.saves_dir, self.playing)
@@ -85,9 +89,9 @@ class GamesScreen(Screen[GameChoice | None]):
             yield OptionList(*[Option(text, id=sid) for sid, text in scenario_options()], id="scenarios")
             with Horizontal():
                 yield Label("brain")
-                yield Select([(k, k) for k in BRAIN_KINDS], value=BRAIN_KINDS[0], allow_blank=False, id="brain")
+                yield Select([(k, k) for k in BRAIN_KINDS], value=self.brain, allow_blank=False, id="brain")
                 yield Label("seed")
-                yield Input("1", type="integer", id="seed")
+                yield Input(str(self.seed), type="integer", id="seed")
                 yield Button("continue the last game", id="continue", disabled=not saves)
             yield Label("open a save", classes="section")
             if saves:
