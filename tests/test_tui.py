@@ -400,3 +400,25 @@ def test_play_opens_a_save_by_the_name_saves_list_shows(tmp_path: Path, monkeypa
         fresh.close()
     with pytest.raises(ScenarioError, match=r"no scenario called 'no-such-wood'.*a save to resume \(`ttwood saves list`\)"):
         open_session("no-such-wood", "scripted", 1)
+
+
+def test_play_takes_the_model_and_server_options_the_readme_names() -> None:
+    """The README says a resumed `ttwood play SAVE` may change --threads, --base-url and --timeout,
+    but play had no such options ("No such option: --base-url"), and `--brain http` could reach
+    only the default server."""
+    from typer.testing import CliRunner
+
+    from ttwood.cli import app
+    from ttwood.cli_play import MODEL_OPTIONS, brain_maker
+
+    args = ["play", "--brain", "http", "--model", "m", "--base-url", "http://127.0.0.1:9/v1", "--server", "vllm",
+            "--timeout", "5", "--threads", "2"]
+    r = CliRunner().invoke(app, args)
+    assert "No such option" not in r.output and "needs a terminal" in str(r.exception), r.output  # no terminal here
+    saved = (MODEL_OPTIONS.base_url, MODEL_OPTIONS.server, MODEL_OPTIONS.timeout, MODEL_OPTIONS.threads)
+    MODEL_OPTIONS.base_url, MODEL_OPTIONS.server, MODEL_OPTIONS.timeout, MODEL_OPTIONS.threads = "http://h:1/v1", "vllm", 5.0, 2
+    try:
+        choice = brain_maker("http", 4).choice
+        assert (choice.base_url, choice.server, choice.timeout, choice.threads, choice.seed) == ("http://h:1/v1", "vllm", 5.0, 2, 4)
+    finally:
+        MODEL_OPTIONS.base_url, MODEL_OPTIONS.server, MODEL_OPTIONS.timeout, MODEL_OPTIONS.threads = saved

@@ -24,11 +24,15 @@ from ttwood.cli_saves import resumed_choice, same_files
 
 @dataclass(slots=True)
 class ModelOptions:
-    """``--model``/``--gpu-layers`` of this ``ttwood play``, used for every game it opens."""
+    """The model and server options of this ``ttwood play``, used for every game it opens."""
 
     model: str | None = None
     gpu_layers: int = 0
     adapter: str | None = None
+    threads: int | None = None
+    base_url: str = BrainChoice().base_url
+    server: str = BrainChoice().server
+    timeout: float = BrainChoice().timeout
 
 
 MODEL_OPTIONS = ModelOptions()
@@ -61,8 +65,9 @@ class ChoiceMaker:
 
 def brain_maker(kind: str, seed: int = 1) -> ChoiceMaker:
     """Build brains of one kind for whatever scenario the session opens."""
-    return ChoiceMaker(BrainChoice(kind=kind, seed=seed, model=MODEL_OPTIONS.model, gpu_layers=MODEL_OPTIONS.gpu_layers,
-                                   adapter=MODEL_OPTIONS.adapter))
+    o = MODEL_OPTIONS
+    return ChoiceMaker(BrainChoice(kind=kind, seed=seed, model=o.model, gpu_layers=o.gpu_layers, adapter=o.adapter,
+                                   threads=o.threads, base_url=o.base_url, server=o.server, timeout=o.timeout))
 
 
 def as_save(game: str | None) -> str | None:
@@ -134,10 +139,19 @@ def play(
     adapter: Annotated[str | None, typer.Option("--adapter",
             help="A GGUF LoRA adapter for llama (default: the one shipped for the embedded model; "
              "none: the bare model).")] = None,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
+            help="CPU threads for llama (default: all cores).")] = None,
+    base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = BrainChoice().base_url,
+    server: Annotated[str, typer.Option("--server",
+            help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")] = BrainChoice().server,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.001, max=86_400,
+            help="Seconds an http server has to answer all of one turn's requests.")] = BrainChoice().timeout,
 ) -> None:
     """Open the wood in the terminal UI (the default scenario when none is given; a save resumes)."""
     need_terminal()
-    MODEL_OPTIONS.model, MODEL_OPTIONS.gpu_layers, MODEL_OPTIONS.adapter = model, gpu_layers, adapter
+    o = MODEL_OPTIONS  # this process's options, for every game it opens
+    o.model, o.gpu_layers, o.adapter, o.threads = model, gpu_layers, adapter, threads
+    o.base_url, o.server, o.timeout = base_url, server, timeout
     from ttwood_tui.app import TTWoodApp
     from ttwood_tui.screens.games import GameChoice
 
@@ -146,7 +160,8 @@ def play(
         return open_session(ref, choice.brain, choice.seed, patron)
 
     given = ctx.get_parameter_source  # typer's own click: compare the source by its name
-    asked = frozenset(o for o in ("brain", "model", "adapter", "gpu_layers") if getattr(given(o), "name", None) == "COMMANDLINE")
+    options = ("brain", "model", "adapter", "gpu_layers", "threads", "base_url", "server", "timeout")
+    asked = frozenset(o for o in options if getattr(given(o), "name", None) == "COMMANDLINE")
     session = open_session(game, brain, seed, patron, asked)
     TTWoodApp(session, factory=factory).run()
 
