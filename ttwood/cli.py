@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +25,7 @@ from rich.table import Table
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
 from engine.minds.factory import DEFAULT_KIND, BrainChoice, close_brains, parse_brain_for, run_card
+from engine.saves import open_save
 from engine.turn.report import TurnReport, run_json
 
 app = typer.Typer(
@@ -113,14 +116,19 @@ def run(
     asked = frozenset(name for name in cli_saves.BRAIN_OPTIONS if getattr(given(name), "name", None) == "COMMANDLINE")
     game, saver, brain = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume, asked=asked)
     sc = game.scenario
-    with saver, _progress(err.is_terminal) as progress:
-        task = progress.add_task(sc.meta.name, total=turns, info="")
+    try:
+        with saver, _progress(err.is_terminal) as progress:
+            task = progress.add_task(sc.meta.name, total=turns, info="")
 
-        def on_turn(r: TurnReport) -> None:
-            saver.record(r)
-            progress.update(task, advance=1, info=f"{r.season} · {r.trades} trades · gini {r.gini:.2f}")
+            def on_turn(r: TurnReport) -> None:
+                saver.record(r)
+                progress.update(task, advance=1, info=f"{r.season} · {r.trades} trades · gini {r.gini:.2f}")
 
-        reports = game.run(turns, on_turn)
+            reports = game.run(turns, on_turn)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP: the save was closed whole; say where it is
+        if (path := getattr(saver, "path", None)) is not None:
+            _say_saved(path)
+        raise
     everyone = {c.name: game.brain_of(c.name) for c in game.wood.creatures}
     card = run_card(everyone)
     close_brains(everyone)
@@ -129,6 +137,16 @@ def run(
         sys.stdout.write(json.dumps(data) + "\n")
         return
     _summary(data)
+
+
+def _say_saved(path: Path) -> None:
+    """Where a stopped run's save is, at which turn, and how to go on with it."""
+    try:
+        with open_save(path, full_check=False) as save:
+            at = f" at turn {save.turns}"
+    except TTWoodError:
+        at = ""
+    err.print(f"saved {path}{at}: go on with `ttwood run --resume {shlex.quote(str(path))}`", soft_wrap=True)
 
 
 def _summary(data: dict[str, Any]) -> None:
