@@ -422,3 +422,29 @@ def test_play_takes_the_model_and_server_options_the_readme_names() -> None:
         assert (choice.base_url, choice.server, choice.timeout, choice.threads, choice.seed) == ("http://h:1/v1", "vllm", 5.0, 2, 4)
     finally:
         MODEL_OPTIONS.base_url, MODEL_OPTIONS.server, MODEL_OPTIONS.timeout, MODEL_OPTIONS.threads = saved
+
+
+async def test_play_says_where_it_saved_and_how_to_go_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Quitting `ttwood play` said nothing; it now names the save, its turn, and the command that
+    goes on with it, which opens the game where it was left."""
+    from ttwood.cli_play import farewell, open_session
+
+    monkeypatch.setenv("TTWOOD_SAVES_DIR", str(tmp_path))
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await settle(app, pilot)
+    path = app.session.save_path
+    assert path is not None and path.parent == tmp_path
+    line = farewell(app.session)
+    assert line == f"saved {path} at turn 1: go on with `ttwood play {path.stem}`"
+    again = open_session(path.stem, "scripted", 1)
+    try:
+        assert again.turn == 1
+    finally:
+        again.close()
+    unsaved = new_session()
+    try:
+        assert farewell(unsaved) is None  # not saved: nothing to say
+    finally:
+        unsaved.close()

@@ -163,7 +163,20 @@ def play(
     options = ("brain", "model", "adapter", "gpu_layers", "threads", "base_url", "server", "timeout")
     asked = frozenset(o for o in options if getattr(given(o), "name", None) == "COMMANDLINE")
     session = open_session(game, brain, seed, patron, asked)
-    TTWoodApp(session, factory=factory).run()
+    tui = TTWoodApp(session, factory=factory)
+    tui.run()
+    if (line := farewell(tui.session)) is not None:
+        typer.echo(line, err=True)
+
+
+def farewell(session: Session) -> str | None:
+    """What ``ttwood play`` says as it ends: where the game was saved, at which turn, and the
+    command that goes on with it (``None`` for a game that was not saved)."""
+    path = session.save_path
+    if path is None:
+        return None
+    ref = path.stem if path.parent == saves_dir() and path.suffix == SUFFIX else str(path)
+    return f"saved {path} at turn {session.turn}: go on with `ttwood play {shlex.quote(ref)}`"
 
 
 def serve(
