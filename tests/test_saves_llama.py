@@ -105,7 +105,7 @@ def test_a_game_saved_from_the_terminal_ui_records_its_model_and_adapter(tmp_pat
     MODEL_OPTIONS.model, MODEL_OPTIONS.gpu_layers, MODEL_OPTIONS.adapter = None, 0, None
     session = open_session(None, "llama", 2, patron=False)
     try:
-        assert session.minds.endswith("+ adapter wood"), session.minds  # what the header shows
+        assert session.minds == "SmolLM2-135M-Instruct + adapter wood", session.minds  # what the header shows
         path = session.start_saving(folder=tmp_path)
         session.close()
     finally:

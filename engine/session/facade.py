@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from engine.minds.brains.models import shown_name
 from engine.minds.factory import model_cards
 from engine.saves import Autosaver, branch, open_save
 from engine.scenario import Scenario, load, parse
@@ -190,11 +191,11 @@ class Session:
     @property
     def minds(self) -> str:
         """The models that think for the wood, each with its adapter (empty when only rules and
-        the player decide): what the header shows, e.g. ``SmolLM2 135M + adapter wood``."""
+        the player decide): what the header shows, e.g. ``SmolLM2-135M-Instruct + adapter wood``."""
         seen = []
         for c in model_cards(self._brains()):
             adapter = c.get("adapter")
-            line = str(c.get("name")) + (f" + adapter {adapter.get('name')}" if isinstance(adapter, dict) else "")
+            line = shown_name(c) + (f" + adapter {adapter.get('name')}" if isinstance(adapter, dict) else "")
             if line not in seen:
                 seen.append(line)
         return ", ".join(seen)

