@@ -400,6 +400,8 @@ def test_play_opens_a_save_by_the_name_saves_list_shows(tmp_path: Path, monkeypa
         fresh.close()
     with pytest.raises(ScenarioError, match=r"no scenario called 'no-such-wood'.*a save to resume \(`ttwood saves list`\)"):
         open_session("no-such-wood", "scripted", 1)
+    with pytest.raises(ScenarioError, match=r"a save to resume \(the save 'wood-seed4'\?\)"):
+        open_session("wood-seed5", "scripted", 1)  # a typo'd save name
 
 
 def test_play_takes_the_model_and_server_options_the_readme_names() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import shlex
 import sys
@@ -90,7 +91,10 @@ def as_save(game: str | None) -> str | None:
         unknown = exc
     there = saves_dir() / f"{game}{SUFFIX}"
     if not there.is_file():
-        raise ScenarioError(f"{unknown}; or the name of a save to resume (`ttwood saves list`)") from None
+        names = [p.name.removesuffix(SUFFIX) for p in saves_dir().glob(f"*{SUFFIX}")]
+        close = difflib.get_close_matches(game, names, n=1)
+        maybe = f" (the save {close[0]!r}?)" if close else ""
+        raise ScenarioError(f"{unknown}; or the name of a save to resume{maybe} (`ttwood saves list`)") from None
     return str(there)
 
 
