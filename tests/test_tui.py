@@ -450,3 +450,19 @@ async def test_play_says_where_it_saved_and_how_to_go_on(tmp_path: Path, monkeyp
         assert farewell(unsaved) is None  # not saved: nothing to say
     finally:
         unsaved.close()
+
+
+async def test_a_big_wood_leaves_room_for_prices_talk_and_events(tmp_path: Path) -> None:
+    """market-50 (a 36x18 map, 50 creatures) at 160x50: the map took most of the width and the
+    ledgers all the height, so the prices, the talk and the events were off the screen."""
+    session = Session.new("market-50", brain_maker("scripted"), 1)
+    app = make_app(tmp_path, session, autosave=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("n")
+        await settle(app, pilot)
+        screen = app.screen
+        for panel in ("#prices", "#talk", "#events"):
+            region = screen.query_one(panel).region
+            assert region.height >= 5 and region.bottom <= 50, (panel, region)
+        assert screen.query_one("#map-box").region.width <= 80  # half the width at most: the map scrolls
+        assert screen.query_one("#ledgers").region.width >= 70
