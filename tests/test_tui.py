@@ -17,7 +17,7 @@ from ttwood.cli_play import brain_maker
 from ttwood_tui.dialogs.act import ActionDialog
 from ttwood_tui.dialogs.pick import PickDialog
 from ttwood_tui.screens.charts import ChartsScreen
-from ttwood_tui.screens.games import GamesScreen
+from ttwood_tui.screens.games import GameChoice, GamesScreen
 from ttwood_tui.screens.inspector import InspectorScreen
 from ttwood_tui.screens.main import MainScreen
 from ttwood_tui.widgets.game_header import GameHeader
@@ -344,6 +344,7 @@ async def test_keys_answer_while_a_turn_is_being_decided(tmp_path: Path) -> None
         await pilot.press("n")
         assert started.wait(10)
         assert app.busy and app.screen.query_one(GameHeader).thinking
+        assert "⟳ thinking…" in str(app.screen.query_one(GameHeader).render())
         await pilot.press("c")  # the UI answers while the engine thinks
         assert isinstance(app.screen, ChartsScreen)
         await pilot.press("escape", "plus")
@@ -466,3 +467,22 @@ async def test_a_big_wood_leaves_room_for_prices_talk_and_events(tmp_path: Path)
             assert region.height >= 5 and region.bottom <= 50, (panel, region)
         assert screen.query_one("#map-box").region.width <= 80  # half the width at most: the map scrolls
         assert screen.query_one("#ledgers").region.width >= 70
+
+
+async def test_the_header_says_a_game_is_being_opened_not_thought_about(tmp_path: Path) -> None:
+    """Opening a long save took half a minute under "⟳ thinking…", as if the creatures were
+    deciding: the header now says what the wood is busy with."""
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app._load(GameChoice(scenario="credit-crunch", brain="scripted", seed=2))
+        text = str(app.screen.query_one(GameHeader).render())
+        assert "⟳ starting the game…" in text and "thinking" not in text
+        await settle(app, pilot)
+        await pilot.pause(0.1)
+        assert app.session.game.scenario.meta.id == "credit-crunch" and not app.busy
+        saved = app.session.save()
+        app._load(GameChoice(save=saved, brain="scripted"))
+        assert "⟳ opening the save (it is checked turn by turn)…" in str(app.screen.query_one(GameHeader).render())
+        await settle(app, pilot)
+        await pilot.pause(0.1)
+        assert app.session.save_path == saved and not app.busy

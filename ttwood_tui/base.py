@@ -46,6 +46,8 @@ class WoodAppBase(App[None]):
         self.playing = False
         self.busy = False
         """A turn (or a game being built) is in flight in a worker."""
+        self.busy_with = "thinking"
+        """What the header says the wood is busy with (a turn, opening or rewinding a game)."""
         self.quit_after_turn = False
         self.errors: list[str] = []
         """Every error shown to the player (tests read it)."""
@@ -67,7 +69,7 @@ class WoodAppBase(App[None]):
         """Tell the main screen the speed, whether the wood plays, and whether a turn is in flight."""
         m = self.main()
         if m is not None:
-            m.set_play_state(speed_label(SPEEDS[self.speed]), self.playing, self.busy)
+            m.set_play_state(speed_label(SPEEDS[self.speed]), self.playing, self.busy, self.busy_with)
 
     def refresh_view(self) -> None:
         """Render the session's latest view again (after the player asked for something)."""

@@ -50,7 +50,7 @@ class GamesAndSaves(TurnRunner):
         if turn is None:
             return
         old = self.session
-        self.busy = True
+        self.busy, self.busy_with = True, "rewinding (the game is played again up to that turn)"
         self.header_state()
         self.build_session(lambda: old.rewind(turn, self.saves_dir))
 
@@ -69,6 +69,7 @@ class GamesAndSaves(TurnRunner):
             self.show_error("this app was started without a way to build games")
             return
         self.busy = True
+        self.busy_with = "opening the save (it is checked turn by turn)" if choice.save is not None else "starting the game"
         self.header_state()
         factory = self.factory
         self.build_session(lambda: factory(choice))

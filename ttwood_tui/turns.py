@@ -27,7 +27,7 @@ class TurnRunner(WoodAppBase):
         """Start one turn in the worker unless one is already in flight."""
         if self.busy:
             return
-        self.busy = True
+        self.busy, self.busy_with = True, "thinking"
         self.header_state()
         self.run_turn()
 

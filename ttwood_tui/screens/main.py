@@ -69,16 +69,17 @@ class MainScreen(Screen[None]):
         self.set_play_state(*self._play_state)
         self.query_one(Ledgers).focus()
 
-    _play_state: tuple[str, bool, bool] = ("", False, False)
+    _play_state: tuple[str, bool, bool, str] = ("", False, False, "thinking")
 
-    def set_play_state(self, speed: str, playing: bool, thinking: bool) -> None:
-        """The app tells the screen its speed, whether it plays, and whether a turn is in flight."""
-        self._play_state = (speed, playing, thinking)
+    def set_play_state(self, speed: str, playing: bool, thinking: bool, doing: str = "thinking") -> None:
+        """The app tells the screen its speed, whether it plays, and whether it is busy and with
+        what (``doing``: "thinking" while a turn is in flight, or opening a game)."""
+        self._play_state = (speed, playing, thinking, doing)
         if not self.is_mounted:
             return
         h = self.query_one(GameHeader)
-        h.speed, h.playing, h.thinking = speed, playing, thinking
-        self.query_one(TalkPanes).thinking(thinking, self.session.view.turn + 1)
+        h.speed, h.playing, h.thinking, h.doing = speed, playing, thinking, doing
+        self.query_one(TalkPanes).thinking(thinking and doing == "thinking", self.session.view.turn + 1)
 
     def selected(self) -> str | None:
         """The creature under the ledgers' cursor."""

@@ -20,6 +20,8 @@ class GameHeader(Widget):
     speed: reactive[str] = reactive("")
     playing: reactive[bool] = reactive(False)
     thinking: reactive[bool] = reactive(False)
+    doing: reactive[str] = reactive("thinking")
+    """What the wood is busy with while ``thinking`` (a turn, or opening a game)."""
     extra: reactive[str] = reactive("")
 
     def render(self) -> Text:
@@ -33,7 +35,7 @@ class GameHeader(Widget):
         t.append("  ")
         t.append("▶ playing" if self.playing else "⏸ paused", style="bold green" if self.playing else "bold yellow")
         if self.thinking:
-            t.append("  ⟳ thinking…", style="bold cyan")
+            t.append(f"  ⟳ {self.doing}…", style="bold cyan")
         if self.extra:
             t.append(f"  {self.extra}", style="magenta")
         return t
