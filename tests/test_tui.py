@@ -486,3 +486,29 @@ async def test_the_header_says_a_game_is_being_opened_not_thought_about(tmp_path
         await settle(app, pilot)
         await pilot.pause(0.1)
         assert app.session.save_path == saved and not app.busy
+
+
+async def test_the_patron_can_broker_a_deal_at_80_by_24(tmp_path: Path) -> None:
+    """At 80x24 the broker form's fee and button were below the dialog's edge and could not be
+    reached; and its buyer was the seller by default, a deal the rules refuse."""
+    from textual.widgets import Button, TabbedContent
+
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        dialog = app.screen
+        assert isinstance(dialog, ActionDialog)
+        dialog.query_one("#act-tabs", TabbedContent).active = "tab-broker"
+        await pilot.pause()
+        seller, buyer = dialog.query_one("#broker-seller", Select).value, dialog.query_one("#broker-buyer", Select).value
+        assert seller != buyer, (seller, buyer)
+        button = dialog.query_one("#broker-go", Button)
+        button.focus()
+        await pilot.pause(0.2)
+        assert 0 <= button.region.y and button.region.bottom <= 24, button.region  # scrolled into view
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        queued = app.session.player.patron_log[-2:]
+        assert [e.label.split(" ")[0] for e in queued] == ["broker:", "broker:"], [e.label for e in queued]
+        assert all(e.action.type == "offer" and e.result is None for e in queued)  # for the next turn

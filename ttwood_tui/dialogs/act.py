@@ -14,7 +14,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Switch, TabbedContent, TabPane
 
@@ -43,11 +43,11 @@ class ActionDialog(ModalScreen[Request | None]):
 
     DEFAULT_CSS = """
     ActionDialog { align: center middle; }
-    ActionDialog > Vertical { width: 100; max-width: 100%; height: auto; max-height: 95%;
+    ActionDialog > VerticalScroll { width: 100; max-width: 100%; height: auto; max-height: 95%;
         border: round $accent; background: $surface; padding: 0 1; }
     ActionDialog #act-title { text-style: bold; padding: 0 0 1 0; }
     ActionDialog Horizontal { height: auto; }
-    ActionDialog Horizontal > Label { width: 14; padding: 1 1 0 0; }
+    ActionDialog Horizontal > Label { width: 18; padding: 1 1 0 0; }
     ActionDialog Input { width: 1fr; }
     ActionDialog Select { width: 1fr; }
     ActionDialog #act-error { color: $error; height: auto; }
@@ -80,7 +80,7 @@ class ActionDialog(ModalScreen[Request | None]):
     def compose(self) -> ComposeResult:
         me = self.wood.creature(self.actor)
         title = f"{self.actor} acts (queued for turn {self.view.player.next_turn}; the rules check it then)"
-        with Vertical():
+        with VerticalScroll():  # a small terminal scrolls to the focused field and the button
             yield Label(title, id="act-title")
             with TabbedContent(id="act-tabs"):
                 if self.is_patron:
@@ -95,7 +95,7 @@ class ActionDialog(ModalScreen[Request | None]):
         with TabPane("lend", id="tab-lend"):
             yield self._row("to", Select(others, id="lend-to", allow_blank=False))
             yield self._row("pebbles", self._int("lend-pebbles", 20))
-            yield self._row("interest", self._int("lend-interest", 3))
+            yield self._row("interest, pebbles", self._int("lend-interest", 3))  # on top of the loan
             yield self._row("due in turns", self._int("lend-due", 4))
             yield Button("offer the loan", id="lend-go", variant="primary")
         with TabPane("order", id="tab-order"):
@@ -107,12 +107,15 @@ class ActionDialog(ModalScreen[Request | None]):
         with TabPane("tip", id="tab-tip"):
             yield self._row("to", Select(others, id="tip-to", allow_blank=False))
             yield self._row("about", Select(goods, id="tip-good", allow_blank=False))
-            yield self._row("planted", Switch(False, id="tip-planted"))
+            yield self._row("planted (a lie)", Switch(False, id="tip-planted", tooltip="A false tip: the price doubled"))
             yield self._row("text", Input(tip_text(self.wood, first_good, False), id="tip-text"))
             yield Button("whisper the tip", id="tip-go", variant="primary")
         with TabPane("broker", id="tab-broker"):
             yield self._row("seller", Select(others, id="broker-seller", allow_blank=False))
-            yield self._row("buyer", Select(others, id="broker-buyer", allow_blank=False))
+            buyer = Select(others, id="broker-buyer", allow_blank=False)
+            if len(others) > 1:
+                buyer.value = others[1][0]  # not the seller: a deal needs two creatures
+            yield self._row("buyer", buyer)
             yield self._row("good", Select(goods, id="broker-good", allow_blank=False))
             yield self._row("qty", self._int("broker-qty", 2))
             yield self._row("price each", self._int("broker-price", self.wood.reference[first_good] if first_good else 1))
