@@ -91,6 +91,9 @@ def test_too_large_file_is_refused_before_parsing(tmp_path: Path) -> None:
 def test_missing_file_and_unknown_id(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"gone\.toml:1: \(whole file\): no such scenario file"):
         scenarios.load(str(tmp_path / "gone.toml"))
+    (tmp_path / "adir.toml").mkdir()  # it is there, but it is a folder: "no such file" misled
+    with pytest.raises(ScenarioError, match=r"adir\.toml:1: \(whole file\): is a folder, not a scenario file"):
+        scenarios.load(str(tmp_path / "adir.toml"))
     with pytest.raises(ScenarioError, match=r"no scenario called 'thousand-token-wod' \(did you mean 'thousand-token-wood'\?\); known: "):
         scenarios.load("thousand-token-wod")
 

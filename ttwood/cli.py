@@ -30,7 +30,7 @@ from engine.turn.report import TurnReport, run_json
 
 app = typer.Typer(
     help="Thousand Token Wood: a woodland economy run by small language models.\n\n"
-    "Start with `ttwood run --turns 30` to watch the default wood headless.",
+    "Start with `ttwood play` (the terminal UI), or `ttwood run --turns 30` to watch the default wood headless.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

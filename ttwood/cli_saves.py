@@ -169,7 +169,8 @@ def list_cmd(
     folder: Annotated[Path | None, typer.Option("--dir", help="Folder to list (default: the saves folder).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
 ) -> None:
-    """The saves in the saves folder (``$TTWOOD_SAVES_DIR`` or the user data folder), newest first."""
+    """The saves in the saves folder ($TTWOOD_SAVES_DIR or the user data folder), newest first;
+    each is checked row by row, and a damaged one says so. Open one with `ttwood play NAME`."""
     where = folder or saves_dir()
     rows = list_saves(where)
     if as_json:
@@ -218,9 +219,9 @@ def export_cmd(
                                                 "datasets.load_dataset('parquet', data_files=FILE)) or FILE.jsonl.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace files that exist.")] = False,
 ) -> None:
-    """Share a game: a compact copy (``--to``) and/or its answers as a dataset (``--traces``): one row
+    """Share a game: a compact copy (--to) and/or its answers as a dataset (--traces): one row
     per creature answer with prompt, raw, parsed actions, reasons, thinking, tokens, latency, model
-    and adapter. ``ttwood saves export runs/a --traces a.parquet`` takes a whole sweep."""
+    and adapter. `ttwood saves export runs/a --traces a.parquet` takes a whole sweep."""
     if to is None and traces is None:
         raise SaveError(f"{save}: say what to export: --to FILE and/or --traces FILE.parquet (or .jsonl)")
     folder = Path(save)

@@ -105,7 +105,7 @@ def find(ref: str | None) -> Found:
     path = Path(ref)
     if ref.endswith(".toml") or "/" in ref or os.sep in ref or path.is_file():
         if not path.is_file():
-            raise _one(ref, 1, "(whole file)", "no such scenario file")
+            raise _one(ref, 1, "(whole file)", "is a folder, not a scenario file" if path.is_dir() else "no such scenario file")
         return Found(path.stem, "path", str(path), path)
     if (user_dir() / f"{ref}.toml").is_file():
         return _user(ref)
