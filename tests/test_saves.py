@@ -187,3 +187,19 @@ def test_the_file_reads_in_the_plain_sqlite3_shell(tmp_path: Path) -> None:
     assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] >= len(trades)
     assert con.execute("SELECT COUNT(*) FROM turns WHERE state IS NOT NULL").fetchone()[0] == 2  # turn 0 and the last
     con.close()
+
+
+def test_inspect_says_what_decided_in_a_line() -> None:
+    """`saves inspect` printed the brains record as fifteen wrapped lines of JSON; it says the
+    kind, the creatures that differ and each model with its adapter (`--json` keeps it all)."""
+    from ttwood.cli_saves import brains_line
+
+    card = {"name": "Smollm2 135M 8k Lc100K Mix1 Ep2", "threads": 2,
+            "path": "/root/.cache/ttwood/models/SmolLM2-135M-Instruct.Q4_1-as-Q8_0.1-2.gguf",
+            "adapter": {"name": "wood", "sha256": "d0e84098d74960d20dfc9cf29a235d4f0b35080b86ad465e140874c9ac8a9efb"}}
+    record = {"kind": "llama", "overrides": {"Oona": "scripted"}, "base_url": "http://127.0.0.1:8000/v1", "models": [card]}
+    assert brains_line(record) == "llama · Oona=scripted · SmolLM2-135M-Instruct + adapter wood (sha256 d0e84098d749…)"
+    other = {"name": "Qwen2.5 3B Instruct", "path": "/m/qwen.gguf", "adapter": None}
+    assert brains_line({"kind": "llama", "models": [other]}) == "llama · Qwen2.5 3B Instruct"
+    assert brains_line({"kind": "scripted", "overrides": {}, "models": []}) == "scripted"
+    assert brains_line({}) == "not recorded (a save from before saves said)"

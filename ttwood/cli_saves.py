@@ -15,6 +15,7 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
+from engine.minds.brains.models import shown_name
 from engine.minds.factory import BrainChoice, brain_cards, close_brains, make_brains, model_cards
 from engine.saves import (
     Autosaver,
@@ -201,12 +202,29 @@ def inspect_cmd(
     sc = info["scenario"]
     out.print(f"[bold]{escape(info['file'])}[/] · format {info['format']} · made by ttwood {escape(info['app_version'])}")
     out.print(f"scenario {escape(sc['name'])} ({escape(sc['id'])}) · seed {info['seed']} · {info['turns']} turns")
-    out.print(f"brains {escape(json.dumps(info['brains']))} · models {escape(', '.join(info['models']) or 'none')}")
+    out.print(f"brains {escape(brains_line(info['brains']))}")
     out.print(f"creatures {info['alive']} of {len(info['creatures'])} alive: " + escape(", ".join(c["name"] for c in info["creatures"])))
     if info["branched_from"]:
         b = info["branched_from"]
         out.print(f"branched from {escape(str(b['file']))} at turn {b['turn']}")
     out.print("integrity: [green]ok[/]")
+
+
+def brains_line(brains: dict[str, Any]) -> str:
+    """What decided, in a line: the kind, each creature that differs, and each model with its
+    adapter (the whole record is in ``--json``)."""
+    if "kind" not in brains:
+        return "not recorded (a save from before saves said)"
+    parts = [str(brains["kind"])]
+    overrides = brains.get("overrides")
+    if isinstance(overrides, dict) and overrides:
+        parts.append(", ".join(f"{k}={v}" for k, v in sorted(overrides.items())))
+    for card in brains.get("models") or []:
+        if isinstance(card, dict):
+            adapter = card.get("adapter")
+            parts.append(shown_name(card) + (f" + adapter {adapter.get('name')} (sha256 {str(adapter.get('sha256'))[:12]}…)"
+                                             if isinstance(adapter, dict) else ""))
+    return " · ".join(parts)
 
 
 @app.command("export")
