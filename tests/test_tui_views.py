@@ -172,7 +172,7 @@ def test_requests_made_while_a_turn_runs_apply_when_the_next_turn_starts() -> No
     assert hazel is not None and hazel.brain == "human"
     assert [(r.action.type, r.reason) for r in hazel.results] == [("produce", None)]
     assert session.history[-1]["legends"] == ["beetle-blight"]
-    assert entry.result == "done"
+    assert entry.result == "offered"  # the Patron's loan: played, for Clover to take or not
     assert session.game.conservation()[0]
 
 
@@ -267,7 +267,7 @@ async def test_inspect_charts_palette_and_take_over_while_a_slow_brain_thinks(tm
             hazel = app.session.view.wood.creature("Hazel").decided
             assert hazel is not None and hazel.turn == 3 and hazel.brain == "human", "the take-over applied from turn 3"
             assert [(r.action.type, r.reason) for r in hazel.results] == [("produce", None)]
-            assert entry.result == "done"
+            assert entry.result == "offered"  # the Patron's loan: played, for Clover to take or not
             assert [v.turn for v in done] == [1, 2, 3]
             assert not app.errors
     finally:

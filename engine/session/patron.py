@@ -53,7 +53,8 @@ class PatronLog:
     label: str
     """How the player described it (a planted tip says so here; creatures never see this)."""
     result: str | None = None
-    """``"done"``, the refusal reason, or ``None`` while it waits for its turn."""
+    """``"done"`` (``"offered"`` for an offer: the other side has yet to take it), the refusal
+    reason, or ``None`` while it waits for its turn."""
 
 
 def lend(to: str, pebbles: int, interest: int, due: int) -> list[Move]:
@@ -97,4 +98,7 @@ def settle_log(log: Iterable[PatronLog], mine: Decided | None, turn: int) -> Non
             entry.result = "not played"
             continue
         _, reason = results.pop(hit)
-        entry.result = "done" if reason is None else reason
+        if reason is not None:
+            entry.result = reason
+        else:
+            entry.result = "offered" if isinstance(entry.action, A.MakeOffer | A.Lend | A.Borrow | A.Counter) else "done"
