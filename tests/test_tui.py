@@ -95,6 +95,10 @@ async def test_new_game_steps_inspect_legend_patron_loan_save_quit_open(tmp_path
         await pilot.press("n")
         await settle(app, pilot)
         assert entry.result == "offered", entry.result  # not "done": Clover has yet to take the loan
+        from ttwood_tui.player import patron_results
+
+        assert any(line.startswith("Patron: lend") and line.endswith("— offered") and ok
+                   for line, ok in patron_results(app.session.view)), patron_results(app.session.view)
         events = [e.text for h in [app.session.game.reports[-1]] for e in h.events]
         assert any("Patron offers to lend Clover 20 pebbles" in t for t in events)
         assert app.session.patron.total("pebbles") == patron_before, "an open loan offer only locks the principal"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine import session as S
-from engine.session import Session, SessionError, SessionView, describe
+from engine.session import Session, SessionError, SessionView, describe, outcome
 from engine.turn import actions as A
 from ttwood_tui.dialogs.act import Request
 
@@ -60,7 +60,7 @@ def patron_results(view: SessionView) -> list[tuple[str, bool]]:
             continue
         for r in d.results:
             ok = r.reason is None
-            out.append((f"{c.name}: {describe(r.action)} — {'done' if ok else 'refused: ' + str(r.reason)}", ok))
+            out.append((f"{c.name}: {describe(r.action)} — {outcome(r.action, None) if ok else 'refused: ' + str(r.reason)}", ok))
         for p in d.problems:
             out.append((f"{c.name}: {p}", False))
     return out

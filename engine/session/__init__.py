@@ -16,7 +16,7 @@ It knows nothing of screens.
 from engine.session.errors import SessionError
 from engine.session.facade import RECENT_TURNS, BrainMaker, Session
 from engine.session.files import free_path, is_save, saves_folder
-from engine.session.patron import PATRON, PATRON_PEBBLES, Move, PatronLog, broker, lend, order, tip, with_patron
+from engine.session.patron import PATRON, PATRON_PEBBLES, Move, PatronLog, broker, lend, order, outcome, tip, with_patron
 from engine.session.player import Player
 from engine.session.views import (
     CreatureView,
@@ -34,6 +34,6 @@ from engine.session.views import (
 __all__ = [
     "PATRON", "PATRON_PEBBLES", "RECENT_TURNS", "BrainMaker", "CreatureView", "DecidedView", "LegendView", "Move",
     "OfferView", "PatronLog", "Player", "PlayerView", "Session", "SessionError", "SessionView", "TurnEvents",
-    "TurnPoint", "WoodView", "broker", "describe", "free_path", "is_save", "lend", "order", "saves_folder", "tip",
+    "TurnPoint", "WoodView", "broker", "describe", "free_path", "is_save", "lend", "order", "outcome", "saves_folder", "tip",
     "with_patron",
 ]

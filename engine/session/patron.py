@@ -98,7 +98,12 @@ def settle_log(log: Iterable[PatronLog], mine: Decided | None, turn: int) -> Non
             entry.result = "not played"
             continue
         _, reason = results.pop(hit)
-        if reason is not None:
-            entry.result = reason
-        else:
-            entry.result = "offered" if isinstance(entry.action, A.MakeOffer | A.Lend | A.Borrow | A.Counter) else "done"
+        entry.result = outcome(entry.action, reason)
+
+
+def outcome(action: A.Action, reason: str | None) -> str:
+    """What became of a player's action in its turn: the rules' refusal, ``"offered"`` for an offer
+    the rules let stand (the other side has yet to take it), else ``"done"``."""
+    if reason is not None:
+        return reason
+    return "offered" if isinstance(action, A.MakeOffer | A.Lend | A.Borrow | A.Counter) else "done"
