@@ -203,3 +203,17 @@ def test_inspect_says_what_decided_in_a_line() -> None:
     assert brains_line({"kind": "llama", "models": [other]}) == "llama · Qwen2.5 3B Instruct"
     assert brains_line({"kind": "scripted", "overrides": {}, "models": []}) == "scripted"
     assert brains_line({}) == "not recorded (a save from before saves said)"
+
+
+def test_odd_records_and_paths_do_not_break_the_lines_that_name_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A brains record whose models is not a list (a forged save `saves list` calls ok) ended
+    `saves inspect` in a TypeError; a save path with square brackets was read as Rich markup by
+    the line a stopped run prints (the wrong file named, or a MarkupError)."""
+    from ttwood.cli import _say_saved
+    from ttwood.cli_saves import brains_line
+
+    assert brains_line({"kind": "llama", "models": 5, "overrides": 3}) == "llama"
+    odd = tmp_path / "d[/b]x[b]y.ttwood"
+    _say_saved(odd)
+    err = capsys.readouterr().err
+    assert f"saved {odd}: go on with `ttwood run --resume" in err and "[/b]x[b]y.ttwood" in err

@@ -516,3 +516,22 @@ async def test_the_patron_can_broker_a_deal_at_80_by_24(tmp_path: Path) -> None:
         queued = app.session.player.patron_log[-2:]
         assert [e.label.split(" ")[0] for e in queued] == ["broker:", "broker:"], [e.label for e in queued]
         assert all(e.action.type == "offer" and e.result is None for e in queued)  # for the next turn
+
+
+def test_the_farewell_never_names_a_scenario_for_a_save(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save called river-bend.ttwood in the saves folder: `ttwood play river-bend` would start
+    the scenario anew, so the farewell names the file; a name like an option does too."""
+    from types import SimpleNamespace
+
+    from engine.saves import SaveError
+    from ttwood.cli_play import as_save, farewell, open_session
+
+    monkeypatch.setenv("TTWOOD_SAVES_DIR", str(tmp_path))
+    for stem in ("river-bend", "-x"):
+        path = tmp_path / f"{stem}.ttwood"
+        line = farewell(SimpleNamespace(save_path=path, turn=4))  # type: ignore[arg-type]
+        assert line == f"saved {path} at turn 4: go on with `ttwood play {path}`", line
+    assert farewell(SimpleNamespace(save_path=tmp_path / "my-wood.ttwood", turn=4)).endswith("`ttwood play my-wood`")  # type: ignore[arg-type, union-attr]
+    with pytest.raises(SaveError):
+        open_session("w" * 300 + ".ttwood", "scripted", 1)  # too long for the file system: one message
+    assert as_save("w" * 300 + ".ttwood") == "w" * 300 + ".ttwood"

@@ -146,7 +146,7 @@ def _say_saved(path: Path) -> None:
             at = f" at turn {save.turns}"
     except TTWoodError:
         at = ""
-    err.print(f"saved {path}{at}: go on with `ttwood run --resume {shlex.quote(str(path))}`", soft_wrap=True)
+    err.print(f"saved {path}{at}: go on with `ttwood run --resume {shlex.quote(str(path))}`", soft_wrap=True, markup=False)
 
 
 def _summary(data: dict[str, Any]) -> None:

@@ -81,7 +81,12 @@ def as_save(game: str | None) -> str | None:
     bare = "/" not in game and os.sep not in game
     if is_save(game):
         there = saves_dir() / game
-        return str(there) if bare and not Path(game).exists() and there.is_file() else game
+        try:
+            here = Path(game).exists()
+            elsewhere = bare and not here and there.is_file()
+        except OSError:  # a name too long for the file system: opening it says so
+            elsewhere = False
+        return str(there) if elsewhere else game
     if not bare or game.endswith(".toml"):
         return None
     try:
@@ -179,7 +184,12 @@ def farewell(session: Session) -> str | None:
     path = session.save_path
     if path is None:
         return None
-    ref = path.stem if path.parent == saves_dir() and path.suffix == SUFFIX else str(path)
+    ref = str(path)
+    if path.parent == saves_dir() and path.suffix == SUFFIX and not path.stem.startswith("-"):
+        try:
+            scenarios.find(path.stem)  # a scenario of that name: the bare name would start it anew
+        except ScenarioError:
+            ref = path.stem
     return f"saved {path} at turn {session.turn}: go on with `ttwood play {shlex.quote(ref)}`"
 
 

@@ -219,7 +219,8 @@ def brains_line(brains: dict[str, Any]) -> str:
     overrides = brains.get("overrides")
     if isinstance(overrides, dict) and overrides:
         parts.append(", ".join(f"{k}={v}" for k, v in sorted(overrides.items())))
-    for card in brains.get("models") or []:
+    models = brains.get("models")
+    for card in models if isinstance(models, list) else []:
         if isinstance(card, dict):
             adapter = card.get("adapter")
             parts.append(shown_name(card) + (f" + adapter {adapter.get('name')} (sha256 {str(adapter.get('sha256'))[:12]}…)"
