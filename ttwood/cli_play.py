@@ -22,6 +22,9 @@ from engine.session import BrainMaker, Session, is_save
 from engine.turn.brain import Brain
 from ttwood.cli_saves import resumed_choice, same_files
 
+_DEFAULTS = BrainChoice()
+"""The defaults of the options ``ttwood play`` passes on to the brains."""
+
 
 @dataclass(slots=True)
 class ModelOptions:
@@ -31,9 +34,9 @@ class ModelOptions:
     gpu_layers: int = 0
     adapter: str | None = None
     threads: int | None = None
-    base_url: str = BrainChoice().base_url
-    server: str = BrainChoice().server
-    timeout: float = BrainChoice().timeout
+    base_url: str = _DEFAULTS.base_url
+    server: str = _DEFAULTS.server
+    timeout: float = _DEFAULTS.timeout
 
 
 MODEL_OPTIONS = ModelOptions()
@@ -89,11 +92,9 @@ def as_save(game: str | None) -> str | None:
         return str(there) if elsewhere else game
     if not bare or game.endswith(".toml"):
         return None
-    try:
-        scenarios.find(game)
+    unknown = _not_a_scenario(game)
+    if unknown is None:
         return None  # a scenario of that name: a new game
-    except ScenarioError as exc:
-        unknown = exc
     there = saves_dir() / f"{game}{SUFFIX}"
     if not there.is_file():
         names = [p.name.removesuffix(SUFFIX) for p in saves_dir().glob(f"*{SUFFIX}")]
@@ -101,6 +102,15 @@ def as_save(game: str | None) -> str | None:
         maybe = f" (the save {close[0]!r}?)" if close else ""
         raise ScenarioError(f"{unknown}; or the name of a save to resume{maybe} (`ttwood saves list`)") from None
     return str(there)
+
+
+def _not_a_scenario(name: str) -> ScenarioError | None:
+    """Why ``name`` is no scenario, or ``None`` when it is one."""
+    try:
+        scenarios.find(name)
+    except ScenarioError as exc:
+        return exc
+    return None
 
 
 def open_session(game: str | None, brain: str, seed: int, patron: bool = True,
@@ -150,11 +160,11 @@ def play(
              "none: the bare model).")] = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
             help="CPU threads for llama (default: all cores).")] = None,
-    base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = BrainChoice().base_url,
+    base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = _DEFAULTS.base_url,
     server: Annotated[str, typer.Option("--server",
-            help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")] = BrainChoice().server,
+            help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")] = _DEFAULTS.server,
     timeout: Annotated[float, typer.Option("--timeout", min=0.001, max=86_400,
-            help="Seconds an http server has to answer all of one turn's requests.")] = BrainChoice().timeout,
+            help="Seconds an http server has to answer all of one turn's requests.")] = _DEFAULTS.timeout,
 ) -> None:
     """Open the wood in the terminal UI (the default scenario when none is given; a save resumes)."""
     need_terminal()
@@ -184,12 +194,9 @@ def farewell(session: Session) -> str | None:
     path = session.save_path
     if path is None:
         return None
-    ref = str(path)
-    if path.parent == saves_dir() and path.suffix == SUFFIX and not path.stem.startswith("-"):
-        try:
-            scenarios.find(path.stem)  # a scenario of that name: the bare name would start it anew
-        except ScenarioError:
-            ref = path.stem
+    # the bare name, unless a scenario has it (it would start anew) or it reads as an option
+    bare = path.parent == saves_dir() and path.suffix == SUFFIX and not path.stem.startswith("-")
+    ref = path.stem if bare and _not_a_scenario(path.stem) is not None else str(path)
     return f"saved {path} at turn {session.turn}: go on with `ttwood play {shlex.quote(ref)}`"
 
 

@@ -154,7 +154,7 @@ class LoadedSave:
         try:
             self._check_digests()
         except sqlite3.DatabaseError as exc:  # a row SQLite cannot read (text that is not UTF-8 …)
-            raise self._bad(f"is damaged ({damage(exc)})") from None
+            raise damaged(self.path, exc) from None
 
     def _check_digests(self) -> None:
         cols = ", ".join(TURN_COLUMNS)
@@ -292,10 +292,12 @@ def open_save(path: str | Path, *, max_bytes: int = MAX_SAVE_BYTES, full_check: 
         else:
             tmp.cleanup()
         if isinstance(exc, sqlite3.DatabaseError):
-            raise SaveError(f"{path}: is damaged ({damage(exc)})") from None
+            raise damaged(path, exc) from None
         raise
 
 
-def damage(exc: sqlite3.DatabaseError) -> str:
-    """SQLite's reason, without the damaged text it quotes (a page of JSON is no help to read)."""
-    return str(exc).split(" with text '", 1)[0]
+def damaged(path: str | Path, exc: sqlite3.DatabaseError) -> SaveError:
+    """A save SQLite cannot read, with SQLite's reason but not the damaged text it quotes (a page
+    of JSON is no help to read)."""
+    reason = str(exc).split(" with text '", 1)[0]
+    return SaveError(f"{path}: is damaged ({reason})")

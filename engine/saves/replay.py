@@ -7,8 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.saves.derive import ReplayResult, derive
-from engine.saves.guard import SaveError
-from engine.saves.load import damage, open_save
+from engine.saves.load import damaged, open_save
 from engine.turn.report import TurnReport
 
 __all__ = ["ReplayResult", "replay"]
@@ -27,5 +26,5 @@ def replay(path: str | Path, verify: bool = True, on_turn: Callable[[TurnReport]
         try:
             _, result = derive(save, save.turns, verify=verify, on_turn=on_turn)
         except sqlite3.DatabaseError as exc:
-            raise SaveError(f"{path}: is damaged ({damage(exc)})") from None
+            raise damaged(path, exc) from None
         return result
