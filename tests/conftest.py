@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("TTWOOD_BRAIN", "scripted")
 
 from engine import scenario as scenarios
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.turn.game import Game
 
 # What ttwood caches (the embedded model's Q8_0 copy, 145 MB) goes to a folder of this test session,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine import scenario as scenarios
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.turn import actions as A
 from engine.turn.game import Game
 from engine.turn.rules import resolve

@@ -17,7 +17,8 @@ from typing import Any
 
 from engine.turn import actions as A
 from engine.turn.game import Game
-from engine.turn.rules import order_fee, resolve
+from engine.turn.purse import terms_of_wood
+from engine.turn.rules import resolve
 from engine.world.creatures import Creature
 
 PRINTABLE = [chr(c) for c in range(32, 127)]
@@ -348,7 +349,8 @@ def check_alone(game: Game, name: str, a: A.Action) -> None:
     produced: set[int] = set()
     if _gives_own_beyond_free(c, a):
         assert resolve(w, c, A.Produce(qty=c.capacity), produced) is None
-    if isinstance(a, A.PlaceOrder) and a.side == "buy" and a.qty * a.price + order_fee(w, a.qty, a.price) > c.free.get("pebbles", 0):
+    bid_cost = terms_of_wood(w).order_cost("buy", a.good, a.qty, a.price)["pebbles"] if isinstance(a, A.PlaceOrder) else 0
+    if isinstance(a, A.PlaceOrder) and a.side == "buy" and bid_cost > c.free.get("pebbles", 0):
         for bid in [x for x in w.book.owned(c.id) if x.side == "buy"]:  # bidding higher: the old bids go first
             assert resolve(w, c, A.Cancel(id=bid.id), produced) is None
     refused_for_collateral = _borrower_lacks_collateral(game, a)

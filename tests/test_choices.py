@@ -67,7 +67,7 @@ def woods(draw: st.DrawFn) -> tuple[str, int, int, int]:
 
 
 def _scripted():  # noqa: ANN202
-    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.elders.scripted import ScriptedBrain
 
     return ScriptedBrain()
 

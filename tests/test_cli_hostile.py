@@ -12,7 +12,7 @@ import pytest
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.saves import Autosaver, SaveError, save_path
 from engine.turn.game import Game
 

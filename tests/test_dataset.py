@@ -27,7 +27,7 @@ from engine.minds.brains.llama import LlamaBrain
 from engine.minds.brains.llama_model import LlamaModel
 from engine.minds.brains.models import resolve_model
 from engine.turn import actions as A
-from engine.turn.brain import Answer
+from engine.turn.brain import Answer, HoldsNothing
 from engine.turn.game import Game
 from engine.turn.observation import Observation
 from ttwood.cli import app
@@ -89,7 +89,7 @@ def test_an_answer_the_grammar_refuses_is_counted_and_left_out(model: LlamaModel
     student = LlamaBrain(sc, model, seed=1, lean=True)
     recorder = Recorder(student, {"scenario": sc.meta.id, "cast": "bundled", "seed": 1, "split": "train"}, stats, rows.append)
 
-    class Liar:
+    class Liar(HoldsNothing):
         """A teacher that buys a good nobody has heard of: no grammar admits it."""
 
         def decide(self, obs: list[Observation]) -> list[Answer]:

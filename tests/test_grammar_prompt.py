@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.core.errors import TTWoodError
+from engine.elders.scripted import ScriptedBrain
 from engine.minds import grammar as G
 from engine.minds.allowance import plan_answer
-from engine.minds.brains.scripted import ScriptedBrain
 from engine.minds.matcher import Matcher, _charset
 from engine.minds.prompt import PRIVATE_TARGET, Section, _persona, approx_tokens, fit, private_sections, public_text
 from engine.turn.actions import parse_decision

@@ -21,9 +21,9 @@ import pytest
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
+from engine.elders.scripted import ScriptedBrain
 from engine.minds.brains.http import HTTPBrain
 from engine.minds.brains.http_wire import answer_cap, retry_after
-from engine.minds.brains.scripted import ScriptedBrain
 from engine.turn.game import Game
 from engine.turn.observe import observe_all
 

@@ -294,8 +294,8 @@ def test_train_resume_and_llama_cpp_computes_what_torch_trained(tiny: Path, tmp_
 
 def _plays_a_legal_turn(model_path: Path, adapter: Path) -> None:
     from engine import scenario as scenarios
+    from engine.elders.scripted import ScriptedBrain
     from engine.minds.brains.llama import LlamaBrain
-    from engine.minds.brains.scripted import ScriptedBrain
     from engine.turn.game import Game
     from engine.turn.observe import observe_all
 

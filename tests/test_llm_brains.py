@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import scenario as scenarios
+from engine.elders.scripted import ScriptedBrain
 from engine.minds.brains.llama import LlamaBrain, LlamaModel
 from engine.minds.brains.llama_naive import NaiveLlamaBrain
 from engine.minds.brains.models import embedded_model_path
-from engine.minds.brains.scripted import ScriptedBrain
 from engine.turn.actions import parse_decision
 from engine.turn.game import Game
 from engine.turn.observe import observe_all

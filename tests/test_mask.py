@@ -12,6 +12,7 @@ from engine.minds.legal import legal_choices, loan_terms, qty_price
 from engine.minds.mask import mask_schema
 from engine.turn import actions as A
 from engine.turn.observe import observe_all
+from engine.turn.purse import Terms
 from tests.helpers import act, tiny_game
 
 LIMITS = Limits(actions=6, thinking=40, message=60)
@@ -77,7 +78,7 @@ def test_bids_are_bounded_by_the_purse_exactly() -> None:
 
 def test_loan_interest_stays_within_the_cap_and_close_to_it() -> None:
     for pct in (0, 10, 40, 50, 150):
-        groups = loan_terms(5000, pct)
+        groups = loan_terms(5000, Terms(order_fee=0, fee_pct=0, max_qty=100, max_price=1000, max_interest_pct=pct, max_term=10))
         assert len(groups) <= 45
         covered = 0
         for pebbles, interest in groups:

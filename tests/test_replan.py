@@ -251,7 +251,7 @@ def test_what_it_makes_is_not_given_twice_in_one_answer() -> None:
 
 
 def test_offers_opened_in_an_answer_count_toward_the_open_offer_limit() -> None:
-    from engine.turn.rules import MAX_OPEN_OFFERS
+    from engine.turn.purse import MAX_OPEN_OFFERS
 
     game, _ = _observe("Ada")
     for _ in range(MAX_OPEN_OFFERS - 1):
@@ -292,9 +292,9 @@ def test_the_grammar_charges_the_fee_a_legend_set_this_turn() -> None:
 
 def test_the_observation_carries_the_fee_the_rules_charge_this_turn() -> None:
     from engine import scenario as scenarios
-    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.elders.scripted import ScriptedBrain
     from engine.turn.game import Game
-    from engine.turn.rules import order_fee
+    from engine.turn.purse import terms_of, terms_of_wood
 
     sc, _ = scenarios.load("market-50")
     game = Game(sc, 1, ScriptedBrain())
@@ -304,9 +304,9 @@ def test_the_observation_carries_the_fee_the_rules_charge_this_turn() -> None:
     game.step()
     o = observe_all(game.wood, game.wood.alive(), {})[0]
     assert (o.order_fee, o.fee_pct) != (sc.market.order_fee, sc.market.fee_pct)
-    from engine.minds.legal import order_fee as grammar_fee
-
-    assert all(grammar_fee(o, sc, v) == order_fee(game.wood, 1, v) for v in (1, 19, 20, 100, 250))
+    # the minds read the purse's terms off the observation, the rules off the wood: the same terms
+    assert terms_of(o) == terms_of_wood(game.wood)
+    assert terms_of(o).fee(250) > 0
 
 
 def test_the_closing_reserve_holds_the_longest_action_a_cancel_can_free() -> None:
@@ -346,7 +346,7 @@ def test_the_closing_reserve_holds_an_offer_that_a_cancel_at_the_open_offer_limi
     from engine.minds.grammar import action_node, max_len
     from engine.minds.legal import legal_choices
     from engine.turn.observation import OfferView
-    from engine.turn.rules import MAX_OPEN_OFFERS
+    from engine.turn.purse import MAX_OPEN_OFFERS
 
     game, o = _observe("Ada")
     sc = game.scenario  # type: ignore[attr-defined]

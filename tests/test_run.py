@@ -9,6 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+from engine.turn.brain import HoldsNothing
 from ttwood.cli import app
 
 runner = CliRunner()
@@ -131,10 +132,10 @@ def test_season_prices_leave_out_swaps_as_the_turns_prices_do() -> None:
 def test_the_run_card_says_adapter_for_every_kind_of_wood() -> None:
     """`"model"` in `ttwood run --json` has `adapter` whatever decides: null for scripted creatures
     and for a server, the shared adapter in a mixed wood (it was missing for both)."""
-    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.elders.scripted import ScriptedBrain
     from engine.minds.factory import run_card
 
-    class Fake:
+    class Fake(HoldsNothing):
         def __init__(self, name: str, card: dict[str, object]) -> None:
             self.name, self._card = name, card
 

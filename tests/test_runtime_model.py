@@ -33,7 +33,7 @@ def _types(path: Path) -> dict[str, str]:
 def _last_logits(path: Path, adapter: Path | None, n: int = 8) -> np.ndarray:
     """The model's logits at the last ``n`` positions of :data:`PROMPT` (one llama.cpp call)."""
     m = LlamaModel(path, threads=1, adapter=adapter)
-    L = m.L
+    L = m.lib
     try:
         toks = m.tokenize(PROMPT, special=True)
         cp = L.llama_context_default_params()

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import scenario as scenarios
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.saves import Autosaver, branch, inspect, open_save, replay, state_hash
 from engine.saves.convert import seal
 from engine.saves.rows import TURN_COLUMNS

@@ -18,7 +18,7 @@ import pytest
 
 from engine import scenario as scenarios
 from engine.core.errors import EngineBug
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.saves import state_hash
 from engine.saves.snapshot import RECORDS, SnapshotError, Snapshotter, field_names, restore
 from engine.turn import actions as A

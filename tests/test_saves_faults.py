@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from engine import scenario as scenarios
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.saves import Autosaver, open_save, replay
 from engine.saves import store as store_module
 from engine.turn.game import Game

@@ -30,7 +30,7 @@ FREE = field_names()["Creature"].index("free")
 def honest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """60 turns of the default wood (keyframes at 0, 50 and 60) with finished contracts."""
     from engine import scenario as scenarios
-    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.elders.scripted import ScriptedBrain
 
     sc, text = scenarios.load(None)
     game = Game(sc, 7, ScriptedBrain())

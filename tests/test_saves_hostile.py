@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import scenario as scenarios
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.saves import MAX_SAVE_BYTES, Autosaver, SaveError, open_save, state_hash
 from engine.saves.convert import seal
 from engine.saves.guard import APPLICATION_ID, FORMAT_VERSION

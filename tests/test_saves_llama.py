@@ -154,7 +154,7 @@ def test_a_save_opens_with_its_recorded_kind_in_every_front_end_and_a_garbled_on
     serve`'s tabs open a save without --brain (each tab was refused); a brains record that is not
     a brain choice is one message, not a traceback."""
     from engine import scenario as scenarios
-    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.elders.scripted import ScriptedBrain
     from engine.minds.factory import BrainChoice
     from engine.saves import Autosaver, SaveError
     from engine.turn.game import Game

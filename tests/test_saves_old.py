@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.saves import Autosaver, open_save, replay, state_hash
 from engine.saves.tape import TapeBrain
 from engine.turn.game import Game

@@ -20,13 +20,13 @@ from typer.testing import CliRunner
 
 from engine import scenario as scenarios
 from engine.core.errors import EngineBug
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.saves import Autosaver, inspect, open_save, replay, state_hash
 from engine.saves.convert import _tape_default
 from engine.saves.guard import FORMAT_VERSION
 from engine.saves.snapshot import Snapshotter
 from engine.turn.actions import ACTION_TYPES, Accept, Borrow, MakeOffer, Note, PlaceOrder, Produce, Say
-from engine.turn.brain import Answer
+from engine.turn.brain import Answer, HoldsNothing
 from engine.turn.game import Game
 from engine.turn.observation import Observation
 from engine.world.wood import Wood
@@ -168,7 +168,7 @@ def test_tape_actions_are_exactly_their_model_dump() -> None:
 
 
 # ------------------------------------------------------------------ model-like brains
-class FakeModelBrain:
+class FakeModelBrain(HoldsNothing):
     """Answers like a model brain: raw text, thinking, an unreadable part now and then, and a
     call record in meta; the actions are the scripted brain's."""
 

@@ -112,10 +112,10 @@ def test_engine_imports_without_the_ui() -> None:
         "        if name.split('.')[0] in ('textual', 'ttwood_tui'):\n"
         "            raise ImportError('UI blocked: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import engine.turn.game, engine.turn.report, engine.bench.engine, engine.minds.brains.scripted\n"
+        "import engine.turn.game, engine.turn.report, engine.bench.engine, engine.elders.scripted\n"
         "from engine import scenario\n"
         "from engine.turn.game import Game\n"
-        "from engine.minds.brains.scripted import ScriptedBrain\n"
+        "from engine.elders.scripted import ScriptedBrain\n"
         "g = Game(scenario.load(None)[0], 1, ScriptedBrain()); g.step()\n"
         "print('ok')\n"
     )

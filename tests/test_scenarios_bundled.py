@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import scenario as scenarios
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.turn.game import Game
 from engine.turn.report import TurnReport
 from ttwood.cli import app

@@ -28,7 +28,7 @@ from rich.style import Style
 from engine import scenario as scenarios
 from engine.core.errors import ScenarioError, TTWoodError
 from engine.economy import legends
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.turn.game import Game
 from engine.turn.report import run_json
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from engine import scenario as scenarios
+from engine.elders.scripted import ScriptedBrain
 from engine.minds.brains.llama import LlamaBrain, LlamaModel
 from engine.minds.brains.models import embedded_model_path
-from engine.minds.brains.scripted import ScriptedBrain
 from engine.minds.choices import answer_json
 from engine.minds.replan import Replanner
 from engine.minds.spelling import decoder_spelling
@@ -34,9 +34,9 @@ class TeacherForced(LlamaBrain):
     def _sample(self, t: Any) -> int:
         rest = self.targets[t.obs.name][len(t.text.decode()) :]
         if not rest:
-            return int(self.L.llama_vocab_eos(self.m.vocab))
-        tok = self.m.tokenize(rest, special=False)[0]
-        self.L.llama_sampler_accept(t.grammar, tok)
+            return int(self.lib.llama_vocab_eos(self.model.vocab))
+        tok = self.model.tokenize(rest, special=False)[0]
+        self.lib.llama_sampler_accept(t.grammar, tok)
         return tok
 
     def _answer(self, t: Any) -> Any:

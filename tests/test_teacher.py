@@ -18,12 +18,12 @@ from typer.testing import CliRunner
 
 from engine import scenario as scenarios
 from engine.core.assets import PEBBLES
-from engine.minds.brains import speech
-from engine.minds.brains.mind import ANSWER_CHARS, MindBase, P, Town, answer_text, compact
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders import speech
+from engine.elders.mind import ANSWER_CHARS, MindBase, Priority, Town, answer_text, compact
+from engine.elders.scripted import ScriptedBrain
 from engine.turn import actions as A
 from engine.turn.actions import parse_decision
-from engine.turn.brain import Answer
+from engine.turn.brain import Answer, HoldsNothing
 from engine.turn.game import Game
 from engine.turn.observation import Observation
 from engine.turn.observe import observe_all
@@ -293,11 +293,11 @@ def _observation() -> Observation:
 def test_the_most_important_actions_are_kept_in_planned_order() -> None:
     o = _observation()
     mind = MindBase(o, Town(o), 0)
-    low = [mind.add(A.PlaceOrder(side="buy", good="honey", qty=1, price=p), P.STOCK) for p in range(1, 5)]
-    talk = mind.add_speech(A.Whisper(to="Oona", text="x" * 90), P.LOAN_TALK, (low[0],))
-    high = [mind.add(A.PlaceOrder(side="buy", good="acorns", qty=1, price=p), P.URGENT) for p in range(1, 4)]
-    produce = mind.add(A.Produce(qty=1), P.PRODUCE)
-    mind.add(A.Note(text="y" * 90), P.NOTE)
+    low = [mind.add(A.PlaceOrder(side="buy", good="honey", qty=1, price=p), Priority.STOCK) for p in range(1, 5)]
+    talk = mind.add_speech(A.Whisper(to="Oona", text="x" * 90), Priority.LOAN_TALK, (low[0],))
+    high = [mind.add(A.PlaceOrder(side="buy", good="acorns", qty=1, price=p), Priority.URGENT) for p in range(1, 4)]
+    produce = mind.add(A.Produce(qty=1), Priority.PRODUCE)
+    mind.add(A.Note(text="y" * 90), Priority.NOTE)
     actions, _ = mind.choose()
     assert len(actions) == o.max_actions == 6
     kept = [a for a in actions if isinstance(a, A.PlaceOrder)]
@@ -313,9 +313,9 @@ def test_a_long_plan_is_cut_to_the_answer_allowance() -> None:
     o = _observation()
     mind = MindBase(o, Town(o), 0)
     for i in range(6):
-        mind.add_speech(A.Say(text=f"{i} " + "z" * 95), P.ANNOUNCE + i)
+        mind.add_speech(A.Say(text=f"{i} " + "z" * 95), Priority.ANNOUNCE + i)
     for i in range(6):
-        mind.add(A.MakeOffer(to="Oona", give={"pebbles": 100 + i}, get={"honey": 2, "acorns": 3}, due=3), P.DEAL)
+        mind.add(A.MakeOffer(to="Oona", give={"pebbles": 100 + i}, get={"honey": 2, "acorns": 3}, due=3), Priority.DEAL)
     actions, thinking = mind.choose()
     assert len(answer_text("x" * speech.THINKING_CHARS, actions)) <= ANSWER_CHARS
     assert sum(isinstance(a, A.Say) for a in actions) <= 2
@@ -343,7 +343,7 @@ def test_per_turn_and_totals_count_messages_offers_and_deals(wood20: tuple[Game,
     assert data["totals"]["offers"] == made and made >= counters
 
 
-class _Silent:
+class _Silent(HoldsNothing):
     """A brain that never acts: the counts are there, and zero."""
 
     name = "silent"
@@ -414,7 +414,7 @@ def test_a_cancel_and_higher_bid_that_needs_another_cancels_pebbles_is_kept_only
     bid refused ("needs 16 pebbles; you have 6 free"): it now depends on the first cancel."""
     from dataclasses import replace
 
-    from engine.minds.brains.scripted import _Mind
+    from engine.elders.scripted import _Mind
     from tests.helpers import act, tiny_game
 
     game = tiny_game(1)
@@ -424,7 +424,7 @@ def test_a_cancel_and_higher_bid_that_needs_another_cancels_pebbles_is_kept_only
     ada.free[PEBBLES] = 5
     o = replace(next(x for x in observe_all(game.wood, game.wood.alive(), {}) if x.name == "Ada"), max_actions=2)
     mind = _Mind(o, Town(o), 0)
-    mind.place_bids([(1.0, "jam", 2, 5, P.NEED), (1.0, "nuts", 6, 4, P.URGENT)], dict(o.free))
+    mind.place_bids([(1.0, "jam", 2, 5, Priority.NEED), (1.0, "nuts", 6, 4, Priority.URGENT)], dict(o.free))
     actions, _ = mind.choose()
     assert len(actions) == 2
     produced: set[int] = set()

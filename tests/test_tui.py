@@ -12,6 +12,7 @@ from textual.widgets import Input, Select, Static
 
 from engine.saves import open_save
 from engine.session import Session, describe
+from engine.turn.brain import HoldsNothing
 from tests.tui_helpers import SIZE, make_app, new_session, settle, state
 from ttwood.cli_play import brain_maker
 from ttwood_tui.dialogs.act import ActionDialog
@@ -175,7 +176,7 @@ async def test_speed_keys_change_the_pause_between_turns(tmp_path: Path) -> None
 
 
 async def test_a_failing_brain_shows_an_error_and_the_app_keeps_running(tmp_path: Path) -> None:
-    class Broken:
+    class Broken(HoldsNothing):
         name = "broken"
 
         def decide(self, observations):  # noqa: ANN001, ANN201
@@ -330,7 +331,7 @@ async def test_keys_answer_while_a_turn_is_being_decided(tmp_path: Path) -> None
     release = threading.Event()
     started = threading.Event()
 
-    class Slow:
+    class Slow(HoldsNothing):
         name = "slow"
 
         def __init__(self, inner) -> None:  # noqa: ANN001
@@ -369,7 +370,7 @@ def test_play_opens_a_save_by_the_name_saves_list_shows(tmp_path: Path, monkeypa
     and a name that is neither is refused, naming both."""
     from engine import scenario as scenarios
     from engine.core.errors import ScenarioError
-    from engine.minds.brains.scripted import ScriptedBrain
+    from engine.elders.scripted import ScriptedBrain
     from engine.minds.factory import BrainChoice
     from engine.saves import Autosaver
     from engine.turn.game import Game

@@ -28,7 +28,7 @@ def test_engine_and_session_work_with_textual_blocked() -> None:
                     raise SystemExit(f"{m.name} imports the UI: {exc}")
                 # Optional backends (a model runtime that is not installed) may be missing here.
         from engine.session import Session, lend
-        from engine.minds.brains.scripted import ScriptedBrain
+        from engine.elders.scripted import ScriptedBrain
         s = Session.new(None, lambda sc: ScriptedBrain(), 3)
         s.player.patron_act(lend("Clover", 10, 1, 3))
         for _ in range(3):

@@ -25,7 +25,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from engine.session import Session, SessionError, SessionView, lend
 from engine.turn import actions as A
-from engine.turn.brain import Answer, Brain
+from engine.turn.brain import Answer, Brain, HoldsNothing
 from engine.turn.observation import Observation
 from tests.tui_helpers import SIZE, make_app, new_session, settle
 from ttwood_tui.app import TTWoodApp
@@ -45,7 +45,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-class Gate:
+class Gate(HoldsNothing):
     """A brain that decides like another, but first waits (inside the turn) while its gate is shut."""
 
     name = "slow"

@@ -94,7 +94,7 @@ class _Replay(_Phased):
         if i >= len(tokens):
             raise EngineBug(f"the replay of {t.obs.name}'s answer on turn {t.obs.turn} ran past its tape")
         self.read[key] = i + 1
-        self.L.llama_sampler_accept(t.grammar, tokens[i])
+        self.lib.llama_sampler_accept(t.grammar, tokens[i])
         return tokens[i]
 
 
@@ -116,6 +116,14 @@ class _Pair:
             got[way] = self.brains[way].decide(observations)
             self.seconds[way] += time.perf_counter() - t0
             self.answers[way] += got[way]
+
+    def card(self) -> dict[str, Any]:
+        """The adapter's brain's card (the answers played are its)."""
+        return self.brains["adapter"].card()
+
+    def close(self) -> None:
+        for brain in {id(b): b for b in self.brains.values()}.values():
+            brain.close()
 
     def decide(self, observations: list[Observation]) -> list[Answer]:
         got: dict[str, list[Answer]] = {}

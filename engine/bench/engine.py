@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.scenario import Scenario
 from engine.turn.game import Game
 from engine.turn.report import TurnReport

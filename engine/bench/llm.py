@@ -34,6 +34,14 @@ class _Both:
         self.answers: dict[str, list[Answer]] = {"naive": [], "optimized": []}
         self.turns = 0
 
+    def card(self) -> dict[str, Any]:
+        """The optimized brain's card (the answers played are its)."""
+        return self.optimized.card()
+
+    def close(self) -> None:
+        self.naive.close()
+        self.optimized.close()
+
     def decide(self, observations: list[Observation]) -> list[Answer]:
         order = [("naive", self.naive), ("optimized", self.optimized)]
         if self.turns % 2:

@@ -188,7 +188,7 @@ def head_counts(model_path: str | os.PathLike[str]) -> tuple[int, int]:
 
     m = LlamaModel(model_path, threads=1)
     try:
-        L = m.L
+        L = m.lib
         buf = ctypes.create_string_buffer(64)
         L.llama_model_meta_val_str(m.model, b"general.architecture", buf, 64)
         if buf.value != b"llama":

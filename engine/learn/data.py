@@ -153,7 +153,7 @@ def end_of_turn(model: LlamaModel) -> int:
     """The token that ends a message in the model's chat template (``<|im_end|>`` for ChatML): the
     first token of the text between the system and the user message. The vocabulary's own
     "end of turn" is not reliable (SmolLM2's GGUF names ``<|endoftext|>``)."""
-    L = model.L
+    L = model.lib
     toks = model.tokenize(model.mid, special=True)
     if toks and (L.llama_vocab_is_eog(model.vocab, toks[0]) or L.llama_vocab_is_control(model.vocab, toks[0])):
         return toks[0]

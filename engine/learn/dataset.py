@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.elders.scripted import ScriptedBrain
 from engine.minds.allowance import AnswerPlan
 from engine.minds.brains.llama import LlamaBrain
 from engine.minds.brains.llama_model import LlamaModel
-from engine.minds.brains.scripted import ScriptedBrain
 from engine.minds.choices import answer_json
 from engine.minds.replan import Replanner
 from engine.minds.spelling import Spelling, SpellingError, decoder_spelling
 from engine.scenario import CreatureSpec, Scenario
-from engine.turn.brain import Answer
+from engine.turn.brain import Answer, HoldsNothing
 from engine.turn.game import Game
 from engine.turn.observation import Observation
 
@@ -114,7 +114,7 @@ def cast_for(sc: Scenario, plan: GamePlan) -> tuple[Scenario, str]:
     return (sc, "bundled") if variant.problems() else (variant, "generated")
 
 
-class Recorder:
+class Recorder(HoldsNothing):
     """A brain that lets the teacher decide and writes down, for each creature, the prompt the model
     brain would have built and the teacher's answer in the grammar's own spelling."""
 
@@ -135,8 +135,8 @@ class Recorder:
                 continue
             prompt, ids, plan = self.student.prompt_for(o)
             text = answer_json(a.thinking, [x.model_dump(mode="json") for x in a.actions], o.goods)
-            step = Replanner(o, self.student.sc, plan).follow if self.student.replans else None
-            reason = plan.refusal(text, self.student.m.count, step)
+            step = Replanner(o, self.student.scenario, plan).follow if self.student.replans else None
+            reason = plan.refusal(text, self.student.model.count, step)
             spelled = _spell(self.student, o, plan, text) if reason is None else reason
             if isinstance(spelled, str):
                 self.stats.refused[_reason_key(spelled)] += 1
@@ -153,10 +153,10 @@ class Recorder:
 
 def _spell(student: LlamaBrain, o: Observation, plan: AnswerPlan, text: str) -> Spelling | str:
     """The answer as the decoder spells it, or why the decoder could not write it."""
-    m = student.m
+    m = student.model
     try:
         spelled = decoder_spelling(text, plan.matcher(), lambda t: m.tokenize(t, special=False), m.piece,
-                                   replan=Replanner(o, student.sc, plan))
+                                   replan=Replanner(o, student.scenario, plan))
     except SpellingError as exc:
         return f"refused once planned again after an action: {exc}"
     if len(spelled.ids) > plan.max_tokens - 1:

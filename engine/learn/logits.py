@@ -125,7 +125,7 @@ def compare(a: Logits, b: Logits) -> LogitMatch:
 def llama_logits(model: LlamaModel, tokens: Sequence[int], *, last: int | None = None, adapter: bool = True) -> Logits:
     """llama.cpp's logits at the ``last`` positions of ``tokens`` (all by default), from a fresh
     single-sequence context, with the model's adapter (if it has one and ``adapter`` is True)."""
-    L = model.L
+    L = model.lib
     cp = L.llama_context_default_params()
     n = len(tokens)
     cp.n_ctx = max(256, -(-n // 256) * 256)

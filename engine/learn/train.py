@@ -195,7 +195,7 @@ def prepare(cfg: TrainConfig, base: Path) -> Prepared:
     try:
         train_t = tokenize(train, m, max_tokens=cfg.max_tokens, source=str(cfg.data))
         val_t = tokenize(val, m, max_tokens=cfg.max_tokens, source=str(cfg.data))
-        pad = int(m.L.llama_vocab_eos(m.vocab))
+        pad = int(m.lib.llama_vocab_eos(m.vocab))
     finally:
         m.close()
     prefix = common_prefix(train_t + val_t)

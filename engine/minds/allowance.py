@@ -22,15 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine.core.assets import PEBBLES
 from engine.core.errors import TTWoodError
 from engine.minds.choices import Choices, Limits
 from engine.minds.grammar import Node, action_node, answer_node, head_node, max_len, to_gbnf
-from engine.minds.legal import held, legal_choices, own_open
+from engine.minds.legal import legal_choices
 from engine.minds.mask import mask_schema
 from engine.minds.matcher import Matcher
 from engine.scenario import Scenario
-from engine.turn.observation import Observation, OfferView
+from engine.turn.observation import Observation
+from engine.turn.purse import held, own_open, pays
 
 TIERS: tuple[tuple[int, int], ...] = ((80, 100), (64, 80), (48, 64), (32, 48), (24, 32), (16, 24), (0, 0))
 """``(thinking, message)`` characters at most, richest first."""
@@ -110,17 +110,10 @@ def _freed(o: Observation) -> Observation | None:
     if not own_open(o) and not o.offers_to_me:
         return None
     free = dict(o.free)
-    for bundle in [held(x) for x in own_open(o)] + [_pays(y) for y in o.offers_to_me]:
+    for bundle in [held(x) for x in own_open(o)] + [pays(y) for y in o.offers_to_me]:
         for asset, qty in bundle.items():
             free[asset] = free.get(asset, 0) + qty
     return replace(o, free=free, my_orders=[], my_offers=[])
-
-
-def _pays(y: OfferView) -> dict[str, int]:
-    """What accepting the offer ``y`` pays the creature at once."""
-    if y.kind == "lend":
-        return {PEBBLES: y.principal}
-    return dict(y.give) if y.kind == "trade" and y.due is None else {}
 
 
 def _sizes(o: Observation, sc: Scenario, thinking: int, message: int, locked: bool) -> tuple[Choices, Node | None, int, int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.errors import TTWoodError
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.scenario import Scenario
 from engine.turn.brain import Brain
 
@@ -187,8 +187,7 @@ def brain_cards(brains: Mapping[str, Brain]) -> list[dict[str, Any]]:
         if id(b) in seen:
             continue
         seen.add(id(b))
-        card = getattr(b, "card", None)
-        cards.append({"brain": b.name, **(card() if callable(card) else {})})
+        cards.append({"brain": b.name, **b.card()})
     return cards
 
 
@@ -215,6 +214,4 @@ def run_card(brains: Mapping[str, Brain]) -> dict[str, Any]:
 def close_brains(brains: Mapping[str, Brain]) -> None:
     """Free models and contexts (a no-op for brains that hold none)."""
     for b in {id(b): b for b in brains.values()}.values():
-        close = getattr(b, "close", None)
-        if callable(close):
-            close()
+        b.close()

@@ -23,24 +23,22 @@ from __future__ import annotations
 from engine.core.assets import PEBBLES
 from engine.minds.choices import Bundle, Choices, Const, Field, Ints, Kind, Limits, OneOf, Part, Text, cases, optional
 from engine.scenario import Scenario
-from engine.turn.observation import Observation, OfferView, OrderView
-from engine.turn.rules import MAX_OPEN_OFFERS, MAX_OPEN_ORDERS
+from engine.turn.observation import Observation
+from engine.turn.purse import MAX_OPEN_OFFERS, MAX_OPEN_ORDERS, NEW, Terms, costs, own_open, terms_of
 
-NEW = 0
-"""The id of an order or offer opened earlier in the same answer (:mod:`engine.minds.replan`):
-it counts toward the limits but cannot be named, so it is never cancelled or answered."""
 LOAN_GROUP_GROWTH = 1.25
 """Principals share an interest cap in groups that grow by this factor (see the module's notes)."""
 
 
 def legal_choices(o: Observation, sc: Scenario, limits: Limits) -> Choices:
     """Every kind of action the rules accept from this creature now, within ``limits``."""
+    terms = terms_of(o, sc)
     kinds = [
         *_produce(o),
-        *_orders(o, sc, limits),
+        *_orders(o, terms, limits),
         *_cancel(o),
-        *_answers(o, limits),
-        *_deals(o, limits),
+        *_answers(o, terms, limits),
+        *_deals(o, terms, limits),
         *_repay(o),
         *_talk(o, sc, limits),
     ]
@@ -67,52 +65,6 @@ def promisable(o: Observation) -> tuple[tuple[str, int], ...]:
     return tuple({**_givable(o), PEBBLES: o.free.get(PEBBLES, 0)}.items())
 
 
-def own_open(o: Observation) -> list[OrderView | OfferView]:
-    """Its own open orders and offers."""
-    return [*o.my_orders, *o.my_offers]
-
-
-def held(x: OrderView | OfferView) -> dict[str, int]:
-    """What one of its own orders or offers holds back, and a cancel gives back: a bid its
-    pebbles, an ask its goods, a spot swap what it gives (a forward offer or a loan holds nothing)."""
-    if isinstance(x, OrderView):
-        return {PEBBLES: x.qty * x.price} if x.side == "buy" else {x.good: x.qty}
-    return dict(x.give) if x.kind == "trade" and x.due is None else {}
-
-
-def _bundle_cap(o: Observation) -> int:
-    """The most of any one asset in an offer or a loan (the rules' bundle limit)."""
-    return o.market_qty_cap * o.market_price_cap
-
-
-def fee(flat: float, pct: float, value: int) -> int:
-    """The order fee for an order worth ``value`` pebbles (as :func:`engine.turn.rules.order_fee`)."""
-    return max(0, int(flat + value * pct / 100))
-
-
-def order_fee(o: Observation, sc: Scenario, value: int) -> int:
-    """The fee the rules charge this turn for an order worth ``value`` (a legend may have changed
-    the scenario's fee: the observation carries the turn's)."""
-    flat = sc.market.order_fee if o.order_fee is None else o.order_fee
-    pct = sc.market.fee_pct if o.fee_pct is None else o.fee_pct
-    return fee(flat, pct, value)
-
-
-def _worth_at_most(o: Observation, sc: Scenario, purse: int, *, pays_value: bool) -> int:
-    """The largest order value (qty × price) the purse pays for, fee included (-1: none).
-
-    ``pays_value``: a bid pays its value and the fee; an ask pays only the fee."""
-    m = sc.market
-    lo, hi = -1, m.max_qty * m.max_price
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if (mid if pays_value else 0) + order_fee(o, sc, mid) <= purse:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
 def qty_price(qty_hi: int, price_lo: int, price_hi: int, worth: int) -> list[tuple[Part, ...]]:
     """``qty`` and ``price`` with ``qty × price ≤ worth``, exactly: one case per run of quantities
     sharing the highest price (about 2·√worth cases)."""
@@ -127,12 +79,13 @@ def qty_price(qty_hi: int, price_lo: int, price_hi: int, worth: int) -> list[tup
     return out
 
 
-def loan_terms(principal_hi: int, pct: int) -> list[tuple[Part, ...]]:
-    """``pebbles`` and ``interest`` within ``pct`` percent of them, in growing groups of principals."""
+def loan_terms(principal_hi: int, terms: Terms) -> list[tuple[Part, ...]]:
+    """``pebbles`` and ``interest`` within the purse's interest cap, in growing groups of principals."""
     out: list[tuple[Part, ...]] = []
+    pct = terms.max_interest_pct
     p = 1
     while p <= principal_hi:
-        cap = p * pct // 100
+        cap = terms.interest_cap(p)
         same_cap = ((cap + 1) * 100 - 1) // pct if pct else principal_hi
         last = min(principal_hi, max(same_cap, int(p * LOAN_GROUP_GROWTH)))
         out.append((Field("pebbles", Ints(p, last)), Field("interest", Ints(0, cap))))
@@ -154,7 +107,7 @@ def _grouped(by: dict[str, tuple[int, int, int]]) -> dict[tuple[int, int, int], 
     return out
 
 
-def _orders(o: Observation, sc: Scenario, limits: Limits) -> list[Kind]:
+def _orders(o: Observation, terms: Terms, limits: Limits) -> list[Kind]:
     if len(o.my_orders) >= MAX_OPEN_ORDERS:
         return []
     purse = o.free.get(PEBBLES, 0)
@@ -163,12 +116,12 @@ def _orders(o: Observation, sc: Scenario, limits: Limits) -> list[Kind]:
     best_bid = {g: max((x.price for x in o.my_orders if x.side == "buy" and x.good == g), default=0) for g in o.goods}
     best_ask = {g: min((x.price for x in o.my_orders if x.side == "sell" and x.good == g), default=pcap + 1) for g in o.goods}
     out: list[Kind] = []
-    ask_worth = _worth_at_most(o, sc, purse, pays_value=False)
+    ask_worth = terms.order_value_at_most(purse, pays_value=False)
     sells = {g: (min(qcap, q), best_bid[g] + 1, pcap) for g, q in _givable(o).items() if best_bid[g] < pcap}
     if sells and ask_worth >= 1:
         out.append(_order_kind("sell", _grouped(sells), ask_worth))
     in_bids = sum(x.qty * x.price for x in o.my_orders if x.side == "buy") if limits.locked else 0
-    bid_worth = _worth_at_most(o, sc, purse + in_bids, pays_value=True)
+    bid_worth = terms.order_value_at_most(purse + in_bids, pays_value=True)
     buys = {g: (qcap, 1, min(pcap, best_ask[g] - 1)) for g in o.goods if g not in o.never_buy and best_ask[g] > 1}
     if buys and bid_worth >= 1:
         out.append(_order_kind("buy", _grouped(buys), bid_worth))
@@ -191,23 +144,19 @@ def _cancel(o: Observation) -> list[Kind]:
 
 
 def _acceptable(o: Observation) -> tuple[int, ...]:
-    """Offers to it that it can take now: nothing it never buys, what a swap asks held free, the
-    pebbles a loan asks of it held free, the collateral a loan to it asks held free."""
+    """Offers to it that it can take now: nothing it never buys, and what accepting takes of it
+    (the purse's :func:`~engine.turn.purse.costs`: what a swap asks, the pebbles a loan asks of
+    it, the collateral a loan to it asks) held free."""
     ok = []
     for x in o.offers_to_me:
-        if x.kind == "trade":
-            good = not any(g in o.never_buy for g in x.give)
-            good = good and (x.due is not None or all(o.free.get(a, 0) >= q for a, q in x.get.items()))
-        elif x.kind == "borrow":
-            good = o.free.get(PEBBLES, 0) >= x.principal
-        else:
-            good = all(o.free.get(a, 0) >= q for a, q in x.collateral.items())
-        if good:
+        if x.kind == "trade" and any(g in o.never_buy for g in x.give):
+            continue
+        if all(o.free.get(a, 0) >= q for a, q in costs(x).items()):
             ok.append(x.id)
     return tuple(ok)
 
 
-def _answers(o: Observation, limits: Limits) -> list[Kind]:
+def _answers(o: Observation, terms: Terms, limits: Limits) -> list[Kind]:
     out: list[Kind] = []
     payable = _acceptable(o)
     if payable:
@@ -216,21 +165,21 @@ def _answers(o: Observation, limits: Limits) -> list[Kind]:
         out.append(Kind("reject", (Field("id", OneOf(tuple(x.id for x in o.offers_to_me))),)))
     others = _others(o)
     trades = tuple(x.id for x in o.offers_to_me if x.kind == "trade" and x.sender in others)
-    terms = _terms(o, limits)
-    if trades and terms is not None and len(o.my_offers) < MAX_OPEN_OFFERS:
-        out.append(Kind("counter", (Field("id", OneOf(trades)), terms)))
+    what = _terms(o, terms, limits)
+    if trades and what is not None and len(o.my_offers) < MAX_OPEN_OFFERS:
+        out.append(Kind("counter", (Field("id", OneOf(trades)), what)))
     return out
 
 
-def _terms(o: Observation, limits: Limits) -> Part | None:
+def _terms(o: Observation, terms: Terms, limits: Limits) -> Part | None:
     """What an offer trades, and when: one asset it holds for 1..``limits.bundle`` others it may
     get (never what it makes and never buys, never the asset it gives), now or by a due turn; and
     a forward offer (a due turn) may give up to what ``limits.promise`` allows of an asset."""
-    cap = _bundle_cap(o)
+    cap = terms.bundle_cap
     give = {**_givable(o), PEBBLES: min(cap, o.free.get(PEBBLES, 0))}
     promise = dict(limits.promise)
     gettable = [g for g in o.goods if g not in o.never_buy] + [PEBBLES]
-    due = Field("due", Ints(1, o.max_term))
+    due = Field("due", Ints(1, terms.max_term))
     options: list[tuple[Part, ...]] = []
     for asset in dict.fromkeys([*give, *promise]):
         get = tuple((a, cap) for a in gettable if a != asset)
@@ -244,23 +193,23 @@ def _terms(o: Observation, limits: Limits) -> Part | None:
     return cases(*options) if options else None
 
 
-def _deals(o: Observation, limits: Limits) -> list[Kind]:
+def _deals(o: Observation, terms: Terms, limits: Limits) -> list[Kind]:
     others = _others(o)
     if not others or len(o.my_offers) >= MAX_OPEN_OFFERS:
         return []
     to = Field("to", OneOf(others))
     out: list[Kind] = []
-    terms = _terms(o, limits)
-    if terms is not None:
-        out.append(Kind("offer", (to, terms)))
-    cap = _bundle_cap(o)
-    due = Field("due", Ints(1, o.max_term))
+    what = _terms(o, terms, limits)
+    if what is not None:
+        out.append(Kind("offer", (to, what)))
+    cap = terms.bundle_cap
+    due = Field("due", Ints(1, terms.max_term))
     lendable = min(cap, o.free.get(PEBBLES, 0))
     # a lender asks for the borrower's goods as collateral; a borrower offers goods it holds
     asked = Bundle(tuple((g, cap) for g in o.goods), limits.bundle)
     if lendable >= 1:
-        out.append(Kind("lend", (to, cases(*loan_terms(lendable, o.max_interest_pct)), due, optional(Field("collateral", asked)))))
-    pledge = [to, cases(*loan_terms(cap, o.max_interest_pct)), due]
+        out.append(Kind("lend", (to, cases(*loan_terms(lendable, terms)), due, optional(Field("collateral", asked)))))
+    pledge = [to, cases(*loan_terms(cap, terms)), due]
     held = _givable(o)
     if held:
         pledge.append(optional(Field("collateral", Bundle(tuple((g, min(q, cap)) for g, q in held.items()), limits.bundle))))

@@ -303,3 +303,34 @@ def private_text(o: Observation, message_chars: int, count: Callable[[str], int]
     allowance = min(PRIVATE_TARGET, max(0, budget - ANSWER_RESERVE - fixed))
     text, tokens, _ = fit(private_sections(o, message_chars), count, allowance)
     return text, tokens
+
+
+class PromptBuilder:
+    """One creature's prompt, built the same way for every model brain (the llama.cpp one counts
+    tokens with the model's tokenizer, the HTTP one estimates them): the static part once a game,
+    the public part once a turn, each creature's private part within what the budget leaves.
+
+    ``count`` counts a text's tokens; ``lean``: no worked example nor action shapes (a trained
+    model needs neither); section heads that came from a scenario are cleaned like creature text."""
+
+    def __init__(self, sc: Scenario, count: Callable[[str], int], *, lean: bool = False) -> None:
+        self.scenario = sc
+        self.count = count
+        self.budget = sc.budget.tokens
+        sections = [s for s in static_sections(sc) if not (lean and s.name in ("example", "actions"))]
+        static = fit_static(sections, count, self.budget)
+        for s in static:
+            s.head = clean_text(s.head, 400)
+        self.static_text = render(static)
+        """The rules (and, unless lean, the actions' shapes and a worked example): the same all game."""
+        self.static_sections = {s.name: count(s.render()) for s in static}
+        """Tokens of each static section, for the tape."""
+
+    def public(self, o: Observation) -> tuple[str, dict[str, int]]:
+        """This turn's public part (the same for every creature) and its sections' tokens."""
+        return public_text(o, self.scenario.budget.message_chars, self.count, self.budget)
+
+    def private(self, o: Observation, fixed: int) -> tuple[str, dict[str, int]]:
+        """The creature's own part, fitted to what ``fixed`` tokens (the static and public parts
+        and the chat template) leave of the budget, and its sections' tokens."""
+        return private_text(o, self.scenario.budget.message_chars, self.count, fixed, self.budget)

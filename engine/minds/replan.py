@@ -18,92 +18,33 @@ at once (a spot swap's goods, a loan's pebbles) is its to spend in the rest of t
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
-from engine.core.assets import PEBBLES
+from pydantic import ValidationError
+
 from engine.minds.allowance import CLOSE, AnswerPlan
 from engine.minds.choices import Limits
 from engine.minds.grammar import Lit, Node, Rep, action_node, seq
-from engine.minds.legal import NEW, held, legal_choices, order_fee, own_open, promisable
+from engine.minds.legal import legal_choices, promisable
 from engine.minds.matcher import Matcher, derive_text
 from engine.scenario import Scenario
-from engine.turn.observation import Observation, OfferView, OrderView
+from engine.turn import purse
+from engine.turn.actions import ONE_ACTION
+from engine.turn.observation import Observation
+from engine.turn.purse import terms_of
 
 _HEAD = '"actions":['
 
 
 def spend(o: Observation, sc: Scenario, action: dict[str, Any]) -> Observation:
-    """What ``o`` holds free once ``action`` (as the answer spells it) has resolved, as far as the
-    choices look: pebbles and goods it pays, gives or gets back (what it gives of its own good
-    beyond what it holds comes out of this turn's making), ``produce`` used up, orders and offers
-    it closed (no second cancel, accept or reject of the same id), and the orders and offers it
-    opened (they count toward the open-order and open-offer limits, and no later order of the
-    answer may cross its own new ones)."""
-    free = dict(o.free)
-    can_make = o.can_make
-
-    def pay(bundle: dict[str, Any], sign: int = 1) -> None:
-        nonlocal can_make
-        for asset, qty in bundle.items():
-            if isinstance(qty, int):
-                left = free.get(asset, 0) - sign * qty
-                if left < 0 and asset == o.makes:
-                    can_make = max(0, can_make + left)  # the rest came from what it makes this turn
-                free[asset] = max(0, left)
-
-    kind, ref = action.get("type"), action.get("id")
-    if kind == "produce":  # what it makes this turn: at least its share of the full yield
-        qty = action.get("qty")
-        made = o.can_make * qty // o.capacity if isinstance(qty, int) and 0 < qty < o.capacity else o.can_make
-        return replace(o, capacity=0, can_make=made)
-    orders, offers = list(o.my_orders), list(o.my_offers)
-    if kind == "order":
-        qty, price = action.get("qty", 0), action.get("price", 0)
-        if isinstance(qty, int) and isinstance(price, int):
-            pay({PEBBLES: order_fee(o, sc, qty * price)})
-            pay({PEBBLES: qty * price} if action.get("side") == "buy" else {str(action.get("good")): qty})
-            orders.append(OrderView(NEW, str(action.get("side")), str(action.get("good")), qty, price, 0))
-    elif kind in ("offer", "counter", "lend", "borrow"):
-        offers.append(_opened(o, kind, action))
-    if kind in ("offer", "counter") and action.get("due") is None:  # a forward offer gives later
-        pay(action.get("give") or {})
-    elif kind in ("lend", "repay"):
-        pay({PEBBLES: action.get("pebbles")})
-    elif kind == "cancel":  # what the order or offer held comes back
-        for x in own_open(o):
-            if x.id == ref:
-                pay(held(x), -1)
-    elif kind == "accept":
-        for y in o.offers_to_me:
-            if y.id != ref:
-                continue
-            if y.kind == "borrow":  # it lends
-                pay({PEBBLES: y.principal})
-            elif y.kind == "lend":  # it borrows: pledges the collateral, gets the pebbles now
-                pay(y.collateral)
-                pay({PEBBLES: y.principal}, -1)
-            elif y.due is None:  # a spot swap: pays what is asked, gets what is given now
-                pay(y.get)
-                pay(y.give, -1)
-    closed = ref if kind in ("cancel", "accept", "reject", "counter") else None
-    return replace(o, free=free, can_make=can_make, my_orders=[x for x in orders if x.id != closed],
-                   my_offers=[y for y in offers if y.id != closed],
-                   offers_to_me=[y for y in o.offers_to_me if y.id != closed])
-
-
-def _opened(o: Observation, kind: str, action: dict[str, Any]) -> OfferView:
-    """The offer an action of the answer opens, as the rest of the answer sees it (no id yet)."""
-    def bundle(key: str) -> dict[str, int]:
-        got = action.get(key)
-        return {k: v for k, v in got.items() if isinstance(v, int)} if isinstance(got, dict) else {}
-
-    due = action.get("due")
-    pebbles, interest = action.get("pebbles"), action.get("interest")
-    return OfferView(NEW, "trade" if kind in ("offer", "counter") else kind, o.name, str(action.get("to", "")),
-                     bundle("give"), bundle("get"), due if isinstance(due, int) else None,
-                     pebbles if isinstance(pebbles, int) else 0, interest if isinstance(interest, int) else 0,
-                     bundle("collateral"))
+    """What ``o`` holds free once ``action`` (as the answer spells it) has resolved: the purse's
+    :func:`~engine.turn.purse.spend` of the action it spells (an action the rules could not read
+    spends nothing: they would refuse it)."""
+    try:
+        typed = ONE_ACTION.validate_python(action)
+    except ValidationError:
+        return o
+    return purse.spend(o, terms_of(o, sc), typed)
 
 
 def rest_node(o: Observation, sc: Scenario, plan: AnswerPlan, left: int,

@@ -5,9 +5,8 @@ The API, for the command line and the terminal UI:
 - :class:`Autosaver` writes a game as it goes, one transaction per turn::
 
       saver = Autosaver.create(path, game, scenario_text=text, brains=choice.describe())
-      for _ in range(n):
-          saver.record(game.step())
-      saver.close()            # or use ``with``; a crash costs at most the turn in flight
+      game.run(n, saver.record)  # the one game loop, each turn recorded as soon as it is played
+      saver.close()              # or use ``with``; a crash costs at most the turn in flight
 
   ``Autosaver.resume(path, game)`` continues a save whose game came from :meth:`LoadedSave.game_at`.
 - :func:`open_save` checks a file (untrusted input: see :mod:`engine.saves.guard`) and returns a

@@ -109,14 +109,15 @@ def derive(save: LoadedSave, last: int, *, verify: bool = True,
 
     if stored is not None and differs(0, "state", stored.full.get(0), snap.encode(game)[1]):
         return game, result
-    for t in range(1, last + 1):
-        report = save.step(game, t)
-        result.turns = t
+    def check(report: TurnReport) -> bool:
+        """After each replayed turn: True (stop) at the first that differs from the save."""
+        result.turns = report.turn
         result.reports.append(report)
         if on_turn is not None:
             on_turn(report)
-        if stored is not None and _differs_at(t, game, report, save, stored, snap, differs):
-            break
+        return stored is not None and _differs_at(report.turn, game, report, save, stored, snap, differs)
+
+    game.run(last, check, before=lambda t: save.ask_legends(game, t))
     if stored is not None and result.ok:
         differs(last, "contract", len(stored.contracts), snap.finished_count)
     result.misses = list(tape.misses)

@@ -223,10 +223,9 @@ class LoadedSave:
             raise self._bad(f"no stored state at turn {turn}")
         return str(row[0]), str(row[1])
 
-    def step(self, game: Game, turn: int) -> TurnReport:
-        """Play ``turn`` on a replaying game: the legends asked for before it, then the turn."""
+    def ask_legends(self, game: Game, turn: int) -> None:
+        """Before ``turn`` of a replaying game: the legends the player asked for then."""
         game.wood.pending_legends.extend(self.injected.get(turn, []))
-        return game.step()
 
     def check_turn(self, game: Game, report: TurnReport) -> bool:
         """Whether a replayed turn gives the outputs and state fingerprint recorded for it."""

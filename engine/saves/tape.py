@@ -7,11 +7,11 @@ same order, the engine then makes the same game, turn for turn, byte for byte.
 
 from __future__ import annotations
 
-from engine.turn.brain import Answer
+from engine.turn.brain import Answer, HoldsNothing
 from engine.turn.observation import Observation
 
 
-class TapeBrain:
+class TapeBrain(HoldsNothing):
     """Answers each creature with what was recorded for it on that turn."""
 
     name = "tape"

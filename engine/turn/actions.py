@@ -140,7 +140,8 @@ AnyAction = Annotated[
 ACTION_TYPES: tuple[type[Action], ...] = (
     Produce, PlaceOrder, Cancel, MakeOffer, Accept, Reject, Counter, Lend, Borrow, Repay, Say, Whisper, Note,
 )
-_ONE = TypeAdapter(AnyAction)
+ONE_ACTION: TypeAdapter[Action] = TypeAdapter(AnyAction)
+"""Reads one action from its JSON form (a dict), by its ``type``."""
 
 
 class Decision(BaseModel):
@@ -180,7 +181,7 @@ def parse_decision(raw: str, max_actions: int) -> tuple[list[Action], list[str],
     actions: list[Action] = []
     for i, item in enumerate(items):
         try:
-            actions.append(_ONE.validate_python(item))
+            actions.append(ONE_ACTION.validate_python(item))
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"][1:]) or "action"

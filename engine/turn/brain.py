@@ -32,3 +32,22 @@ class Brain(Protocol):
         """Return one :class:`Answer` per observation, in the same order. Must not raise for a
         bad model answer: put the reason in ``Answer.problems`` instead."""
         ...
+
+    def card(self) -> dict[str, Any]:
+        """What this brain is, for saves and reports: a model's name, file or server, adapter
+        and sampler (``{}`` for a brain that loads no model)."""
+        ...
+
+    def close(self) -> None:
+        """Free what the brain holds (a model, a context, a connection). Safe to call twice."""
+        ...
+
+
+class HoldsNothing:
+    """For a brain that loads no model: an empty card, and nothing to free."""
+
+    def card(self) -> dict[str, Any]:
+        return {}
+
+    def close(self) -> None:
+        return None

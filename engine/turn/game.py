@@ -71,17 +71,23 @@ class Game:
         self.wood.pending_legends.append(legend_id)
 
     # ------------------------------------------------------------------ the loop
-    def run(self, turns: int, on_turn: Callable[[TurnReport], None] | None = None) -> list[TurnReport]:
+    def run(self, turns: int, on_turn: Callable[[TurnReport], bool | None] | None = None, *,
+            before: Callable[[int], None] | None = None) -> list[TurnReport]:
         """Play ``turns`` turns, calling ``on_turn`` with each turn's report as soon as it is made.
 
-        The one game loop: the command line, the benches, the session and the UI all play through it.
+        The one game loop: the command line, the benches, the session, the UI and replay all play
+        through it. ``before`` is called with a turn's number before it is played (replay puts
+        the legends a player asked for then); ``on_turn`` returning ``True`` stops the game there
+        (replay stops at the first turn that differs from the save).
         """
         out: list[TurnReport] = []
         for _ in range(turns):
+            if before is not None:
+                before(self.wood.turn + 1)
             report = self.step()
             out.append(report)
-            if on_turn is not None:
-                on_turn(report)
+            if on_turn is not None and on_turn(report):
+                break
         return out
 
     # ------------------------------------------------------------------ the turn

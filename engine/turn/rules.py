@@ -15,16 +15,12 @@ from engine.core.text import clean_text
 from engine.economy.nature import produce
 from engine.economy.settlement import settle
 from engine.turn import actions as A
+from engine.turn.purse import MAX_OPEN_OFFERS, MAX_OPEN_ORDERS, terms_of_wood
 from engine.world.contracts import Offer, bundle_text, can_pay
 from engine.world.creatures import Creature
 from engine.world.lifecycle import OfferStatus, OrderStatus
 from engine.world.market import Order, Trade
 from engine.world.wood import Wood
-
-MAX_OPEN_ORDERS = 8
-"""Open orders one creature may have resting at once."""
-MAX_OPEN_OFFERS = 4
-"""Open offers one creature may have waiting at once."""
 
 
 class Refused(Exception):
@@ -61,7 +57,7 @@ def _other(wood: Wood, c: Creature, name: str) -> Creature:
 
 def _bundle(wood: Wood, b: dict[str, int], what: str) -> dict[str, int]:
     out = {}
-    limit = wood.scenario.market.max_qty * wood.scenario.market.max_price
+    limit = terms_of_wood(wood).bundle_cap
     for a, q in b.items():
         if a not in wood.assets:
             raise Refused(f"{what} names {a!r}, which is not a good or pebbles")
@@ -73,7 +69,7 @@ def _bundle(wood: Wood, b: dict[str, int], what: str) -> dict[str, int]:
 
 
 def _due(wood: Wood, due: int) -> int:
-    longest = wood.scenario.credit.max_term
+    longest = terms_of_wood(wood).max_term
     if due > longest:
         raise Refused(f"due in {due} turns is too far: at most {longest}")
     return wood.turn + due
@@ -110,21 +106,21 @@ def _produce(wood: Wood, c: Creature, a: A.Produce, produced: set[int]) -> None:
 
 
 def _order(wood: Wood, c: Creature, a: A.PlaceOrder, produced: set[int]) -> None:
-    m = wood.scenario.market
+    terms = terms_of_wood(wood)
     if a.good not in wood.goods:
         raise Refused(f"{a.good!r} is not a good of this wood")
-    if a.qty > m.max_qty:
-        raise Refused(f"at most {m.max_qty} units per order")
-    if a.price > m.max_price:
-        raise Refused(f"price {a.price} is above the wood's limit {m.max_price}")
+    if a.qty > terms.max_qty:
+        raise Refused(f"at most {terms.max_qty} units per order")
+    if a.price > terms.max_price:
+        raise Refused(f"price {a.price} is above the wood's limit {terms.max_price}")
     mine = wood.book.by_owner.get(c.id, {})
     if len(mine) >= MAX_OPEN_ORDERS:
         raise Refused(f"you already have {MAX_OPEN_ORDERS} open orders; cancel one first")
-    fee = order_fee(wood, a.qty, a.price)
+    fee = terms.fee(a.qty * a.price)
     if a.side == "buy":
         if a.good in c.never_buy:
             raise Refused(f"you make {a.good}: never buy it, sell it")
-        cost = a.qty * a.price + fee
+        cost = terms.order_cost("buy", a.good, a.qty, a.price)[PEBBLES]
         if c.free.get(PEBBLES, 0) < cost:
             with_fee = f" (with the {fee} pebble fee)" if fee else ""
             raise Refused(f"buying {a.qty} {a.good} at {a.price} needs {cost} pebbles{with_fee}; you have {c.free.get(PEBBLES, 0)} free")
@@ -137,18 +133,10 @@ def _order(wood: Wood, c: Creature, a: A.PlaceOrder, produced: set[int]) -> None
             raise Refused(f"placing this order costs a fee of {fee} pebbles; you have {c.free.get(PEBBLES, 0)} free")
         if any(o.good == a.good and o.side == "buy" and o.price >= a.price for o in mine.values()):
             raise Refused(f"that ask would trade with your own bid for {a.good}; cancel the bid first")
-    expiry = int(wood.rule("market.order_expiry", m.order_expiry))
+    expiry = int(wood.rule("market.order_expiry", wood.scenario.market.order_expiry))
     order = Order(wood.next_id(), c.id, a.side, a.good, a.qty, a.price, wood.turn, wood.turn + max(1, expiry), 0)
     wood.ledger.sink(c, PEBBLES, fee, "fee")
     wood.book.place(order, c, wood.ledger)
-
-
-def order_fee(wood: Wood, qty: int, price: int) -> int:
-    """Pebbles it costs to place an order: the flat fee plus a share of its value (a ``fee`` sink)."""
-    m = wood.scenario.market
-    flat = wood.rule("market.order_fee", m.order_fee)
-    pct = wood.rule("market.fee_pct", m.fee_pct)
-    return max(0, int(flat + qty * price * pct / 100))
 
 
 def _cancel(wood: Wood, c: Creature, a: A.Cancel, produced: set[int]) -> None:
@@ -259,16 +247,16 @@ def _counter(wood: Wood, c: Creature, a: A.Counter, produced: set[int]) -> None:
 
 def _loan(wood: Wood, c: Creature, a: A.Lend | A.Borrow, produced: set[int]) -> None:
     target = _other(wood, c, a.to)
-    cr = wood.scenario.credit
-    cap = a.pebbles * cr.max_interest_pct // 100
+    terms = terms_of_wood(wood)
+    cap = terms.interest_cap(a.pebbles)
     if a.interest > cap:
-        raise Refused(f"interest {a.interest} is above the cap of {cr.max_interest_pct}% ({cap} pebbles)")
+        raise Refused(f"interest {a.interest} is above the cap of {terms.max_interest_pct}% ({cap} pebbles)")
     collateral = _bundle(wood, a.collateral, "collateral")
     if PEBBLES in collateral:
         raise Refused("collateral must be goods, not pebbles")
     due_turn = _due(wood, a.due)
     borrower = target if isinstance(a, A.Lend) else c
-    if a.pebbles > wood.scenario.market.max_qty * wood.scenario.market.max_price:
+    if a.pebbles > terms.bundle_cap:
         raise Refused("that loan is larger than the wood allows")
     if isinstance(a, A.Lend) and c.free.get(PEBBLES, 0) < a.pebbles:
         raise Refused(f"you hold {c.free.get(PEBBLES, 0)} pebbles free, not {a.pebbles}")

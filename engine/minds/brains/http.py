@@ -25,7 +25,7 @@ import aiohttp
 from engine.core.errors import TTWoodError
 from engine.minds.allowance import AnswerPlan, plan_answer
 from engine.minds.brains.http_wire import Refused, answer_cap, chat
-from engine.minds.prompt import fit_static, private_text, public_text, render, static_sections
+from engine.minds.prompt import PromptBuilder
 from engine.scenario import Scenario
 from engine.turn.actions import parse_decision
 from engine.turn.brain import Answer
@@ -61,7 +61,7 @@ class HTTPBrain:
     ) -> None:
         if server not in SERVER_KINDS:
             raise TTWoodError(f"unknown server kind {server!r}; one of: {', '.join(SERVER_KINDS)}")
-        self.sc = scenario
+        self.scenario = scenario
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.server = server
@@ -74,7 +74,8 @@ class HTTPBrain:
         self.timeout = timeout
         """Seconds every request of one turn must be answered within, together (retries included)."""
         self.budget = scenario.budget.tokens
-        self.static_text = render(fit_static(static_sections(scenario), estimate_tokens, self.budget))
+        self.prompts = PromptBuilder(scenario, estimate_tokens)
+        self.static_text = self.prompts.static_text
 
     def _constraint(self, plan: AnswerPlan) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The request fields that carry the action mask: ``(extra_body, response_format)``: the
@@ -91,12 +92,12 @@ class HTTPBrain:
     async def _one(self, session: aiohttp.ClientSession, sem: asyncio.Semaphore, o: Observation, public: str,
                    pub_tokens: dict[str, int], deadline: float) -> Answer:
         fixed = estimate_tokens(self.static_text) + estimate_tokens(public) + TEMPLATE_TOKENS
-        private, priv_tokens = private_text(o, self.sc.budget.message_chars, estimate_tokens, fixed, self.budget)
+        private, priv_tokens = self.prompts.private(o, fixed)
         user = public + private
         sections = {**pub_tokens, **priv_tokens}
         estimate = fixed + estimate_tokens(private)
         # a server cannot be stopped between actions: the longest answer must fit as it is
-        plan = plan_answer(o, self.sc, estimate, self.budget, closing=False)
+        plan = plan_answer(o, self.scenario, estimate, self.budget, closing=False)
         max_tokens = plan.max_tokens
         extra, response_format = self._constraint(plan)
         seed = zlib.crc32(f"{self.seed}:{o.turn}:{o.name}".encode()) & 0x7FFFFFFF
@@ -141,7 +142,7 @@ class HTTPBrain:
         deadline = time.monotonic() + self.timeout
         sem = asyncio.Semaphore(self.parallel)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
-            public, pub_tokens = public_text(observations[0], self.sc.budget.message_chars, estimate_tokens, self.budget)
+            public, pub_tokens = self.prompts.public(observations[0])
             answers = list(await asyncio.gather(*(self._one(session, sem, o, public, pub_tokens, deadline) for o in observations)))
         if all(a.meta.get("deadline") for a in answers):
             raise TTWoodError(f"the model server at {self.base_url} gave no answer within the turn's deadline of "
@@ -153,6 +154,10 @@ class HTTPBrain:
         if not observations:
             return []
         return asyncio.run(self._all(observations))
+
+    def close(self) -> None:
+        """Nothing to free: each turn opens its own connections and closes them."""
+        return None
 
     def card(self) -> dict[str, Any]:
         return {"name": self.model, "server": self.server, "base_url": self.base_url, "sampler": {"temperature": self.temperature}}

@@ -10,11 +10,11 @@ from __future__ import annotations
 import threading
 
 from engine.turn.actions import Action
-from engine.turn.brain import Answer
+from engine.turn.brain import Answer, HoldsNothing
 from engine.turn.observation import Observation
 
 
-class HumanBrain:
+class HumanBrain(HoldsNothing):
     """Hands each of its creatures the actions queued for it since the last turn."""
 
     name = "human"

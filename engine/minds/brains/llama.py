@@ -40,11 +40,10 @@ import zlib
 from typing import Any
 
 from engine.core.errors import EngineBug
-from engine.core.text import clean_text
 from engine.minds.allowance import CLOSE, AnswerPlan, plan_answer
 from engine.minds.brains.llama_model import LlamaModel, ModelError, check_model_file
-from engine.minds.brains.llama_sampling import GrammarSampling, Sampler, Track
-from engine.minds.prompt import fit_static, private_text, public_text, render, static_sections
+from engine.minds.brains.llama_sampling import BatchDecoder, GrammarSampling, Sampler, Track
+from engine.minds.prompt import PromptBuilder
 from engine.minds.replan import Replanner
 from engine.scenario import Scenario
 from engine.turn.actions import parse_decision
@@ -80,11 +79,11 @@ class LlamaBrain:
         jump_forward: bool = True,
     ) -> None:
         """``lean``: no worked example nor action shapes in the prompt (a trained model needs neither)."""
-        self.sc = scenario
-        self.m = model
+        self.scenario = scenario
+        self.model = model
         self.lean = lean
         self.jump_forward = jump_forward  # off for a student that learned the whole answer's spelling
-        self.L = model.L
+        self.lib = model.lib
         self.seed = seed
         self.sampler = sampler or Sampler()
         self.parallel = max(1, min(parallel, 250))
@@ -95,12 +94,9 @@ class LlamaBrain:
         self.flash_attn = flash_attn
         """True/False forces flash attention on/off; None: off on a CPU, llama.cpp's choice on a GPU."""
         self.budget = scenario.budget.tokens
-        sections = [s for s in static_sections(scenario) if not (lean and s.name in ("example", "actions"))]
-        static = fit_static(sections, model.count, self.budget)
-        for s in static:
-            s.head = clean_text(s.head, 400)
-        self.static_text = render(static)
-        self.static_sections = {s.name: model.count(s.render()) for s in static}
+        self.prompts = PromptBuilder(scenario, model.count, lean=lean)
+        self.static_text = self.prompts.static_text
+        self.static_sections = self.prompts.static_sections
         self.static_tokens = (
             model.tokenize(model.pre, special=True, bos=True)
             + model.tokenize(self.static_text, special=False)
@@ -112,23 +108,22 @@ class LlamaBrain:
         """Time spent evaluating the static prefix (once a game, unless the context is rebuilt)."""
         self._ctx_seqs = 0
         self._cached_static = False
-        self._batch = None
-        self._batch_cap = 0
-        self.sampling = GrammarSampling(model.L, model.n_vocab, self.sampler)
+        self._batches = BatchDecoder(model.lib)
+        self.sampling = GrammarSampling(model.lib, model.n_vocab, self.sampler)
 
     # ---------------------------------------------------------------- context and batches
     def _context(self, n_seqs: int) -> Any:
-        L = self.L
+        lib = self.lib
         need = n_seqs + 2
         if self.ctx is not None and self._ctx_seqs >= need:
             return self.ctx
         if self.ctx is not None:
-            L.llama_free(self.ctx)
-        cp = L.llama_context_default_params()
+            lib.llama_free(self.ctx)
+        cp = lib.llama_context_default_params()
         cp.n_seq_max = need
         unified = self.unified_kv
         if unified is None:
-            unified = self.m.gpu or n_seqs <= CPU_UNIFIED_UP_TO
+            unified = self.model.gpu or n_seqs <= CPU_UNIFIED_UP_TO
         cp.kv_unified = unified
         if unified:
             # copies share cells: the static prefix once, the public part once, then each
@@ -139,66 +134,39 @@ class LlamaBrain:
             cp.n_ctx = need * (-(-(self.budget + 64) // 256) * 256)
         cp.n_batch = 2048
         cp.n_ubatch = 512
-        cp.n_threads = self.m.threads
-        cp.n_threads_batch = self.m.threads
+        cp.n_threads = self.model.threads
+        cp.n_threads_batch = self.model.threads
         if self.flash_attn is not None:
-            cp.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_ENABLED if self.flash_attn else L.LLAMA_FLASH_ATTN_TYPE_DISABLED
-        elif not self.m.gpu:
-            cp.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_DISABLED
+            cp.flash_attn_type = lib.LLAMA_FLASH_ATTN_TYPE_ENABLED if self.flash_attn else lib.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        elif not self.model.gpu:
+            cp.flash_attn_type = lib.LLAMA_FLASH_ATTN_TYPE_DISABLED
         cp.swa_full = True
-        ctx = L.llama_init_from_model(self.m.model, cp)
+        ctx = lib.llama_init_from_model(self.model.model, cp)
         if not ctx:
-            raise ModelError(f"{self.m.path}: llama.cpp could not make a context for {n_seqs} creatures (out of memory?)")
-        self.m.attach(ctx)  # the LoRA adapter, if the model has one
+            raise ModelError(f"{self.model.path}: llama.cpp could not make a context for {n_seqs} creatures (out of memory?)")
+        self.model.attach(ctx)  # the LoRA adapter, if the model has one
         self.ctx = ctx
         self._ctx_seqs = need
         self._unified = unified
         self._cached_static = False
-        self._mem = L.llama_get_memory(ctx)
+        self._mem = lib.llama_get_memory(ctx)
         return ctx
 
-    def _batch_for(self, n: int) -> Any:
-        if self._batch is None or self._batch_cap < n:
-            if self._batch is not None:
-                self.L.llama_batch_free(self._batch)
-            self._batch = self.L.llama_batch_init(n, 0, 1)
-            self._batch_cap = n
-        return self._batch
-
     def _decode(self, items: list[tuple[int, int, int, bool]]) -> dict[int, int]:
-        """Decode ``(token, pos, seq, want_logits)`` items in chunks; returns batch index of each
-        item that wants logits, keyed by seq (only the final chunk may hold those)."""
-        L = self.L
-        cap = 2048
-        b = self._batch_for(cap)
-        out: dict[int, int] = {}
-        for start in range(0, len(items), cap):
-            chunk = items[start : start + cap]
-            b.n_tokens = len(chunk)
-            for j, (tok, pos, seq, logits) in enumerate(chunk):
-                b.token[j] = tok
-                b.pos[j] = pos
-                b.n_seq_id[j] = 1
-                b.seq_id[j][0] = seq
-                b.logits[j] = logits
-                if logits:
-                    out[seq] = j
-            rc = L.llama_decode(self.ctx, b)
-            if rc != 0:
-                raise ModelError(f"llama_decode failed ({rc}): the context is too small or memory ran out")
-        return out
+        """Decode ``(token, pos, seq, want_logits)`` items (see :meth:`BatchDecoder.decode`)."""
+        return self._batches.decode(self.ctx, items)
 
     # ---------------------------------------------------------------- prompts
     def _public(self, o: Observation) -> tuple[str, list[int], dict[str, int]]:
         """This turn's public part: its text, its tokens and its sections' tokens."""
-        text, sections = public_text(o, self.sc.budget.message_chars, self.m.count, self.budget)
-        return text, self.m.tokenize(text, special=False), sections
+        text, sections = self.prompts.public(o)
+        return text, self.model.tokenize(text, special=False), sections
 
     def _prompt(self, o: Observation, public: str, public_tokens: list[int]) -> tuple[list[int], str, dict[str, int]]:
         """One creature's whole prompt: its tokens, its text, and its own sections' tokens."""
-        m = self.m
+        m = self.model
         fixed = len(self.static_tokens) + len(public_tokens) + len(self.post_tokens) + 2
-        private, sections = private_text(o, self.sc.budget.message_chars, m.count, fixed, self.budget)
+        private, sections = self.prompts.private(o, fixed)
         tokens = self.static_tokens + public_tokens + m.tokenize(private, special=False) + self.post_tokens
         return tokens, m.pre + self.static_text + m.mid + public + private + m.post, sections
 
@@ -207,19 +175,20 @@ class LlamaBrain:
         (its grammar, allowance and :meth:`~AnswerPlan.matcher`): what a training example needs."""
         public, public_tokens, _ = self._public(o)
         tokens, text, _ = self._prompt(o, public, public_tokens)
-        return text, tokens, plan_answer(o, self.sc, len(tokens), self.budget, replanned=self.replans)
+        return text, tokens, plan_answer(o, self.scenario, len(tokens), self.budget, replanned=self.replans)
 
     def _build(self, index: int, o: Observation, public: tuple[str, list[int], dict[str, int]]) -> Track:
         tokens, prompt_text, sections = self._prompt(o, public[0], public[1])
-        plan = plan_answer(o, self.sc, len(tokens), self.budget, replanned=self.replans)
-        grammar = self.L.llama_sampler_init_grammar(self.m.vocab, plan.gbnf().encode(), b"root")
+        plan = plan_answer(o, self.scenario, len(tokens), self.budget, replanned=self.replans)
+        grammar = self.lib.llama_sampler_init_grammar(self.model.vocab, plan.gbnf().encode(), b"root")
         if not grammar:
             raise EngineBug(f"llama.cpp refused the grammar for {o.name}")
         seed = zlib.crc32(f"{self.seed}:{o.turn}:{o.name}".encode())
-        t = Track(index, 2 + index, o, tokens, len(self.static_tokens) + len(public[1]), plan, grammar,
-                  self._chain(seed, grammar), dict(self.static_sections) | public[2] | sections, prompt_text, seed)
+        t = Track(index=index, seq=2 + index, obs=o, tokens=tokens, feed_from=len(self.static_tokens) + len(public[1]),
+                  plan=plan, grammar=grammar, chain=self._chain(seed, grammar),
+                  sections=dict(self.static_sections) | public[2] | sections, prompt_text=prompt_text, seed=seed)
         t.matcher = plan.matcher()
-        t.replan = Replanner(o, self.sc, plan) if self.replans else None
+        t.replan = Replanner(o, self.scenario, plan) if self.replans else None
         return t
 
     def _chain(self, seed: int, grammar: Any) -> Any:
@@ -238,41 +207,47 @@ class LlamaBrain:
         n = min(len(observations), self.parallel)
         self._context(n)
         self._feed_shared(public[1])
-        L = self.L
+        lib = self.lib
         answers: list[Answer] = []
         for start in range(0, len(observations), n):
-            chunk = [self._build(j, o, public) for j, o in enumerate(observations[start : start + n])]
-            for t in chunk:
-                L.llama_memory_seq_rm(self._mem, t.seq, -1, -1)
-                L.llama_memory_seq_cp(self._mem, 1, t.seq, -1, -1)
-            self._run(chunk)
-            for t in chunk:
-                answers.append(self._answer(t))
-                L.llama_memory_seq_rm(self._mem, t.seq, -1, -1)
+            chunk: list[Track] = []
+            try:  # the brain owns its sequences' C samplers: freed however the turn ends
+                for j, o in enumerate(observations[start : start + n]):
+                    chunk.append(self._build(j, o, public))
+                for t in chunk:
+                    lib.llama_memory_seq_rm(self._mem, t.seq, -1, -1)
+                    lib.llama_memory_seq_cp(self._mem, 1, t.seq, -1, -1)
+                self._run(chunk)
+                for t in chunk:
+                    answers.append(self._answer(t))
+                    lib.llama_memory_seq_rm(self._mem, t.seq, -1, -1)
+            finally:
+                for t in chunk:
+                    self._release(t)
         return answers
 
     def _feed_shared(self, public_tokens: list[int]) -> None:
         """The static prefix into sequence 0 (once a game), this turn's public part into sequence 1."""
-        L = self.L
+        lib = self.lib
         if not self._cached_static:
             t0 = time.perf_counter()
-            L.llama_memory_clear(self._mem, True)
+            lib.llama_memory_clear(self._mem, True)
             self._decode([(t, p, 0, False) for p, t in enumerate(self.static_tokens)])
             self._cached_static = True
             self.setup_seconds += time.perf_counter() - t0
         base = len(self.static_tokens)
-        L.llama_memory_seq_rm(self._mem, 1, -1, -1)
-        L.llama_memory_seq_cp(self._mem, 0, 1, -1, -1)
+        lib.llama_memory_seq_rm(self._mem, 1, -1, -1)
+        lib.llama_memory_seq_cp(self._mem, 0, 1, -1, -1)
         if public_tokens:
             self._decode([(t, base + p, 1, False) for p, t in enumerate(public_tokens)])
 
     def _insert(self, s: Track, text: str, *, accept: bool) -> list[int]:
         """Put ``text`` in the answer without sampling it; ``accept``: the grammar sampler goes on."""
-        toks = self.m.tokenize(text, special=False)
+        toks = self.model.tokenize(text, special=False)
         for t in toks if accept else ():
-            self.L.llama_sampler_accept(s.grammar, t)
+            self.lib.llama_sampler_accept(s.grammar, t)
         if s.insert(text, toks) and accept:
-            self.sampling.regrammar(self.m.vocab, s)
+            self.sampling.regrammar(self.model.vocab, s)
         return toks
 
     def _forced(self, s: Track) -> list[int]:
@@ -283,7 +258,7 @@ class LlamaBrain:
     def _take(self, s: Track, tok: int) -> list[int] | None:
         """Add a sampled token (and what it forces) to the answer; the tokens to decode next, or
         ``None`` when the answer is finished. Closes the answer when the allowance runs short."""
-        piece = self.m.piece(tok)
+        piece = self.model.piece(tok)
         if s.matcher is not None and s.plan.must_close(len(s.out)):
             text = piece.decode(errors="replace")
             cut = s.matcher.end_point(text, CLOSE)
@@ -292,7 +267,7 @@ class LlamaBrain:
                 return None
         s.out.append(tok)
         if s.follow(piece):  # an action ended: the rest was planned again on what it left
-            self.sampling.regrammar(self.m.vocab, s)
+            self.sampling.regrammar(self.model.vocab, s)
         new = [tok] + self._forced(s)
         if s.matcher is not None and s.plan.must_close(len(s.out)) and s.matcher.can_end_with(CLOSE):
             self._insert(s, CLOSE, accept=False)
@@ -304,14 +279,14 @@ class LlamaBrain:
     def _run(self, seqs: list[Track]) -> None:
         """Feed every sequence's own prompt tokens, then decode all answers together."""
         self._feed_own(seqs)
-        L = self.L
+        lib = self.lib
         live = list(seqs)
         while live:
             step: list[tuple[int, int, int, bool]] = []
             for s in live:
                 tok = self._sample(s)
-                if L.llama_vocab_is_eog(self.m.vocab, tok) or len(s.out) >= s.plan.max_tokens - 1:  # one kept for the end
-                    s.eog = L.llama_vocab_is_eog(self.m.vocab, tok)
+                if lib.llama_vocab_is_eog(self.model.vocab, tok) or len(s.out) >= s.plan.max_tokens - 1:  # one kept for the end
+                    s.eog = lib.llama_vocab_is_eog(self.model.vocab, tok)
                     s.done = True
                     continue
                 new = self._take(s, tok)
@@ -343,7 +318,7 @@ class LlamaBrain:
             parts.append([(t, s.feed_from + j, s.seq, False) for j, t in enumerate(own[:-1])])
             lasts.append((own[-1], s.pos - 1, s.seq, True))
         items = [it for part in parts for it in part]
-        if self._unified and not self.m.gpu:
+        if self._unified and not self.model.gpu:
             # one call per creature: each attends over the shared prefix and the creatures before it
             for part in parts:
                 if part:
@@ -361,39 +336,41 @@ class LlamaBrain:
     def _answer(self, s: Track) -> Answer:
         raw = s.text.decode(errors="replace")
         actions, problems, thinking = parse_decision(raw, s.obs.max_actions)
-        meta = s.meta() | {"model": self.m.name, "sampler": self.sampler.describe(), "mode": self.mode}
+        meta = s.meta() | {"model": self.model.name, "sampler": self.sampler.describe(), "mode": self.mode}
         self._release(s)
         return Answer(actions=actions, problems=problems, raw=raw, thinking=thinking, meta=meta)
 
     def _release(self, s: Track) -> None:
-        """Free a finished sequence's samplers."""
-        self.L.llama_sampler_free(s.grammar)
-        self.L.llama_sampler_free(s.chain)
+        """Free a sequence's samplers (once: a released track holds none)."""
+        if s.grammar is not None:
+            self.lib.llama_sampler_free(s.grammar)
+            s.grammar = None
+        if s.chain is not None:
+            self.lib.llama_sampler_free(s.chain)
+            s.chain = None
 
     def card(self) -> dict[str, Any]:
         """What the model is, for the run report and the save."""
         return {
-            "name": self.m.name, "path": str(self.m.path), "description": self.m.desc,
-            "parameters": self.m.n_params, "template": self.m.template,
-            "gpu_layers": self.m.gpu_layers, "gpu": self.m.gpu, "threads": self.m.threads, "mode": self.mode,
+            "name": self.model.name, "path": str(self.model.path), "description": self.model.desc,
+            "parameters": self.model.n_params, "template": self.model.template,
+            "gpu_layers": self.model.gpu_layers, "gpu": self.model.gpu, "threads": self.model.threads, "mode": self.mode,
             "kv_cache": self._kv_card(),
-            "flash_attn": {True: "on", False: "off", None: "off" if not self.m.gpu else "auto"}[self.flash_attn],
+            "flash_attn": {True: "on", False: "off", None: "off" if not self.model.gpu else "auto"}[self.flash_attn],
             "sampler": self.sampler.describe(),
-            "adapter": {"name": self.m.adapter_name, "sha256": self.m.adapter_sha256} if self.m.adapter is not None else None,
+            "adapter": {"name": self.model.adapter_name, "sha256": self.model.adapter_sha256} if self.model.adapter is not None else None,
             "lean_prompt": self.lean, "jump_forward": self.jump_forward,
         }
 
     def _kv_card(self) -> str:
         """The KV cache's layout: the one in use, else the one that will be chosen."""
         unified = self._unified if self.ctx is not None else self.unified_kv
-        if unified is None and not self.m.gpu:
+        if unified is None and not self.model.gpu:
             return f"unified up to {CPU_UNIFIED_UP_TO} creatures a batch, else one stream per creature"
         return "unified" if unified in (None, True) else "one stream per creature"
 
     def close(self) -> None:
         if self.ctx is not None:
-            self.L.llama_free(self.ctx)
+            self.lib.llama_free(self.ctx)
             self.ctx = None
-        if self._batch is not None:
-            self.L.llama_batch_free(self._batch)
-            self._batch = None
+        self._batches.close()

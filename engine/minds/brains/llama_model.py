@@ -22,11 +22,11 @@ holds on to it."""
 def quiet_llama_logs() -> None:
     """Silence llama.cpp's logging (it writes to stderr, under our progress bars)."""
     global _QUIET
-    import llama_cpp as L
+    import llama_cpp as lib
 
     if _QUIET is None:
-        _QUIET = L.llama_log_callback(lambda level, text, user: None)
-    L.llama_log_set(_QUIET, ctypes.c_void_p(0))
+        _QUIET = lib.llama_log_callback(lambda level, text, user: None)
+    lib.llama_log_set(_QUIET, ctypes.c_void_p(0))
 
 
 SPELLING_KEY = "ttwood.answer_spelling"
@@ -94,36 +94,36 @@ class LlamaModel:
         adapter: str | os.PathLike[str] | None = None,
         adapter_scale: float = 1.0,
     ) -> None:
-        import llama_cpp as L  # imported here: loading the library is slow and not every brain needs it
+        import llama_cpp as lib  # imported here: loading the library is slow and not every brain needs it
 
-        self.L = L
+        self.lib = lib
         self.path = check_model_file(path)
-        L.llama_backend_init()
+        lib.llama_backend_init()
         quiet_llama_logs()
-        mp = L.llama_model_default_params()
+        mp = lib.llama_model_default_params()
         mp.n_gpu_layers = gpu_layers if gpu_layers >= 0 else 999
         # Weight repacking ("extra buffer types") crashes multi-token batches on some CPUs (seen with
         # AMX on a virtual machine that does not grant it); off unless asked for.
         mp.use_extra_bufts = os.environ.get("TTWOOD_CPU_REPACK") == "1"
         self.gpu_layers = gpu_layers
-        self.model = L.llama_model_load_from_file(str(self.path).encode(), mp)
+        self.model = lib.llama_model_load_from_file(str(self.path).encode(), mp)
         if not self.model:
             kind, arch = gguf_says(self.path)
             why = ("it is a LoRA adapter, not a model: pass it with --adapter" if kind == "adapter" else
                    f"damaged, or an architecture this build does not know{f' ({arch})' if arch else ''}")
             raise ModelError(f"{self.path}: llama.cpp could not load this model ({why})")
-        self.vocab = L.llama_model_get_vocab(self.model)
-        self.n_vocab = L.llama_vocab_n_tokens(self.vocab)
-        self.add_bos = bool(L.llama_vocab_get_add_bos(self.vocab))
+        self.vocab = lib.llama_model_get_vocab(self.model)
+        self.n_vocab = lib.llama_vocab_n_tokens(self.vocab)
+        self.add_bos = bool(lib.llama_vocab_get_add_bos(self.vocab))
         self.threads = threads or max(1, os.cpu_count() or 1)
         buf = ctypes.create_string_buffer(256)
-        L.llama_model_desc(self.model, buf, 256)
+        lib.llama_model_desc(self.model, buf, 256)
         self.desc = buf.value.decode(errors="replace")
         self.name = self._meta("general.name") or self.path.stem
-        self.n_params = int(L.llama_model_n_params(self.model))
-        self.n_ctx_train = int(L.llama_model_n_ctx_train(self.model))
+        self.n_params = int(lib.llama_model_n_params(self.model))
+        self.n_ctx_train = int(lib.llama_model_n_ctx_train(self.model))
         """The longest context the model was trained for: no call may be longer."""
-        self.gpu = bool(L.llama_supports_gpu_offload()) and gpu_layers != 0
+        self.gpu = bool(lib.llama_supports_gpu_offload()) and gpu_layers != 0
         self.pre, self.mid, self.post = self._template_parts()
         self.adapter: Any = None
         """The loaded LoRA adapter (llama.cpp's pointer), applied to each context by :meth:`attach`."""
@@ -163,7 +163,7 @@ class LlamaModel:
                     h.update(chunk)
         except OSError as exc:
             raise ModelError(f"{p}: cannot read it ({exc.strerror or exc})") from None
-        ptr = self.L.llama_adapter_lora_init(self.model, str(p).encode())
+        ptr = self.lib.llama_adapter_lora_init(self.model, str(p).encode())
         if not ptr:
             kind, arch = gguf_says(p)
             mine = self._meta("general.architecture")
@@ -175,9 +175,9 @@ class LlamaModel:
         self.adapter_path = p
         self.adapter_sha256 = h.hexdigest()
         buf = ctypes.create_string_buffer(512)
-        n = self.L.llama_adapter_meta_val_str(ptr, b"general.name", buf, 512)
+        n = self.lib.llama_adapter_meta_val_str(ptr, b"general.name", buf, 512)
         self.adapter_name = buf.value.decode(errors="replace") if n > 0 else p.stem
-        n = self.L.llama_adapter_meta_val_str(ptr, SPELLING_KEY.encode(), buf, 512)
+        n = self.lib.llama_adapter_meta_val_str(ptr, SPELLING_KEY.encode(), buf, 512)
         self.adapter_spelling = buf.value.decode(errors="replace") if n > 0 else "text"
 
     def attach(self, ctx: Any) -> None:
@@ -185,10 +185,10 @@ class LlamaModel:
         right after ``llama_init_from_model``. Without an adapter it does nothing."""
         if self.adapter is None:
             return
-        L = self.L
-        adapters = (L.llama_adapter_lora_p_ctypes * 1)(self.adapter)
+        lib = self.lib
+        adapters = (lib.llama_adapter_lora_p_ctypes * 1)(self.adapter)
         scales = (ctypes.c_float * 1)(self.adapter_scale)
-        if L.llama_set_adapters_lora(ctx, adapters, 1, scales) != 0:
+        if lib.llama_set_adapters_lora(ctx, adapters, 1, scales) != 0:
             raise ModelError(f"{self.adapter_path}: llama.cpp could not apply the adapter to a context")
 
     def adapter_card(self) -> dict[str, str] | None:
@@ -199,12 +199,12 @@ class LlamaModel:
 
     def _meta(self, key: str) -> str | None:
         buf = ctypes.create_string_buffer(512)
-        n = self.L.llama_model_meta_val_str(self.model, key.encode(), buf, 512)
+        n = self.lib.llama_model_meta_val_str(self.model, key.encode(), buf, 512)
         return buf.value.decode(errors="replace") if n > 0 else None
 
     def _apply(self, tmpl: bytes | None, messages: list[tuple[str, str]]) -> str | None:
-        L = self.L
-        arr = (L.llama_chat_message * len(messages))()
+        lib = self.lib
+        arr = (lib.llama_chat_message * len(messages))()
         keep = []
         for i, (role, content) in enumerate(messages):
             r, c = role.encode(), content.encode()
@@ -214,7 +214,7 @@ class LlamaModel:
         size = 4096
         for _ in range(2):
             buf = ctypes.create_string_buffer(size)
-            n = L.llama_chat_apply_template(tmpl, arr, len(messages), True, buf, size)
+            n = lib.llama_chat_apply_template(tmpl, arr, len(messages), True, buf, size)
             if n < 0:
                 return None
             if n <= size:
@@ -224,7 +224,7 @@ class LlamaModel:
 
     def _template_parts(self) -> tuple[str, str, str]:
         """The chat template around the system text and the user text: ``pre SYSTEM mid USER post``."""
-        tmpl = self.L.llama_model_chat_template(self.model, None)
+        tmpl = self.lib.llama_model_chat_template(self.model, None)
         self.template = "model" if tmpl else "chatml (the model has no template)"
         for messages in ([("system", SYS_MARK), ("user", USER_MARK)], [("user", f"{SYS_MARK}\n\n{USER_MARK}")]):
             text = self._apply(tmpl, messages) if tmpl else None
@@ -240,8 +240,8 @@ class LlamaModel:
     def tokenize(self, text: str, *, special: bool, bos: bool = False) -> list[int]:
         data = text.encode()
         cap = len(data) + 16
-        buf = (self.L.llama_token * cap)()
-        n = self.L.llama_tokenize(self.vocab, data, len(data), buf, cap, bos and self.add_bos, special)
+        buf = (self.lib.llama_token * cap)()
+        n = self.lib.llama_tokenize(self.vocab, data, len(data), buf, cap, bos and self.add_bos, special)
         if n < 0:
             raise EngineBug(f"tokenizer needs {-n} tokens")
         return list(buf[:n])
@@ -252,30 +252,30 @@ class LlamaModel:
 
     def piece(self, tok: int) -> bytes:
         buf = ctypes.create_string_buffer(64)
-        n = self.L.llama_token_to_piece(self.vocab, tok, buf, 64, 0, False)
+        n = self.lib.llama_token_to_piece(self.vocab, tok, buf, 64, 0, False)
         return buf.raw[:n] if n > 0 else b""
 
     def close(self) -> None:
         if getattr(self, "adapter", None) is not None:
-            self.L.llama_adapter_lora_free(self.adapter)
+            self.lib.llama_adapter_lora_free(self.adapter)
             self.adapter = None
         if getattr(self, "model", None):
-            self.L.llama_model_free(self.model)
+            self.lib.llama_model_free(self.model)
             self.model = None
 
 
 def quantize(src: Path, dst: Path, ftype: int, *, threads: int | None = None, requantize: bool = False) -> None:
     """Write the model ``src`` at ``dst`` in llama.cpp's file type ``ftype`` (``llama_model_quantize``;
     ``requantize``: ``src`` may already be quantized). A :class:`ModelError` when llama.cpp fails."""
-    import llama_cpp as L
+    import llama_cpp as lib
 
-    L.llama_backend_init()
+    lib.llama_backend_init()
     quiet_llama_logs()
-    params = L.llama_model_quantize_default_params()
+    params = lib.llama_model_quantize_default_params()
     params.ftype = ftype
     params.nthread = threads or os.cpu_count() or 1
     params.allow_requantize = requantize
-    rc = L.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(params))
+    rc = lib.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(params))
     if rc != 0 or not dst.is_file():
         raise ModelError(f"{src}: llama.cpp could not write it as file type {ftype} (code {rc})")
 

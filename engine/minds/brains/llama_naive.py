@@ -31,12 +31,15 @@ class NaiveLlamaBrain(LlamaBrain):
         answers = []
         for o in observations:
             t = self._build(0, o, public)
-            t.seq = 0
-            t.feed_from = 0
-            self.L.llama_memory_clear(self._mem, True)
-            self._cached_static = False
-            self._run([t])
-            answers.append(self._answer(t))
+            try:
+                t.seq = 0
+                t.feed_from = 0
+                self.lib.llama_memory_clear(self._mem, True)
+                self._cached_static = False
+                self._run([t])
+                answers.append(self._answer(t))
+            finally:
+                self._release(t)
         return answers
 
     def _chain(self, seed: int, grammar: Any) -> Any:
@@ -51,4 +54,7 @@ class NaiveLlamaBrain(LlamaBrain):
         return []
 
     def _release(self, s: Track) -> None:
-        self.L.llama_sampler_free(s.chain)
+        """Free the chain (which owns the grammar), once."""
+        if s.chain is not None:
+            self.lib.llama_sampler_free(s.chain)
+        s.chain = s.grammar = None

@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.core.errors import EngineBug
 from engine.minds.allowance import AnswerPlan
+from engine.minds.brains.llama_model import ModelError
 from engine.minds.grammar import to_gbnf
 from engine.minds.matcher import Matcher
 from engine.minds.replan import Replanner, take
@@ -105,8 +106,8 @@ class Track:
 class GrammarSampling:
     """A model's samplers: one chain per creature, the grammar applied lazily or in the chain."""
 
-    def __init__(self, L: Any, n_vocab: int, sampler: Sampler) -> None:
-        self.L = L
+    def __init__(self, lib: Any, n_vocab: int, sampler: Sampler) -> None:
+        self.lib = lib
         self.n_vocab = n_vocab
         self.sampler = sampler
         dtype = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True)
@@ -115,37 +116,37 @@ class GrammarSampling:
 
     def chain(self, seed: int, grammar: Any = None) -> Any:
         """A creature's sampler chain (with ``grammar`` first in it, if given)."""
-        L = self.L
-        ch = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
+        lib = self.lib
+        ch = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
         if grammar is not None:
-            L.llama_sampler_chain_add(ch, grammar)
+            lib.llama_sampler_chain_add(ch, grammar)
         s = self.sampler
         if s.temperature <= 0:
-            L.llama_sampler_chain_add(ch, L.llama_sampler_init_greedy())
+            lib.llama_sampler_chain_add(ch, lib.llama_sampler_init_greedy())
         else:
-            L.llama_sampler_chain_add(ch, L.llama_sampler_init_top_k(s.top_k))
-            L.llama_sampler_chain_add(ch, L.llama_sampler_init_top_p(s.top_p, 1))
-            L.llama_sampler_chain_add(ch, L.llama_sampler_init_temp(s.temperature))
-            L.llama_sampler_chain_add(ch, L.llama_sampler_init_dist(seed))
+            lib.llama_sampler_chain_add(ch, lib.llama_sampler_init_top_k(s.top_k))
+            lib.llama_sampler_chain_add(ch, lib.llama_sampler_init_top_p(s.top_p, 1))
+            lib.llama_sampler_chain_add(ch, lib.llama_sampler_init_temp(s.temperature))
+            lib.llama_sampler_chain_add(ch, lib.llama_sampler_init_dist(seed))
         return ch
 
     def _arr(self, a: Any) -> Any:
-        L = self.L
-        return L.llama_token_data_array(data=a.ctypes.data_as(L.llama_token_data_p), size=len(a), selected=-1, sorted=False)
+        lib = self.lib
+        return lib.llama_token_data_array(data=a.ctypes.data_as(lib.llama_token_data_p), size=len(a), selected=-1, sorted=False)
 
     def lazy(self, ctx: Any, t: Track) -> int:
         """Sample a token, check only it against the grammar, and scan the whole vocabulary only
         when the grammar refuses it (``t.grammar`` is not in the chain)."""
-        L = self.L
-        tok = int(L.llama_sampler_sample(t.chain, ctx, t.last))
-        logits = np.ctypeslib.as_array(L.llama_get_logits_ith(ctx, t.last), shape=(self.n_vocab,))
+        lib = self.lib
+        tok = int(lib.llama_sampler_sample(t.chain, ctx, t.last))
+        logits = np.ctypeslib.as_array(lib.llama_get_logits_ith(ctx, t.last), shape=(self.n_vocab,))
         one = self._one
         one["id"][0] = tok
         one["logit"][0] = logits[tok]
         arr = self._arr(one)
-        L.llama_sampler_apply(t.grammar, ctypes.byref(arr))
+        lib.llama_sampler_apply(t.grammar, ctypes.byref(arr))
         if np.isfinite(one["logit"][0]):
-            L.llama_sampler_accept(t.grammar, tok)
+            lib.llama_sampler_accept(t.grammar, tok)
             return tok
         t.full_passes += 1
         cand = self._cand
@@ -153,25 +154,65 @@ class GrammarSampling:
         cand["logit"] = logits
         cand["p"] = 0
         arr = self._arr(cand)
-        L.llama_sampler_apply(t.grammar, ctypes.byref(arr))
-        L.llama_sampler_apply(t.chain, ctypes.byref(arr))
+        lib.llama_sampler_apply(t.grammar, ctypes.byref(arr))
+        lib.llama_sampler_apply(t.chain, ctypes.byref(arr))
         if arr.selected < 0:
             tok = int(cand["id"][int(np.argmax(cand["logit"]))])
         else:
             tok = int(arr.data[arr.selected].id)
-        L.llama_sampler_accept(t.grammar, tok)
+        lib.llama_sampler_accept(t.grammar, tok)
         return tok
 
     def regrammar(self, vocab: Any, t: Track) -> None:
         """A fresh grammar sampler for what is left of ``t``'s answer (its matcher's node)."""
         assert t.matcher is not None
-        g = self.L.llama_sampler_init_grammar(vocab, to_gbnf(t.matcher.node).encode(), b"root")
+        g = self.lib.llama_sampler_init_grammar(vocab, to_gbnf(t.matcher.node).encode(), b"root")
         if not g:
             raise EngineBug(f"llama.cpp refused the grammar of the rest of {t.obs.name}'s answer")
-        self.L.llama_sampler_free(t.grammar)
+        self.lib.llama_sampler_free(t.grammar)
         t.grammar = g
 
     def whole(self, ctx: Any, t: Track) -> int:
         """Sample with the grammar in the chain: it masks the whole vocabulary at every token."""
         t.full_passes += 1
-        return int(self.L.llama_sampler_sample(t.chain, ctx, t.last))
+        return int(self.lib.llama_sampler_sample(t.chain, ctx, t.last))
+
+
+class BatchDecoder:
+    """Feeds tokens to a llama.cpp context through one reusable ``llama_batch``."""
+
+    CAP = 2048
+    """Tokens one ``llama_decode`` call takes at most (the context's ``n_batch``)."""
+
+    def __init__(self, lib: Any) -> None:
+        self.lib = lib
+        self._batch: Any = None
+
+    def decode(self, ctx: Any, items: list[tuple[int, int, int, bool]]) -> dict[int, int]:
+        """Decode ``(token, pos, seq, want_logits)`` items in chunks; returns the batch index of each
+        item that wants logits, keyed by seq (only the final chunk may hold those)."""
+        if self._batch is None:
+            self._batch = self.lib.llama_batch_init(self.CAP, 0, 1)
+        b = self._batch
+        out: dict[int, int] = {}
+        for start in range(0, len(items), self.CAP):
+            chunk = items[start : start + self.CAP]
+            b.n_tokens = len(chunk)
+            for j, (tok, pos, seq, logits) in enumerate(chunk):
+                b.token[j] = tok
+                b.pos[j] = pos
+                b.n_seq_id[j] = 1
+                b.seq_id[j][0] = seq
+                b.logits[j] = logits
+                if logits:
+                    out[seq] = j
+            rc = self.lib.llama_decode(ctx, b)
+            if rc != 0:
+                raise ModelError(f"llama_decode failed ({rc}): the context is too small or memory ran out")
+        return out
+
+    def close(self) -> None:
+        """Free the batch (once)."""
+        if self._batch is not None:
+            self.lib.llama_batch_free(self._batch)
+            self._batch = None

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 from engine.core.assets import PEBBLES
-from engine.minds.brains.mind import MindBase, P, once
-from engine.minds.brains.speech import bundle, chance
+from engine.elders.mind import MindBase, Priority, once
+from engine.elders.speech import bundle, chance
 from engine.turn import actions as A
 from engine.turn.observation import OfferView
 
@@ -54,13 +54,13 @@ class Dealing(MindBase):
         elif self.pebbles - off.principal < 10:
             why = "my hoard is thin"
         if why is None:
-            seq = self.add(A.Accept(id=off.id), P.ACCEPT, ("lend to", off.sender))
+            seq = self.add(A.Accept(id=off.id), Priority.ACCEPT, ("lend to", off.sender))
             self.pebbles -= off.principal
             total = off.principal + off.interest
-            self.whisper(off.sender, "lend_yes", P.LOAN_TALK, seq, p=off.principal, total=total, due=off.due)
+            self.whisper(off.sender, "lend_yes", Priority.LOAN_TALK, seq, p=off.principal, total=total, due=off.due)
             return
-        seq = self.add(A.Reject(id=off.id), P.REJECT + 10, ("refuse loan to", off.sender))
-        self.whisper(off.sender, "lend_no", P.LOAN_TALK, seq, why=why)
+        seq = self.add(A.Reject(id=off.id), Priority.REJECT + 10, ("refuse loan to", off.sender))
+        self.whisper(off.sender, "lend_no", Priority.LOAN_TALK, seq, why=why)
 
     def answer_lend(self, off: OfferView) -> None:
         o = self.o
@@ -68,26 +68,26 @@ class Dealing(MindBase):
         fair = off.interest <= max(1, off.principal * 25 // 100)
         payable = all(self.have(a) >= q for a, q in off.collateral.items())
         if o.role != "lender" and self.pebbles < 30 and fair and payable and owing < max(1, int(o.greed)):
-            seq = self.add(A.Accept(id=off.id), P.ACCEPT, ("borrow from", off.sender))
+            seq = self.add(A.Accept(id=off.id), Priority.ACCEPT, ("borrow from", off.sender))
             self.pebbles += off.principal
-            self.whisper(off.sender, "loan_thanks", P.LOAN_TALK, seq)
+            self.whisper(off.sender, "loan_thanks", Priority.LOAN_TALK, seq)
             return
-        self.add(A.Reject(id=off.id), P.REJECT, ("decline loan from", off.sender))
+        self.add(A.Reject(id=off.id), Priority.REJECT, ("decline loan from", off.sender))
 
     def answer_trade(self, off: OfferView) -> None:
         verdict = self.judge(off)
         if verdict == "accept":
-            seq = self.add(A.Accept(id=off.id), P.ACCEPT, ("accept", off.sender))
+            seq = self.add(A.Accept(id=off.id), Priority.ACCEPT, ("accept", off.sender))
             if off.due is None:
                 for a, q in off.get.items():
                     self.free[a] = self.free.get(a, 0) - q
                     if a == PEBBLES:
                         self.pebbles -= q
-            self.whisper(off.sender, "accept", P.THANKS, seq)
+            self.whisper(off.sender, "accept", Priority.THANKS, seq)
             return
         if verdict == "counter" and self.counter(off):
             return
-        self.add(A.Reject(id=off.id), P.REJECT, ("reject", off.sender))
+        self.add(A.Reject(id=off.id), Priority.REJECT, ("reject", off.sender))
 
     def judge(self, off: OfferView) -> str:
         """``accept``, ``counter`` (close, but not good enough) or ``reject``."""
@@ -137,14 +137,14 @@ class Dealing(MindBase):
             get[PEBBLES] = get.get(PEBBLES, 0) + gap
         else:
             return False
-        seq = self.add(A.Counter(id=off.id, give=give, get=get), P.COUNTER, ("counter", off.sender))
+        seq = self.add(A.Counter(id=off.id, give=give, get=get), Priority.COUNTER, ("counter", off.sender))
         self.offers += 1
         # A counter is a swap now: what it gives is locked while it waits.
         for a, q in give.items():
             self.free[a] = self.free.get(a, 0) - q
             if a == PEBBLES:
                 self.pebbles -= q
-        self.whisper(off.sender, "counter", P.OFFER_TALK, seq, give=bundle(give), get=bundle(get))
+        self.whisper(off.sender, "counter", Priority.OFFER_TALK, seq, give=bundle(give), get=bundle(get))
         return True
 
     # ------------------------------------------------------------------ loans
@@ -156,18 +156,18 @@ class Dealing(MindBase):
             if ob.kind != "loan" or owed <= 0 or self.pebbles < owed:
                 continue
             if ob.due <= o.turn:
-                prio, clause = P.REPAY_DUE, ("repay", ob.counterparty)
+                prio, clause = Priority.REPAY_DUE, ("repay", ob.counterparty)
             elif o.greed <= 1.0 and self.pebbles - owed >= FLUSH:
                 # A prudent creature clears its debts when flush; a greedy one keeps its leverage.
-                prio, clause = P.REPAY_EARLY, ("repay early", ob.counterparty)
+                prio, clause = Priority.REPAY_EARLY, ("repay early", ob.counterparty)
             else:
                 continue
             seq = self.add(A.Repay(id=ob.id, pebbles=owed), prio, clause)
             self.pebbles -= owed
             if ob.due - o.turn <= 2:
                 self.owe[PEBBLES] = max(0, self.owe.get(PEBBLES, 0) - owed)
-            if prio == P.REPAY_EARLY:
-                self.whisper(ob.counterparty, "repay", P.THANKS + 2, seq, p=owed)
+            if prio == Priority.REPAY_EARLY:
+                self.whisper(ob.counterparty, "repay", Priority.THANKS + 2, seq, p=owed)
 
     def borrow(self, short: int, lender: str | None) -> None:
         o = self.o
@@ -182,11 +182,11 @@ class Dealing(MindBase):
         if o.makes and o.makes not in o.food and self.free.get(o.makes, 0) - self.selling(o.makes) >= 4:
             collateral = {o.makes: 2}
         due = min(o.max_term, 5)
-        interest = min(amount * o.max_interest_pct // 100, ceil1(amount * 0.2))
+        interest = min(self.terms.interest_cap(amount), ceil1(amount * 0.2))
         seq = self.add(A.Borrow(to=lender, pebbles=amount, interest=interest, due=due, collateral=collateral),
-                       P.BORROW, ("borrow", f"{amount} from {lender}"))
+                       Priority.BORROW, ("borrow", f"{amount} from {lender}"))
         self.offers += 1
-        self.whisper(lender, "borrow", P.LOAN_TALK, seq, p=amount, total=amount + interest, due=o.turn + due)
+        self.whisper(lender, "borrow", Priority.LOAN_TALK, seq, p=amount, total=amount + interest, due=o.turn + due)
 
     def offer_loan(self) -> None:
         """A lender with pebbles to spare offers a small loan to a trusted creature that asked aloud."""
@@ -202,11 +202,11 @@ class Dealing(MindBase):
             if self.town.credit.get(name, 0) < 80 or not self.trusted(name):
                 continue
             due = min(o.max_term, 4)
-            interest = min(amount * o.max_interest_pct // 100, 2)
-            seq = self.add(A.Lend(to=name, pebbles=amount, interest=interest, due=due), P.DEAL, ("offer a loan to", name))
+            interest = min(self.terms.interest_cap(amount), 2)
+            seq = self.add(A.Lend(to=name, pebbles=amount, interest=interest, due=due), Priority.DEAL, ("offer a loan to", name))
             self.pebbles -= amount
             self.offers += 1
-            self.whisper(name, "lend_offer", P.LOAN_TALK, seq, p=amount, total=amount + interest, due=o.turn + due)
+            self.whisper(name, "lend_offer", Priority.LOAN_TALK, seq, p=amount, total=amount + interest, due=o.turn + due)
             return
 
     # ------------------------------------------------------------------ swaps and forwards
@@ -226,11 +226,12 @@ class Dealing(MindBase):
             want = 2
             # Open a little low (rounding down): the other side accepts, or counters at a fair balance.
             give = min(glut, max(1, math.floor(want * o.prices[good] / max(1, o.prices[o.makes]))))
-            seq = self.add(A.MakeOffer(to=partner, give={o.makes: give}, get={good: want}), P.DEAL, ("swap", f"{o.makes} for {good}"))
+            swap = A.MakeOffer(to=partner, give={o.makes: give}, get={good: want})
+            seq = self.add(swap, Priority.DEAL, ("swap", f"{o.makes} for {good}"))
             self.offers += 1
             held[o.makes] -= give
             self.free[o.makes] -= give
-            self.whisper(partner, "swap", P.OFFER_TALK, seq, give=f"{give} {o.makes}", get=f"{want} {good}", good=o.makes)
+            self.whisper(partner, "swap", Priority.OFFER_TALK, seq, give=f"{give} {o.makes}", get=f"{want} {good}", good=o.makes)
             return
 
     def forward_fuel(self, held: dict[str, int], woodcutter: str | None) -> None:
@@ -250,9 +251,9 @@ class Dealing(MindBase):
         if self.pebbles - self.owe.get(PEBBLES, 0) - price < 10:
             return
         due = min(o.max_term, 2)
-        seq = self.add(A.MakeOffer(to=woodcutter, give={PEBBLES: price}, get={fuel: qty}, due=due), P.DEAL, ("buy forward", fuel))
+        seq = self.add(A.MakeOffer(to=woodcutter, give={PEBBLES: price}, get={fuel: qty}, due=due), Priority.DEAL, ("buy forward", fuel))
         self.offers += 1
-        self.whisper(woodcutter, "forward_buy", P.OFFER_TALK, seq, give=f"{price} pebbles", get=f"{qty} {fuel}", due=o.turn + due)
+        self.whisper(woodcutter, "forward_buy", Priority.OFFER_TALK, seq, give=f"{price} pebbles", get=f"{qty} {fuel}", due=o.turn + due)
 
     def forward_sale(self) -> None:
         """Now and then a food maker sells a few of its next harvests forward, to someone who lacks them."""
@@ -274,6 +275,7 @@ class Dealing(MindBase):
             return
         price = max(1, int(o.prices[good] * qty * 0.95))
         due = min(o.max_term, 3)
-        seq = self.add(A.MakeOffer(to=to, give={good: qty}, get={PEBBLES: price}, due=due), P.DEAL, ("sell forward", good))
+        seq = self.add(A.MakeOffer(to=to, give={good: qty}, get={PEBBLES: price}, due=due), Priority.DEAL, ("sell forward", good))
         self.offers += 1
-        self.whisper(to, "forward_sell", P.OFFER_TALK, seq, give=f"{qty} {good}", get=f"{price} pebbles", due=o.turn + due, good=good)
+        self.whisper(to, "forward_sell", Priority.OFFER_TALK, seq, give=f"{qty} {good}", get=f"{price} pebbles", due=o.turn + due,
+                     good=good)

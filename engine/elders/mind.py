@@ -17,17 +17,15 @@ from dataclasses import dataclass
 
 from engine.core.assets import PEBBLES
 from engine.economy.settlement import LEFT_EARLY
-from engine.minds.brains.speech import SPEECH_CHARS, THINKING_CHARS, line, shorten, thought
+from engine.elders.speech import SPEECH_CHARS, THINKING_CHARS, line, shorten, thought
 from engine.turn import actions as A
 from engine.turn.observation import Observation
+from engine.turn.purse import MAX_OPEN_OFFERS, MAX_OPEN_ORDERS, Terms, terms_of
 
 ANSWER_CHARS = 600
 """The longest compact answer a scripted creature gives, thinking included."""
 MAX_SPEECH = 2
 """Says, whispers and notes a creature uses at most in one turn."""
-OPEN_ORDERS = 8
-OPEN_OFFERS = 4
-"""The rules' caps on open orders and offers per creature (engine.turn.rules)."""
 _FRAME = len('{"thinking":"","actions":[]}')
 _PLEAS = ("need", "hungry", "bare", "cold", "fire is out", "belly")
 """Words of a creature asking for food or fire (the teacher's own pleas use them)."""
@@ -35,7 +33,7 @@ _DEFAULT = re.compile(r"DEFAULT: (.+?) broke contract #(\d+) with (.+?):")
 
 
 
-class P:
+class Priority:
     """Priorities: what a creature keeps first when it cannot say everything."""
 
     REPAY_DUE = 100
@@ -183,6 +181,8 @@ class MindBase:
         self.o = o
         self.town = town
         self.k = k
+        self.terms: Terms = terms_of(o)
+        """What acting costs this turn (the purse the rules charge from)."""
         self.cands: list[Candidate] = []
         self.prefix = ""
         """What the reason starts with (``cold coming``, ``hungry``...)."""
@@ -228,11 +228,22 @@ class MindBase:
         """My line for a situation this turn, within the wood's message limit."""
         return shorten(line(situation, self.o.turn, self.o.name, self.o.seed, **fields), self.town.chars)
 
+    def bid_cost(self, qty: int, price: int) -> int:
+        """Pebbles a bid of ``qty`` at ``price`` takes from my purse, its fee included (the purse's)."""
+        return self.terms.order_cost("buy", "", qty, price)[PEBBLES]
+
+    def affordable(self, money: int, price: int, most: int) -> int:
+        """The most units, up to ``most``, a bid at ``price`` buys with ``money`` pebbles, fee included."""
+        qty = min(most, max(0, money) // max(1, price))
+        while qty > 0 and self.bid_cost(qty, price) > money:
+            qty -= 1
+        return qty
+
     def room_for_order(self) -> bool:
-        return self.orders < OPEN_ORDERS
+        return self.orders < MAX_OPEN_ORDERS
 
     def room_for_offer(self) -> bool:
-        return self.offers < OPEN_OFFERS
+        return self.offers < MAX_OPEN_OFFERS
 
     # ----------------------------------------------------------------- choosing
     def choose(self) -> tuple[list[A.Action], str]:

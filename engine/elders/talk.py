@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from engine.minds.brains.mind import MindBase, P, once
-from engine.minds.brains.speech import ascii_safe, chance, shorten
+from engine.elders.mind import MindBase, Priority, once
+from engine.elders.speech import ascii_safe, chance, shorten
 from engine.turn import actions as A
 
 _ACCEPTED = re.compile(r"^(.+?) accepted your offer #\d+")
@@ -49,7 +49,7 @@ class Talk(MindBase):
         self.add_speech(once(lambda: A.Say(text=self.words(situation, **fields))), prio, parents)
 
     def note(self, text: str) -> None:
-        self.add_speech(once(lambda: A.Note(text=shorten(ascii_safe(text), self.town.chars))), P.NOTE)
+        self.add_speech(once(lambda: A.Note(text=shorten(ascii_safe(text), self.town.chars))), Priority.NOTE)
 
     # ------------------------------------------------------------------ the market
     def announce(self) -> None:
@@ -59,7 +59,7 @@ class Talk(MindBase):
         plea = [(s, b) for s, b in self.buys if (b.good in fuel and o.cold) or (b.good not in fuel and o.hungry)]
         if plea:
             seq, b = plea[0]
-            self.say("cold" if b.good in fuel else "hungry", P.ANNOUNCE + 6, (seq,), good=b.good, price=b.price)
+            self.say("cold" if b.good in fuel else "hungry", Priority.ANNOUNCE + 6, (seq,), good=b.good, price=b.price)
             return
         if self.sells and chance(o.turn, o.name, "announce", 3):
             seq, s = self.sells[0]
@@ -72,22 +72,22 @@ class Talk(MindBase):
                     text = shorten(text + " " + self.words("want", good=want.good, price=want.price), self.town.chars)
                 return A.Say(text=text)
 
-            self.add_speech(make, P.ANNOUNCE, (seq,))
+            self.add_speech(make, Priority.ANNOUNCE, (seq,))
         elif self.buys and chance(o.turn, o.name, "buying", 4):
             seq, b = self.buys[0]
-            self.say("buy", P.ANNOUNCE, (seq,), good=b.good, qty=b.qty, price=b.price)
+            self.say("buy", Priority.ANNOUNCE, (seq,), good=b.good, qty=b.qty, price=b.price)
 
     # ------------------------------------------------------------------ the news
     def react_to_defaults(self) -> None:
         o = self.o
         for turn, debtor, creditor in self.town.defaults:
             if creditor == o.name:
-                self.say("wronged", P.COMPLAIN, debtor=debtor)
+                self.say("wronged", Priority.COMPLAIN, debtor=debtor)
                 self.note(f"{debtor} broke a deal with me on turn {turn}: no credit")
             elif debtor == o.name:
-                self.say("sorry", P.COMPLAIN, creditor=creditor)
+                self.say("sorry", Priority.COMPLAIN, creditor=creditor)
             elif chance(o.turn, o.name, f"gossip{debtor}", self.bystanders(3)):
-                self.say("gossip", P.RUMOUR, debtor=debtor, creditor=creditor)
+                self.say("gossip", Priority.RUMOUR, debtor=debtor, creditor=creditor)
             else:
                 continue
             return
@@ -100,11 +100,11 @@ class Talk(MindBase):
             about_me = re.search(rf"(?<!\w){re.escape(o.name)}(?!\w)", text) is not None  # "Oona 1" is not "Oona 10"
             good = next((g for g in o.goods if g in text.lower()), None)
             if about_me:
-                self.say("rumour_rich" if self.purse >= 50 else "rumour_me", P.DENY)
+                self.say("rumour_rich" if self.purse >= 50 else "rumour_me", Priority.DENY)
             elif good is not None and chance(o.turn, o.name, "rumour", self.bystanders(2)):
-                self.say("rumour_good", P.RUMOUR, good=good)
+                self.say("rumour_good", Priority.RUMOUR, good=good)
             elif chance(o.turn, o.name, "rumour", self.bystanders(2)):
-                self.say("rumour", P.RUMOUR)
+                self.say("rumour", Priority.RUMOUR)
             else:
                 continue
             self.note(f"rumour on turn {turn}: {text[:60]}")
@@ -127,7 +127,7 @@ class Talk(MindBase):
                 partners.append((r.group(2), "square") if r.group(1) == o.name else (r.group(1), "kept"))
         to, why = next(((n, w) for n, w in partners if n in self.town.names and n != o.name), ("", ""))
         if to:
-            self.add_speech(once(lambda: A.Whisper(to=to, text=self.words(why, to=to))), P.THANKS)
+            self.add_speech(once(lambda: A.Whisper(to=to, text=self.words(why, to=to))), Priority.THANKS)
 
     def remember_deals(self) -> None:
         """Note a loan or forward contract signed last turn: who, what and when."""

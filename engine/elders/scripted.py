@@ -6,10 +6,10 @@ and firewood it lacks, bidding harder when it went hungry or cold. On top of tha
 woodcutter decides how much to fell, the lender lends, the trader speculates and writes
 forward contracts, anyone short of pebbles asks the lender for a loan, and everyone answers
 offers (accept, counter, reject), repays early when flush, buys firewood forward before the
-cold, talks (:mod:`engine.minds.brains.talk`) and gives a short reason for what it does.
+cold, talks (:mod:`engine.elders.talk`) and gives a short reason for what it does.
 
 It plans more than it can say, each candidate with a priority, and keeps the most important
-that fit the answer allowance a small model has (:mod:`engine.minds.brains.mind`).
+that fit the answer allowance a small model has (:mod:`engine.elders.mind`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from __future__ import annotations
 import math
 
 from engine.core.assets import PEBBLES
-from engine.minds.brains.dealing import FOOD_STOCK, Dealing, ceil1
-from engine.minds.brains.mind import P, Town
-from engine.minds.brains.speech import SPEECH_CHARS
-from engine.minds.brains.talk import Talk
+from engine.elders.dealing import FOOD_STOCK, Dealing, ceil1
+from engine.elders.mind import Priority, Town
+from engine.elders.speech import SPEECH_CHARS
+from engine.elders.talk import Talk
 from engine.turn import actions as A
-from engine.turn.brain import Answer
+from engine.turn.brain import Answer, HoldsNothing
 from engine.turn.observation import Observation
 
 FUEL_TURNS = 3
@@ -35,7 +35,7 @@ THINNING = 0.75
 """Below this share of its trees standing, a prudent woodcutter fells less the thinner the forest."""
 
 
-class ScriptedBrain:
+class ScriptedBrain(HoldsNothing):
     """Rules of thumb per role. The same observation always gives the same answer."""
 
     name = "scripted"
@@ -68,8 +68,6 @@ class _Mind(Dealing, Talk):
         self.woodcutter = town.pick(town.woodcutters, o.name, k)
         self.sells: list[tuple[int, A.PlaceOrder]] = []
         self.buys: list[tuple[int, A.PlaceOrder]] = []
-        self.fee = any("fee" in r for r in o.rejections)
-        """Orders cost a fee just now (last turn's refusals said so): keep pebbles for it."""
         self.my_bids = {od.good: od for od in o.my_orders if od.side == "buy"}
         """My bids resting on the book, by good."""
 
@@ -126,7 +124,7 @@ class _Mind(Dealing, Talk):
         if not o.makes or o.can_make <= 0:
             return 0, -1
         if o.role != "woodcutter":
-            seq = self.add(A.Produce(qty=o.capacity), P.PRODUCE, ("make", f"{o.can_make} {o.makes}"))
+            seq = self.add(A.Produce(qty=o.capacity), Priority.PRODUCE, ("make", f"{o.can_make} {o.makes}"))
             return o.can_make, seq
         qty = o.can_make
         stock = self.free.get(o.makes, 0) + o.escrow.get(o.makes, 0)
@@ -145,7 +143,7 @@ class _Mind(Dealing, Talk):
             qty = min(o.can_make, math.ceil(qty * o.greed))
         if qty <= 0:
             return 0, -1
-        seq = self.add(A.Produce(qty=qty), P.PRODUCE, ("fell", str(qty)))
+        seq = self.add(A.Produce(qty=qty), Priority.PRODUCE, ("fell", str(qty)))
         others = len([n for n in self.town.woodcutters if n != o.name])
         if others and o.can_make < o.capacity:
             # few trees near its den, and another woodcutter may share them and fell them all
@@ -192,8 +190,12 @@ class _Mind(Dealing, Talk):
             qty = min(surplus, 100)
             how = " dear" if price > o.prices[good] else (" cheap" if price < o.prices[good] else "")
             parents = (made_seq,) if qty > self.free.get(good, 0) and made_seq >= 0 else ()
+            fee = self.terms.fee(qty * price)
+            if fee > self.pebbles:
+                continue  # the purse cannot pay the fee of this ask
+            self.pebbles -= fee
             order = A.PlaceOrder(side="sell", good=good, qty=qty, price=price)
-            seq = self.add(order, P.SELL_OWN if good == o.makes else P.SELL, ("sell", good + how), parents)
+            seq = self.add(order, Priority.SELL_OWN if good == o.makes else Priority.SELL, ("sell", good + how), parents)
             self.orders += 1
             self.sells.append((seq, order))
 
@@ -208,7 +210,7 @@ class _Mind(Dealing, Talk):
                 freezing = held.get(fuel, 0) < o.fuel_need[0]
                 urgency = 1.15 + 0.12 * o.cold + (0.25 if freezing else 0.0)
                 price = min(ceil1(o.prices[fuel] * urgency), 4 * o.base_values[fuel])
-                prio = P.URGENT if freezing or o.cold else P.NEED
+                prio = Priority.URGENT if freezing or o.cold else Priority.NEED
                 wants.append((2.0 + o.cold, fuel, need, price, prio))
         # The well-off keep a deeper larder, which sends their pebbles back round the wood.
         stock = FOOD_STOCK + min(4, self.pebbles // 50)
@@ -230,7 +232,7 @@ class _Mind(Dealing, Talk):
                 empty = held.get(good, 0) == 0
                 urgency = 1.1 + 0.1 * o.hungry + (0.2 if empty else 0.0)
                 price = min(ceil1(o.prices[good] * urgency), 4 * o.base_values[good])
-                prio = P.URGENT - 1 if good in meal_gap else (P.NEED if held.get(good, 0) < FOOD_STOCK else P.STOCK)
+                prio = Priority.URGENT - 1 if good in meal_gap else (Priority.NEED if held.get(good, 0) < FOOD_STOCK else Priority.STOCK)
                 wants.append((1.0 + o.hungry / 3, good, need, price, prio))
         wants.sort(key=lambda w: (-w[0], w[1]))
         return self.place_bids(wants, held)
@@ -247,17 +249,16 @@ class _Mind(Dealing, Talk):
             old = self.my_bids.get(good)
             # A resting bid below what a need is worth now (a bargain bid, or the price rose):
             # withdraw it and bid again, higher.
-            if old is not None and (prio < P.NEED or old.price >= price):
+            if old is not None and (prio < Priority.NEED or old.price >= price):
                 continue
             if self.crosses(good, price):
                 continue
             freed = old.qty * old.price if old is not None else 0
-            cost = price * (1.06 if self.fee else 1.0)
-            qty = min(need, int(max(0, budget + freed - (2 if self.fee else 0)) // cost))
+            qty = self.affordable(budget + freed, price, need)
             short += (need - qty) * price
             if qty <= 0 or (old is None and not self.room_for_order()):
                 continue
-            spent = math.ceil(qty * cost) + (2 if self.fee else 0)
+            spent = self.bid_cost(qty, price)
             net = spent - freed
             depends = tuple(cancels) if net > sure else ()
             parents = depends
@@ -272,7 +273,7 @@ class _Mind(Dealing, Talk):
             # (all kept), what the whole plan so far leaves
             sure = min(sure, budget) if depends else sure - max(0, net)
             order = A.PlaceOrder(side="buy", good=good, qty=qty, price=price)
-            verb = "stock up on" if prio == P.STOCK else "short of"
+            verb = "stock up on" if prio == Priority.STOCK else "short of"
             seq = self.add(order, prio, (verb, good), parents)
             if old is not None:
                 # The withdrawal and the new bid are kept together or not at all.
@@ -298,10 +299,10 @@ class _Mind(Dealing, Talk):
             if any(b.good == good for _, b in self.buys):
                 continue
             price = max(1, int(o.prices[good] * 0.7))
-            if self.pebbles > 60 + 3 * price and not self.crosses(good, price):
+            if self.pebbles > 60 + self.bid_cost(3, price) and not self.crosses(good, price):
                 order = A.PlaceOrder(side="buy", good=good, qty=3, price=price)
-                self.buys.append((self.add(order, P.BARGAIN, ("bid low for", good)), order))
-                self.pebbles -= 3 * price
+                self.buys.append((self.add(order, Priority.BARGAIN, ("bid low for", good)), order))
+                self.pebbles -= self.bid_cost(3, price)
                 self.orders += 1
 
     def speculate(self, held: dict[str, int]) -> None:
@@ -317,9 +318,9 @@ class _Mind(Dealing, Talk):
             # gamble that can fail (and then its credit stops it gambling for a while).
             if (self.purse if o.credit >= GAMBLER_CREDIT else self.pebbles) >= price:
                 offer = A.MakeOffer(to=self.woodcutter, give={PEBBLES: price}, get={fuel: qty}, due=min(o.max_term, 4))
-                seq = self.add(offer, P.DEAL, ("buy forward", fuel))
+                seq = self.add(offer, Priority.DEAL, ("buy forward", fuel))
                 self.offers += 1
-                self.whisper(self.woodcutter, "forward_buy", P.OFFER_TALK, seq, give=f"{price} pebbles", get=f"{qty} {fuel}",
+                self.whisper(self.woodcutter, "forward_buy", Priority.OFFER_TALK, seq, give=f"{price} pebbles", get=f"{qty} {fuel}",
                              due=o.turn + (offer.due or 0))
         for good in o.goods:
             if good in o.never_buy or good == fuel or not self.room_for_order():
@@ -330,6 +331,6 @@ class _Mind(Dealing, Talk):
             bid = max(1, int(ref * 0.85))
             if self.my_order(good, "buy") is None and held.get(good, 0) < 6 and self.pebbles > 30 + 3 * ref and not self.crosses(good, bid):
                 order = A.PlaceOrder(side="buy", good=good, qty=2, price=bid)
-                self.buys.append((self.add(order, P.BARGAIN, ("buy cheap", good)), order))
-                self.pebbles -= 2 * order.price
+                self.buys.append((self.add(order, Priority.BARGAIN, ("buy cheap", good)), order))
+                self.pebbles -= self.bid_cost(2, order.price)
                 self.orders += 1
