@@ -381,3 +381,45 @@ def test_http_brain_sends_the_mask_as_a_grammar(server: str, wood_at_turn_6) -> 
     free._constraint = lambda plan: ({}, None)  # the control: no constraint at all
     unconstrained = free.decide(obs)
     assert any(a.problems for a in unconstrained), "the control should fail to parse without the grammar"
+
+
+def test_a_failed_turn_frees_every_sampler_it_made(model: LlamaModel, wood_at_turn_6, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The brain owns its C samplers: when decoding fails half-way, every grammar and chain it
+    made for the turn is freed (none leaks), and the brain decides again afterwards."""
+    sc, game = wood_at_turn_6
+    brain = LlamaBrain(sc, model, seed=3)
+    lib = model.lib
+    made: list[int] = []
+    freed: list[int] = []
+    init_grammar, init_chain, free = lib.llama_sampler_init_grammar, lib.llama_sampler_chain_init, lib.llama_sampler_free
+
+    def count(real, into):  # noqa: ANN001, ANN202
+        def wrapped(*args):  # noqa: ANN002, ANN202
+            got = real(*args)
+            into.append(id(got) if got is None else ctypes_address(got))
+            return got
+        return wrapped
+
+    monkeypatch.setattr(lib, "llama_sampler_init_grammar", count(init_grammar, made))
+    monkeypatch.setattr(lib, "llama_sampler_chain_init", count(init_chain, made))
+    monkeypatch.setattr(lib, "llama_sampler_free", count(free, freed))
+
+    def broken(seqs):  # noqa: ANN001, ANN202
+        raise RuntimeError("decoding failed")
+
+    observations = observe_all(game.wood, game.wood.alive(), {})
+    monkeypatch.setattr(brain, "_run", broken)
+    with pytest.raises(RuntimeError):
+        brain.decide(observations)
+    assert made and sorted(made) == sorted(freed[-len(made):]), (len(made), len(freed))
+    monkeypatch.undo()
+    answers = brain.decide(observations)
+    assert len(answers) == len(observations) and all(a.raw for a in answers)
+    brain.close()
+
+
+def ctypes_address(pointer: object) -> int:
+    """A C pointer's address (what llama.cpp's init returns and free takes)."""
+    import ctypes
+
+    return ctypes.cast(pointer, ctypes.c_void_p).value or 0

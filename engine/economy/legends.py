@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine.scenario import Condition, GoodsEffect, LegendSpec, RuleEffect, RumourEffect
-from engine.world.wood import Modifier, Wood
+from engine.world.wood import Modifier, Rumour, Wood
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
@@ -69,7 +69,31 @@ def fire(wood: Wood, lg: LegendSpec) -> None:
                     wood.ledger.sink(c, e.good, min(c.free.get(e.good, 0), -e.qty), "legend")
         elif isinstance(e, RumourEffect):
             for c in targets:
-                wood.tell(c, "rumour", "a rumour", e.text)
+                wood.tell(c, "rumour", e.teller or "a rumour", e.text)
+            if not e.true and e.found_out_after is not None:
+                wood.rumours.append(Rumour(e.text, e.teller or "", [c.name for c in targets], wood.turn + e.found_out_after))
+                wood.rumours.sort(key=lambda r: r.found_out)
+
+
+FOUND_FALSE = "FOUND FALSE: "
+"""How the clearing says a rumour was found false (creatures read it; so do the compare verdicts)."""
+
+
+def find_out(wood: Wood) -> None:
+    """False rumours whose time has come are found out: the clearing hears they were false, and
+    whoever heard one trusts its teller less (a broken word, as a broken contract)."""
+    while wood.rumours and wood.rumours[0].found_out <= wood.turn:
+        r = wood.rumours.pop(0)
+        who = f" ({r.teller} spread it)" if r.teller else ""
+        wood.announce("the wood", f"{FOUND_FALSE}{r.text[:120]}{who}", kind="notice")
+        wood.event("rumour", f"The rumour was found false{who}: {r.text[:120]}", teller=r.teller)
+        teller = wood.by_name.get(r.teller)
+        if teller is None:
+            continue
+        for name in r.heard_by:
+            c = wood.by_name.get(name)
+            if c is not None and c.alive and c is not teller:
+                c.trust.setdefault(teller.name, [0, 0])[1] += 1
 
 
 def expire_modifiers(wood: Wood) -> None:

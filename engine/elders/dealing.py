@@ -171,8 +171,8 @@ class Dealing(MindBase):
 
     def borrow(self, short: int, lender: str | None) -> None:
         o = self.o
-        if o.role == "lender" or lender is None or not self.room_for_offer():
-            return
+        if o.role == "lender" or lender is None or not self.room_for_offer() or lender in self.hearing.doubted:
+            return  # (no loan asked of a lender it believes broke)
         # A prudent creature owes one loan at a time; a greedy one leverages up: more loans, larger.
         owing = sum(1 for ob in o.obligations if ob.kind == "loan" and ob.i_owe)
         if owing >= max(1, int(o.greed)) or any(f.kind == "borrow" for f in o.my_offers):
@@ -199,7 +199,7 @@ class Dealing(MindBase):
         for name in self.town.pleading:
             if name == o.name or name in debtors or name in pending or name not in self.town.names:
                 continue
-            if self.town.credit.get(name, 0) < 80 or not self.trusted(name):
+            if self.town.credit.get(name, 0) < 80 or not self.trusted(name) or name in self.hearing.doubted:
                 continue
             due = min(o.max_term, 4)
             interest = min(self.terms.interest_cap(amount), 2)

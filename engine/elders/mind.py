@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from engine.core.assets import PEBBLES
 from engine.economy.settlement import LEFT_EARLY
+from engine.elders.hearing import hear
 from engine.elders.speech import SPEECH_CHARS, THINKING_CHARS, line, shorten, thought
 from engine.turn import actions as A
 from engine.turn.observation import Observation
@@ -183,6 +184,8 @@ class MindBase:
         self.k = k
         self.terms: Terms = terms_of(o)
         """What acting costs this turn (the purse the rules charge from)."""
+        self.hearing = hear(o)
+        """What it makes of the rumours it heard (:mod:`engine.elders.hearing`)."""
         self.cands: list[Candidate] = []
         self.prefix = ""
         """What the reason starts with (``cold coming``, ``hungry``...)."""

@@ -31,6 +31,10 @@ SWAP_STOCK = 2
 """Units of its own food a maker keeps off the market: a meal, and something to swap."""
 GAMBLER_CREDIT = 75
 """The credit score above which the trader risks forward purchases it may not be able to pay."""
+DUMP = 0.5
+"""A believer sells a good said to be worthless at this share of its price."""
+DIP = 0.55
+"""A sceptic bids this share of the price for a good a rumour has others dumping."""
 THINNING = 0.75
 """Below this share of its trees standing, a prudent woodcutter fells less the thinner the forest."""
 
@@ -83,6 +87,7 @@ class _Mind(Dealing, Talk):
         self.barter(held)
         self.sell_surplus(held, made_seq)
         short = self.buy_needs(held)
+        self.buy_the_dip()
         if short > 0:
             self.borrow(short, self.lender)
         if o.role == "lender":
@@ -169,14 +174,22 @@ class _Mind(Dealing, Talk):
             if f.kind == "borrow":
                 for a, q in f.collateral.items():
                     pledged[a] = pledged.get(a, 0) + q
+        heard = self.hearing
         for good in o.goods:
+            dump = good in heard.dumping
             surplus = held.get(good, 0) - self.reserve(good) - pledged.get(good, 0)
-            if good != o.makes and o.role != "trader":
+            if dump:  # said to be worthless, and believed: all of it goes
+                surplus = held.get(good, 0) - pledged.get(good, 0)
+            elif good != o.makes and o.role != "trader":
                 surplus -= FOOD_STOCK  # keep a cushion of bought goods
+            if good in heard.hoarding and good != o.makes:
+                continue  # said to run short, and believed: none of it goes
             if surplus <= 0 or self.my_order(good, "sell") is not None or not self.room_for_order():
                 continue
             bid = self.my_bids.get(good)
             ref: float = o.prices[good]
+            if good in heard.recovering:  # the rumour was false: the customary value again
+                ref = max(ref, o.base_values[good])
             if good in o.fuel:
                 # Fire sells dear when the wood is cold, cheap when it is warm: the seller
                 # anchors on the customary value and the cold, not only on the last trade.
@@ -184,11 +197,11 @@ class _Mind(Dealing, Talk):
             # Gluts sell cheaper; a small stock asks a premium.
             glut = surplus / max(1, o.capacity if good == o.makes else 4)
             markup = 1.05 - 0.08 * min(glut, 3.0) + 0.1 * (o.greed - 1)
-            price = ceil1(ref * markup)
+            price = max(1, int(ref * DUMP)) if dump else ceil1(ref * markup)
             if bid is not None and bid.price >= price:
                 continue  # it would meet my own bid: let the bid run out first
             qty = min(surplus, 100)
-            how = " dear" if price > o.prices[good] else (" cheap" if price < o.prices[good] else "")
+            how = " before it is worthless" if dump else " dear" if price > o.prices[good] else (" cheap" if price < o.prices[good] else "")
             parents = (made_seq,) if qty > self.free.get(good, 0) and made_seq >= 0 else ()
             fee = self.terms.fee(qty * price)
             if fee > self.pebbles:
@@ -217,21 +230,25 @@ class _Mind(Dealing, Talk):
         # A meal needs several kinds: the kinds missing from the next meal come first, cheapest first.
         missing = []
         kinds = 0
+        heard = self.hearing
         for g in o.food:
             if held.get(g, 0) > 0:
                 kinds += 1
-            elif g not in o.never_buy:
+            elif g not in o.never_buy and g not in heard.dumping:
                 missing.append((o.prices[g], g))
         missing.sort()
         meal_gap = {g for _, g in missing[: max(0, o.meal_size - kinds)]}
         for good in o.food:
-            if good in o.never_buy:
-                continue
-            need = stock + self.owe.get(good, 0) - held.get(good, 0)
+            if good in o.never_buy or good in heard.dumping:
+                continue  # a believer buys none of a good said to be worthless
+            need = stock + self.owe.get(good, 0) - held.get(good, 0) + (3 if good in heard.hoarding else 0)
             if need > 0:
                 empty = held.get(good, 0) == 0
                 urgency = 1.1 + 0.1 * o.hungry + (0.2 if empty else 0.0)
-                price = min(ceil1(o.prices[good] * urgency), 4 * o.base_values[good])
+                ref = max(o.prices[good], o.base_values[good]) if good in heard.recovering else o.prices[good]
+                price = min(ceil1(ref * urgency), 4 * o.base_values[good])
+                if good in heard.dip:  # the wood is dumping it: why pay full?
+                    price = max(1, min(price, int(o.prices[good] * (DIP + 0.05))))
                 prio = Priority.URGENT - 1 if good in meal_gap else (Priority.NEED if held.get(good, 0) < FOOD_STOCK else Priority.STOCK)
                 wants.append((1.0 + o.hungry / 3, good, need, price, prio))
         wants.sort(key=lambda w: (-w[0], w[1]))
@@ -283,6 +300,23 @@ class _Mind(Dealing, Talk):
         # What comes after (bargains, forward buys, loans) counts only the pebbles surely left.
         self.pebbles = min(self.pebbles, sure + self.owe.get(PEBBLES, 0))
         return short
+
+    def buy_the_dip(self) -> None:
+        """A sceptic with pebbles to spare buys what a rumour it does not believe has made cheap."""
+        o = self.o
+        for good in sorted(self.hearing.dip):
+            if self.my_order(good, "buy") is not None or any(b.good == good for _, b in self.buys) or not self.room_for_order():
+                continue
+            price = max(1, int(o.prices[good] * DIP))
+            qty = self.affordable(self.pebbles - 20, price, 3)
+            if qty <= 0 or self.crosses(good, price):
+                continue
+            order = A.PlaceOrder(side="buy", good=good, qty=qty, price=price)
+            seq = self.add(order, Priority.STOCK + 1, ("buy the dip in", good))
+            self.buys.append((seq, order))
+            self.pebbles -= self.bid_cost(qty, price)
+            self.orders += 1
+            self.say("rumour_doubt", Priority.RUMOUR + 1, (seq,), good=good, price=price)
 
     def crosses(self, good: str, price: int) -> bool:
         """Whether a bid at ``price`` would meet my own ask (open, or placed this turn)."""

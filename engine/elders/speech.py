@@ -151,6 +151,47 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Did you all hear the rumour? Stay calm.",
         "A rumour is going round. I will believe it when I see it.",
     ),
+    "rumour_believe": (  # a believer, dumping the good said to be worthless
+        "They say {good} is worthless! I am selling mine at {price}.",
+        "No more {good} for me. Mine goes at {price}, quick.",
+        "I believe it: {good} is done for. Selling at {price}.",
+    ),
+    "rumour_doubt": (  # a sceptic, buying the dip
+        "{good} for a song? I do not believe a word. Buying at {price}.",
+        "Panic is cheap. I buy {good} at {price}.",
+        "Sell me your {good} at {price}, you frightened lot.",
+    ),
+    "liar": (  # a rumour it heard was found false
+        "{teller} spread a lie about the hoard. I will not trust {teller} soon.",
+        "The rumour was false! Shame on {teller}.",
+        "{teller} made fools of us. Remember that, all.",
+    ),
+    "found_false": (  # an anonymous rumour was found false
+        "The rumour was false after all. {good} is good as ever.",
+        "So it was a lie. I buy {good} again.",
+    ),
+    # Answers to a request in a whisper (engine.elders.requests).
+    "ask_yes": (
+        "Yes, {to}: {qty} {good} at {price} each. Offer sent.",
+        "Done, {to}. {qty} {good} for {total} pebbles; take it.",
+    ),
+    "ask_counter": (
+        "{price} is too low, {to}. I can do {qty} {good} at {mine} each.",
+        "Not at {price}, {to}. {mine} each and {qty} {good} are yours.",
+    ),
+    "ask_buy_yes": (
+        "Yes, {to}: I buy {qty} {good} at {price}. Offer sent.",
+        "Agreed, {to}. {total} pebbles for {qty} {good}.",
+    ),
+    "ask_no": (
+        "Sorry, {to}: {why}.",
+        "I must refuse, {to}: {why}.",
+        "No, {to}; {why}.",
+    ),
+    "ask_wait_no": (
+        "{to}, the loan is due on turn {due}: {why}.",
+        "I cannot wait, {to}: {why}. Turn {due} it is.",
+    ),
 }
 
 

@@ -93,7 +93,21 @@ class Talk(MindBase):
             return
 
     def react_to_rumours(self) -> None:
+        """Answer news heard this turn: deny a rumour about me, say what I believe (and do), and
+        name whoever spread a rumour found false (:mod:`engine.elders.hearing`)."""
         o = self.o
+        heard = self.hearing
+        for liar in sorted(heard.liars):
+            if liar != o.name and chance(o.turn, o.name, f"liar{liar}", 2):
+                self.say("liar", Priority.COMPLAIN, teller=liar)
+                self.note(f"{liar} spread a false rumour on turn {o.turn}")
+                return
+        for h in heard.heard:
+            if h.believed and h.good in heard.dumping:
+                sale = next(((s, b) for s, b in self.sells if b.good == h.good), None)
+                if sale is not None:
+                    self.say("rumour_believe", Priority.RUMOUR + 2, (sale[0],), good=h.good, price=sale[1].price)
+                    return
         for turn, kind, _, text in self.inbox_since(o.turn):
             if kind != "rumour":
                 continue

@@ -167,6 +167,7 @@ def fingerprint(game: Game) -> bytes:
         book.last_seq, book.last_price, book.history,
         list(deals.offers.values()), list(deals.contracts.values()), deals.closed_offers, len(deals.finished),
         game.get_state()["_rejections"],
+        *([w.rumours] if w.rumours else []),  # saves made before rumours could be found out have none
     ])
 
 

@@ -151,6 +151,10 @@ def _legends(sc: Scenario, goods: set[str]) -> Problems:
                 lo, hi = rule_range(e.rule)
                 if not lo <= e.set <= hi:
                     out.append((here + ("set",), f"legend {lg.id!r} sets {e.rule} to {e.set:g}; it must be from {lo:g} to {hi:g}"))
+            teller = getattr(e, "teller", None)
+            if teller is not None and teller not in names:
+                why = f"legend {lg.id!r} names {teller!r} as teller, which is not a creature{hint(teller, names)}"
+                out.append((here + ("teller",), why))
             to = getattr(e, "to", "all")
             if to != "all":
                 for k, n in enumerate(to):

@@ -101,6 +101,12 @@ class RumourEffect(Strict):
     """Whether the rumour is true (for the record and the player; creatures only hear it)."""
     to: list[Name] | Literal["all"] = "all"
     """Creatures' names, or ``all`` the living."""
+    teller: Name | None = None
+    """The creature the rumour comes from (creatures weigh it by their trust in the teller);
+    none: an anonymous whisper."""
+    found_out_after: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """Turns until a false rumour is found out: the clearing hears it was false, and every
+    creature who heard it trusts its teller less. None: it is never found out."""
 
 
 Effect = Annotated[RuleEffect | GoodsEffect | RumourEffect, Field(discriminator="kind")]

@@ -131,4 +131,58 @@ def verdict(a: list[dict[str, Any]], b: list[dict[str, Any]], labels: tuple[str,
     more = [f"{_name(e['series'])} {_change(e)}" for e in ranked[1:4]]
     if more:
         text += "; next: " + ", ".join(more)
-    return {"parted_at": parted, "largest": top, "effects": ranked, "text": text}
+    shocks = price_shocks(a, b, parted)
+    if shocks:
+        also = [f"{s['series'][6:]} {s['change']:+.0%} on turn {s['turn']}" for s in shocks[1:3]]
+        text = (_shock_text(shocks[0], what, labels) + (f" (also: {', '.join(also)})" if also else "")
+                + ". Over the whole run: " + text)
+    return {"parted_at": parted, "largest": top, "effects": ranked, "shocks": shocks, "text": text}
+
+
+SHOCK_TURNS = 3
+"""A shock is a price's largest move within this many turns of the paths parting."""
+SHOCK_AT_LEAST = 0.15
+"""Smaller moves (as a share of the other run's price) are not called shocks."""
+BACK_WITHIN = 0.1
+"""A price has come back once it is within this share of the other run's again."""
+
+
+def price_shocks(a: list[dict[str, Any]], b: list[dict[str, Any]], since: int) -> list[dict[str, Any]]:
+    """Per good, the largest move of its traded price within :data:`SHOCK_TURNS` turns of ``since``
+    (the first run against the second, on turns both traded it), and the turn it came back, largest
+    first; with the turn a rumour was found false in the first run, if one was."""
+    if not a:
+        return []
+    out = []
+    for good in a[0]["prices"]:
+        moves = [(x["turn"], x["prices"].get(good), y["prices"].get(good)) for x, y in zip(a, b, strict=True)
+                 if since <= x["turn"] <= since + SHOCK_TURNS]
+        moves = [(t, pa, pb) for t, pa, pb in moves if pa is not None and pb]
+        if not moves:
+            continue
+        turn, pa, pb = max(moves, key=lambda m: abs(m[1] / m[2] - 1))
+        change = pa / pb - 1
+        if abs(change) < SHOCK_AT_LEAST:
+            continue
+        back = next((x for x, y in zip(a, b, strict=True) if x["turn"] > turn and x["prices"].get(good) is not None
+                     and y["prices"].get(good) and abs(x["prices"][good] / y["prices"][good] - 1) <= BACK_WITHIN
+                     or x["turn"] > turn and x["prices"].get(good) is not None and y["prices"].get(good)
+                     and (x["prices"][good] - y["prices"][good]) * change < 0), None)
+        found = next((x["turn"] for x in a if x["turn"] >= since and x.get("rumours_found_false")), None)
+        out.append({"series": f"price:{good}", "turn": turn, "with": pa, "without": pb, "change": round(change, 4),
+                    "back_at": back["turn"] if back else None, "found_false_at": found})
+    return sorted(out, key=lambda s: -abs(s["change"]))
+
+
+def _shock_text(s: dict[str, Any], what: str, labels: tuple[str, str]) -> str:
+    good = s["series"][6:]
+    text = (f"{what} moved the traded price of {good} {s['change']:+.0%} within {SHOCK_TURNS} turns "
+            f"({s['with']:g} {labels[0]} against {s['without']:g} {labels[1]} on turn {s['turn']})")
+    found = s["found_false_at"]
+    if found is not None:
+        text += f"; the rumour was found false on turn {found}"
+    if s["back_at"] is not None:
+        text += f"; the price came back on turn {s['back_at']}"
+    else:
+        text += "; the price had not come back by the end"
+    return text

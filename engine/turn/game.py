@@ -118,6 +118,7 @@ class Game:
         fired = legends.due_legends(w, previous_gini)
         for lg in fired:
             legends.fire(w, lg)
+        legends.find_out(w)
         w.book.expire(w.turn, w.creatures, w.ledger)
         for off in [o for o in w.deals.offers.values() if o.expires <= w.turn]:
             w.deals.close_offer(off, OfferStatus.EXPIRED, w.turn, w.creatures, w.ledger)

@@ -15,12 +15,12 @@ KEPT = 24
 DECAY = 0.85
 """Salience lost per turn of age."""
 IMPORTANCE = {
-    "default": 9, "legend": 7, "collapse": 6, "left": 6, "contract": 5, "settled": 4, "deal": 4,
+    "default": 9, "legend": 7, "rumour": 7, "collapse": 6, "left": 6, "contract": 5, "settled": 4, "deal": 4,
     "whisper": 3, "offer": 2, "trade": 2, "say": 1, "fell": 1,
 }
 MIN_IMPORTANCE = 3
 """Routine events (a trade, an offer, a felling) are in the books and the prices; they are not remembered."""
-PUBLIC = frozenset({"legend", "collapse", "left", "default"})
+PUBLIC = frozenset({"legend", "collapse", "left", "default", "rumour"})
 """Events every creature hears of."""
 
 

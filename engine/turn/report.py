@@ -113,6 +113,7 @@ class TurnReport:
             "messages": self.messages,
             "offers": self.offers,
             "deals": self.deals,
+            "rumours_found_false": sum(1 for e in self.events if e.kind == "rumour"),
         }
 
 

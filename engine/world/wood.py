@@ -10,7 +10,7 @@ import random
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from engine.core.assets import PEBBLES
 from engine.scenario import Scenario
@@ -53,6 +53,19 @@ class Modifier(Record):
     source: str
 
 
+@dataclass(slots=True)
+class Rumour(Record):
+    """A false rumour waiting to be found out (see :func:`engine.economy.legends.find_out`)."""
+
+    text: str
+    teller: str
+    """The creature it came from, or ``""`` for an anonymous whisper."""
+    heard_by: list[str]
+    """Who heard it (they trust its teller less when it is found false)."""
+    found_out: int
+    """The turn it is found out."""
+
+
 class WoodState(TypedDict):
     """What :meth:`Wood.get_state` gives: the wood's own attributes (its ledger, order book and
     deals give their own)."""
@@ -73,6 +86,8 @@ class WoodState(TypedDict):
     pending_legends: list[str]
     clearing: list[list[Json]]
     initial: dict[str, int]
+    rumours: NotRequired[list[list[Json]]]
+    """False rumours to be found out (absent in saves made before rumours could be found out)."""
 
 
 class Wood:
@@ -80,7 +95,7 @@ class Wood:
 
     SAVED = (
         "seed", "turn", "rng", "_next_id", "defaults_total", "tiles", "creatures", "modifiers", "offer_trades",
-        "events", "fired_legends", "pending_legends", "clearing", "initial",
+        "events", "fired_legends", "pending_legends", "clearing", "initial", "rumours",
     )
     PARTS = ("ledger", "book", "deals")
     """Objects the wood holds that give and take their own state."""
@@ -119,6 +134,8 @@ class Wood:
         self.forest = [t for t in self.tiles if t.kind == TileKind.FOREST]
         self.initial = asset_totals(self.creatures, self.assets)
         self.patches: dict[int, list[Tile]] = {}
+        self.rumours: list[Rumour] = []
+        """False rumours that will be found out, soonest first."""
 
     # ------------------------------------------------------------------ set-up
     def _make_map(self) -> list[Tile]:
@@ -169,7 +186,7 @@ class Wood:
         """The wood's own attributes (see :mod:`engine.world.state`)."""
         check_covered(self, self.SAVED, self.PARTS + self.DERIVED)
         version, internal, gauss = self.rng.getstate()
-        return {
+        state: WoodState = {
             "seed": self.seed,
             "turn": self.turn,
             "rng": (version, internal, gauss),
@@ -185,6 +202,9 @@ class Wood:
             "clearing": states(self.clearing),
             "initial": dict(self.initial),
         }
+        if self.rumours:  # absent when none wait: a save from before rumours could be found out reads the same
+            state["rumours"] = states(self.rumours)
+        return state
 
     def set_state(self, state: Mapping[str, object], layout: Layout | None = None) -> None:
         """Take back what :meth:`get_state` gave, into a wood of the same scenario and seed.
@@ -211,6 +231,7 @@ class Wood:
         self.pending_legends = get("pending_legends", list[str])
         self.clearing = deque(get("clearing", list[InboxItem]), maxlen=self.clearing.maxlen)
         self.initial = get("initial", dict[str, int])
+        self.rumours = get("rumours", list[Rumour]) if isinstance(state, Mapping) and "rumours" in state else []
         self.patches = {}
 
     def _put_map_and_cast(self, tiles: list[Tile], creatures: list[Creature]) -> None:
