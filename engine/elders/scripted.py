@@ -19,6 +19,7 @@ import math
 from engine.core.assets import PEBBLES
 from engine.elders.dealing import FOOD_STOCK, Dealing, ceil1
 from engine.elders.mind import Priority, Town
+from engine.elders.requests import Answering
 from engine.elders.speech import SPEECH_CHARS
 from engine.elders.talk import Talk
 from engine.turn import actions as A
@@ -65,7 +66,7 @@ class ScriptedBrain(HoldsNothing):
         return answers
 
 
-class _Mind(Dealing, Talk):
+class _Mind(Dealing, Talk, Answering):
     def __init__(self, o: Observation, town: Town, k: int) -> None:
         super().__init__(o, town, k)
         self.lender = town.pick(town.lenders, o.name, k)
@@ -80,6 +81,7 @@ class _Mind(Dealing, Talk):
         o = self.o
         self.repay()
         self.answer_offers()
+        self.answer_requests()
         made, made_seq = self.produce()
         held = dict(self.free)
         if o.makes:
