@@ -65,7 +65,6 @@ class Heard:
     mood: str
     """``bear`` (the good is worthless), ``bull`` (it runs short), ``broke`` (the creature is), or ``""``."""
     believed: bool
-    found_false: bool
 
 
 @dataclass(slots=True)
@@ -125,7 +124,7 @@ def hear(o: Observation) -> Hearing:
             false_at is None and o.turn - turn <= BELIEF_TURNS and teller != o.name and creature != o.name
             and gullible * trust_in(o, teller) >= BELIEVES_AT
         )
-        h.heard.append(Heard(turn, teller, text, good, creature, "broke" if broke and not good else mood, believed, false_at is not None))
+        h.heard.append(Heard(turn, teller, text, good, creature, "broke" if broke and not good else mood, believed))
         if false_at is not None:
             if good is not None and o.turn - false_at <= RECOVERY_TURNS:
                 h.recovering.add(good)

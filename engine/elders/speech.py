@@ -46,6 +46,12 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Hungry today: {good} wanted, {price} each.",
         "Will pay {price} for {good}. My belly is empty.",
     ),
+    "variety": (  # hungry for want of a varied meal, with food of one kind in plenty
+        "Plenty of {plenty} here, but no {good} for a proper meal. Paying {price}.",
+        "All {plenty} and no {good} makes a dull meal. {good} wanted at {price}.",
+        "I will swap {plenty} or pay {price} for {good}: a meal needs more than one kind.",
+        "Tired of {plenty}! Who sells {good}? {price} each.",
+    ),
     # Whispered with an offer, a counter or a loan.
     "swap": (
         "{to}, my {give} for your {get}? Offer sent.",

@@ -59,7 +59,16 @@ class Talk(MindBase):
         plea = [(s, b) for s, b in self.buys if (b.good in fuel and o.cold) or (b.good not in fuel and o.hungry)]
         if plea:
             seq, b = plea[0]
-            self.say("cold" if b.good in fuel else "hungry", Priority.ANNOUNCE + 6, (seq,), good=b.good, price=b.price)
+            if b.good in fuel:
+                self.say("cold", Priority.ANNOUNCE + 6, (seq,), good=b.good, price=b.price)
+                return
+            # What it says of its larder is true: bare only when it is; else it lacks variety.
+            foods = {g: self.free.get(g, 0) for g in o.food if self.free.get(g, 0) > 0}
+            if sum(foods.values()) < o.meal_size:
+                self.say("hungry", Priority.ANNOUNCE + 6, (seq,), good=b.good, price=b.price)
+            else:
+                plenty = max(sorted(foods), key=lambda g: foods[g])
+                self.say("variety", Priority.ANNOUNCE + 6, (seq,), good=b.good, price=b.price, plenty=plenty)
             return
         if self.sells and chance(o.turn, o.name, "announce", 3):
             seq, s = self.sells[0]

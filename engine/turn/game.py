@@ -148,7 +148,7 @@ class Game:
                 raise TTWoodError(f"brain {brain.name} answered {len(got)} times for {len(idxs)} creatures")
             for i, a in zip(idxs, got, strict=True):
                 answers[i] = a
-        return [Decided(c.name, a or Answer([])) for c, a in zip(living, answers, strict=True)], think
+        return [Decided(c.name, a or Answer([]), held=o.free) for c, a, o in zip(living, answers, observations, strict=True)], think
 
     def _resolve(self, decided: list[Decided]) -> tuple[int, int]:
         """4–5. Validate and resolve every action, round-robin in a seeded order.

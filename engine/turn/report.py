@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.turn.actions import Action
 from engine.turn.brain import Answer
+from engine.turn.honesty import speech_audit
 from engine.world.wood import Event
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ class Decided:
     answer: Answer
     results: list[tuple[Action, str | None]] = field(default_factory=list)
     """Each action with ``None`` (applied) or the reason it was refused."""
+    held: dict[str, int] = field(default_factory=dict)
+    """What it held free when it decided (for the speech audit; empty in a replayed turn)."""
 
 
 MESSAGE_EVENTS = frozenset({"say", "whisper"})
@@ -167,6 +170,35 @@ def model_card(reports: list[TurnReport], name: str) -> dict[str, Any]:
     }
 
 
+def deaths(game: Game) -> list[dict[str, Any]]:
+    """Who left the wood, when, and why: ``cause`` is what hurt most on its last turn (``hunger``
+    or ``cold``), ``causes`` everything that did, with ``debt`` when it died owing a loan."""
+    w, needs = game.wood, game.scenario.needs
+    out = []
+    for c in w.creatures:
+        if c.alive or c.left_turn is None:
+            continue
+        hurt = {"hunger": c.hungry * needs.hunger_damage, "cold": c.cold * needs.cold_damage}
+        causes = [k for k, v in sorted(hurt.items(), key=lambda kv: -kv[1]) if v > 0]
+        if any(k.kind == "loan" and k.legs and k.legs[0].obligor == c.id and k.history and k.history[-1][0] == c.left_turn
+               for k in w.deals.finished):
+            causes.append("debt")
+        out.append({"name": c.name, "role": c.role, "turn": c.left_turn, "cause": causes[0] if causes else "unknown", "causes": causes})
+    return sorted(out, key=lambda d: (d["turn"], d["name"]))
+
+
+def survival(reports: list[TurnReport], year_length: int) -> list[dict[str, Any]]:
+    """Creatures alive at the end of each season of the run (year 1 first)."""
+    out: list[dict[str, Any]] = []
+    for r in reports:
+        year = (r.turn - 1) // max(1, year_length) + 1
+        if out and out[-1]["season"] == r.season and out[-1]["year"] == year:
+            out[-1]["to"], out[-1]["alive"] = r.turn, r.alive
+        else:
+            out.append({"year": year, "season": r.season, "from": r.turn, "to": r.turn, "alive": r.alive})
+    return out
+
+
 def run_json(game: Game, reports: list[TurnReport], *, brain: str, model: dict[str, Any] | None = None) -> dict[str, Any]:
     """The one JSON object ``ttwood run --json`` prints."""
     w = game.wood
@@ -209,5 +241,8 @@ def run_json(game: Game, reports: list[TurnReport], *, brain: str, model: dict[s
             ],
         },
         "conservation": {"ok": ok, "detail": detail},
+        "deaths": deaths(game),
+        "survival": survival(reports, game.scenario.year_length),
+        "speech": speech_audit(reports, w.food, w.fuel, int(game.scenario.needs.meal_size)),
         "model": {**(model or {}), **model_card(reports, (model or {}).get("name", brain))},
     }
