@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine import scenario as scenarios
+from engine.core.errors import TTWoodError
 from engine.minds.brains.models import shown_name
 from engine.minds.factory import BrainChoice, make_brains, model_cards
 from engine.saves import (
@@ -149,6 +150,10 @@ def brains_line(brains: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+EXPORT = "saves export"
+"""The title of ``saves export``'s usage errors."""
+
+
 @app.command("export")
 def export_cmd(
     save: Annotated[str, typer.Argument(help="A save file, a NAME in the saves folder, or (with --traces FILE.parquet) "
@@ -163,11 +168,15 @@ def export_cmd(
     per creature answer with prompt, raw, parsed actions, reasons, thinking, tokens, latency, model
     and adapter. `ttwood saves export runs/a --traces a.parquet` takes a whole sweep."""
     if to is None and traces is None:
-        raise SaveError(f"{save}: say what to export: --to FILE and/or --traces FILE.parquet (or .jsonl)")
+        raise TTWoodError("missing option: --to FILE (a compact copy of the save) or --traces FILE.parquet|.jsonl "
+                          "(its answers, one row each), or both", title=EXPORT)
     folder = Path(save)
     if folder.is_dir():
-        if to is not None or traces is None or traces.suffix != ".parquet":
-            raise SaveError(f"{save}: a folder exports its traces as one dataset: --traces FILE.parquet")
+        if to is not None:
+            raise TTWoodError(f"{save}: is a folder: --to copies one save; a folder exports its answers as one dataset "
+                              "with --traces FILE.parquet", title=EXPORT)
+        if traces is None or traces.suffix != ".parquet":
+            raise TTWoodError(f"{save}: is a folder: it exports its answers as one dataset: --traces FILE.parquet", title=EXPORT)
         from engine.saves.traces import export_traces_parquet
 
         n, games = export_traces_parquet(folder, traces, overwrite=force)

@@ -135,8 +135,11 @@ class Reporter(Protocol):
 
     def note(self, text: str) -> None: ...
     def start(self, steps: int, done: int) -> None: ...
+    def scoring(self, step: int, done: int, total: int) -> None:
+        """The validation examples are being scored at ``step`` (0: before training): ``done`` of ``total`` batches."""
     def step(self, report: StepReport) -> None: ...
-    def evaluation(self, e: Evaluation) -> None: ...
+    def evaluation(self, e: Evaluation) -> None:
+        """A validation score, the one before training (step 0) included."""
 
 
 class Quiet:
@@ -146,6 +149,9 @@ class Quiet:
         pass
 
     def start(self, steps: int, done: int) -> None:
+        pass
+
+    def scoring(self, step: int, done: int, total: int) -> None:
         pass
 
     def step(self, report: StepReport) -> None:
@@ -249,11 +255,14 @@ def _loop(cfg: TrainConfig, p: Prepared, model: Any, state: ckpt.RunState, rep: 
     val_batches = _val_batches(p, cfg.batch)
 
     def score(step: int) -> Evaluation:
-        return evaluate(model, val_batches, step=step, shared_prefix=cfg.prefix_no_grad, pad=p.pad, bf16=cfg.bf16)
+        return evaluate(model, val_batches, step=step, shared_prefix=cfg.prefix_no_grad, pad=p.pad, bf16=cfg.bf16,
+                        on_batch=lambda done, total: rep.scoring(step, done, total))
 
     if not state.evals and val_batches and state.step == 0:
-        rep.note("scoring the validation examples before training")
-        state.evals.append(score(0).describe())
+        rep.note(f"scoring the {len(p.val)} validation examples before training")
+        e = score(0)
+        state.evals.append(e.describe())
+        rep.evaluation(e)
     if val_batches and state.step >= cfg.steps and (not state.evals or state.evals[-1]["step"] != state.step):
         # a run cut short by a smaller --steps: score where it stopped, so the card says how it ends
         rep.note(f"scoring the validation examples at step {state.step}")
