@@ -146,7 +146,7 @@ def serve(
     brain: Brain = DEFAULT_KIND,
     seed: Seed = 1,
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default; others are warned about).")] = "localhost",
-    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = 8000,
     max_sessions: Annotated[int, typer.Option("--max-sessions", min=1, max=64,
             help="Games open at once (each browser tab runs its own, ~80 MB).")] = 3,
 ) -> None:
