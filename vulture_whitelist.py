@@ -35,6 +35,9 @@ _.highlighted  # an OptionList's cursor
 _.active  # a TabbedContent's tab
 _.discover  # a command palette provider's suggestions
 
+# textual-serve's Server builds its web app by calling this method, which ttwood serve overrides.
+_._make_app
+
 # Signatures a caller imposes: a log callback's level, a signal handler's frame, __exit__'s
 # traceback, pytest's hook argument.
 _.level
