@@ -39,6 +39,7 @@ def _text(widget: Static) -> str:
     return console.export_text()
 
 
+@pytest.mark.slow
 async def test_new_game_steps_inspect_legend_patron_loan_save_quit_open(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -131,15 +131,14 @@ class StepReport:
 
 
 class Reporter(Protocol):
-    """Where a run tells how it goes (the CLI draws a progress bar; tests stay quiet)."""
+    """Where a run tells how it goes (the CLI draws a progress bar; tests stay quiet): ``scoring``
+    batch by batch while the validation examples are scored (step 0: before training), then ``evaluation``."""
 
     def note(self, text: str) -> None: ...
     def start(self, steps: int, done: int) -> None: ...
-    def scoring(self, step: int, done: int, total: int) -> None:
-        """The validation examples are being scored at ``step`` (0: before training): ``done`` of ``total`` batches."""
+    def scoring(self, step: int, done: int, total: int) -> None: ...
     def step(self, report: StepReport) -> None: ...
-    def evaluation(self, e: Evaluation) -> None:
-        """A validation score, the one before training (step 0) included."""
+    def evaluation(self, e: Evaluation) -> None: ...
 
 
 class Quiet:
@@ -260,8 +259,7 @@ def _loop(cfg: TrainConfig, p: Prepared, model: Any, state: ckpt.RunState, rep: 
 
     if not state.evals and val_batches and state.step == 0:
         rep.note(f"scoring the {len(p.val)} validation examples before training")
-        e = score(0)
-        state.evals.append(e.describe())
+        state.evals.append((e := score(0)).describe())
         rep.evaluation(e)
     if val_batches and state.step >= cfg.steps and (not state.evals or state.evals[-1]["step"] != state.step):
         # a run cut short by a smaller --steps: score where it stopped, so the card says how it ends
