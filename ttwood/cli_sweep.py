@@ -69,7 +69,7 @@ def register(root: typer.Typer, bench: typer.Typer) -> None:
 
 def bench_sweep_cmd(
     games: Annotated[int, typer.Option("--games", "-g", min=1, max=10_000, help="Games (seeds 1..N of the scenario).")] = 16,
-    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=10_000, help="Turns per game.")] = 60,
+    turns: Turns = 60,
     scenario: ScenarioOption = None,
     workers: Annotated[list[int] | None, typer.Option("--workers", "-w", help="Cluster sizes to time, in order (repeat).")] = None,
     as_json: AsJson = False,
