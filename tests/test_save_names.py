@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import scenario as scenarios
-from engine.minds.brains.scripted import ScriptedBrain
+from engine.elders.scripted import ScriptedBrain
 from engine.minds.factory import BrainChoice
 from engine.saves import Autosaver, SaveError, find_save, look_up_save, save_name, save_path
 from engine.turn.game import Game
