@@ -29,6 +29,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
 
 
+SLOW_SECONDS = 5.0
+"""A test that takes longer belongs out of the fast loop: mark it ``slow``."""
+_UNMARKED_SLOW: list[tuple[str, float]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.duration > SLOW_SECONDS and not {"slow", "model"} & set(report.keywords):
+        _UNMARKED_SLOW.append((report.nodeid, report.duration))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the tests of the fast loop that took over :data:`SLOW_SECONDS` (on a busy machine, a few may)."""
+    if _UNMARKED_SLOW:
+        terminalreporter.section(f"over {SLOW_SECONDS:g} s and not marked slow (mark them, to keep the fast loop fast)")
+        for nodeid, seconds in sorted(_UNMARKED_SLOW, key=lambda x: -x[1]):
+            terminalreporter.line(f"{seconds:5.1f}s {nodeid}")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of a model-loading module ``model`` (a marker given by hand stays too), so
     ``pytest -m "not model and not slow"`` is the fast loop."""

@@ -127,6 +127,7 @@ def test_grammar_and_schema_admit_the_same_legal_answers(wood: tuple[str, int, i
         check_creature(game, o, rng)
 
 
+@pytest.mark.slow
 def test_every_kind_of_action_is_drawn_and_accepted() -> None:
     """Over a few fixed woods, the masks offer (and the rules accept) the whole repertoire."""
     kinds: set[str] = set()

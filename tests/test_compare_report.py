@@ -98,6 +98,7 @@ def test_report_of_a_comparison(blight: tuple[Path, dict[str, Any]]) -> None:
     assert "<h2>League</h2>" in page and "scripted" in page and "http" not in page.replace("http-equiv", "")
 
 
+@pytest.mark.slow
 def test_report_of_a_sweep_bands_the_seeds(tmp_path: Path) -> None:
     runner.invoke(app, ["sweep", "--seeds", "1-3", "--turns", "5", "--brain", "scripted", "--workers", "1",
                         "--out", str(tmp_path), "--json"], catch_exceptions=False)

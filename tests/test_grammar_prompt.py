@@ -118,6 +118,7 @@ def test_matcher_knows_when_an_answer_can_close(played: Game) -> None:
     assert m.end_point(tail + ',{"type":"say"', "]}") == len(tail)  # a token running into the next action
 
 
+@pytest.mark.slow
 def test_grammar_fits_its_token_allowance(played: Game) -> None:
     for o in observe_all(played.wood, played.wood.alive(), {}):
         for prompt in (600, 800, 880, 940):

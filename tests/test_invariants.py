@@ -47,7 +47,6 @@ class Economy(RuleBasedStateMachine):
     def start(self, seed: int) -> None:
         self.game = tiny_game(seed)
         self.seen: dict[tuple[str, int], object] = {}
-        self.applied = 0
 
     def _remember(self) -> None:
         w = self.game.wood
@@ -67,9 +66,7 @@ class Economy(RuleBasedStateMachine):
             action = action.model_copy(update={"id": data.draw(st.sampled_from(live))})
         before = [(dict(c.free), dict(c.escrow)) for c in w.creatures]
         reason = resolve(w, w.by_name[who], action, set())
-        if reason is None:
-            self.applied += 1
-        elif not isinstance(action, (A.Say, A.Whisper, A.Note)):
+        if reason is not None and not isinstance(action, (A.Say, A.Whisper, A.Note)):
             # A refused action changes nobody's holdings.
             assert [(dict(c.free), dict(c.escrow)) for c in w.creatures] == before, reason
         self._remember()

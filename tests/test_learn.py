@@ -245,6 +245,7 @@ def test_train_resume_and_llama_cpp_computes_what_torch_trained(tiny: Path, tmp_
     class StopAt:
         def note(self, text: str) -> None: ...
         def start(self, steps: int, done: int) -> None: ...
+        def scoring(self, step: int, done: int, total: int) -> None: ...
         def evaluation(self, e: object) -> None: ...
         def step(self, report: object) -> None:
             if getattr(report, "step", 0) == 5:
@@ -479,3 +480,54 @@ def test_a_stopped_training_says_how_to_resume(tmp_path: Path, monkeypatch: pyte
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 130, r.output
     assert f"{out}.ckpt keeps the run" in r.output and "every 5 steps" in r.output and "run the same command" in r.output
+
+
+@pytest.mark.slow
+@needs_train
+def test_training_shows_its_validation_scoring_and_the_loss_before_and_after(tiny: Path, tmp_path: Path) -> None:
+    """`ttwood train` scored the validation examples before training with no sign of progress (minutes
+    on a CPU, a silent pause), never printed that score, and ended with the last loss only: the
+    scoring now reports each batch, the score before training is reported, and the summary says
+    the loss before and after."""
+    from engine.learn.train import TrainConfig, train
+    from ttwood.cli_learn import validation_line
+
+    data = write_examples(tmp_path / "d.jsonl", tiny, n=12)
+    heard: list[tuple[str, int]] = []
+
+    class Recorder:
+        def note(self, text: str) -> None: ...
+        def start(self, steps: int, done: int) -> None:
+            heard.append(("start", done))
+        def scoring(self, step: int, done: int, total: int) -> None:
+            heard.append(("scoring", step))
+        def step(self, report: object) -> None:
+            heard.append(("step", getattr(report, "step", -1)))
+        def evaluation(self, e: object) -> None:
+            heard.append(("evaluation", getattr(e, "step", -1)))
+
+    cfg = TrainConfig(data=data, out=tmp_path / "a.gguf", base=tiny, steps=2, batch=2, rank=2, val_max=2, threads=1,
+                      verify=False, loader="gguf", checkpoint_every=2)
+    result = train(cfg, Recorder())
+    first_step = heard.index(("step", 1))
+    assert ("scoring", 0) in heard[:first_step] and ("evaluation", 0) in heard[:first_step], heard
+    line = validation_line(result.card)
+    before = result.card["evaluations"][0]["val_loss"]
+    assert line.startswith(f"validation loss {before} before training → {result.card['val_loss']} after"), line
+    assert line.endswith("(the dataset's validation split)"), line
+
+
+def test_a_model_card_says_where_its_validation_came_from_in_words_and_old_cards_still_read() -> None:
+    """The card's `validation_held_out_from_train: false` read either way round (held out from
+    training, or taken from it?); the field is `validation_source`, in words, and a card written
+    before (the shipped adapter's) still reads."""
+    pytest.importorskip("torch")
+    from engine.learn.card import VALIDATION_FROM_DATASET, VALIDATION_FROM_TRAIN, validation_source
+    from engine.minds.brains.models import SHIPPED_ADAPTER
+
+    shipped = json.loads(SHIPPED_ADAPTER.with_suffix(".json").read_text())
+    assert shipped["data"]["validation_held_out_from_train"] is False  # an old card, as shipped
+    assert validation_source(shipped["data"]) == VALIDATION_FROM_DATASET
+    assert validation_source({"validation_held_out_from_train": True}) == VALIDATION_FROM_TRAIN
+    assert validation_source({"validation_source": VALIDATION_FROM_TRAIN}) == VALIDATION_FROM_TRAIN
+    assert validation_source({}) is None

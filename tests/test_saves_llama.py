@@ -100,9 +100,8 @@ def test_a_game_saved_from_the_terminal_ui_records_its_model_and_adapter(tmp_pat
     """`ttwood play` saves what decided as `ttwood run --save` does (the brain choice, each model
     and its adapter's sha256): it saved only the brain's kind, so a resumed or exported game lost
     which adapter played."""
-    from ttwood.cli_play import MODEL_OPTIONS, open_session
+    from ttwood.cli_play import open_session
 
-    MODEL_OPTIONS.model, MODEL_OPTIONS.gpu_layers, MODEL_OPTIONS.adapter = None, 0, None
     session = open_session(None, "llama", 2, patron=False)
     try:
         assert session.minds == "SmolLM2-135M-Instruct + adapter wood", session.minds  # what the header shows

@@ -47,6 +47,7 @@ def shell(tmp_path: Path):
     return run
 
 
+@pytest.mark.slow
 def test_the_readme_walkthrough_works_as_written(shell) -> None:  # type: ignore[no-untyped-def]
     blocks = walkthrough()
     assert [lang for lang, _ in blocks] == ["bash", "toml", "toml", "toml", "bash", "text", "bash"]

@@ -65,6 +65,7 @@ def test_legend_and_brain_specs_are_checked_before_any_worker() -> None:
     assert len(specs) == 8 and len({s.id for s in specs}) == 8
 
 
+@pytest.mark.slow
 def test_local_cluster_sweep_matches_single_runs_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "sw"
     args = ("thousand-token-wood", "long-winter", "--seeds", "1-2", "--turns", "6", "--brain", "scripted",

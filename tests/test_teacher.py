@@ -32,7 +32,6 @@ from engine.world.creatures import InboxItem
 from ttwood.cli import app
 
 BUNDLED = ["thousand-token-wood", "long-winter", "credit-crunch", "commons-collapse", "acorn-mania", "market-50"]
-SPEECH = ("say", "whisper", "note")
 
 
 def play(sid: str | None, seed: int, turns: int) -> tuple[Game, list[TurnReport]]:

@@ -39,6 +39,7 @@ def _text(widget: Static) -> str:
     return console.export_text()
 
 
+@pytest.mark.slow
 async def test_new_game_steps_inspect_legend_patron_loan_save_quit_open(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -417,19 +418,16 @@ def test_play_takes_the_model_and_server_options_the_readme_names() -> None:
     from typer.testing import CliRunner
 
     from ttwood.cli import app
-    from ttwood.cli_play import MODEL_OPTIONS, brain_maker
+    from ttwood.cli_play import brain_maker
+    from ttwood.options import brain_choice
 
     args = ["play", "--brain", "http", "--model", "m", "--base-url", "http://127.0.0.1:9/v1", "--server", "vllm",
             "--timeout", "5", "--threads", "2"]
     r = CliRunner().invoke(app, args)
     assert "No such option" not in r.output and "needs a terminal" in str(r.exception), r.output  # no terminal here
-    saved = (MODEL_OPTIONS.base_url, MODEL_OPTIONS.server, MODEL_OPTIONS.timeout, MODEL_OPTIONS.threads)
-    MODEL_OPTIONS.base_url, MODEL_OPTIONS.server, MODEL_OPTIONS.timeout, MODEL_OPTIONS.threads = "http://h:1/v1", "vllm", 5.0, 2
-    try:
-        choice = brain_maker("http", 4).choice
-        assert (choice.base_url, choice.server, choice.timeout, choice.threads, choice.seed) == ("http://h:1/v1", "vllm", 5.0, 2, 4)
-    finally:
-        MODEL_OPTIONS.base_url, MODEL_OPTIONS.server, MODEL_OPTIONS.timeout, MODEL_OPTIONS.threads = saved
+    options = brain_choice("http", 1, base_url="http://h:1/v1", server="vllm", timeout=5.0, threads=2)
+    choice = brain_maker("http", 4, options).choice  # a game the player opens later keeps the options
+    assert (choice.base_url, choice.server, choice.timeout, choice.threads, choice.seed) == ("http://h:1/v1", "vllm", 5.0, 2, 4)
 
 
 async def test_play_says_where_it_saved_and_how_to_go_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 
+
+@pytest.mark.slow
 def test_engine_and_session_work_with_textual_blocked() -> None:
     code = textwrap.dedent(
         """

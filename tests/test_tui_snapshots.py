@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.tui_helpers import SIZE, make_app, settle
 
 
@@ -35,6 +37,7 @@ def test_inspector(snap_compare, tmp_path: Path) -> None:  # noqa: ANN001
     assert snap_compare(make_app(tmp_path, autosave=False), terminal_size=SIZE, run_before=_after(3, "i"))
 
 
+@pytest.mark.slow
 def test_charts(snap_compare, tmp_path: Path) -> None:  # noqa: ANN001
     assert snap_compare(make_app(tmp_path, autosave=False), terminal_size=SIZE, run_before=_after(12, "c"))
 

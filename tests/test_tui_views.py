@@ -177,6 +177,7 @@ def test_requests_made_while_a_turn_runs_apply_when_the_next_turn_starts() -> No
 
 
 # ---------------------------------------------------------------------- the UI, with a Pilot
+@pytest.mark.slow
 async def test_inspect_charts_palette_and_take_over_while_a_slow_brain_thinks(tmp_path: Path) -> None:
     session, gate = gated_session()
     done: list[SessionView] = []

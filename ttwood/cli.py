@@ -24,9 +24,29 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
-from engine.minds.factory import DEFAULT_KIND, BrainChoice, close_brains, parse_brain_for, run_card
+from engine.minds.factory import DEFAULT_KIND, close_brains, run_card
 from engine.saves import open_save
 from engine.turn.report import TurnReport, run_json
+from ttwood.cli_help import flow_help
+from ttwood.options import (
+    DEFAULTS,
+    Adapter,
+    AsJson,
+    BaseUrl,
+    Brain,
+    BrainFor,
+    GpuLayers,
+    Model,
+    ScenarioArg,
+    ScenarioOption,
+    Seed,
+    Server,
+    Threads,
+    Timeout,
+    Turns,
+    brain_choice,
+    given,
+)
 
 app = typer.Typer(
     help="Thousand Token Wood: a woodland economy run by small language models.\n\n"
@@ -82,39 +102,27 @@ def _progress(enabled: bool) -> Progress:
 @app.command()
 def run(
     ctx: typer.Context,
-    scenario: Annotated[str | None, typer.Argument(help="A bundled scenario id or a path to a .toml file.")] = None,
-    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns to play.")] = 30,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
-    brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN",
-            help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), "
-             "http (a server). Default from $TTWOOD_BRAIN, else llama.")] = DEFAULT_KIND,
-    model: Annotated[str | None, typer.Option("--model", "-m",
-            help="A GGUF file for llama (default: the embedded SmolLM2-135M); a model name for http.")] = None,
-    adapter: Annotated[str | None, typer.Option("--adapter",
-            help="A GGUF LoRA adapter for every llama creature (default: the one shipped for the embedded model; "
-             "none: the bare model).")] = None,
-    gpu_layers: Annotated[int, typer.Option("--gpu-layers", min=-1,
-            help="Layers on the GPU for llama (-1: all; needs a GPU build of llama-cpp-python).")] = 0,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
-            help="CPU threads for llama (default: all cores; 1 is faster on a machine busy with other work).")] = None,
-    brain_for: Annotated[list[str] | None, typer.Option("--brain-for",
-            help="NAME=KIND: one creature's brain (repeatable), e.g. --brain-for Oona=scripted.")] = None,
-    base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
-    server: Annotated[str, typer.Option("--server",
-            help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")] = "llama-cpp-python",
-    timeout: Annotated[float, typer.Option("--timeout", min=0.001, max=86_400,
-            help="Seconds an http server has to answer all of one turn's requests (retries included).")] = 60.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    scenario: ScenarioArg = None,
+    turns: Turns = 30,
+    seed: Seed = 1,
+    brain: Brain = DEFAULT_KIND,
+    model: Model = None,
+    adapter: Adapter = None,
+    gpu_layers: GpuLayers = 0,
+    threads: Threads = None,
+    brain_for: BrainFor = None,
+    base_url: BaseUrl = DEFAULTS.base_url,
+    server: Server = DEFAULTS.server,
+    timeout: Timeout = DEFAULTS.timeout,
+    as_json: AsJson = False,
     save: Annotated[str | None, typer.Option("--save",
             help="Autosave every turn to this file (a bare NAME goes to the saves folder).")] = None,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue a saved game for --turns more turns (it keeps saving).")] = None,
 ) -> None:
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
-    choice = BrainChoice(kind=brain, model=model, gpu_layers=gpu_layers, overrides=parse_brain_for(brain_for), adapter=adapter,
-                         seed=seed, base_url=base_url, server=server, timeout=timeout, threads=threads)
-    given = ctx.get_parameter_source  # typer's own click: compare the source by its name
-    asked = frozenset(name for name in cli_saves.BRAIN_OPTIONS if getattr(given(name), "name", None) == "COMMANDLINE")
-    game, saver, brain = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume, asked=asked)
+    choice = brain_choice(brain, seed, model=model, adapter=adapter, gpu_layers=gpu_layers, threads=threads,
+                          brain_for=brain_for, base_url=base_url, server=server, timeout=timeout)
+    game, saver, brain = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume, asked=given(ctx))
     sc = game.scenario
     try:
         with saver, _progress(err.is_terminal) as progress:
@@ -179,13 +187,14 @@ def _summary(data: dict[str, Any]) -> None:
 def bench_engine_cmd(
     creatures: Annotated[int, typer.Option("--creatures", "-c", min=1, max=5000, help="Creatures in the wood.")] = 100,
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns to time.")] = 50,
-    scenario: Annotated[str | None, typer.Option("--scenario", help="Scenario whose cast is scaled up.")] = None,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    scenario: ScenarioOption = None,
+    seed: Seed = 1,
+    as_json: AsJson = False,
     autosave: Annotated[bool, typer.Option("--autosave/--no-autosave", help="Also time the same game autosaving every turn.")] = True,
     repeats: Annotated[int, typer.Option("--repeats", min=1, max=20, help="Alternating runs of each; the fastest counts.")] = 3,
 ) -> None:
-    """Engine-only speed with scripted creatures, in agent-turns per second (and with autosave)."""
+    """Engine-only speed with scripted creatures, in agent-turns per second (and with autosave); the
+    scenario's cast is scaled up to --creatures."""
     from engine.bench.engine import bench_engine
 
     sc, _ = scenarios.load(scenario)
@@ -214,18 +223,19 @@ def bench_llm_cmd(
     creatures: Annotated[int, typer.Option("--creatures", "-c", min=1, max=250, help="Creatures deciding each turn.")] = 5,
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100,
             help="Turns to time (each decided both ways; the static prefix is evaluated once, on the first).")] = 4,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="A GGUF file (default: the embedded SmolLM2-135M).")] = None,
-    gpu_layers: Annotated[int, typer.Option("--gpu-layers", min=-1, help="Layers on the GPU (-1: all).")] = 0,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, max=512, help="CPU threads (default: all cores).")] = None,
-    scenario: Annotated[str | None, typer.Option("--scenario", help="Scenario whose cast is scaled to --creatures.")] = None,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
+    model: Model = None,
+    gpu_layers: GpuLayers = 0,
+    threads: Threads = None,
+    scenario: ScenarioOption = None,
+    seed: Seed = 1,
     adapter: Annotated[str | None, typer.Option("--adapter",
             help="Time this GGUF LoRA adapter (lean prompt) against the bare model (full prompt) instead; "
                  "'shipped': the adapter shipped for the embedded model.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Model speed per agent-turn: naive (one creature at a time, no cache, full grammar) against
-    optimized (shared prefix, one batch, lazy grammar, jump-forward), timed on the same turns.
+    optimized (shared prefix, one batch, lazy grammar, jump-forward), timed on the same turns; the
+    scenario's cast is scaled to --creatures.
     Run it on an otherwise idle machine: llama.cpp's threads spin, so other work on the cores
     skews both figures."""
     from engine.bench.llm import bench_llm
@@ -366,6 +376,8 @@ def _bench_adapter(sc: scenarios.Scenario, model: str | None, adapter: str, crea
         f"{r['replay_without_adapter_ms_per_agent_turn']} ms per agent-turn, ratio [bold]{r['adapter_compute_ratio']}[/]"
     )
 
+
+flow_help(app)  # every command is added by now
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,24 @@ from engine import scenario as scenarios
 from engine.minds.factory import DEFAULT_KIND, parse_brain_for
 from engine.saves import saves_dir
 from engine.sweeps import Options, SweepError, connect, grid, parse_brain, parse_legends
+from engine.sweeps.cluster import Sweep
 from engine.sweeps.compare import Comparison, compare
+from engine.sweeps.spec import GameSpec
+from ttwood.options import (
+    DEFAULTS,
+    Adapter,
+    AsJson,
+    BaseUrl,
+    BrainFor,
+    BrainSet,
+    GpuLayers,
+    ScenarioArg,
+    Seed,
+    Server,
+    ThreadsPerGame,
+    Turns,
+    errors_titled,
+)
 
 err = Console(stderr=True)
 out = Console()
@@ -27,7 +44,8 @@ COMPARE_HELP = """Play one seed twice, differing in one thing, and show where th
 Either a legend (--legend ID@TURN: the run with it against the run without), or two brain sets
 (--brain-a KIND[:MODEL] against --brain-b KIND[:MODEL]). Prints per turn both runs and their
 difference (Gini, trades, defaults, the prices that moved) and a verdict: the largest effect and
-the turn where the paths part. Both runs are saves that replay; `ttwood report DIR` draws them.
+the turn where the paths part; --json prints {"with", "without", "diff", "verdict"} ({"a", "b",
+...} for two brain sets). Both runs are saves that replay; `ttwood report DIR` draws them.
 
 Examples:
 
@@ -42,27 +60,48 @@ def register(root: typer.Typer) -> None:
 
 
 def compare_cmd(
-    scenario: Annotated[str | None, typer.Argument(help="A bundled scenario id or a .toml path (default: the default wood).")] = None,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="The seed both runs share.")] = 1,
-    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns per run.")] = 30,
-    brain: Annotated[str | None, typer.Option("--brain", "-b", help="KIND[:MODEL] of both runs (with --legend). "
-                                               "Default from $TTWOOD_BRAIN, else llama.", show_default=False)] = None,
+    scenario: ScenarioArg = None,
+    seed: Seed = 1,
+    turns: Turns = 30,
+    brain: BrainSet = None,
     legend: Annotated[str | None, typer.Option("--legend", help="ID@TURN: the run with this legend against the run without.")] = None,
     brain_a: Annotated[str | None, typer.Option("--brain-a", help="KIND[:MODEL] of the first run (with --brain-b).")] = None,
     brain_b: Annotated[str | None, typer.Option("--brain-b", help="KIND[:MODEL] of the second run.")] = None,
-    brain_for: Annotated[list[str] | None, typer.Option("--brain-for", help="NAME=KIND: one creature's brain in both runs.")] = None,
-    adapter: Annotated[str | None, typer.Option("--adapter", help="A GGUF LoRA adapter for llama (none: the bare model).")] = None,
-    gpu_layers: Annotated[int, typer.Option("--gpu-layers", min=-1, help="Layers on the GPU for llama (-1: all).")] = 0,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
-            help="CPU threads per game for llama (default: half the cores, as the two games play at once).",
-            show_default=False)] = None,
-    base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
-    server: Annotated[str, typer.Option("--server", help="Server kind for http brains.")] = "llama-cpp-python",
+    brain_for: BrainFor = None,
+    adapter: Adapter = None,
+    gpu_layers: GpuLayers = 0,
+    threads: ThreadsPerGame = None,
+    base_url: BaseUrl = DEFAULTS.base_url,
+    server: Server = DEFAULTS.server,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Where the two saves and the tables go "
                                                   "(default: compare/NAME in the saves folder).", show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help='Print one JSON object: {"with", "without", "diff", "verdict"} '
-                                          '(two brains: {"a", "b", ...}).')] = False,
+    as_json: AsJson = False,
 ) -> None:
+    with errors_titled("compare error"):
+        specs, labels, what, slug = _specs(scenario, seed, turns, brain, legend, brain_a, brain_b, brain_for, adapter,
+                                           gpu_layers, threads, base_url, server)
+        sid = specs[0].scenario
+        where = out_dir or saves_dir() / "compare" / f"{sid}-s{seed}-{slug}".replace(":", "_").replace("/", "_")
+        _say_reused(where, specs, out_dir is None)
+        models = any(kind != "scripted" for s in specs for kind in (s.choice().kind, *s.choice().overrides.values()))
+        with err.status(f"playing {sid}, seed {seed}, {turns} turns, twice" + (" (side by side on two workers)" if models else "")):
+            if models:  # model brains are slow: the two games go to two worker processes at once
+                with connect(2) as client:
+                    result = compare((specs[0], specs[1]), labels, where, what, client)
+            else:
+                result = compare((specs[0], specs[1]), labels, where, what)
+    (where / "compare.json").write_text(json.dumps(result.as_json()))
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_json()) + "\n")
+        return
+    _show(result)
+    out.print(f"saves: {escape(result.runs[0]['save'])} and {escape(result.runs[1]['save'])} · charts: ttwood report {escape(str(where))}")
+
+
+def _specs(scenario: str | None, seed: int, turns: int, brain: str | None, legend: str | None, brain_a: str | None,
+           brain_b: str | None, brain_for: list[str] | None, adapter: str | None, gpu_layers: int, threads: int | None,
+           base_url: str, server: str) -> tuple[list[GameSpec], tuple[str, str], str, str]:
+    """The two games to play, their labels, what differs between them in words, and a slug for the folder."""
     if (legend is None) == (brain_a is None and brain_b is None):
         raise SweepError("say what differs: --legend ID@TURN, or --brain-a KIND and --brain-b KIND (not both)")
     if legend is None and (brain_a is None or brain_b is None):
@@ -73,28 +112,24 @@ def compare_cmd(
                       threads=threads or max(1, (os.cpu_count() or 2) // 2), base_url=base_url, server=server)
     ref = scenario or scenarios.DEFAULT_SCENARIO
     if legend is not None:
-        base = parse_brain(brain or os.environ.get("TTWOOD_BRAIN", DEFAULT_KIND))
+        base = parse_brain(brain or DEFAULT_KIND)
         specs = grid([ref], [seed], [base], [parse_legends(legend), parse_legends("none")], options)
-        labels, what, slug = ("with", "without"), f"the legend {legend}", f"legend-{legend}"
-    else:
-        a, b = parse_brain(brain_a or ""), parse_brain(brain_b or "")
-        specs = grid([ref], [seed], [a, b], [parse_legends("none")], options)
-        labels, what, slug = ("a", "b"), f"{a.label} (a) instead of {b.label} (b)", f"{a.label}-vs-{b.label}"
-    sid = specs[0].scenario
-    where = out_dir or saves_dir() / "compare" / f"{sid}-s{seed}-{slug}".replace(":", "_").replace("/", "_")
-    models = any(s.choice().kind != "scripted" for s in specs) or any(k != "scripted" for _, k in options.brain_for)
-    with err.status(f"playing {sid}, seed {seed}, {turns} turns, twice" + (" (side by side on two workers)" if models else "")):
-        if models:  # model brains are slow: the two games go to two worker processes at once
-            with connect(2) as client:
-                result = compare((specs[0], specs[1]), labels, where, what, client)
-        else:
-            result = compare((specs[0], specs[1]), labels, where, what)
-    (where / "compare.json").write_text(json.dumps(result.as_json()))
-    if as_json:
-        sys.stdout.write(json.dumps(result.as_json()) + "\n")
+        return specs, ("with", "without"), f"the legend {legend}", f"legend-{legend}"
+    a, b = parse_brain(brain_a or ""), parse_brain(brain_b or "")
+    specs = grid([ref], [seed], [a, b], [parse_legends("none")], options)
+    return specs, ("a", "b"), f"{a.label} (a) instead of {b.label} (b)", f"{a.label}-vs-{b.label}"
+
+
+def _say_reused(where: Path, specs: list[GameSpec], default_folder: bool) -> None:
+    """Say which of the two games ``where`` already holds finished (they are read back, not played again)."""
+    todo = {s.id for s in Sweep(where, specs).load()}
+    found = [s for s in specs if s.id not in todo]
+    if not found:
         return
-    _show(result)
-    out.print(f"saves: {escape(result.runs[0]['save'])} and {escape(result.runs[1]['save'])} · charts: ttwood report {escape(str(where))}")
+    which = "both games" if len(found) == 2 else "one of the games"
+    how = (" (the default folder for this comparison): --out DIR plays them afresh elsewhere" if default_folder
+           else ": another --out DIR plays them afresh")
+    err.print(f"reusing {which} played before in {escape(str(where))}{how}", soft_wrap=True)
 
 
 def _cell(a: float | None, b: float | None, fmt: str = "{:g}") -> str:

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine import scenario as scenarios
+from ttwood.options import AsJson
 
 err = Console(stderr=True)
 
@@ -35,7 +36,7 @@ def dataset(
              "every scenario when each has two; 0: none.")] = 0.1,
     model: Annotated[str | None, typer.Option("--model", "-m",
         help="The GGUF whose tokenizer and chat template build the prompts (default: the embedded SmolLM2-135M).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Play teacher games (scripted brains) and write one example per creature-turn: the exact
     prompt the model brain would build, and the teacher's answer in that turn's grammar.

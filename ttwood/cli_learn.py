@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from engine.core.errors import TTWoodError
+from ttwood.options import AsJson
 
 if TYPE_CHECKING:
     from engine.learn.loss import Evaluation
@@ -43,6 +44,7 @@ class BarReporter:
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.task: TaskID | None = None
+        self.scoring_task: TaskID | None = None
         self.total = 0
         self.val = ""
 
@@ -61,10 +63,21 @@ class BarReporter:
         if self.progress.disable and (report.step % LOG_EVERY == 0 or report.step == self.total):
             self.progress.console.print(f"step {report.step}: {info}", markup=False)  # a pipe or a log has no bar
 
+    def scoring(self, step: int, done: int, total: int) -> None:
+        """A bar while the validation examples are scored (minutes on a CPU, before the first step too)."""
+        if self.scoring_task is None:
+            what = "before training" if step == 0 else f"at step {step}"
+            self.scoring_task = self.progress.add_task("validation", total=total, info=f"scoring {what}")
+        self.progress.update(self.scoring_task, completed=done)
+        if done >= total:
+            self.progress.remove_task(self.scoring_task)
+            self.scoring_task = None
+
     def evaluation(self, e: Evaluation) -> None:
         self.val = f" · val {e.loss:.3f}"
+        when = "before training" if e.step == 0 else f"step {e.step}"
         self.progress.console.print(
-            f"step {e.step}: validation loss [bold]{e.loss:.4f}[/], token accuracy {e.accuracy:.3f} "
+            f"{when}: validation loss [bold]{e.loss:.4f}[/], token accuracy {e.accuracy:.3f} "
             f"({e.examples} examples, {e.tokens} answer tokens)"
         )
 
@@ -99,7 +112,6 @@ _VERIFY = typer.Option("--verify/--no-verify", help="Check llama.cpp's logits wi
 _THREADS = typer.Option("--threads", min=1, help="CPU threads (default: torch's choice).")
 _DEVICE = typer.Option("--device", help="Where to train: auto (a CUDA GPU when torch sees one, else the CPU), cpu or cuda.")
 _LOADER = typer.Option("--loader", help="How the base weights reach torch: auto, transformers or gguf.")
-_AS_JSON = typer.Option("--json", help="Print the model card as one JSON object on stdout.")
 
 
 def train(
@@ -125,11 +137,11 @@ def train(
     threads: Annotated[int | None, _THREADS] = None,
     loader: Annotated[str, _LOADER] = "auto",
     device: Annotated[str, _DEVICE] = "auto",
-    as_json: Annotated[bool, _AS_JSON] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Fine-tune a LoRA adapter on (prompt, answer) examples and write it as a GGUF adapter that
     llama.cpp applies at run time (`ttwood run --adapter OUT`). Loss on the answers only; running
-    the same command again resumes from its last checkpoint."""
+    the same command again resumes from its last checkpoint. --json prints the model card."""
     try:
         from engine.learn.train import TrainConfig
         from engine.learn.train import train as run_training
@@ -177,9 +189,7 @@ def _report(result: TrainResult, as_json: bool) -> None:
         out.print(
             f"wrote [bold]{result.adapter}[/] ({card['adapter']['bytes'] / 1e6:.1f} MB) and {result.card_path}\n"
             f"{t['steps']} step{'s' * (t['steps'] != 1)}, {t['epochs']} epochs, {t['seconds']:.0f} s, "
-            f"{t['tokens_per_s']:,.0f} tokens/s"
-            + (f" · validation loss {card['val_loss']} · token accuracy {card['val_accuracy']}"
-               if card["val_loss"] is not None else " · no validation split scored")
+            f"{t['tokens_per_s']:,.0f} tokens/s · {validation_line(card)}"
         )
     if result.check is not None:
         c = result.check
@@ -195,6 +205,19 @@ def _report(result: TrainResult, as_json: bool) -> None:
                    "fail this check: train longer, or --no-verify to skip it" if young else
                    "; do not trust it (a wrong q/k permutation or alpha shows here)"), title="train")
         err.print(line + " [green]ok[/]")
+
+
+def validation_line(card: dict[str, Any]) -> str:
+    """The validation loss before training and after, from a model card, and where the examples came from."""
+    if card["val_loss"] is None:
+        return "no validation split scored"
+    from engine.learn.card import validation_source
+
+    first = card["evaluations"][0] if card["evaluations"] else None
+    before = f"{first['val_loss']} before training → " if first and first["step"] == 0 else ""
+    source = validation_source(card["data"])
+    return (f"validation loss {before}{card['val_loss']} after · token accuracy {card['val_accuracy']}"
+            + (f" ({source})" if source else ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -6,102 +6,62 @@ import difflib
 import os
 import shlex
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from engine import scenario as scenarios
 from engine.core.errors import ScenarioError, TTWoodError
-from engine.minds.factory import DEFAULT_KIND, BrainChoice, brain_cards, close_brains, make_brains
-from engine.saves import SUFFIX, SaveError, saves_dir
-from engine.scenario import Scenario
-from engine.session import BrainMaker, Session, is_save
-from engine.turn.brain import Brain
-from ttwood.cli_saves import resumed_choice, same_files
-
-_DEFAULTS = BrainChoice()
-"""The defaults of the options ``ttwood play`` passes on to the brains."""
-
-
-@dataclass(slots=True)
-class ModelOptions:
-    """The model and server options of this ``ttwood play``, used for every game it opens."""
-
-    model: str | None = None
-    gpu_layers: int = 0
-    adapter: str | None = None
-    threads: int | None = None
-    base_url: str = _DEFAULTS.base_url
-    server: str = _DEFAULTS.server
-    timeout: float = _DEFAULTS.timeout
+from engine.minds.factory import DEFAULT_KIND, BrainChoice
+from engine.saves import SUFFIX, is_save, look_up_save, save_name, saves_dir
+from engine.session import Session
+from engine.session.resume import ChoiceMaker, chooser
+from ttwood.options import (
+    DEFAULTS,
+    Adapter,
+    BaseUrl,
+    Brain,
+    GpuLayers,
+    Model,
+    Seed,
+    Server,
+    Threads,
+    Timeout,
+    brain_choice,
+    given,
+)
 
 
-MODEL_OPTIONS = ModelOptions()
-BRAIN_HELP = ("Who decides: llama (the embedded model, or --model), scripted (rules, fast), http. "
-              "Default from $TTWOOD_BRAIN, else llama.")
-
-
-class ChoiceMaker:
-    """Builds the brains of one :class:`BrainChoice` for whatever scenario the session opens, and
-    says what it builds (a new save records it, as ``ttwood run --save`` does)."""
-
-    def __init__(self, choice: BrainChoice, check: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
-        self.choice = choice
-        self.check = check
-        """Called with the model cards of the brains built (a resumed save checks its files)."""
-
-    def __call__(self, sc: Scenario) -> dict[str, Brain]:
-        brains = make_brains(sc, self.choice)
-        if self.check is not None:
-            try:
-                self.check(brain_cards(brains))
-            except BaseException:
-                close_brains(brains)
-                raise
-        return brains
-
-    def describe(self) -> dict[str, object]:
-        return self.choice.describe()
-
-
-def brain_maker(kind: str, seed: int = 1) -> ChoiceMaker:
-    """Build brains of one kind for whatever scenario the session opens."""
-    o = MODEL_OPTIONS
-    return ChoiceMaker(BrainChoice(kind=kind, seed=seed, model=o.model, gpu_layers=o.gpu_layers, adapter=o.adapter,
-                                   threads=o.threads, base_url=o.base_url, server=o.server, timeout=o.timeout))
+def brain_maker(kind: str, seed: int = 1, options: BrainChoice = DEFAULTS) -> ChoiceMaker:
+    """Build brains of one kind for whatever scenario the session opens, with the model and server
+    options of ``options``."""
+    return ChoiceMaker(replace(options, kind=kind, seed=seed))
 
 
 def as_save(game: str | None) -> str | None:
-    """The save ``game`` names, if it names one: a path to a ``.ttwood`` file (a bare
-    ``NAME.ttwood`` found here, else in the saves folder), or a bare name that is no scenario but a
-    save in the saves folder (as ``ttwood saves list`` shows it). A bare name that is neither is
-    refused, naming both."""
+    """The save ``game`` names, if it names one (``engine.saves.look_up_save``: a ``.ttwood`` path,
+    ``NAME.ttwood`` here or in the saves folder, or a bare name that is no scenario but a save in
+    the saves folder, as ``ttwood saves list`` shows it). A bare name that is neither is refused,
+    naming both."""
     if game is None:
         return None
-    bare = "/" not in game and os.sep not in game
     if is_save(game):
-        there = saves_dir() / game
-        try:
-            here = Path(game).exists()
-            elsewhere = bare and not here and there.is_file()
-        except OSError:  # a name too long for the file system: opening it says so
-            elsewhere = False
-        return str(there) if elsewhere else game
-    if not bare or game.endswith(".toml"):
+        found = look_up_save(game)
+        return str(found) if found is not None else game  # opening it says what is wrong
+    if "/" in game or os.sep in game or game.endswith(".toml"):
         return None
     unknown = _not_a_scenario(game)
     if unknown is None:
         return None  # a scenario of that name: a new game
-    there = saves_dir() / f"{game}{SUFFIX}"
-    if not there.is_file():
+    found = look_up_save(game)
+    if found is None:
         names = [p.name.removesuffix(SUFFIX) for p in saves_dir().glob(f"*{SUFFIX}")]
         close = difflib.get_close_matches(game, names, n=1)
         maybe = f" (the save {close[0]!r}?)" if close else ""
         raise ScenarioError(f"{unknown}; or the name of a save to resume{maybe} (`ttwood saves list`)") from None
-    return str(there)
+    return str(found)
 
 
 def _not_a_scenario(name: str) -> ScenarioError | None:
@@ -114,26 +74,16 @@ def _not_a_scenario(name: str) -> ScenarioError | None:
 
 
 def open_session(game: str | None, brain: str, seed: int, patron: bool = True,
-                 asked: frozenset[str] = frozenset()) -> Session:
+                 asked: frozenset[str] = frozenset(), options: BrainChoice = DEFAULTS) -> Session:
     """A session for a scenario id/path (a new game) or a save file, which goes on with the brains
-    it records, as ``ttwood run --resume`` does (``asked``: the brain options given explicitly)."""
+    it records, as ``ttwood run --resume`` does (``asked``: the brain options given explicitly;
+    ``options``: the model and server options, for every game opened)."""
+    choice = replace(options, kind=brain, seed=seed)
     saved = as_save(game)
     if saved is not None:
-        path = Path(saved)
-        maker = brain_maker(brain, seed)
-
-        def choose(recorded: dict[str, Any]) -> tuple[BrainMaker, str]:
-            if "kind" not in recorded:  # saved before saves said which brains played: as asked
-                return maker, brain
-            try:
-                played = BrainChoice.from_describe(recorded)
-            except TTWoodError as exc:
-                raise SaveError(f"{path}: {exc}") from None
-            chosen = resumed_choice(path, played, maker.choice, asked, recorded="models" in recorded)
-            return ChoiceMaker(chosen, check=lambda cards: same_files(path, recorded.get("models"), cards, asked)), chosen.kind
-
-        return Session.open(saved, maker, brain_label=brain, choose=choose)
-    return Session.new(game, brain_maker(brain, seed), seed, patron=patron, brain_label=brain)
+        maker = ChoiceMaker(choice)
+        return Session.open(saved, maker, brain_label=brain, choose=chooser(Path(saved), choice, asked))
+    return Session.new(game, ChoiceMaker(choice), seed, patron=patron, brain_label=brain)
 
 
 def need_terminal() -> None:
@@ -150,38 +100,29 @@ def play(
     ctx: typer.Context,
     game: Annotated[str | None, typer.Argument(help="A bundled scenario id, a scenario .toml, or a save to resume "
                  "(NAME.ttwood, a path, or a name from `ttwood saves list`).")] = None,
-    brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", help=BRAIN_HELP)] = DEFAULT_KIND,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Seed of the game's one random generator.")] = 1,
+    brain: Brain = DEFAULT_KIND,
+    seed: Seed = 1,
     patron: Annotated[bool, typer.Option("--patron/--no-patron", help="Put the player's Patron in the wood.")] = True,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="A GGUF file for llama (default: the embedded SmolLM2-135M).")] = None,
-    gpu_layers: Annotated[int, typer.Option("--gpu-layers", min=-1, help="Layers on the GPU for llama (-1: all).")] = 0,
-    adapter: Annotated[str | None, typer.Option("--adapter",
-            help="A GGUF LoRA adapter for llama (default: the one shipped for the embedded model; "
-             "none: the bare model).")] = None,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
-            help="CPU threads for llama (default: all cores).")] = None,
-    base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = _DEFAULTS.base_url,
-    server: Annotated[str, typer.Option("--server",
-            help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")] = _DEFAULTS.server,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.001, max=86_400,
-            help="Seconds an http server has to answer all of one turn's requests.")] = _DEFAULTS.timeout,
+    model: Model = None,
+    gpu_layers: GpuLayers = 0,
+    adapter: Adapter = None,
+    threads: Threads = None,
+    base_url: BaseUrl = DEFAULTS.base_url,
+    server: Server = DEFAULTS.server,
+    timeout: Timeout = DEFAULTS.timeout,
 ) -> None:
     """Open the wood in the terminal UI (the default scenario when none is given; a save resumes)."""
     need_terminal()
-    o = MODEL_OPTIONS  # this process's options, for every game it opens
-    o.model, o.gpu_layers, o.adapter, o.threads = model, gpu_layers, adapter, threads
-    o.base_url, o.server, o.timeout = base_url, server, timeout
+    options = brain_choice(brain, seed, model=model, gpu_layers=gpu_layers, adapter=adapter, threads=threads,
+                           base_url=base_url, server=server, timeout=timeout)  # for every game this process opens
     from ttwood_tui.app import TTWoodApp
     from ttwood_tui.screens.games import GameChoice
 
     def factory(choice: GameChoice) -> Session:
         ref = str(choice.save) if choice.save is not None else choice.scenario
-        return open_session(ref, choice.brain, choice.seed, patron)
+        return open_session(ref, choice.brain, choice.seed, patron, options=options)
 
-    given = ctx.get_parameter_source  # typer's own click: compare the source by its name
-    options = ("brain", "model", "adapter", "gpu_layers", "threads", "base_url", "server", "timeout")
-    asked = frozenset(o for o in options if getattr(given(o), "name", None) == "COMMANDLINE")
-    session = open_session(game, brain, seed, patron, asked)
+    session = open_session(game, brain, seed, patron, given(ctx), options=options)
     tui = TTWoodApp(session, factory=factory)
     tui.run()
     if (line := farewell(tui.session)) is not None:
@@ -195,17 +136,17 @@ def farewell(session: Session) -> str | None:
     if path is None:
         return None
     # the bare name, unless a scenario has it (it would start anew) or it reads as an option
-    bare = path.parent == saves_dir() and path.suffix == SUFFIX and not path.stem.startswith("-")
-    ref = path.stem if bare and _not_a_scenario(path.stem) is not None else str(path)
+    name = save_name(path)
+    ref = name if name and not name.startswith("-") and _not_a_scenario(name) is not None else str(path)
     return f"saved {path} at turn {session.turn}: go on with `ttwood play {shlex.quote(ref)}`"
 
 
 def serve(
     game: Annotated[str | None, typer.Argument(help="A scenario or save, as for `ttwood play`.")] = None,
-    brain: Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN")] = DEFAULT_KIND,
-    seed: Annotated[int, typer.Option("--seed", "-s")] = 1,
+    brain: Brain = DEFAULT_KIND,
+    seed: Seed = 1,
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default; others are warned about).")] = "localhost",
-    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = 8000,
     max_sessions: Annotated[int, typer.Option("--max-sessions", min=1, max=64,
             help="Games open at once (each browser tab runs its own, ~80 MB).")] = 3,
 ) -> None:

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ttwood.options import AsJson, errors_titled
+
 err = Console(stderr=True)
 out = Console()
 
@@ -22,16 +24,17 @@ def register(root: typer.Typer) -> None:
 
 def report_cmd(
     folder: Annotated[Path, typer.Argument(help="A folder `ttwood sweep --out` or `ttwood compare --out` wrote.")],
-    as_json: Annotated[bool, typer.Option("--json", help='Print one JSON object: {"html", "pngs", "games", "failed", "groups"}.')] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Draw a sweep's (or a comparison's) games: price paths with seed bands, Gini, trades and
     defaults over time, creatures alive, and a league table of the brains; written as PNGs and a
-    self-contained HTML page (open it in any browser) into DIR/report/.
+    self-contained HTML page (open it in any browser) into DIR/report/. --json prints {"html", "pngs",
+    "games", "failed", "groups"}.
 
     Example: `ttwood sweep --seeds 1-8 --brain scripted --out runs/a && ttwood report runs/a`."""
     from engine.sweeps.report import write_report
 
-    with err.status(f"drawing {escape(str(folder))}"):
+    with errors_titled("report error"), err.status(f"drawing {escape(str(folder))}"):
         rep = write_report(folder)
     if as_json:
         sys.stdout.write(json.dumps({"html": str(rep.html), "pngs": [str(p) for p in rep.pngs], "games": rep.games,

@@ -16,7 +16,7 @@ from rich.table import Table
 from engine import scenario as scenarios
 from engine.core.errors import TTWoodError
 from engine.minds.brains.models import shown_name
-from engine.minds.factory import BrainChoice, brain_cards, close_brains, make_brains, model_cards
+from engine.minds.factory import BrainChoice, make_brains, model_cards
 from engine.saves import (
     Autosaver,
     SaveError,
@@ -26,13 +26,14 @@ from engine.saves import (
     find_save,
     inspect,
     list_saves,
-    open_save,
     replay,
     save_path,
     saves_dir,
 )
+from engine.session.resume import resume_game
 from engine.turn.game import Game
 from engine.turn.report import TurnReport
+from ttwood.options import AsJson, Force, SaveArg
 
 app = typer.Typer(help="List, inspect, export and branch saved games.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -59,43 +60,20 @@ class _NoSave:
         pass
 
 
-BRAIN_OPTIONS = {"brain": "kind", "model": "model", "adapter": "adapter", "brain_for": "overrides",
-                 "base_url": "base_url", "server": "server", "timeout": "timeout", "gpu_layers": "gpu_layers",
-                 "threads": "threads"}
-"""``ttwood run``'s brain options and the :class:`BrainChoice` field each sets."""
-_NOT_WHO = {"gpu_layers", "threads", "base_url", "timeout"}
-"""Options that change how or where a brain runs, not who decides: a resumed game may change them."""
-_FILES = {"model", "adapter"}
-"""Options naming a model or adapter file: a resumed game may find the same one elsewhere
-(:func:`same_files` checks it against the save's record)."""
-
-
 def start_run(
     scenario: str | None, seed: int, choice: BrainChoice, *, save: str | None, resume: str | None,
     asked: frozenset[str] = frozenset(),
 ) -> tuple[Game, Autosaver | _NoSave, str]:
     """The game ``ttwood run`` plays, what records it (a new game, a new save, or a resumed save),
     and the kind of brain that decides. ``asked``: the brain options given on the command line
-    (see :func:`resumed_choice`)."""
+    (a resumed game goes on with its own brains: :mod:`engine.session.resume`)."""
     if resume is not None:
         if save is not None:
             raise SaveError("--save and --resume: a resumed game goes on in its own file; use one of them")
         if scenario is not None:
             raise SaveError(f"{resume}: --resume plays the saved game's own scenario; drop the scenario argument")
         path = find_save(resume)
-        with open_save(path) as loaded:
-            try:
-                saved = BrainChoice.from_describe(loaded.brains)
-            except TTWoodError as exc:
-                raise SaveError(f"{path}: {exc}") from None
-            chosen = resumed_choice(path, saved, choice, asked, recorded="models" in loaded.brains)
-            brains = make_brains(loaded.scenario, chosen)
-            try:
-                same_files(path, loaded.brains.get("models"), brain_cards(brains), asked)
-            except SaveError:
-                close_brains(brains)
-                raise
-            game = loaded.game_at(None, brains)
+        game, chosen = resume_game(path, choice, asked)
         return game, Autosaver.resume(path, game), chosen.kind
     sc, text = scenarios.load(scenario)
     brains = make_brains(sc, choice)
@@ -108,67 +86,11 @@ def start_run(
     return game, saver, choice.kind
 
 
-def resumed_choice(path: Path, saved: BrainChoice, choice: BrainChoice, asked: frozenset[str],
-                   recorded: bool = True) -> BrainChoice:
-    """The brains a resumed game goes on with: those it was saved with, which the answers on its
-    tape came from. Threads, GPU layers, a server's address and timeout may change;
-    ``--model``/``--adapter`` may name where a llama model or adapter is now (:func:`same_files`
-    checks it is the same); any other brain that would decide differently is refused with what to
-    do instead. A save that does not record its models (``recorded`` False: made by ``ttwood play``
-    before it did) takes the options as given: there is nothing to check them against."""
-    changes: dict[str, object] = {}
-    for option in sorted(asked & set(BRAIN_OPTIONS)):
-        field = BRAIN_OPTIONS[option]
-        new, old = getattr(choice, field), getattr(saved, field)
-        llama = "llama" in (saved.kind, *saved.overrides.values())
-        llama_file = option in _FILES and llama and new is not None
-        unused = option == "adapter" and not llama  # no llama creature: no adapter is applied
-        if new == old or option in _NOT_WHO or not recorded or llama_file or unused:
-            changes[field] = new
-        else:
-            flag = "--" + option.replace("_", "-")
-            raise SaveError(
-                f"{path}: {flag} {new!r}: a saved game goes on with the brains it was saved with ({flag} {old!r}), "
-                f"which its recorded answers came from. Drop {flag}, or start a new game to play with others "
-                "(options of how or where a brain runs, such as --gpu-layers, may change)")
-    return BrainChoice.from_describe(saved.describe() | changes) if changes else saved
-
-
-def same_files(path: Path, saved_models: object, cards: list[dict[str, Any]], asked: frozenset[str]) -> None:
-    """Refuse to resume when the models or adapters that would play are not those the save records
-    (another model; an adapter whose sha256 differs, or one where it played without): the game would
-    go on with creatures that think otherwise than its record says. Nothing to check for a save
-    that records no models."""
-    if not isinstance(saved_models, list):
-        return
-    recorded = {str(c.get("name")): c for c in saved_models if isinstance(c, dict) and c.get("brain") == "llama"}
-    for card in cards:
-        if card.get("brain") != "llama":
-            continue
-        name = str(card.get("name"))
-        old = recorded.get(name)
-        if old is None or (old.get("parameters"), old.get("description")) != (card.get("parameters"), card.get("description")):
-            was = ", ".join(sorted(recorded)) or "no llama model"
-            raise SaveError(f"{path}: it played with {was}; this is {name} ({card.get('description')}): pass --model "
-                            "with the path of the model it played with, or drop --model")
-        before, now = old.get("adapter"), card.get("adapter")
-        if (before or {}).get("sha256") == (now or {}).get("sha256"):
-            continue
-        hint = ("--adapter names another file than the one it played with" if "adapter" in asked
-                else "with --model the shipped adapter is not applied" if "model" in asked and now is None
-                else "the adapter file changed since it was saved")
-        played = (f"adapter {before.get('name')!r} (sha256 {str(before.get('sha256'))[:12]}…)"
-                  if isinstance(before, dict) else "no adapter")
-        this = f"{now.get('name')!r} (sha256 {str(now.get('sha256'))[:12]}…)" if isinstance(now, dict) else "none"
-        raise SaveError(f"{path}: {hint}: it played with {played}, this one is {this}. Pass --adapter with the path "
-                        "of the one it played with (--adapter none if it played with none)")
-
-
 # ------------------------------------------------------------------ saves list
 @app.command("list")
 def list_cmd(
     folder: Annotated[Path | None, typer.Option("--dir", help="Folder to list (default: the saves folder).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """The saves in the saves folder ($TTWOOD_SAVES_DIR or the user data folder), newest first;
     each is checked row by row, and a damaged one says so. Open one with `ttwood play NAME`."""
@@ -191,8 +113,8 @@ def list_cmd(
 
 @app.command("inspect")
 def inspect_cmd(
-    save: Annotated[str, typer.Argument(help="A save file, or a NAME in the saves folder.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    save: SaveArg,
+    as_json: AsJson = False,
 ) -> None:
     """What a save holds: scenario, seed, turns, creatures, brains and models, and whether it is intact."""
     info = inspect(find_save(save))
@@ -228,6 +150,10 @@ def brains_line(brains: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+EXPORT = "saves export"
+"""The title of ``saves export``'s usage errors."""
+
+
 @app.command("export")
 def export_cmd(
     save: Annotated[str, typer.Argument(help="A save file, a NAME in the saves folder, or (with --traces FILE.parquet) "
@@ -236,17 +162,21 @@ def export_cmd(
     no_prompts: Annotated[bool, typer.Option("--no-prompts", help="Leave the prompts out of the copy.")] = False,
     traces: Annotated[Path | None, typer.Option("--traces", help="Write every answer here: FILE.parquet (a dataset: "
                                                 "datasets.load_dataset('parquet', data_files=FILE)) or FILE.jsonl.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace files that exist.")] = False,
+    force: Force = False,
 ) -> None:
     """Share a game: a compact copy (--to) and/or its answers as a dataset (--traces): one row
     per creature answer with prompt, raw, parsed actions, reasons, thinking, tokens, latency, model
     and adapter. `ttwood saves export runs/a --traces a.parquet` takes a whole sweep."""
     if to is None and traces is None:
-        raise SaveError(f"{save}: say what to export: --to FILE and/or --traces FILE.parquet (or .jsonl)")
+        raise TTWoodError("missing option: --to FILE (a compact copy of the save) or --traces FILE.parquet|.jsonl "
+                          "(its answers, one row each), or both", title=EXPORT)
     folder = Path(save)
     if folder.is_dir():
-        if to is not None or traces is None or traces.suffix != ".parquet":
-            raise SaveError(f"{save}: a folder exports its traces as one dataset: --traces FILE.parquet")
+        if to is not None:
+            raise TTWoodError(f"{save}: is a folder: --to copies one save; a folder exports its answers as one dataset "
+                              "with --traces FILE.parquet", title=EXPORT)
+        if traces is None or traces.suffix != ".parquet":
+            raise TTWoodError(f"{save}: is a folder: it exports its answers as one dataset: --traces FILE.parquet", title=EXPORT)
         from engine.saves.traces import export_traces_parquet
 
         n, games = export_traces_parquet(folder, traces, overwrite=force)
@@ -268,10 +198,10 @@ def export_cmd(
 
 @app.command("branch")
 def branch_cmd(
-    save: Annotated[str, typer.Argument(help="A save file, or a NAME in the saves folder.")],
+    save: SaveArg,
     new: Annotated[str, typer.Argument(help="The new save (a path, or a NAME in the saves folder).")],
     at: Annotated[int, typer.Option("--at", min=0, help="The last turn the new save keeps.")],
-    force: Annotated[bool, typer.Option("--force", help="Replace NEW if it exists.")] = False,
+    force: Force = False,
 ) -> None:
     """A new save holding the game up to turn AT, ready to resume: `ttwood run --resume NEW`."""
     dst = branch(find_save(save), at, save_path(new), overwrite=force)
@@ -280,9 +210,9 @@ def branch_cmd(
 
 # ------------------------------------------------------------------ replay
 def replay_cmd(
-    save: Annotated[str, typer.Argument(help="A save file, or a NAME in the saves folder.")],
+    save: SaveArg,
     verify: Annotated[bool, typer.Option("--verify", help="Check every turn's state against the recorded hash.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Play a saved game again from its seed and its tape, with no model loaded."""
     path = find_save(save)

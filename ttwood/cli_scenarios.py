@@ -14,6 +14,7 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.core.errors import ScenarioError, TTWoodError
+from ttwood.options import AsJson
 
 app = typer.Typer(
     help="List, show and validate scenarios (bundled, your mod folder, or any path); write the JSON Schema.",
@@ -34,7 +35,7 @@ def _row(found: scenarios.Found) -> dict[str, Any]:
 
 
 @app.command("list")
-def list_scenarios(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+def list_scenarios(as_json: AsJson = False) -> None:
     """Every scenario known by id: bundled ones and those in your mod folder."""
     rows = [_row(f) for f in scenarios.known()]
     if as_json:

@@ -19,6 +19,20 @@ from engine.sweeps import Options, connect, grid, parse_brain, parse_legends, pa
 from engine.sweeps.cluster import Progress as Tally
 from engine.sweeps.cluster import Sweep
 from engine.sweeps.tables import RESULTS, read_table
+from ttwood.options import (
+    DEFAULTS,
+    Adapter,
+    AsJson,
+    BaseUrl,
+    BrainFor,
+    BrainSets,
+    GpuLayers,
+    Legends,
+    ScenarioOption,
+    Server,
+    ThreadsPerGame,
+    Turns,
+)
 
 err = Console(stderr=True)
 out = Console()
@@ -33,7 +47,8 @@ tcp://HOST:8786` on each machine, with ttwood installed there too).
 Into --out DIR go saves/NAME.ttwood (one save per game, replayable), results.parquet (one row
 per game: totals, mean prices, Gini, survival, valid and accepted rates, speed, brain and model)
 and turns.parquet (one row per game-turn). A failed game is retried, then recorded with its
-error; running the same command again skips the games already done.
+error; running the same command again skips the games already done. --json prints {"games", "done",
+"failed", "results", ...}.
 
 Examples:
 
@@ -54,10 +69,10 @@ def register(root: typer.Typer, bench: typer.Typer) -> None:
 
 def bench_sweep_cmd(
     games: Annotated[int, typer.Option("--games", "-g", min=1, max=10_000, help="Games (seeds 1..N of the scenario).")] = 16,
-    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=10_000, help="Turns per game.")] = 60,
-    scenario: Annotated[str | None, typer.Option("--scenario", help="The scenario (default: the default wood).")] = None,
+    turns: Turns = 60,
+    scenario: ScenarioOption = None,
     workers: Annotated[list[int] | None, typer.Option("--workers", "-w", help="Cluster sizes to time, in order (repeat).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Sweep throughput against workers: the same scripted games on a local cluster of each size,
     timed one after another in one run (default: 1 worker, then 2). Run it on an otherwise idle
@@ -84,27 +99,21 @@ def sweep_cmd(
                                                           show_default=False)] = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="The sweep's folder (made if missing; reused to resume).")] = Path("sweep"),
     seeds: Annotated[str, typer.Option("--seeds", help="Seeds: 1-8, 1,2,5 or 1-4,10.")] = "1",
-    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=100_000, help="Turns per game.")] = 30,
-    brain: Annotated[list[str] | None, typer.Option("--brain", "-b",
-            help="A brain set: KIND or KIND:MODEL (llama, scripted, http); repeat for a league. "
-                 "Default from $TTWOOD_BRAIN, else llama.", show_default=False)] = None,
-    brain_for: Annotated[list[str] | None, typer.Option("--brain-for",
-            help="NAME=KIND: one creature's brain in every game (repeatable).")] = None,
-    legend: Annotated[list[str] | None, typer.Option("--legend",
-            help="A legend set: ID@TURN, several joined with +, or none (repeat: with and without).")] = None,
-    adapter: Annotated[str | None, typer.Option("--adapter", help="A GGUF LoRA adapter for llama (none: the bare model).")] = None,
-    gpu_layers: Annotated[int, typer.Option("--gpu-layers", min=-1, help="Layers on the GPU for llama (-1: all).")] = 0,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, max=512,
-            help="CPU threads per game for llama (default: cores / workers on a local cluster; all of a worker's cores "
-                 "with --address).", show_default=False)] = None,
-    base_url: Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")] = "http://127.0.0.1:8000/v1",
-    server: Annotated[str, typer.Option("--server", help="Server kind for http brains.")] = "llama-cpp-python",
+    turns: Turns = 30,
+    brain: BrainSets = None,
+    brain_for: BrainFor = None,
+    legend: Legends = None,
+    adapter: Adapter = None,
+    gpu_layers: GpuLayers = 0,
+    threads: ThreadsPerGame = None,
+    base_url: BaseUrl = DEFAULTS.base_url,
+    server: Server = DEFAULTS.server,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=512,
             help="Worker processes of the local cluster (default: one per core).", show_default=False)] = None,
     address: Annotated[str | None, typer.Option("--address",
             help="A running Dask scheduler, e.g. tcp://127.0.0.1:8786 (instead of a local cluster).")] = None,
     retries: Annotated[int, typer.Option("--retries", min=0, max=10, help="Tries again for a game that failed.")] = 1,
-    as_json: Annotated[bool, typer.Option("--json", help='Print one JSON object: {"games", "done", "failed", "results"}.')] = False,
+    as_json: AsJson = False,
 ) -> None:
     if workers is not None and address is not None:
         raise typer.BadParameter("--workers starts a local cluster; --address uses yours: give one of them")

@@ -16,7 +16,6 @@ open in the user's browser (a page may open a WebSocket to ``localhost``). So, a
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import ipaddress
 import secrets
@@ -147,15 +146,3 @@ class GuardedServer(Server):
             )
         self.console.print("[cyan]Press Ctrl+C to quit")
 
-
-async def run_until(server: GuardedServer, stop: asyncio.Event) -> None:
-    """Serve until ``stop`` is set (for tests and embedding; :meth:`Server.serve` blocks forever)."""
-    server.initialize_logging()
-    runner = web.AppRunner(await server._make_app())
-    await runner.setup()
-    site = web.TCPSite(runner, server.host, server.port)
-    await site.start()
-    try:
-        await stop.wait()
-    finally:
-        await runner.cleanup()

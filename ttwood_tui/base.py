@@ -2,7 +2,7 @@
 
 The app is built in layers, each a small :class:`~textual.app.App` subclass with one concern:
 this base; :mod:`ttwood_tui.turns` (the engine worker and the keys of time);
-:mod:`ttwood_tui.games` (saving, opening, rewinding, quitting); :mod:`ttwood_tui.hands` (the
+:mod:`ttwood_tui.saving` (saving, opening, rewinding, quitting); :mod:`ttwood_tui.hands` (the
 player's own doings); and :mod:`ttwood_tui.app`, which puts them together with the keys.
 """
 

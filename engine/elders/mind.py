@@ -313,6 +313,3 @@ class MindBase:
         """Someone I would deal with on credit: no broken deal with me, credit not ruined."""
         kept, broken = self.o.trust.get(name, (0, 0))
         return broken <= kept and self.town.credit.get(name, 0) >= 40
-
-    def speaker(self) -> str:
-        return self.o.name

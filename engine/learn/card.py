@@ -19,6 +19,25 @@ if TYPE_CHECKING:
     from engine.learn.train import Prepared, TrainConfig
 
 
+VALIDATION_FROM_DATASET = "the dataset's validation split"
+VALIDATION_FROM_TRAIN = "every 20th training example, left out of training"
+"""The card's ``data.validation_source``: where the validation examples came from. Cards before it
+said ``validation_held_out_from_train`` (true or false), which read either way round."""
+_OLD_SOURCE = "validation_held_out_from_train"
+
+
+def validation_source(data: dict[str, Any]) -> str | None:
+    """Where a card's validation examples came from (its ``data`` section), from a card of any
+    version; ``None`` when it does not say."""
+    source = data.get("validation_source")
+    if isinstance(source, str):
+        return source
+    old = data.get(_OLD_SOURCE)
+    if isinstance(old, bool):
+        return VALIDATION_FROM_TRAIN if old else VALIDATION_FROM_DATASET
+    return None
+
+
 def command_line(cfg: TrainConfig, base: Path) -> str:
     """The ``ttwood train`` command that makes this run (settings left at their defaults left out)."""
     parts = ["ttwood train", f"--data {cfg.data}", f"--out {cfg.out}", f"--steps {cfg.steps}", f"--rank {cfg.rank}",
@@ -58,7 +77,7 @@ def model_card(cfg: TrainConfig, p: Prepared, state: ckpt.RunState, base: Path, 
         "base_model": {"file": base.name, "path": str(base), "sha256": state.key["base_sha256"]},
         "data": {"file": str(cfg.data), "sha256": data_sha, "examples": p.examples, "train": len(p.train),
                  "validation": p.val_split, "validation_scored": len(p.val),
-                 "validation_held_out_from_train": p.held_out,
+                 "validation_source": VALIDATION_FROM_TRAIN if p.held_out else VALIDATION_FROM_DATASET,
                  "train_tokens": sum(len(t.ids) for t in p.train), "answer_tokens": sum(t.n_answer for t in p.train),
                  "shared_prefix_tokens": p.prefix, "answer_spelling": p.spelling},
         "training": {"steps": state.step, "rank": cfg.rank, "alpha": cfg.alpha, "lr": cfg.lr, "batch": cfg.batch,

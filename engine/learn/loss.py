@@ -16,7 +16,7 @@ half the memory.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -118,20 +118,24 @@ class Evaluation:
 
 
 def evaluate(
-    model: Any, batches: Sequence[Sequence[Tokens]], *, step: int, shared_prefix: bool, pad: int, bf16: bool
+    model: Any, batches: Sequence[Sequence[Tokens]], *, step: int, shared_prefix: bool, pad: int, bf16: bool,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
-    """Mean loss (per answer token) and token accuracy over ``batches``, without gradients."""
+    """Mean loss (per answer token) and token accuracy over ``batches``, without gradients;
+    ``on_batch(done, total)`` after each batch (a progress bar)."""
     was_training = model.training
     model.eval()
     total = 0.0
     tokens = correct = examples = 0
     with torch.no_grad(), autocast(bf16, device_of(model).type):
-        for b in batches:
+        for i, b in enumerate(batches, 1):
             r = batch_loss(model, b, shared_prefix=shared_prefix, pad=pad)
             total += float(r.loss) * r.tokens
             tokens += r.tokens
             correct += r.correct
             examples += len(b)
+            if on_batch is not None:
+                on_batch(i, len(batches))
     if was_training:
         model.train()
     return Evaluation(step=step, loss=total / max(1, tokens), accuracy=correct / max(1, tokens),

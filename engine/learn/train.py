@@ -131,10 +131,12 @@ class StepReport:
 
 
 class Reporter(Protocol):
-    """Where a run tells how it goes (the CLI draws a progress bar; tests stay quiet)."""
+    """Where a run tells how it goes (the CLI draws a progress bar; tests stay quiet): ``scoring``
+    batch by batch while the validation examples are scored (step 0: before training), then ``evaluation``."""
 
     def note(self, text: str) -> None: ...
     def start(self, steps: int, done: int) -> None: ...
+    def scoring(self, step: int, done: int, total: int) -> None: ...
     def step(self, report: StepReport) -> None: ...
     def evaluation(self, e: Evaluation) -> None: ...
 
@@ -146,6 +148,9 @@ class Quiet:
         pass
 
     def start(self, steps: int, done: int) -> None:
+        pass
+
+    def scoring(self, step: int, done: int, total: int) -> None:
         pass
 
     def step(self, report: StepReport) -> None:
@@ -249,11 +254,13 @@ def _loop(cfg: TrainConfig, p: Prepared, model: Any, state: ckpt.RunState, rep: 
     val_batches = _val_batches(p, cfg.batch)
 
     def score(step: int) -> Evaluation:
-        return evaluate(model, val_batches, step=step, shared_prefix=cfg.prefix_no_grad, pad=p.pad, bf16=cfg.bf16)
+        return evaluate(model, val_batches, step=step, shared_prefix=cfg.prefix_no_grad, pad=p.pad, bf16=cfg.bf16,
+                        on_batch=lambda done, total: rep.scoring(step, done, total))
 
     if not state.evals and val_batches and state.step == 0:
-        rep.note("scoring the validation examples before training")
-        state.evals.append(score(0).describe())
+        rep.note(f"scoring the {len(p.val)} validation examples before training")
+        state.evals.append((e := score(0)).describe())
+        rep.evaluation(e)
     if val_batches and state.step >= cfg.steps and (not state.evals or state.evals[-1]["step"] != state.step):
         # a run cut short by a smaller --steps: score where it stopped, so the card says how it ends
         rep.note(f"scoring the validation examples at step {state.step}")

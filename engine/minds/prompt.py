@@ -11,7 +11,7 @@ A prompt has three layers, so a model backend can evaluate shared text once:
 Each layer is made of sections with a priority. :func:`fit` drops the lowest-priority lines
 first until prompt + answer allowance fit the budget; rules, identity, state and obligations
 are never dropped. Every text that came from creatures or the player passes through
-:func:`engine.text.clean_text` (special-token strings stripped, length capped) before it gets here.
+:func:`engine.core.text.clean_text` (special-token strings stripped, length capped) before it gets here.
 """
 
 from __future__ import annotations

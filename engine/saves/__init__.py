@@ -18,12 +18,14 @@ The API, for the command line and the terminal UI:
   names the first turn whose state differs from the recorded one (:class:`ReplayResult`).
 - :func:`inspect`, :func:`list_saves`, :func:`export_copy`, :func:`export_traces`: what
   ``ttwood saves inspect|list|export`` do.
-- :func:`saves_dir`, :func:`save_path`, :func:`find_save`: where saves live by default.
+- :func:`saves_dir`, :func:`save_path`, :func:`find_save`, :func:`look_up_save`, :func:`save_name`,
+  :func:`free_path`, :func:`is_save`: where saves live, and the one rule that turns a save's name
+  into a path (:mod:`engine.saves.catalog`).
 
 Every refusal is a :class:`SaveError` (a ``TTWoodError``) whose message names the file and why.
 """
 
-from engine.saves.catalog import find_save, inspect, list_saves, save_path, saves_dir
+from engine.saves.catalog import find_save, free_path, inspect, is_save, list_saves, look_up_save, save_name, save_path, saves_dir
 from engine.saves.guard import APPLICATION_ID, FORMAT_VERSION, MAX_SAVE_BYTES, SaveError
 from engine.saves.load import LoadedSave, open_save
 from engine.saves.replay import ReplayResult, replay
@@ -33,6 +35,6 @@ from engine.saves.store import KEYFRAME_EVERY, SUFFIX, Autosaver
 
 __all__ = [
     "APPLICATION_ID", "FORMAT_VERSION", "KEYFRAME_EVERY", "MAX_SAVE_BYTES", "SUFFIX", "Autosaver", "LoadedSave",
-    "ReplayResult", "SaveError", "branch", "export_copy", "export_traces", "find_save", "inspect", "list_saves",
-    "open_save", "replay", "save_path", "saves_dir", "state_hash",
+    "ReplayResult", "SaveError", "branch", "export_copy", "export_traces", "find_save", "free_path", "inspect",
+    "is_save", "list_saves", "look_up_save", "open_save", "replay", "save_name", "save_path", "saves_dir", "state_hash",
 ]

@@ -25,27 +25,86 @@ def saves_dir() -> Path:
     return Path(env) if env else platformdirs.user_data_path("ttwood") / "saves"
 
 
+def _bare(name: str) -> bool:
+    """A name with no folder in it (``my-wood``, ``wood.v2``, ``my-wood.ttwood``), not a hidden file's."""
+    return "/" not in name and os.sep not in name and not name.startswith(".")
+
+
+def is_save(name: str) -> bool:
+    """Whether a command-line argument names a save file (``NAME.ttwood`` or a path to one) rather
+    than a scenario or a bare save name."""
+    return name.endswith(SUFFIX)
+
+
 def save_path(name: str) -> Path:
-    """A bare name (no folder, no suffix) means ``saves_dir()/NAME.ttwood``; anything else is a path."""
+    """Where a save called ``name`` is written: a bare name without the suffix (``my-wood``) is
+    ``saves_dir()/NAME.ttwood``; anything else (``my-wood.ttwood``, ``runs/a.ttwood``) is a path."""
     if not name.strip() or name.endswith(("/", os.sep)) or Path(name).name in ("", ".", ".."):
         raise SaveError(f"{name!r}: a save is a file; give it a name (NAME or a path to NAME{SUFFIX}), not a folder")
     p = Path(name)
     if p.is_dir():
         raise SaveError(f"{name}: is a folder; a save is a file (NAME or a path to NAME{SUFFIX})")
-    if p.parent == Path(".") and not p.suffix and not name.startswith("."):
+    if _bare(name) and not is_save(name):
         return saves_dir() / f"{name}{SUFFIX}"
     return p
 
 
+def _places(name: str) -> list[Path]:
+    """Where a save called ``name`` may be, in order: the path as given, then (a bare name) the
+    saves folder, as ``NAME.ttwood`` (the name ``ttwood saves list`` shows) or as given."""
+    places = [Path(name)]
+    if _bare(name) and name.strip() and name not in (".", ".."):
+        places.append(saves_dir() / (name if is_save(name) else f"{name}{SUFFIX}"))
+    return places
+
+
+def look_up_save(name: str) -> Path | None:
+    """The save file ``name`` refers to, or ``None``: the one rule every command reads a save name
+    by. A file at the path as given wins; a bare name (no folder) is then looked for in the saves
+    folder, with or without its suffix (``my-wood``, ``my-wood.ttwood``, ``wood.v2``)."""
+    for place in _places(name):
+        try:
+            if place.is_file():
+                return place
+        except OSError:  # a name too long for the file system: no file of that name
+            continue
+    return None
+
+
 def find_save(name: str) -> Path:
-    """The save a name refers to: an existing path, else the bare name in the saves folder."""
-    p = Path(name)
-    if p.exists():
-        return p
-    q = save_path(name)
-    if q.exists():
-        return q
-    raise SaveError(f"{name}: no such save (looked for {p} and {q})")
+    """The save ``name`` refers to (:func:`look_up_save`); :class:`SaveError` naming where it looked."""
+    found = look_up_save(name)
+    if found is None and Path(name).is_dir():
+        raise SaveError(f"{name}: is a folder; a save is a file (NAME or a path to NAME{SUFFIX})")
+    if found is None:
+        looked = " and ".join(str(p) for p in dict.fromkeys(_places(name)))
+        raise SaveError(f"{name}: no such save (looked for {looked})")
+    return found
+
+
+def save_name(path: Path) -> str | None:
+    """The bare name that finds ``path`` (:func:`look_up_save`): its stem, as ``ttwood saves list``
+    shows it, when it lies in the saves folder and no file here has that name; else ``None``."""
+    stem = path.stem
+    if path.suffix != SUFFIX or not _bare(stem) or not stem.strip():
+        return None
+    try:
+        shadowed = Path(stem).is_file()
+        there = _places(stem)[-1].resolve() == path.resolve()
+    except OSError:  # a name too long for the file system
+        return None
+    return stem if there and not shadowed else None
+
+
+def free_path(folder: Path, stem: str) -> Path:
+    """``folder/STEM.ttwood``, or ``STEM-2``, ``STEM-3``… when that is taken: a new save's name
+    that clobbers none."""
+    path = folder / f"{stem}{SUFFIX}"
+    n = 2
+    while path.exists():
+        path = folder / f"{stem}-{n}{SUFFIX}"
+        n += 1
+    return path
 
 
 def inspect(path: str | Path) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from engine.core.errors import TTWoodError
 from engine.saves import migrate
-from engine.saves.convert import TapeEntry, outputs, seal, tape_entries, turn_check, turn_report
+from engine.saves.convert import TapeEntry, seal, tape_entries, turn_report
 from engine.saves.guard import MAX_SAVE_BYTES, SaveError, checked_copy, connect_untrusted
 from engine.saves.rows import CONTRACT_COLUMNS, TURN_COLUMNS, ContractRow, SaveTable, TurnRow
 from engine.saves.snapshot import SnapshotError
@@ -226,10 +226,6 @@ class LoadedSave:
     def ask_legends(self, game: Game, turn: int) -> None:
         """Before ``turn`` of a replaying game: the legends the player asked for then."""
         game.wood.pending_legends.extend(self.injected.get(turn, []))
-
-    def check_turn(self, game: Game, report: TurnReport) -> bool:
-        """Whether a replayed turn gives the outputs and state fingerprint recorded for it."""
-        return turn_check(game, *outputs(game, report)[1:]) == self.hashes[report.turn]
 
     def game_at(self, turn: int | None = None, brains: Brain | Mapping[str, Brain] | None = None) -> Game:
         """The game as it stood right after ``turn`` (default: the last), ready to step on.

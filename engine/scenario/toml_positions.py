@@ -88,11 +88,6 @@ def scan(text: str, max_depth: int = MAX_DEPTH) -> Positions:
         raise
 
 
-def line_of_offset(text: str, offset: int) -> int:
-    """1-based line of a character offset."""
-    return text.count("\n", 0, offset) + 1
-
-
 class _Scanner:
     def __init__(self, text: str, max_depth: int) -> None:
         self.s = text

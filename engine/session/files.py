@@ -1,27 +1,15 @@
-"""Where the session's games are saved: the saves folder, and names that do not clobber a save."""
+"""Where the session's games are saved. The rules that turn a save's name into a path live in one
+place, :mod:`engine.saves.catalog`; the session names them for its front ends."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.saves import SUFFIX, saves_dir
+from engine.saves.catalog import free_path, is_save, saves_dir
+
+__all__ = ["free_path", "is_save", "saves_folder"]
 
 
 def saves_folder() -> Path:
     """Where games are saved unless told otherwise (``engine.saves.saves_dir()``)."""
     return saves_dir()
-
-
-def is_save(ref: str) -> bool:
-    """Whether a command-line argument names a saved game rather than a scenario."""
-    return ref.endswith(SUFFIX)
-
-
-def free_path(folder: Path, stem: str) -> Path:
-    """``folder/STEM.ttwood``, or ``STEM-2``, ``STEM-3``… when that is taken."""
-    path = folder / f"{stem}{SUFFIX}"
-    n = 2
-    while path.exists():
-        path = folder / f"{stem}-{n}{SUFFIX}"
-        n += 1
-    return path

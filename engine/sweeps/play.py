@@ -53,7 +53,6 @@ def _sweep_stale() -> None:
 class Played:
     """A finished game: its run report, its save, and where and how fast it ran."""
 
-    spec_id: str
     data: dict[str, Any]
     """What ``ttwood run --json`` prints for this game."""
     save: bytes
@@ -93,4 +92,4 @@ def play_game(spec: GameSpec) -> Played:
             save = path.read_bytes()
     finally:
         close_brains(brains)
-    return Played(spec.id, data, save, round(time.perf_counter() - started, 3), f"{socket.gethostname()}:{os.getpid()}")
+    return Played(data, save, round(time.perf_counter() - started, 3), f"{socket.gethostname()}:{os.getpid()}")

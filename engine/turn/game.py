@@ -92,7 +92,7 @@ class Game:
 
     # ------------------------------------------------------------------ the turn
     def step(self) -> TurnReport:
-        """Play one turn, phase by phase (the order of DESIGN's "One turn"), and return its report."""
+        """Play one turn, phase by phase in the order below, and return its report."""
         defaults_before = self.wood.defaults_total
         self._begin()
         fired = self._advance_world()

@@ -81,8 +81,6 @@ class Observation:
     """Reference price of every good."""
     base_values: dict[str, int]
     """The scenario's customary value of every good (public knowledge)."""
-    last_prices: dict[str, int | None]
-    """Price of each good on the last turn it traded this turn (``None``: no trade last turn)."""
     fuel_need: list[int]
     """Firewood needed per turn, from this turn on (a few turns ahead)."""
     meal_size: int

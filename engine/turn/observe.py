@@ -24,7 +24,6 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
     """One observation per creature in ``creatures``. Shared parts are computed once."""
     sc = wood.scenario
     prices = {g: wood.price(g) for g in wood.goods}
-    last = dict(wood.book.last_price)
     fuel_need = [wood.fuel_need(wood.turn + i) for i in range(FORECAST)]
     neighbours = [Neighbour(c.name, c.species, c.role, c.makes, c.credit, c.alive) for c in wood.creatures]
     ahead = [sc.seasons[wood.season_at(wood.turn + i)[0]].name for i in range(0, sc.year_length, max(1, sc.year_length // 4))]
@@ -48,7 +47,7 @@ def observe_all(wood: Wood, creatures: list[Creature], rejections: dict[int, lis
                 capacity=c.capacity, never_buy=c.never_buy, personality=c.personality, greed=c.greed,
                 health=c.health, max_health=sc.needs.max_health, credit=c.credit,
                 free=dict(c.free), escrow=dict(c.escrow), hungry=c.hungry, cold=c.cold,
-                prices=prices, base_values=wood.base_value, last_prices=last, fuel_need=fuel_need,
+                prices=prices, base_values=wood.base_value, fuel_need=fuel_need,
                 meal_size=int(wood.rule("needs.meal_size", sc.needs.meal_size)),
                 food=wood.food, fuel=wood.fuel, goods=goods, my_orders=orders,
                 offers_to_me=to_me.get(c.id, []), my_offers=mine.get(c.id, []),

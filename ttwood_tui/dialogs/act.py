@@ -23,8 +23,8 @@ from engine.session import SessionView, WoodView
 
 @dataclass
 class Request:
-    """What the player asked for: a kind (``lend``, ``order``, ``tip``, ``broker``, ``produce``,
-    ``accept``, ``reject``, ``say``, ``whisper``) and its values."""
+    """What the player asked for: a kind (the Patron's ``lend``, ``order``, ``tip``, ``broker``; a
+    creature's ``produce``, ``order``, ``accept``, ``reject``, ``talk``) and its values."""
 
     kind: str
     values: dict[str, Any] = field(default_factory=dict)

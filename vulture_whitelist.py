@@ -1,0 +1,68 @@
+"""Names the dead-code check (vulture, in CI) cannot see used, and why each is used all the same.
+
+Only what is used where vulture does not look belongs here: dead code is deleted, not listed.
+"""
+
+from vulture.whitelist_utils import Whitelist
+
+_ = Whitelist()
+
+# llama.cpp's C structs (ctypes): the fields are set for the library to read.
+_.n_batch
+_.n_ubatch
+_.n_threads
+_.n_threads_batch
+_.n_tokens
+_.n_seq_max
+_.kv_unified
+_.flash_attn_type
+_.swa_full
+_.n_gpu_layers
+_.use_extra_bufts
+_.nthread
+_.allow_requantize
+
+# transformers reads the rotary embedding's scaling from the module.
+_.attention_scaling
+
+# Textual reads these widget attributes and calls these hooks.
+_.border_title
+_.border_subtitle
+_.cursor_type
+_.zebra_stripes
+_.max_width  # a style
+_.highlighted  # an OptionList's cursor
+_.active  # a TabbedContent's tab
+_.discover  # a command palette provider's suggestions
+
+# textual-serve's Server builds its web app by calling this method, which ttwood serve overrides.
+_._make_app
+
+# Signatures a caller imposes: a log callback's level, a signal handler's frame, __exit__'s
+# traceback, pytest's hook argument.
+_.level
+_.frame
+_.tb
+_.exitstatus
+
+# The save format: a table SQLModel registers by defining it, and a column of one.
+_.MetaRow
+_.contract_id
+
+# State written for the record: saved, restored and compared by name (engine.world.state lists
+# the fields; engine.turn.game reads last_gini back through take(state, "last_gini")).
+_.left_turn
+_.original_qty
+_.last_gini
+
+# A scenario's rumour says whether it is true, for the record and the player (parsed from TOML).
+_.true
+
+# The standard library's HTTP server calls these on a handler (tests' fake server).
+_.log_message
+_.do_POST
+_.daemon_threads
+
+# Attributes tests set on purpose, to see that the save format refuses a field it does not know.
+_.mood
+_.weather
