@@ -88,13 +88,14 @@ def test_report_of_a_comparison(blight: tuple[Path, dict[str, Any]]) -> None:
     assert rep["games"] == 2 and rep["failed"] == 0
     assert rep["groups"] == ["beetle-blight@4", "none"]
     names = {Path(p).name for p in rep["pngs"]}
-    assert names == {"prices.png", "gini.png", "trades.png", "defaults.png", "alive.png", "league.png"}
+    assert names == {"prices.png", "gini.png", "trades.png", "defaults.png", "alive.png", "league.png", "trades-per-10.png"}
     for p in rep["pngs"]:
         w, h = _png_size(Path(p))
         assert w >= 800 and h >= 200
     page = Path(rep["html"]).read_text()
     inlined = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(inlined) == 6 and all(base64.b64decode(s)[:8] == PNG for s in inlined)
+    assert len(inlined) == 7 and all(base64.b64decode(s)[:8] == PNG for s in inlined)
+    assert "<h2>Trades per 10 turns</h2>" in page and "<th>1-10</th>" in page
     assert "<h2>League</h2>" in page and "scripted" in page and "http" not in page.replace("http-equiv", "")
 
 
@@ -111,3 +112,12 @@ def test_report_of_a_sweep_bands_the_seeds(tmp_path: Path) -> None:
 def test_report_of_an_empty_folder_says_what_to_do(tmp_path: Path) -> None:
     result = runner.invoke(app, ["report", str(tmp_path)])
     assert result.exit_code != 0 and "no results.parquet" in str(result.exception)
+
+
+def test_trades_per_window_sum_each_games_turns_and_average_the_games() -> None:
+    from engine.sweeps.report import per_window
+
+    turns = [{"game": g, "turn": t, "trades": t + (10 if g == "b" else 0), "label": "x"} for g in ("a", "b") for t in range(1, 13)]
+    (band,) = per_window(turns, lambda r: r["label"])
+    assert band.turns == [1, 11] and band.seeds == 2
+    assert band.mean == [55 + 50, 23 + 10] and band.low == [55, 23] and band.high == [155, 43]

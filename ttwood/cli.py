@@ -73,6 +73,9 @@ cli_dataset.register(app)
 from ttwood import cli_learn  # noqa: E402 - registers `train`
 
 cli_learn.register(app)
+from ttwood import cli_improve  # noqa: E402 - registers `improve`
+
+cli_improve.register(app)
 from ttwood import cli_sweep  # noqa: E402 - registers `sweep`
 
 cli_sweep.register(app, bench_app)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from engine import scenario as scenarios
 from ttwood.options import AsJson
+
+if TYPE_CHECKING:
+    from engine.scenario import Scenario
+    from engine.turn.brain import Brain
 
 err = Console(stderr=True)
 
@@ -28,7 +33,8 @@ def dataset(
         help="Bundled scenario ids or .toml paths to play (default: the bundled woods but river-bend "
              "and market-50, kept unseen to measure on).")] = None,
     games: Annotated[int, typer.Option("--games", "-g", min=1, max=100_000, help="Teacher games to play.")] = 40,
-    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=1000, help="Turns per game.")] = 24,
+    turns: Annotated[int, typer.Option("--turns", "-n", min=1, max=1000,
+        help="Turns per game (a year is 24 in the bundled woods: the default plays two and a half).")] = 60,
     out: Annotated[Path, typer.Option("--out", "-o", help="The JSONL file to write (replaced when done).")] = Path("dataset.jsonl"),
     first_seed: Annotated[int, typer.Option("--first-seed", help="Seed of the first game; the others count up.")] = 1,
     validation: Annotated[float, typer.Option("--validation", min=0.0, max=0.9,
@@ -36,6 +42,13 @@ def dataset(
              "every scenario when each has two; 0: none.")] = 0.1,
     model: Annotated[str | None, typer.Option("--model", "-m",
         help="The GGUF whose tokenizer and chat template build the prompts (default: the embedded SmolLM2-135M).")] = None,
+    legends: Annotated[bool, typer.Option("--legends/--no-legends",
+        help="Fire each scenario's on-demand legends at random turns (each with even odds), so the data holds shocks.")] = True,
+    student: Annotated[str | None, typer.Option("--student",
+        help="Let a model with this LoRA adapter play (a .gguf path, or 'shipped') while the teacher labels every "
+             "creature-turn it met (DAgger): the student's own mistakes, answered the teacher's way.")] = None,
+    from_save: Annotated[list[Path] | None, typer.Option("--from-save",
+        help="Label a saved game instead (repeatable): replayed from its tape, every creature-turn answered by the teacher.")] = None,
     as_json: AsJson = False,
 ) -> None:
     """Play teacher games (scripted brains) and write one example per creature-turn: the exact
@@ -46,7 +59,7 @@ def dataset(
     Answers the grammar refuses are counted by reason and left out. Then train with
     `ttwood train --data FILE --out ADAPTER.gguf`.
     """
-    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, plan_games, play_games, write_jsonl
+    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, label_save, plan_games, play_games, write_jsonl
     from engine.minds.brains.llama_model import LlamaModel
     from engine.minds.brains.models import embedded_model_path
 
@@ -65,7 +78,19 @@ def dataset(
             def on_game(plan: object) -> None:
                 progress.update(task, advance=1, info=f"{stats.examples} examples, {sum(stats.refused.values())} refused")
 
-            write_jsonl(out, play_games(plans, turns, lm, stats, lambda ref: loaded[ref], on_game))
+            if from_save:
+                task2 = progress.add_task("saves", total=len(from_save), info="")
+                progress.update(task, visible=False)
+
+                def labelled() -> Iterator[dict[str, Any]]:
+                    for path in from_save or []:
+                        yield from label_save(path.expanduser(), lm, stats)
+                        progress.update(task2, advance=1, info=f"{stats.examples} examples")
+
+                write_jsonl(out, labelled())
+            else:
+                play = _student_player(student, model) if student else None
+                write_jsonl(out, play_games(plans, turns, lm, stats, lambda ref: loaded[ref], on_game, legends=legends, play=play))
     except KeyboardInterrupt:
         err.print(f"stopped: {out} is as it was (a dataset is written whole, at the end)", markup=False)
         raise
@@ -101,3 +126,16 @@ def _say(summary: dict[str, Any]) -> None:
               f"in {escape(summary['out'])} (train {summary['train']}, validation {summary['validation']}); "
               f"refused {summary['refused']}{f' ({escape(why)})' if why else ''}; "
               f"prompt tokens median {summary['prompt_tokens_median']}, max {summary['prompt_tokens_max']}")
+
+
+def _student_player(adapter: str, model: str | None) -> Callable[[Scenario, int], Brain]:
+    """A maker of the student's brain for each game: the model with ``adapter``, as ``--brain
+    llama --adapter ADAPTER`` would play (one model load for every game)."""
+    from engine.minds.factory import BrainChoice, make_brains
+
+    loaded: dict[tuple[Any, ...], Any] = {}
+
+    def make(sc: Scenario, seed: int) -> Brain:
+        return make_brains(sc, BrainChoice(kind="llama", model=model, adapter=adapter, seed=seed, threads=None), loaded)["*"]
+
+    return make

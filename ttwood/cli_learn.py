@@ -112,6 +112,8 @@ _VERIFY = typer.Option("--verify/--no-verify", help="Check llama.cpp's logits wi
 _THREADS = typer.Option("--threads", min=1, help="CPU threads (default: torch's choice).")
 _DEVICE = typer.Option("--device", help="Where to train: auto (a CUDA GPU when torch sees one, else the CPU), cpu or cuda.")
 _LOADER = typer.Option("--loader", help="How the base weights reach torch: auto, transformers or gguf.")
+_INIT = typer.Option("--init", help="A LoRA adapter (.gguf) to start from instead of a fresh one: its rank, alpha and "
+                                    "targets are kept (e.g. the shipped adapter, to teach it more).")
 
 
 def train(
@@ -137,6 +139,7 @@ def train(
     threads: Annotated[int | None, _THREADS] = None,
     loader: Annotated[str, _LOADER] = "auto",
     device: Annotated[str, _DEVICE] = "auto",
+    init: Annotated[Path | None, _INIT] = None,
     as_json: AsJson = False,
 ) -> None:
     """Fine-tune a LoRA adapter on (prompt, answer) examples and write it as a GGUF adapter that
@@ -154,7 +157,7 @@ def train(
         data=data, out=out_path, base=base, steps=steps, rank=rank, alpha=alpha, lr=lr, batch=batch,
         targets=_targets(targets), seed=seed, warmup=warmup, prefix_no_grad=prefix_no_grad, bf16=bf16,
         max_tokens=max_tokens, checkpoint_every=checkpoint_every, eval_every=eval_every, val_max=val_max,
-        resume=resume, verify=verify, threads=threads, loader=loader, device=device,
+        resume=resume, verify=verify, threads=threads, loader=loader, device=device, init=init,
     )
     progress = Progress(
         TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

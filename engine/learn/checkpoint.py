@@ -156,3 +156,27 @@ def write_card(out: Path, card: dict[str, Any]) -> Path:
     tmp.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def check_out(out: Path, data: Path) -> None:
+    """Fail at once, before the dataset is read and the model loaded, when the adapter, its card
+    and its checkpoints cannot be written where ``--out`` says (a missing folder is made), or
+    would overwrite the dataset or each other."""
+    def fail(why: str) -> TTWoodError:
+        return TTWoodError(f"{out}: {why}", title="train")
+
+    if out.is_dir():
+        raise fail("is a folder; --out names the adapter file to write, e.g. --out adapters/wood.gguf")
+    if card_path(out) == out:
+        raise fail("its model card goes to OUT with .json in place of the suffix, the adapter's own name here; "
+                   "name the adapter .gguf")
+    if data.resolve() in (out.resolve(), card_path(out).resolve()):
+        raise fail("is the dataset (--data), which the adapter or its model card would overwrite; choose another --out")
+    probe = out.with_name(out.name + ".write-test")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise TTWoodError(f"{out}: cannot write the adapter and its checkpoints here ({exc.strerror or exc})",
+                          title="train") from None

@@ -32,9 +32,10 @@ from engine.minds.choices import answer_json
 from engine.minds.replan import Replanner
 from engine.minds.spelling import Spelling, SpellingError, decoder_spelling
 from engine.scenario import CreatureSpec, Scenario
-from engine.turn.brain import Answer, HoldsNothing
+from engine.turn.brain import Answer, Brain, HoldsNothing
 from engine.turn.game import Game
 from engine.turn.observation import Observation
+from engine.turn.report import TurnReport
 
 HELD_OUT_SCENARIOS = ("river-bend", "market-50")
 """Bundled woods the default dataset leaves out, so a model can be measured on woods it never saw."""
@@ -115,20 +116,26 @@ def cast_for(sc: Scenario, plan: GamePlan) -> tuple[Scenario, str]:
 
 
 class Recorder(HoldsNothing):
-    """A brain that lets the teacher decide and writes down, for each creature, the prompt the model
-    brain would have built and the teacher's answer in the grammar's own spelling."""
+    """A brain that writes down, for each creature, the prompt the model brain would have built and
+    the teacher's answer in the grammar's own spelling. The teacher's answers are played, or, with
+    ``play`` (DAgger: :mod:`engine.learn.improve`), that brain's: the teacher then labels the
+    observations the student met."""
 
     name = "scripted"
 
     def __init__(self, student: LlamaBrain, game_key: dict[str, Any], stats: Stats,
-                 sink: Callable[[dict[str, Any]], None]) -> None:
+                 sink: Callable[[dict[str, Any]], None], play: Brain | None = None) -> None:
         self.teacher = ScriptedBrain()
         self.student = student
         self.key = game_key
         self.stats = stats
         self.sink = sink
+        self.play = play
+        if play is not None:
+            self.name = play.name
 
     def decide(self, observations: list[Observation]) -> list[Answer]:
+        played = self.play.decide(observations) if self.play is not None else None
         answers = self.teacher.decide(observations)
         for o, a in zip(observations, answers, strict=True):
             if o.role == "patron":
@@ -148,7 +155,7 @@ class Recorder(HoldsNothing):
             self.stats.sampled_tokens.append(spelled.sampled)
             self.sink({**self.key, "turn": o.turn, "creature": o.name, "prompt": prompt, "prompt_ids": ids,
                        "answer": text, "answer_ids": list(spelled.ids)})
-        return answers
+        return played if played is not None else answers
 
 
 def _spell(student: LlamaBrain, o: Observation, plan: AnswerPlan, text: str) -> Spelling | str:
@@ -196,19 +203,59 @@ def plan_games(scenarios: Sequence[str], games: int, *, first_seed: int = 1, val
     return out
 
 
+def random_legends(sc: Scenario, seed: int, turns: int) -> list[tuple[int, str]]:
+    """Legends a player could ask for (``on_demand``), each fired with even odds at a turn drawn
+    from the game (never the first nor the last): so the data holds shocks at any time of year.
+    Deterministic in ``seed``; the game's own generator is not touched."""
+    rng = random.Random(f"legends:{sc.meta.id}:{seed}")
+    out = []
+    for lg in sc.legends:
+        if lg.when.on_demand and turns > 2 and rng.random() < 0.5:
+            out.append((rng.randint(2, turns - 1), lg.id))
+    return sorted(out)
+
+
+def _asker(game: Game, fired: list[tuple[int, str]]) -> Callable[[int], None]:
+    """Before each turn: the legends drawn for it."""
+    def ask(turn: int) -> None:
+        for t, lg in fired:
+            if t == turn:
+                game.inject(lg)
+    return ask
+
+
+def _turned(on_turn: Callable[[int], None] | None) -> Callable[[TurnReport], None]:
+    def turned(report: TurnReport) -> None:
+        if on_turn is not None:
+            on_turn(report.turn)
+    return turned
+
+
 def play_games(plans: Sequence[GamePlan], turns: int, model: LlamaModel, stats: Stats,
                load: Callable[[str], Scenario], on_game: Callable[[GamePlan], None] | None = None,
-               ) -> Iterator[dict[str, Any]]:
-    """Play every planned game and yield its examples as they are made."""
+               *, legends: bool = False, play: Callable[[Scenario, int], Brain] | None = None,
+               on_turn: Callable[[int], None] | None = None) -> Iterator[dict[str, Any]]:
+    """Play every planned game and yield its examples as they are made. ``legends``: fire the
+    scenario's on-demand legends at random turns (:func:`random_legends`, kept in each row);
+    ``play``: a brain for a game's scenario and seed whose answers are played while the teacher
+    labels what it met (DAgger), instead of the teacher's own."""
     rows: list[dict[str, Any]] = []
     for plan in plans:
         sc, cast = cast_for(load(plan.scenario), plan)
-        key = {"scenario": plan.scenario, "cast": cast, "seed": plan.seed, "split": plan.split}
+        fired = random_legends(sc, plan.seed, turns) if legends else []
+        key: dict[str, Any] = {"scenario": plan.scenario, "cast": cast, "seed": plan.seed, "split": plan.split}
+        if fired:
+            key["legends"] = [f"{lg}@{t}" for t, lg in fired]
         student = LlamaBrain(sc, model, seed=plan.seed, lean=True)
+        player = play(sc, plan.seed) if play is not None else None
         try:
-            Game(sc, plan.seed, Recorder(student, key, stats, rows.append)).run(turns)
+            game = Game(sc, plan.seed, Recorder(student, key, stats, rows.append, play=player))
+
+            game.run(turns, _turned(on_turn), before=_asker(game, fired))
         finally:
             student.close()
+            if player is not None:
+                player.close()
         stats.games += 1
         yield from rows
         rows.clear()
@@ -233,3 +280,24 @@ def write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def label_save(path: Path, model: LlamaModel, stats: Stats, split: str = "train") -> list[dict[str, Any]]:
+    """The observations of a saved game (a model's, say), answered by the teacher: the game is
+    replayed from its tape (the creatures do what they did) while the teacher labels every
+    creature-turn the players met. A damaged save is refused with the save's own error."""
+    from engine.saves import open_save
+    from engine.saves.tape import TapeBrain
+
+    rows: list[dict[str, Any]] = []
+    with open_save(path) as save:
+        sc = save.scenario
+        key = {"scenario": sc.meta.id, "cast": "save", "seed": save.seed, "split": split, "source": Path(path).name}
+        student = LlamaBrain(sc, model, seed=save.seed, lean=True)
+        try:
+            game = Game(sc, save.seed, Recorder(student, key, stats, rows.append, play=TapeBrain(save.tape(1, save.turns))))
+            game.run(save.turns, before=lambda t: save.ask_legends(game, t))
+        finally:
+            student.close()
+    stats.games += 1
+    return rows

@@ -31,12 +31,12 @@ import torch
 
 from engine.core.errors import TTWoodError
 from engine.learn import checkpoint as ckpt
-from engine.learn.adapter import file_sha256, head_counts, write_adapter
+from engine.learn.adapter import file_sha256, head_counts, read_adapter, write_adapter
 from engine.learn.card import command_line, model_card
 from engine.learn.data import Tokens, batch_order, common_prefix, group_keys, load_examples, split_examples, tokenize
 from engine.learn.logits import AdapterCheck, check_adapter
 from engine.learn.loss import Evaluation, autocast, batch_loss, device_of, evaluate
-from engine.learn.torch_model import add_lora, load_base, lora_weights
+from engine.learn.torch_model import add_lora, load_base, lora_weights, with_lora
 from engine.minds.brains.llama_model import TARGETS, LlamaModel
 from engine.minds.brains.models import embedded_model_path
 
@@ -51,6 +51,9 @@ class TrainConfig:
     out: Path
     base: Path | None = None
     """The GGUF model to train for (key: its SHA-256); None: the embedded SmolLM2-135M."""
+    init: Path | None = None
+    """A GGUF LoRA adapter to start from (its rank, alpha and targets win over these settings;
+    key: its SHA-256): a round of ``ttwood improve`` goes on from the last round's adapter."""
     steps: int = 200
     rank: int = 8
     alpha: float = 16.0
@@ -87,6 +90,7 @@ class TrainConfig:
             "alpha": self.alpha, "lr": self.lr, "batch": self.batch, "targets": list(self.targets), "seed": self.seed,
             "warmup": self.warmup_steps, "prefix_no_grad": self.prefix_no_grad, "bf16": self.bf16,
             "max_tokens": self.max_tokens, "dropout": self.dropout,
+            **({"init_sha256": file_sha256(self.init)} if self.init is not None else {}),
         }
 
     @property
@@ -307,18 +311,25 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
     """Train, write the adapter and its model card, and check the adapter in llama.cpp."""
     rep = reporter or Quiet()
     cfg = replace(cfg, data=Path(cfg.data).expanduser(), out=Path(cfg.out).expanduser(),
-                  base=None if cfg.base is None else Path(cfg.base).expanduser())
+                  base=None if cfg.base is None else Path(cfg.base).expanduser(),
+                  init=None if cfg.init is None else Path(cfg.init).expanduser())
     cfg.check()
     base = cfg.base or embedded_model_path()
     if cfg.base is not None and not cfg.base.is_file():
         raise TTWoodError(f"{cfg.base}: no such model file (give the GGUF model to train for with --base PATH)")
-    _check_out(cfg.out, cfg.data)
+    ckpt.check_out(cfg.out, cfg.data)
     folder = ckpt.checkpoint_dir(cfg.out)
     if not cfg.resume:
         ckpt.clear(folder)
     saved = ckpt.read(folder)
     cfg = _resumed_warmup(cfg, saved)
     n_head, n_kv = head_counts(base)  # and a clear error now for a model of another architecture
+    start = None
+    if cfg.init is not None:  # go on from an adapter: its rank, alpha and targets
+        if not cfg.init.is_file():
+            raise TTWoodError(f"{cfg.init}: no such adapter to start from", title="train")
+        start = read_adapter(cfg.init, n_head=n_head, n_kv_head=n_kv)
+        cfg = replace(cfg, rank=start.rank, alpha=start.alpha, targets=tuple(start.targets))
     data_sha = file_sha256(cfg.data) if cfg.data.is_file() else ""
     rep.note(f"reading {cfg.data}")
     p = prepare(cfg, base)
@@ -336,8 +347,11 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
         torch.set_num_threads(cfg.threads)
     try:
         rep.note(f"loading {base.name} into torch")
-        model = add_lora(load_base(base, how=cfg.loader), rank=cfg.rank, alpha=cfg.alpha, targets=list(cfg.targets),
-                         seed=cfg.seed, dropout=cfg.dropout).to(_device(cfg))
+        if start is not None:
+            model = with_lora(load_base(base, how=cfg.loader), start, seed=cfg.seed).train().to(_device(cfg))
+        else:
+            model = add_lora(load_base(base, how=cfg.loader), rank=cfg.rank, alpha=cfg.alpha, targets=list(cfg.targets),
+                             seed=cfg.seed, dropout=cfg.dropout).to(_device(cfg))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             _loop(cfg, p, model, state, rep, folder)
@@ -357,30 +371,6 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
     finally:
         torch.set_num_threads(threads)
         torch.set_flush_denormal(False)
-
-
-def _check_out(out: Path, data: Path) -> None:
-    """Fail at once, before the dataset is read and the model loaded, when the adapter, its card
-    and its checkpoints cannot be written where ``--out`` says (a missing folder is made), or
-    would overwrite the dataset or each other."""
-    def fail(why: str) -> TTWoodError:
-        return TTWoodError(f"{out}: {why}", title="train")
-
-    if out.is_dir():
-        raise fail("is a folder; --out names the adapter file to write, e.g. --out adapters/wood.gguf")
-    if ckpt.card_path(out) == out:
-        raise fail("its model card goes to OUT with .json in place of the suffix, the adapter's own name here; "
-                   "name the adapter .gguf")
-    if data.resolve() in (out.resolve(), ckpt.card_path(out).resolve()):
-        raise fail("is the dataset (--data), which the adapter or its model card would overwrite; choose another --out")
-    probe = out.with_name(out.name + ".write-test")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
-        raise TTWoodError(f"{out}: cannot write the adapter and its checkpoints here ({exc.strerror or exc})",
-                          title="train") from None
 
 
 def _resumed_warmup(cfg: TrainConfig, saved: dict[str, Any] | None) -> TrainConfig:

@@ -80,6 +80,29 @@ def _get(r: Row, key: str) -> float | None:
     return None if v is None else float(v)
 
 
+WINDOW = 10
+"""Turns per window of the trades-per-window chart and table."""
+
+
+def per_window(turns: list[Row], label_of: Callable[[Row], str], key: str = "trades") -> list[Band]:
+    """Per group: ``key`` summed over each game's windows of :data:`WINDOW` turns (a window is
+    named by its first turn; the last may be shorter), mean and range over the group's games."""
+    sums: dict[tuple[str, str, int], float] = defaultdict(float)
+    for r in turns:
+        sums[(label_of(r), r["game"], (r["turn"] - 1) // WINDOW * WINDOW + 1)] += float(r.get(key) or 0)
+    by: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    games: dict[str, set[str]] = defaultdict(set)
+    for (label, game, start), v in sums.items():
+        by[label][start].append(v)
+        games[label].add(game)
+    out = []
+    for label in sorted(by):
+        ts = sorted(by[label])
+        vals = [by[label][t] for t in ts]
+        out.append(Band(label, ts, [fmean(v) for v in vals], [min(v) for v in vals], [max(v) for v in vals], len(games[label])))
+    return out
+
+
 def league(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per brain set (and model): games, mean trades, survival, valid and accepted rates, speed, Gini at the end."""
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -138,12 +161,14 @@ def write_report(folder: Path) -> Report:
         line_chart(_bands(turns, label_of, lambda r: r["trades"]), colors, out / "trades.png", "Trades per turn", "trades"),
         line_chart(_bands(turns, label_of, lambda r: defaults[(r["game"], r["turn"])]), colors, out / "defaults.png",
                    "Defaults so far", "defaults (cumulative)"),
-        line_chart(_bands(turns, label_of, lambda r: r["alive"]), colors, out / "alive.png", "Creatures alive", "alive"),
+        line_chart(_bands(turns, label_of, lambda r: r["alive"]), colors, out / "alive.png", "Survival: creatures alive", "alive"),
     ]
+    windows = per_window(turns, label_of)
+    pngs.append(line_chart(windows, colors, out / "trades-per-10.png", f"Trades per {WINDOW} turns", f"trades / {WINDOW} turns"))
     table = league(results)
     pngs.append(league_chart(table, out / "league.png"))
     page = out / "report.html"
-    page.write_text(_html(folder, results, table, pngs), encoding="utf-8")
+    page.write_text(_html(folder, results, table, pngs, windows), encoding="utf-8")
     return Report(folder, page, pngs, len(results), sum(1 for r in results if r["status"] != "done"), labels)
 
 
@@ -164,7 +189,8 @@ def _html_table(rows: list[dict[str, Any]], cols: list[str]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _html(folder: Path, results: list[dict[str, Any]], table: list[dict[str, Any]], pngs: list[Path]) -> str:
+def _html(folder: Path, results: list[dict[str, Any]], table: list[dict[str, Any]], pngs: list[Path],
+          windows: list[Band] | None = None) -> str:
     failed = [r for r in results if r["status"] != "done"]
     imgs = "".join(f'<img alt="{p.stem}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">' for p in pngs)
     games = sorted((r for r in results if r["status"] == "done"), key=lambda r: (r["scenario"], r["brain_set"], r["legend_set"], r["seed"]))
@@ -174,6 +200,7 @@ def _html(folder: Path, results: list[dict[str, Any]], table: list[dict[str, Any
         f"<p>{len(results)} games, {len(failed)} failed.</p>",
         "<h2>League</h2>", _html_table(table, ["label", "games", "trades", "deals", "defaults", "survival", "valid_rate",
                                                "accepted_rate", "ms_per_agent_turn", "gini_end"]),
+        *_window_table(windows or []),
         "<h2>Charts</h2>", imgs,
         "<h2>Games</h2>", _html_table(games, ["scenario", "seed", "brain_set", "legend_set", "trades", "deals", "defaults",
                                                "gini_start", "gini_end", "survival", "valid_rate", "wall_s", "save"]),
@@ -183,3 +210,14 @@ def _html(folder: Path, results: list[dict[str, Any]], table: list[dict[str, Any
         parts += ["<h2 class='failed'>Failed</h2>", _html_table(failed, cols)]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _window_table(windows: list[Band]) -> list[str]:
+    """Trades per window of turns, one row a group (the mean over its games)."""
+    if not windows:
+        return []
+    starts = sorted({t for b in windows for t in b.turns})
+    cols = ["group", "games", *[f"{t}-{t + WINDOW - 1}" for t in starts]]
+    rows = [{"group": b.label, "games": b.seeds, **{f"{t}-{t + WINDOW - 1}": round(m, 1) for t, m in zip(b.turns, b.mean, strict=True)}}
+            for b in windows]
+    return [f"<h2>Trades per {WINDOW} turns</h2>", _html_table(rows, cols)]
