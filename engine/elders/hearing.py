@@ -107,12 +107,13 @@ def _found_false(o: Observation) -> dict[str, int]:
 def hear(o: Observation) -> Hearing:
     """What ``o``'s creature makes of the rumours in its inbox this turn."""
     h = Hearing()
+    heard = [i for i in o.inbox if i[1] == "rumour" and o.turn - i[0] <= BELIEF_TURNS + RECOVERY_TURNS]
+    if not heard:  # the common case, kept cheap: a big wood asks this of every creature every turn
+        return h
     found = _found_false(o)
     names = {n.name for n in o.neighbours}
     gullible = credulity(o)
-    for turn, kind, sender, text in o.inbox:
-        if kind != "rumour" or o.turn - turn > BELIEF_TURNS + RECOVERY_TURNS:
-            continue
+    for turn, _, sender, text in heard:
         low = text.lower()
         good = next((g for g in o.goods if g in low), None)
         creature = next((n for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text)), None)

@@ -120,6 +120,7 @@ def long_game_figures(data: dict[str, Any]) -> dict[str, Any]:
         "message_turns": round(sum(1 for p in per if p["messages"]) / len(per), 3) if per else None,
         "valid_rate": data["model"].get("valid_rate"), "accepted_rate": data["model"].get("accepted_rate"),
         "deaths": data.get("deaths", []),
+        "speech": {k: data.get("speech", {}).get(k) for k in ("messages", "distinct_per_100", "contradicting", "contradicting_share")},
     }
 
 
