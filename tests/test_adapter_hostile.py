@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.core.errors import TTWoodError
 from engine.learn.adapter import LoraWeights, write_adapter
 from engine.minds.brains.llama_model import LlamaModel, ModelError
 from engine.minds.brains.lora_check import lora_problem

@@ -32,13 +32,13 @@ import torch
 from engine.core.errors import TTWoodError
 from engine.learn import checkpoint as ckpt
 from engine.learn.adapter import file_sha256, head_counts, read_adapter, write_adapter
-from engine.minds.brains.lora_check import MAX_ALPHA
 from engine.learn.card import command_line, model_card
 from engine.learn.data import Tokens, batch_order, common_prefix, group_keys, load_examples, split_examples, tokenize
 from engine.learn.logits import AdapterCheck, check_adapter
 from engine.learn.loss import Evaluation, autocast, batch_loss, device_of, evaluate
 from engine.learn.torch_model import add_lora, load_base, lora_weights, with_lora
 from engine.minds.brains.llama_model import TARGETS, LlamaModel
+from engine.minds.brains.lora_check import MAX_ALPHA
 from engine.minds.brains.models import embedded_model_path
 
 ALL_TARGETS: tuple[str, ...] = tuple(TARGETS)

@@ -93,7 +93,7 @@ def _remove_stale(folder: Path, name: str) -> None:
     """Delete the temporary files of ``name`` that a killed process left (its pid is gone)."""
     for stale in folder.glob(f".{glob.escape(name)}.*.tmp*"):
         pid = stale.name[len(name) + 2:].split(".", 1)[0]
-        if not pid.isdigit():
+        if not (pid.isascii() and pid.isdigit() and len(pid) < 10):  # a process id, not "²" nor 10**30
             continue
         try:
             os.kill(int(pid), 0)
