@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from engine import scenario as scenarios
+from engine.elders.scripted import ScriptedBrain
 from engine.minds.allowance import plan_answer
 from engine.minds.brains.llama_model import LlamaModel
-from engine.minds.brains.scripted import ScriptedBrain
 from engine.minds.brains.shaped_model import make_shaped_model
 from engine.minds.grammar import to_gbnf
 from engine.minds.replan import rest_node
@@ -42,7 +42,7 @@ def test_llama_cpp_takes_every_grammar_of_a_turn_of_many_actions(tiny: LlamaMode
     sc, _ = _wood(max_actions)
     game = Game(sc, 2, ScriptedBrain())
     game.step()
-    L = tiny.L
+    L = tiny.lib
     for o in observe_all(game.wood, game.wood.alive(), {}):
         plan = plan_answer(o, sc, 300, sc.budget.tokens, replanned=True)
         for left in range(max_actions):  # the answer's own grammar, then what is left after each action
