@@ -270,9 +270,9 @@ def test_a_report_of_changed_tables_is_one_line(swept: Path, tmp_path: Path, tab
 def test_matplotlib_math_and_long_labels_are_drawn_as_text(swept: Path, tmp_path: Path) -> None:
     folder = _copy(swept, tmp_path / "f")
     odd = ["$\\notacommand{$ " + "y" * 900, "a$b", ]
-    _rewrite(folder / "results.parquet", brain_set=odd, legend_set="$x^$@2")
+    _rewrite(folder / "results.parquet", brain_set=odd, legend_set=["$x^$@2", "run-on-oonas-hoard@²"])
     _rewrite(folder / "turns.parquet", brain_set=[odd[0]] * 3 + [odd[1]] * 3)
-    rep = write_report(folder)  # matplotlib raised on the mathtext, and drew the long label for minutes
+    rep = write_report(folder)  # matplotlib raised on the mathtext, and int("²") on the legend's turn
     assert rep.html.is_file() and len(rep.groups) == 2
 
 
