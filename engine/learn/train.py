@@ -34,6 +34,7 @@ from engine.learn import checkpoint as ckpt
 from engine.learn.adapter import file_sha256, head_counts, read_adapter, write_adapter
 from engine.learn.card import command_line, model_card
 from engine.learn.data import Tokens, batch_order, common_prefix, group_keys, load_examples, split_examples, tokenize
+from engine.learn.finite import MAX_LR, check_loss, check_weights
 from engine.learn.logits import AdapterCheck, check_adapter
 from engine.learn.loss import Evaluation, autocast, batch_loss, device_of, evaluate
 from engine.learn.torch_model import add_lora, load_base, lora_weights, with_lora
@@ -42,14 +43,6 @@ from engine.minds.brains.lora_check import MAX_ALPHA
 from engine.minds.brains.models import embedded_model_path
 
 ALL_TARGETS: tuple[str, ...] = tuple(TARGETS)
-MAX_LR = 1.0
-"""The largest learning rate taken (a LoRA trains at 1e-4 to 1e-2; far above, the loss diverges)."""
-
-
-class Diverged(TTWoodError):
-    """The loss or the weights stopped being finite numbers: the run stops and writes nothing."""
-
-    title = "train"
 
 
 @dataclass(slots=True)
@@ -257,21 +250,8 @@ def _restore(model: Any, opt: torch.optim.Optimizer, state: ckpt.RunState) -> No
         torch.set_rng_state(state.rng)
 
 
-def _kept(folder: Path, step: int) -> str:
-    """What the message of a stopped run says about its checkpoint."""
-    return f" (the checkpoint in {folder} keeps step {step}'s weights)" if (folder / ckpt.STATE).is_file() else ""
-
-
-def _finite(model: Any, step: int) -> None:
-    """Refuse LoRA weights that are no longer finite (a diverged run must not be saved)."""
-    for name, p in model.named_parameters():
-        if p.requires_grad and not bool(torch.isfinite(p.detach()).all()):
-            raise Diverged(f"step {step}: the LoRA weight {name} is no longer a finite number (the run diverged: "
-                           "lower --lr); stopped, no adapter written")
-
-
 def _snapshot(model: Any, opt: torch.optim.Optimizer, state: ckpt.RunState) -> None:
-    _finite(model, state.step)
+    check_weights(model, state.step)
     state.lora = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     state.optimizer = opt.state_dict()
     state.rng = torch.get_rng_state()
@@ -310,9 +290,7 @@ def _loop(cfg: TrainConfig, p: Prepared, model: Any, state: ckpt.RunState, rep: 
         with autocast(cfg.bf16, device_of(model).type):
             r = batch_loss(model, batch, shared_prefix=cfg.prefix_no_grad, pad=p.pad)
         loss = float(r.loss.detach())
-        if not math.isfinite(loss):
-            raise Diverged(f"step {state.step + 1}: the loss is {loss} (the run diverged: --lr {cfg.lr:g} is too high); "
-                           f"stopped, no adapter written{_kept(folder, state.step)}")
+        check_loss(loss, state.step, cfg.lr, folder)
         opt.zero_grad(set_to_none=True)
         r.loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -385,7 +363,6 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             _loop(cfg, p, model, state, rep, folder)
-        _finite(model, state.step)
         weights = lora_weights(model, alpha=cfg.alpha, n_head=n_head, n_kv_head=n_kv)
         try:
             write_adapter(cfg.out, weights, name=cfg.out.stem, spelling=p.spelling)
