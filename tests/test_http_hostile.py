@@ -75,6 +75,12 @@ class Hostile(BaseHTTPRequestHandler):
             self._send(500, b'{"error": "boom"}')
         elif mode == "key":
             self._send(401, b'{"error": "no"}')
+        elif mode == "long":  # a legal shape, 69,000 characters (~23,000 tokens), under the byte cap, usage a lie
+            long = json.dumps({"thinking": "x" * 69_000, "actions": [{"type": "note", "text": "long"}]})
+            self._send(200, _reply(long))
+        elif mode == "overcount":  # a short answer the server says took 100,000 tokens
+            self._send(200, json.dumps({"choices": [{"message": {"content": GOOD}}],
+                                        "usage": {"prompt_tokens": 100, "completion_tokens": 100_000}}).encode())
         elif mode == "huge":  # 20 MB, its length declared
             self._send(200, _reply("x" * HUGE))
         elif mode == "huge-chunked":  # 20 MB, its length not declared: only reading finds out
@@ -151,6 +157,8 @@ def test_a_good_answer_is_taken(server: str, wood: tuple[scenarios.Scenario, lis
     ("error", "answered HTTP 500"),
     ("huge", "more than the"),
     ("huge-chunked", "longer than the"),
+    ("long", "69,063 characters (about 23,021 tokens), more than its allowance of"),
+    ("overcount", "the server says the answer took 100,000 tokens, more than its allowance of"),
 ])
 def test_a_malformed_answer_is_a_refused_action_with_a_reason(
     server: str, wood: tuple[scenarios.Scenario, list[Any]], mode: str, reason: str

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from engine.core.errors import ScenarioError, TTWoodError
+from engine.minds.budget_fit import budget_fit
 from ttwood.options import AsJson
 
 app = typer.Typer(
@@ -136,7 +137,10 @@ def validate(
     for ref, found in targets:
         try:
             found = found or scenarios.find(ref)
-            scenarios.load_found(found)
+            sc, _ = scenarios.load_found(found)
+            problem = budget_fit(sc).problem()
+            if problem is not None:
+                raise TTWoodError(f"{found.location}: budget.tokens: {problem}")
             out.print(f"[green]ok[/]  {escape(found.id)} ({found.source}: {escape(found.location)})", soft_wrap=True)
         except TTWoodError as exc:
             failed += 1

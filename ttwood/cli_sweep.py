@@ -17,7 +17,7 @@ from rich.table import Table
 from engine.minds.factory import DEFAULT_KIND, parse_brain_for
 from engine.sweeps import Options, connect, grid, parse_brain, parse_legends, parse_seeds
 from engine.sweeps.cluster import Progress as Tally
-from engine.sweeps.cluster import Sweep
+from engine.sweeps.cluster import Sweep, probe_scheduler
 from engine.sweeps.tables import RESULTS, read_table
 from ttwood.options import (
     DEFAULTS,
@@ -123,7 +123,9 @@ def sweep_cmd(
                       threads=threads or (None if address else max(1, (os.cpu_count() or 1) // local_workers)),
                       base_url=base_url, server=server)
     specs = grid(scenarios or [], parse_seeds(seeds), [parse_brain(b) for b in (brain or [env_brain])],
-                 [parse_legends(x) for x in (legend or ["none"])], options)
+                 [parse_legends(x) for x in (legend or ["none"])], options, files_here=address is None)
+    if address is not None:
+        probe_scheduler(address)  # a bad address is said before the folder is made
     sweep = Sweep(out_dir, specs, retries=retries)
     where = address or f"a local cluster of {local_workers} worker{'s' if local_workers != 1 else ''}"
     err.print(f"{len(specs)} games into {escape(str(out_dir))} on {escape(where)}")

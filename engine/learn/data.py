@@ -24,6 +24,12 @@ from engine.core.errors import TTWoodError
 from engine.minds.brains.llama_model import LlamaModel
 
 SPLITS = ("train", "validation")
+MAX_EXAMPLE_BYTES = 4 * 1024 * 1024
+"""The longest example (one JSONL line, or one Parquet row's text) read: a prompt within any
+model's context is far shorter, and a longer line is refused after this many bytes, not read whole."""
+MAX_ROW_GROUP_BYTES = 512 * 1024 * 1024
+"""The largest Parquet row group read (it is read whole): a bigger one is refused before reading."""
+_INT_BOUND = 2**63
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "prompt": str,
     "answer": str,
@@ -71,6 +77,16 @@ class Tokens:
         return len(self.ids) - self.n_prompt
 
 
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: its start only (it may be huge, or nested deep)."""
+    if isinstance(value, int) and value.bit_length() > 100:
+        return f"an integer of {value.bit_length():,} bits"
+    try:
+        return f"{value!r:.60}"
+    except (RecursionError, ValueError):
+        return f"a {type(value).__name__}"
+
+
 def _check_row(row: Any, where: str, line: int) -> Example:
     if not isinstance(row, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
@@ -80,7 +96,11 @@ def _check_row(row: Any, where: str, line: int) -> Example:
         value = row[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             wanted = "an integer" if kind is int else "a string"
-            raise DataError(f"{where}: {key!r} must be {wanted}, got {value!r:.60}")
+            raise DataError(f"{where}: {key!r} must be {wanted}, got {_shown(value)}")
+        if isinstance(value, int) and not -_INT_BOUND <= value < _INT_BOUND:
+            raise DataError(f"{where}: {key!r} must be a 64-bit integer, got one of {value.bit_length():,} bits")
+        if isinstance(value, str) and len(value) > MAX_EXAMPLE_BYTES:
+            raise DataError(f"{where}: {key!r} is {len(value):,} characters, longer than any example can be")
     if row["split"] not in SPLITS:
         raise DataError(f"{where}: 'split' must be 'train' or 'validation', got {row['split']!r:.40}")
     if not row["prompt"]:
@@ -89,24 +109,37 @@ def _check_row(row: Any, where: str, line: int) -> Example:
         raise DataError(f"{where}: 'answer' is empty")
     ids = row.get("answer_ids")
     if ids is not None and (not isinstance(ids, list | tuple) or not ids
-                            or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ids)):
-        raise DataError(f"{where}: 'answer_ids' must be a list of token ids, got {ids!r:.60}")
+                            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < _INT_BOUND for i in ids)):
+        raise DataError(f"{where}: 'answer_ids' must be a list of token ids, got {_shown(ids)}")
     return Example(**{k: row[k] for k in _FIELDS}, line=line, answer_ids=tuple(ids) if ids is not None else None)
+
+
+def _json_line(raw: bytes, where: str) -> Any:
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise DataError(f"{where}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError as exc:  # Python's own limit: an integer of more than 4,300 digits
+        raise DataError(f"{where}: not valid JSON here ({str(exc).split(';')[0]})") from None
+    except RecursionError:  # 100,000 brackets: the parser's recursion ends cleanly, here
+        raise DataError(f"{where}: nested too deep; an example is one flat JSON object") from None
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
     try:
         with path.open("rb") as f:
-            for n, raw in enumerate(f, 1):
+            n = 0
+            while raw := f.readline(MAX_EXAMPLE_BYTES + 1):
+                n += 1
                 where = f"{path}, line {n}"
+                if len(raw) > MAX_EXAMPLE_BYTES and not raw.endswith(b"\n"):
+                    raise DataError(f"{where}: longer than {MAX_EXAMPLE_BYTES:,} bytes, more than any example can be "
+                                    "(one example a line)")
                 if not raw.strip():
                     continue
-                try:
-                    yield where, n, json.loads(raw.strip())
-                except UnicodeDecodeError:
-                    raise DataError(f"{where}: not UTF-8 text") from None
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+                yield where, n, _json_line(raw.strip(), where)
     except OSError as exc:
         raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
 
@@ -115,7 +148,15 @@ def _parquet_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
     import pyarrow.parquet as pq
 
     try:
-        rows = pq.read_table(path).to_pylist()  # plain Python values: token ids come as lists of ints
+        pf = pq.ParquetFile(path)
+        for i in range(pf.metadata.num_row_groups):
+            size = pf.metadata.row_group(i).total_byte_size
+            if size > MAX_ROW_GROUP_BYTES:
+                raise DataError(f"{path}: its row group {i + 1} is {size:,} bytes, more than the {MAX_ROW_GROUP_BYTES:,} "
+                                "read at once; write it with smaller row groups (pyarrow's row_group_size)")
+        rows = pf.read().to_pylist()  # plain Python values: token ids come as lists of ints
+    except DataError:
+        raise
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; each becomes one clear message
         raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
     for n, row in enumerate(rows, 1):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.elders.scripted import ScriptedBrain
+from engine.learn.data import DataError
 from engine.minds.allowance import AnswerPlan
 from engine.minds.brains.llama import LlamaBrain
 from engine.minds.brains.llama_model import LlamaModel
@@ -277,6 +278,10 @@ def write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> None:
             for row in rows:
                 f.write(json.dumps(row, separators=(",", ":"), ensure_ascii=False) + "\n")
         tmp.replace(path)
+    except OSError as exc:  # a full disk, a folder made read-only while the games played
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"{path}: cannot write the dataset ({exc.strerror or exc}); nothing was written, "
+                        f"{'the file there is as it was' if path.exists() else 'no file is left behind'}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

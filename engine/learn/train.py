@@ -34,10 +34,12 @@ from engine.learn import checkpoint as ckpt
 from engine.learn.adapter import file_sha256, head_counts, read_adapter, write_adapter
 from engine.learn.card import command_line, model_card
 from engine.learn.data import Tokens, batch_order, common_prefix, group_keys, load_examples, split_examples, tokenize
+from engine.learn.finite import MAX_LR, check_loss, check_weights
 from engine.learn.logits import AdapterCheck, check_adapter
 from engine.learn.loss import Evaluation, autocast, batch_loss, device_of, evaluate
 from engine.learn.torch_model import add_lora, load_base, lora_weights, with_lora
 from engine.minds.brains.llama_model import TARGETS, LlamaModel
+from engine.minds.brains.lora_check import MAX_ALPHA
 from engine.minds.brains.models import embedded_model_path
 
 ALL_TARGETS: tuple[str, ...] = tuple(TARGETS)
@@ -116,6 +118,10 @@ class TrainConfig:
                 raise TTWoodError(f"--{name.replace('_', '-')} must be at least 1 (got {value})")
         if not (self.lr > 0 and self.alpha > 0):
             raise TTWoodError("--lr and --alpha must be positive")
+        if not self.lr <= MAX_LR:
+            raise TTWoodError(f"--lr {self.lr:g}: a learning rate is at most {MAX_LR:g} (8e-4 is the default)")
+        if not self.alpha <= MAX_ALPHA:
+            raise TTWoodError(f"--alpha {self.alpha:g}: a LoRA's alpha is at most {MAX_ALPHA:g} (16 is the default)")
         if self.device not in ("auto", "cpu", "cuda"):
             raise TTWoodError(f"--device: {self.device!r} is not auto, cpu or cuda")
         if self.loader not in ("auto", "transformers", "gguf"):
@@ -245,6 +251,7 @@ def _restore(model: Any, opt: torch.optim.Optimizer, state: ckpt.RunState) -> No
 
 
 def _snapshot(model: Any, opt: torch.optim.Optimizer, state: ckpt.RunState) -> None:
+    check_weights(model, state.step)
     state.lora = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     state.optimizer = opt.state_dict()
     state.rng = torch.get_rng_state()
@@ -282,13 +289,14 @@ def _loop(cfg: TrainConfig, p: Prepared, model: Any, state: ckpt.RunState, rep: 
         t0 = time.perf_counter()
         with autocast(cfg.bf16, device_of(model).type):
             r = batch_loss(model, batch, shared_prefix=cfg.prefix_no_grad, pad=p.pad)
+        loss = float(r.loss.detach())
+        check_loss(loss, state.step, cfg.lr, folder)
         opt.zero_grad(set_to_none=True)
         r.loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         dt = time.perf_counter() - t0
         state.step += 1
-        loss = float(r.loss.detach())
         state.curve.append(round(loss, 5))
         state.tokens += r.seen
         state.seconds += dt

@@ -159,3 +159,14 @@ def plan_answer(o: Observation, sc: Scenario, prompt_tokens: int, budget: int, *
             "raise [budget] tokens in the scenario"
         )
     return AnswerPlan(nothing, node, max_tokens, None)
+
+
+def least_room(o: Observation, sc: Scenario) -> int:
+    """The fewest answer tokens (its end token included) with which a closing plan lets ``o``'s
+    creature take one action: at the smallest thought and message, its head, its longest action,
+    the close and the slack (what :func:`plan_answer` asks of its last tier)."""
+    thinking, message = TIERS[-1]
+    choices, _, head, act = _sizes(o, sc, thinking, message, True)
+    if not choices.actions:
+        return max_len(answer_node(Choices((), 0, 0))) + 1
+    return head + act + 1 + len(CLOSE) + SLACK + 1

@@ -167,16 +167,41 @@ def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any,
         return brain
 
     assigned = plan(scenario, choice)
-    kinds = {kind for kind, _ in assigned.values()}
-    if choice.adapter is not None and choice.adapter.strip().lower() != "none" and "llama" not in kinds:
-        raise TTWoodError(f"--adapter {choice.adapter}: an adapter is for llama brains, and no creature of this game "
-                          f"thinks with one ({', '.join(sorted(kinds))})")
+    _check_adapter_use(choice, {kind for kind, _ in assigned.values()})
     default_model = choice.model if choice.kind != "scripted" else None
     brains: dict[str, Brain] = {"*": get(choice.kind, default_model)}
     for name, (kind, model) in assigned.items():
         if (kind, model) != (choice.kind, default_model):
             brains[name] = get(kind, model)
     return brains
+
+
+def _check_adapter_use(choice: BrainChoice, kinds: set[str]) -> None:
+    if choice.adapter is not None and choice.adapter.strip().lower() != "none" and "llama" not in kinds:
+        raise TTWoodError(f"--adapter {choice.adapter}: an adapter is for llama brains, and no creature of this game "
+                          f"thinks with one ({', '.join(sorted(kinds))})")
+
+
+def preflight(scenario: Scenario, choice: BrainChoice, *, files: bool = True) -> None:
+    """Refuse now what :func:`make_brains` would refuse later, without loading a model or reaching a
+    server: what a sweep checks before its cluster starts, so a mistake is one clear error and not
+    a failed game on every worker. ``files``: the model and adapter files are on this machine (with
+    a scheduler's address they are the workers' paths, and only the workers can look)."""
+    from engine.core.errors import check_seed
+    from engine.minds.brains.llama_model import check_model_file
+    from engine.minds.brains.models import resolve_adapter
+
+    check_seed(choice.seed)
+    assigned = plan(scenario, choice)
+    _check_adapter_use(choice, {kind for kind, _ in assigned.values()})
+    default_model = choice.model if choice.kind != "scripted" else None
+    for kind, model in {(choice.kind, default_model), *assigned.values()}:
+        if kind == "http" and not model:
+            raise TTWoodError("an http brain needs a model name: --model NAME (as the server knows it)")
+        if kind == "llama" and files:
+            if model:
+                check_model_file(model)
+            resolve_adapter(choice.adapter, model)
 
 
 def brain_cards(brains: Mapping[str, Brain]) -> list[dict[str, Any]]:

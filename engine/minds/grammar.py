@@ -222,7 +222,11 @@ def to_gbnf(node: Node) -> str:
                 count(c)
 
     count(node)
-    names = {id(n): f"r{i}" for i, n in enumerate(x for x in order if uses[id(x)] > 1 and isinstance(x, Seq | Alt | Rep))}
+    # A repeated group is its own rule too: llama.cpp refuses ``(group){m,n}`` when the rules the
+    # group makes times ``n`` pass 2000 (a whole action inlined, repeated 8 times, does).
+    repeated = {id(n.node) for n in order if isinstance(n, Rep)}
+    names = {id(n): f"r{i}" for i, n in enumerate(
+        x for x in order if (uses[id(x)] > 1 or id(x) in repeated) and isinstance(x, Seq | Alt | Rep))}
     def body(n: Node, top: bool) -> str:
         if not top and id(n) in names:
             return names[id(n)]

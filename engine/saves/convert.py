@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import operator
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError, field_validator
 
+from engine.core.errors import MAX_SEED
 from engine.saves.snapshot import SnapshotError, dumps, fingerprint
 from engine.turn.actions import AnyAction
 from engine.turn.brain import Answer
@@ -150,6 +151,36 @@ def start_rows(game: Game) -> TurnRows:
 
 
 # ------------------------------------------------------------------ reading
+Count = Annotated[StrictInt, Field(ge=0, le=2**62)]
+"""A token count, a character count or a pass count (a 64-bit integer where traces are exported)."""
+
+
+class TapeMeta(BaseModel):
+    """The keys of a recorded call's meta that the game, the UI and the trace export read, each of
+    the type they read it as (a shared save is untrusted input: a count that is text must not
+    reach them). Other keys are kept as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+    prompt: StrictStr | None = None
+    sections: dict[StrictStr, Count] | None = None
+    prompt_tokens: Count | None = None
+    answer_tokens: Count | None = None
+    forced_tokens: Count | None = None
+    max_tokens: Count | None = None
+    grammar_full_passes: Count | None = None
+    shared_prefix_tokens: Count | None = None
+    latency_ms: Annotated[StrictFloat | StrictInt, Field(ge=0, le=1e12, allow_inf_nan=False)] | None = None
+    seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)] | None = None
+    sampler: dict[StrictStr, Any] | None = None
+    model: StrictStr | None = None
+    server: StrictStr | None = None
+    mode: StrictStr | None = None
+    brain: StrictStr | None = None
+    refused: StrictStr | None = None
+    deadline: StrictBool | None = None
+
+
 class TapeEntry(BaseModel):
     """One recorded answer, as read back and validated (actions re-checked by ``engine.turn.actions``)."""
 
@@ -163,6 +194,12 @@ class TapeEntry(BaseModel):
     raw: str | None
     thinking: str
     meta: dict[str, Any]
+
+    @field_validator("meta")
+    @classmethod
+    def _typed(cls, meta: dict[str, Any]) -> dict[str, Any]:
+        TapeMeta.model_validate(meta)
+        return meta
 
     def answer(self) -> Answer:
         """A fresh :class:`Answer` carrying the recorded decision."""

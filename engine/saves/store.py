@@ -93,7 +93,7 @@ def _remove_stale(folder: Path, name: str) -> None:
     """Delete the temporary files of ``name`` that a killed process left (its pid is gone)."""
     for stale in folder.glob(f".{glob.escape(name)}.*.tmp*"):
         pid = stale.name[len(name) + 2:].split(".", 1)[0]
-        if not pid.isdigit():
+        if not (pid.isascii() and pid.isdigit() and len(pid) < 10):  # a process id, not "²" nor 10**30
             continue
         try:
             os.kill(int(pid), 0)
@@ -105,20 +105,31 @@ def _remove_stale(folder: Path, name: str) -> None:
 
 @contextmanager
 def atomic_file(dst: Path) -> Iterator[Path]:
-    """A temporary path in ``dst``'s folder; on success it is flushed and renamed to ``dst``."""
+    """A temporary path in ``dst``'s folder; on success it is flushed and renamed to ``dst``.
+    A :class:`SaveError` naming ``dst`` when it cannot be written there (a folder, a read-only
+    place, a full disk): the temporary file is made empty first, so such a place is found
+    before any work, and a failed write leaves nothing behind."""
     dst = Path(dst)
+    if dst.is_dir():
+        raise SaveError(f"{dst}: is a folder; name the file to write (--force replaces a file, never a folder)")
     folder = dst.parent if str(dst.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{dst.name}.{os.getpid()}.tmp"
-    _remove_stale(folder, dst.name)
-    for p in (tmp, Path(f"{tmp}-journal")):
-        p.unlink(missing_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale(folder, dst.name)
+        for p in (tmp, Path(f"{tmp}-journal")):
+            p.unlink(missing_ok=True)
+        tmp.touch()
+    except OSError as exc:
+        raise SaveError(f"{dst}: cannot write it there ({exc.strerror or exc})") from None
     try:
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, dst)
         _fsync_dir(folder)
+    except OSError as exc:
+        raise SaveError(f"{dst}: cannot write it ({exc.strerror or exc}); nothing was written") from None
     finally:
         for p in (tmp, Path(f"{tmp}-journal")):
             p.unlink(missing_ok=True)

@@ -107,7 +107,8 @@ def _creatures(sc: Scenario, goods: set[str]) -> Problems:
 def _cast(sc: Scenario) -> Problems:
     out: Problems = []
     names = [c.name for c in sc.creatures]
-    cast = len(sc.creatures)
+    patrons = sum(c.role == "patron" for c in sc.creatures)
+    cast = len(sc.creatures) - min(1, patrons)  # one Patron is not counted: play adds the player's to a full cast
     for i, gen in enumerate(sc.generate):
         cast += gen.count
         if gen.like not in names:

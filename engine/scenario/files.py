@@ -43,9 +43,14 @@ class Found:
     def read(self) -> str:
         """The file's text, refused with a clear message when it is too large or not UTF-8."""
         try:
-            data = self.file.read_bytes()
+            with self.file.open("rb") as f:
+                data = f.read(MAX_BYTES + 1)  # no more: a 3 GB file is refused without being read whole
+                size = os.fstat(f.fileno()).st_size if len(data) > MAX_BYTES and hasattr(f, "fileno") else 0
         except OSError as exc:
             raise _one(self.location, 1, "(whole file)", f"cannot read: {exc.strerror or exc}") from None
+        if len(data) > MAX_BYTES:
+            what = f"{size:,} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES:,} bytes"
+            raise _one(self.location, 1, "(whole file)", f"the file is {what}; a scenario may have at most {MAX_BYTES:,}")
         return decode(data, self.location)
 
 

@@ -28,7 +28,8 @@ MAX_BYTES = 1_000_000
 MAX_KEY_DEPTH = 12
 """Longest key path a scenario may use (the deepest real one has six parts)."""
 MAX_CAST = 5000
-"""Most creatures a scenario may have once its generated cast is expanded."""
+"""Most creatures a scenario may have once its generated cast is expanded, besides one Patron
+(``ttwood play`` adds the player's Patron to a cast of this size)."""
 MAX_SHOWN = 10
 """Problems listed in one error message."""
 USER_DIR_ENV = "TTWOOD_SCENARIOS"

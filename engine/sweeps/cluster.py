@@ -10,6 +10,7 @@ disk) are skipped, so running the same command again finishes a sweep that was c
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import time
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -27,18 +28,26 @@ from engine.sweeps.play import Played, play_game
 from engine.sweeps.spec import GameSpec, SweepError
 from engine.sweeps.tables import (
     FIXED_RESULT_COLUMNS,
+    RESULT_NEEDS,
     RESULTS,
     RUNS,
     SAVES,
     TURN_COLUMNS,
+    TURN_NEEDS,
     TURNS,
+    TableError,
     failed_row,
     read_table,
     result_row,
+    run_data_ok,
     turn_rows,
     write_table,
 )
 
+LOCK = ".sweep.lock"
+"""The file a running sweep holds locked in its folder."""
+MAX_RUN_BYTES = 256 * 1024 * 1024
+"""The largest ``runs/NAME.json`` read back (a longer one is not one this sweep wrote: the game plays again)."""
 FLUSH_EVERY_S = 2.0
 """The tables are rewritten at most this often while games finish (and always at the end)."""
 
@@ -66,6 +75,32 @@ class Progress:
         return 60 * (self.done + self.failed) / elapsed if elapsed > 0 else 0.0
 
 
+CONNECT_S = 10.0
+"""Seconds a scheduler's address has to answer, in Dask's own words, before a sweep gives up."""
+
+
+def probe_scheduler(address: str, seconds: float = CONNECT_S) -> None:
+    """A clear :class:`SweepError` unless something speaking Dask answers at ``address`` within
+    ``seconds``: a bad scheme, nothing listening, or a port that takes the connection and never
+    speaks (Dask's own client waits for that one's handshake for ever)."""
+    import asyncio
+
+    from distributed.comm import connect as dask_connect
+
+    async def shake() -> None:
+        comm = await asyncio.wait_for(dask_connect(address, timeout=seconds), seconds)
+        await comm.close()
+
+    try:
+        asyncio.run(shake())
+    except TimeoutError:
+        raise SweepError(f"--address {address}: no Dask scheduler answered there within {seconds:g} s (is it a Dask "
+                         "scheduler's port? `dask scheduler` prints its address)") from None
+    except Exception as exc:  # noqa: BLE001 - a bad address raises many kinds (ValueError, TypeError, OSError)
+        raise SweepError(f"--address {address}: no Dask scheduler answers there ({exc}); give the address "
+                         "`dask scheduler` prints, e.g. tcp://127.0.0.1:8786") from None
+
+
 @contextmanager
 def connect(workers: int | None = None, address: str | None = None) -> Iterator[Any]:
     """A Dask client: on a scheduler already running at ``address``, or on a new local cluster of
@@ -73,9 +108,10 @@ def connect(workers: int | None = None, address: str | None = None) -> Iterator[
     from distributed import Client, LocalCluster
 
     if address is not None:
+        probe_scheduler(address)
         try:
-            client = Client(address, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+            client = Client(address, timeout=f"{CONNECT_S}s")
+        except (OSError, TimeoutError, ValueError) as exc:
             raise SweepError(f"--address {address}: no Dask scheduler answers there ({exc}); "
                              "start one with `dask scheduler` and workers with `dask worker ADDRESS`") from None
         try:
@@ -106,16 +142,24 @@ class Sweep:
         self._turns: dict[str, list[dict[str, Any]]] = {}
         self._dirty = False
         self._flushed = 0.0
+        self._lock: IO[str] | None = None
 
     # ------------------------------------------------------------------ what is done already
-    def load(self) -> list[GameSpec]:
-        """Read what an earlier run of this folder finished; return the games still to play."""
+    def load(self, *, verify: bool = False) -> list[GameSpec]:
+        """Read what an earlier run of this folder finished; return the games still to play
+        (``verify``: a game whose run file is damaged is played again; each file is read, so a
+        comparison of two games verifies and a sweep of thousands does not)."""
         try:
             self.saves.mkdir(parents=True, exist_ok=True)
-            old = read_table(self.out / RESULTS)
-            old_turns = read_table(self.out / TURNS)
+            self._hold()
+            old = read_table(self.out / RESULTS, RESULT_NEEDS)
+            old_turns = read_table(self.out / TURNS, TURN_NEEDS)
+        except TableError as exc:
+            raise SweepError(str(exc)) from None
         except OSError as exc:
-            raise SweepError(f"{self.out}: cannot be used as the sweep's folder ({exc})") from None
+            raise SweepError(f"{self.out}: cannot be used as the sweep's folder ({exc.strerror or exc})") from None
+        except SweepError:
+            raise
         except Exception as exc:  # pyarrow's errors for a damaged file
             raise SweepError(f"{self.out}: its tables cannot be read ({exc}); move them away to start afresh") from None
         self._results, self._turns = {}, {}
@@ -123,19 +167,62 @@ class Sweep:
             self._results[r["game"]] = r
         for r in old_turns:
             self._turns.setdefault(r["game"], []).append(r)
-        return [s for s in self.specs if not self.is_done(s.id)]
+        return [s for s in self.specs if not self.is_done(s.id, verify=verify)]
 
-    def is_done(self, game: str) -> bool:
+    def _hold(self) -> None:
+        """Take the folder for this sweep alone (an advisory lock on ``DIR/.sweep.lock``, let go by
+        :meth:`release` or when the process ends): two sweeps writing one folder would each rewrite
+        ``results.parquet`` with only their own games."""
+        if self._lock is not None:
+            return
+        path = self.out / LOCK
+        f = path.open("a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            who = f.read(40).strip()
+            f.close()
+            raise SweepError(f"{self.out}: another sweep{f' (process {who})' if who.isdigit() else ''} is writing into "
+                             "this folder; wait for it to finish, or give another --out") from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        self._lock = f
+
+    def release(self) -> None:
+        """Let another sweep use the folder."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def is_done(self, game: str, *, verify: bool = False) -> bool:
+        """Whether the game finished, its save and its run file on disk (``verify``: the run file read
+        and checked too, as :meth:`run_data` reads it)."""
         r = self._results.get(game)
-        return bool(r and r.get("status") == "done" and r.get("save") and (self.out / r["save"]).is_file()
-                    and (self.out / RUNS / f"{r['name']}.json").is_file())
+        return bool(r and r.get("status") == "done" and r.get("save") and (self.out / str(r["save"])).is_file()
+                    and (self.out / RUNS / f"{r['name']}.json").is_file() and (not verify or self._run_file(r) is not None))
+
+    def _run_file(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """A finished game's ``runs/NAME.json`` (``None``: missing or damaged: the game is played again)."""
+        path = self.out / RUNS / f"{row['name']}.json"
+        try:
+            if path.stat().st_size > MAX_RUN_BYTES:
+                return None
+            data = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+        turns = row.get("turns")
+        return data if run_data_ok(data, turns if isinstance(turns, int) else None) else None
 
     # ------------------------------------------------------------------ running
-    def run(self, client: Any, on_progress: Callable[[Progress], None] = lambda p: None) -> Progress:
-        """Play every game not done yet on ``client``'s cluster; returns the final tally."""
+    def run(self, client: Any, on_progress: Callable[[Progress], None] = lambda p: None, *, verify: bool = False) -> Progress:
+        """Play every game not done yet on ``client``'s cluster (``verify``: see :meth:`load`);
+        returns the final tally."""
         from distributed import as_completed
 
-        todo = self.load()
+        todo = self.load(verify=verify)
         progress = Progress(games=len(self.specs), skipped=len(self.specs) - len(todo))
         on_progress(progress)
         attempts: dict[str, int] = {}
@@ -165,7 +252,10 @@ class Sweep:
                     fut.release()
                     on_progress(progress)
         finally:
-            self._flush(force=True)
+            try:
+                self._flush(force=True)
+            finally:
+                self.release()
         progress.running = 0
         on_progress(progress)
         return progress
@@ -195,7 +285,7 @@ class Sweep:
         """Play the games not done yet (``again``: every game) one after another in this process, with
         no cluster (what ``ttwood compare`` does with its two games); a failing game raises.
         Returns them by game id."""
-        todo = self.load()
+        todo = self.load(verify=True)
         if again:
             todo = list(self.specs)
         progress = Progress(games=len(self.specs), skipped=len(self.specs) - len(todo))
@@ -205,25 +295,26 @@ class Sweep:
                 progress.running = 1
                 on_progress(progress)
                 played[spec.id] = play_game(spec)
-                self._record(spec, played[spec.id], 1)
+                try:
+                    self._record(spec, played[spec.id], 1)
+                except OSError as exc:
+                    raise SweepError(f"{self.out}: cannot write {spec.name}'s save ({exc.strerror or exc})") from None
                 progress.done += 1
         finally:
-            self._flush(force=True)
+            try:
+                self._flush(force=True)
+            finally:
+                self.release()
         progress.running = 0
         on_progress(progress)
         return played
 
     def _record(self, spec: GameSpec, played: Played, attempt: int) -> None:
         rel = f"{SAVES}/{spec.name}{SUFFIX}"
-        dst = self.out / rel
-        tmp = dst.with_name(f".{dst.name}.tmp")
-        tmp.write_bytes(played.save)
-        os.replace(tmp, dst)
+        _write_whole(self.out / rel, played.save)
         run = self.out / RUNS / f"{spec.name}.json"
         run.parent.mkdir(exist_ok=True)
-        tmp = run.with_name(f".{run.name}.tmp")
-        tmp.write_bytes(orjson.dumps(played.data))
-        os.replace(tmp, run)
+        _write_whole(run, orjson.dumps(played.data))
         labels = spec.labels()
         self._results[spec.id] = result_row(labels, played.data, save=rel, attempts=attempt, wall_s=played.wall_s, worker=played.worker)
         self._turns[spec.id] = turn_rows(labels, played.data)
@@ -232,13 +323,8 @@ class Sweep:
 
     def run_data(self, spec: GameSpec) -> dict[str, Any] | None:
         """A finished game's ``ttwood run --json`` object (``None``: not finished, or failed)."""
-        if not self.is_done(spec.id):
-            return None
-        try:
-            data: dict[str, Any] = orjson.loads((self.out / RUNS / f"{spec.name}.json").read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            return None
-        return data
+        r = self._results.get(spec.id)
+        return self._run_file(r) if r is not None and self.is_done(spec.id) else None
 
     def error_of(self, spec: GameSpec) -> str | None:
         """Why a game failed (``None``: it did not)."""
@@ -248,10 +334,25 @@ class Sweep:
     def _flush(self, *, force: bool) -> None:
         if not self._dirty or (not force and time.monotonic() - self._flushed < FLUSH_EVERY_S):
             return
-        write_table(self.out / RESULTS, list(self._results.values()), FIXED_RESULT_COLUMNS)
-        write_table(self.out / TURNS, [r for rows in self._turns.values() for r in rows], TURN_COLUMNS)
+        try:
+            write_table(self.out / RESULTS, list(self._results.values()), FIXED_RESULT_COLUMNS)
+            write_table(self.out / TURNS, [r for rows in self._turns.values() for r in rows], TURN_COLUMNS)
+        except OSError as exc:
+            raise SweepError(f"{self.out}: cannot write the sweep's tables ({exc.strerror or exc}); the saves written so "
+                             "far are kept: free some space and run the same command again to finish") from None
         self._dirty = False
         self._flushed = time.monotonic()
+
+
+def _write_whole(dst: Path, data: bytes) -> None:
+    """Write ``dst`` whole or not at all (a full disk leaves no half file behind)."""
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, dst)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _again(ac: Any, submit: Callable[[GameSpec], Any], spec: GameSpec) -> None:

@@ -45,7 +45,7 @@ def compare(specs: tuple[GameSpec, GameSpec], labels: tuple[str, str], out: Path
         raise SweepError("the two runs would be the same game: change the legend or the brains")
     sweep = Sweep(out, list(specs))
     if client is not None:
-        sweep.run(client)
+        sweep.run(client, verify=True)
     else:
         sweep.play_here()
     runs = []

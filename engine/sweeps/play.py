@@ -39,7 +39,7 @@ def _sweep_stale() -> None:
     _swept = True
     for d in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
         pid = d.name[len(_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
+        if not (pid.isascii() and pid.isdigit() and len(pid) < 10) or int(pid) == os.getpid():
             continue
         try:
             os.kill(int(pid), 0)

@@ -48,6 +48,19 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+SHOWN_CHARS = 60
+"""The most characters of a label a chart shows (a folder from someone else may hold any text)."""
+
+
+def plain(text: object) -> str:
+    """A label as a chart shows it: at most :data:`SHOWN_CHARS` characters, one line, and no
+    matplotlib mathtext (``$...$`` in a label is drawn as dollars, not parsed as math)."""
+    s = " ".join(str(text).split())
+    if len(s) > SHOWN_CHARS:
+        s = s[: SHOWN_CHARS - 1] + "…"
+    return s.replace("$", r"\$")
+
+
 STYLES = ("-", "--", ":", "-.")
 """Line styles by group, so paths that coincide (a comparison before its paths part) stay visible."""
 MARKS: dict[int, str] = {}
@@ -58,12 +71,12 @@ def _draw(ax: Axes, bands: list[Band], colors: dict[str, Any], title: str, ylabe
     for i, b in enumerate(bands):
         c = colors[b.label]
         ax.plot(b.turns, b.mean, color=c, lw=1.8, ls=STYLES[i % len(STYLES)],
-                label=f"{b.label} ({b.seeds} seed{'s' if b.seeds != 1 else ''})")
+                label=f"{plain(b.label)} ({b.seeds} seed{'s' if b.seeds != 1 else ''})")
         if b.seeds > 1:
             ax.fill_between(b.turns, b.low, b.high, color=c, alpha=0.18, lw=0)
     for turn, what in MARKS.items():
         ax.axvline(turn, color="0.35", lw=0.9, ls=":")
-        ax.annotate(what, (turn, 1.0), xycoords=("data", "axes fraction"), fontsize=8, color="0.3",
+        ax.annotate(plain(what), (turn, 1.0), xycoords=("data", "axes fraction"), fontsize=8, color="0.3",
                     xytext=(3, -10), textcoords="offset points")
     ax.set_title(title, fontsize=11, loc="left")
     ax.set_xlabel("turn")
@@ -86,7 +99,7 @@ def price_chart(by_good: dict[str, list[Band]], colors: dict[str, Any], path: Pa
     cols = 2 if len(goods) > 1 else 1
     fig, axes = _figure(max(1, math.ceil(len(goods) / cols)), cols)
     for ax, good in zip(axes, goods, strict=False):
-        _draw(ax, by_good[good], colors, f"price of {good}", "pebbles")
+        _draw(ax, by_good[good], colors, f"price of {plain(good)}", "pebbles")
     for ax in axes[len(goods):]:
         ax.set_visible(False)
     if goods:
@@ -117,13 +130,14 @@ def league_chart(rows: list[dict[str, Any]], path: Path) -> Path:
     fig, axes = _figure(1, len(metrics), width=13.0, height=max(2.4, 0.5 * len(rows) + 1.4))
     names = [r["label"] for r in rows]
     colors = colors_for(names)
+    shown_names = [plain(n) for n in names]
     for i, (ax, (key, title)) in enumerate(zip(axes, metrics, strict=True)):
         values = [r.get(key) for r in rows]
         shown = [v if v is not None else 0.0 for v in values]
         ax.barh(range(len(rows)), shown, color=[colors[n] for n in names])
         for y, v in enumerate(values):
             ax.text(shown[y], y, f" {v:.3g}" if v is not None else " —", va="center", fontsize=9)
-        ax.set_yticks(range(len(rows)), names if i == 0 else [""] * len(rows))
+        ax.set_yticks(range(len(rows)), shown_names if i == 0 else [""] * len(rows))
         ax.invert_yaxis()
         ax.set_title(title, fontsize=10)
         ax.grid(axis="x", alpha=0.3)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +22,11 @@ from typing import Any
 from engine.sweeps import plots
 from engine.sweeps.plots import Band, colors_for, league_chart, line_chart, price_chart
 from engine.sweeps.spec import SweepError
-from engine.sweeps.tables import RESULTS, TURNS, read_table
+from engine.sweeps.tables import RESULT_NEEDS, RESULTS, TURN_NEEDS, TURNS, TableError, read_table
 
 GROUP_KEYS = ("scenario", "brain_set", "legend_set")
+CELL_CHARS = 300
+"""The most characters of one value the page shows (a failed game's error may be long)."""
 
 
 @dataclass(slots=True)
@@ -127,9 +130,18 @@ def write_report(folder: Path) -> Report:
     """Draw every chart of ``folder`` and write ``report.html`` beside them (in ``folder/report``)."""
     folder = Path(folder)
     try:
-        results, turns = read_table(folder / RESULTS), read_table(folder / TURNS)
+        results, turns = read_table(folder / RESULTS, RESULT_NEEDS), read_table(folder / TURNS, TURN_NEEDS)
+    except TableError as exc:
+        raise SweepError(str(exc)) from None
     except Exception as exc:  # pyarrow's errors for a damaged file
         raise SweepError(f"{folder}: its tables cannot be read ({exc})") from None
+    try:
+        return _write(folder, results, turns)
+    except OSError as exc:
+        raise SweepError(f"{folder / 'report'}: cannot write the report there ({exc.strerror or exc})") from None
+
+
+def _write(folder: Path, results: list[Row], turns: list[Row]) -> Report:
     if not results:
         raise SweepError(f"{folder}: no results.parquet there; make one with `ttwood sweep --out {folder}` "
                          f"or `ttwood compare --out {folder}`")
@@ -150,7 +162,7 @@ def write_report(folder: Path) -> Report:
     for r in results:
         for part in str(r["legend_set"]).split("+"):
             lid, _, turn = part.rpartition("@")
-            if lid and turn.isdigit():
+            if lid and re.fullmatch(r"[0-9]{1,9}", turn):
                 plots.MARKS[int(turn)] = lid
     goods = sorted({k[6:] for t in turns for k, v in t.items() if k.startswith("price_") and v is not None})
     by_good = {g: _bands(turns, label_of, partial(_get, key=f"price_{g}")) for g in goods}
@@ -182,7 +194,7 @@ def _html_table(rows: list[dict[str, Any]], cols: list[str]) -> str:
     def fmt(v: Any) -> str:
         if v is None:
             return "—"
-        return f"{v:.3g}" if isinstance(v, float) else html.escape(str(v))
+        return f"{v:.3g}" if isinstance(v, float) else html.escape(str(v)[:CELL_CHARS])
 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     body = "".join("<tr>" + "".join(f"<td>{fmt(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import scenario as scenarios
-from engine.core.errors import TTWoodError
-from engine.minds.factory import BRAIN_KINDS, BrainChoice, plan
+from engine.core.errors import MAX_SEED, TTWoodError
+from engine.minds.factory import BRAIN_KINDS, BrainChoice, preflight
 
 MAX_GAMES = 100_000
 """A sweep larger than this is almost certainly a typo in ``--seeds``."""
@@ -115,11 +115,14 @@ def parse_seeds(spec: str) -> list[int]:
     """``1-8``, ``1,2,5``, ``1-4,10-12`` or ``7`` as a sorted list of distinct seeds."""
     seeds: set[int] = set()
     for part in spec.replace(" ", "").split(","):
-        m = re.fullmatch(r"(-?\d+)(?:-(-?\d+))?", part)
+        m = re.fullmatch(r"([0-9]{1,30})(?:-([0-9]{1,30}))?", part)
         if not m:
-            raise SweepError(f"--seeds {spec!r}: each part is a seed or a range, e.g. 1-8 or 1,2,5 or 1-4,10")
+            raise SweepError(f"--seeds {spec!r}: each part is a seed or a range of whole numbers from 0, "
+                             "e.g. 1-8 or 1,2,5 or 1-4,10")
         lo = int(m.group(1))
         hi = int(m.group(2)) if m.group(2) is not None else lo
+        if hi > MAX_SEED:
+            raise SweepError(f"--seeds {spec!r}: {hi} is too large; a seed is a whole number from 0 to {MAX_SEED:,} (2**63 - 1)")
         if hi < lo:
             raise SweepError(f"--seeds {spec!r}: the range {part} runs backwards")
         if hi - lo >= MAX_GAMES:
@@ -148,7 +151,7 @@ def parse_legends(text: str) -> LegendSet:
     placed = []
     for part in text.split("+"):
         lid, sep, turn = part.strip().rpartition("@")
-        if not sep or not lid or not turn.isdigit() or int(turn) < 1:
+        if not sep or not lid or not re.fullmatch(r"[0-9]{1,9}", turn) or int(turn) < 1:
             raise SweepError(f"--legend {text!r}: write ID@TURN (e.g. run-on-oonas-hoard@10), several joined with +, or none")
         placed.append((lid, int(turn)))
     return LegendSet(tuple(sorted(placed, key=lambda p: (p[1], p[0]))))
@@ -168,8 +171,11 @@ def check_legends(sc: scenarios.Scenario, legends: LegendSet, turns: int, source
             raise SweepError(f"--legend {lid}@{turn}: the games have only {turns} turns")
 
 
-def grid(scenario_refs: list[str], seeds: list[int], brains: list[BrainSet], legends: list[LegendSet], options: Options) -> list[GameSpec]:
-    """Every game of the sweep, checked here (scenarios, brain names, legends) before any worker starts."""
+def grid(scenario_refs: list[str], seeds: list[int], brains: list[BrainSet], legends: list[LegendSet], options: Options,
+         *, files_here: bool = True) -> list[GameSpec]:
+    """Every game of the sweep, checked here (scenarios, seeds, brains, their model and adapter files,
+    legends) before any worker starts. ``files_here``: the model and adapter paths are this
+    machine's (with a scheduler's address they are the workers', and only the workers can look)."""
     specs: list[GameSpec] = []
     refs = scenario_refs or [scenarios.DEFAULT_SCENARIO]
     if len(refs) * len(seeds) * len(brains) * len(legends) > MAX_GAMES:
@@ -178,7 +184,12 @@ def grid(scenario_refs: list[str], seeds: list[int], brains: list[BrainSet], leg
         found = scenarios.find(ref)
         sc, text = scenarios.load_found(found)
         for b in brains:
-            plan(sc, _choice(b, options))
+            try:
+                preflight(sc, _choice(b, options), files=files_here)
+            except SweepError:
+                raise
+            except TTWoodError as exc:
+                raise SweepError(f"--brain {b.label}: {exc.message}") from None
         for lg in legends:
             check_legends(sc, lg, options.turns, found.location)
         for seed in seeds:
@@ -189,4 +200,4 @@ def grid(scenario_refs: list[str], seeds: list[int], brains: list[BrainSet], leg
 
 
 def _choice(b: BrainSet, options: Options) -> BrainChoice:
-    return BrainChoice(kind=b.kind, model=b.model, overrides=dict(options.brain_for))
+    return BrainChoice(kind=b.kind, model=b.model, overrides=dict(options.brain_for), adapter=options.adapter)

@@ -41,6 +41,20 @@ def estimate_tokens(text: str) -> int:
     return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
+def over_allowance(text: str, reported: int | None, max_tokens: int) -> str | None:
+    """Why an answer is longer than its allowance of ``max_tokens`` tokens (``None``: it is not),
+    counting its tokens as the server reports them and, since a server may not report or may
+    under-report, as :func:`estimate_tokens` counts them (a legal answer takes at most one
+    character a token, a third of what this estimate allows)."""
+    if reported is not None and reported > max_tokens:
+        return f"the server says the answer took {reported:,} tokens, more than its allowance of {max_tokens:,}"
+    estimated = estimate_tokens(text)
+    if estimated > max_tokens:
+        return (f"the answer is {len(text):,} characters (about {estimated:,} tokens), more than its allowance of "
+                f"{max_tokens:,} tokens")
+    return None
+
+
 class HTTPBrain:
     """Creatures that think on a server that speaks the OpenAI chat-completions API."""
 
@@ -119,6 +133,10 @@ class HTTPBrain:
                 return Answer(actions=[], problems=[f"{o.name}: {exc.reason}"], meta={"model": self.model, "refused": exc.reason,
                                                                                        "deadline": exc.deadline})
             latency = time.perf_counter() - t0
+        over = over_allowance(reply.text, reply.answer_tokens, max_tokens)
+        if over is not None:  # the server ignored max_tokens: nothing of it is acted on or kept
+            return Answer(actions=[], problems=[f"{o.name}: {over}"], meta={"model": self.model, "refused": over,
+                                                                           "max_tokens": max_tokens})
         raw = reply.text
         actions, problems, thinking = parse_decision(raw, o.max_actions)
         meta = {

@@ -33,6 +33,8 @@ from engine.core.errors import TTWoodError
 RETRY_STATUSES = (429, 503)
 FIRST_BACKOFF = 0.5
 """Seconds before the first retry when the server does not say (then doubled each time)."""
+MAX_REPORTED_TOKENS = 10**9
+"""The largest token count a server's ``usage`` may report (the tape keeps it; a save refuses more)."""
 CAP_BASE = 32 * 1024
 CAP_PER_TOKEN = 256
 """Bytes one answer token may take in the body at most (a long token, JSON-escaped)."""
@@ -65,8 +67,8 @@ class _Choice(BaseModel):
 
 class _Usage(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    prompt_tokens: StrictInt = Field(ge=0)
-    completion_tokens: StrictInt = Field(ge=0)
+    prompt_tokens: StrictInt = Field(ge=0, le=MAX_REPORTED_TOKENS)
+    completion_tokens: StrictInt = Field(ge=0, le=MAX_REPORTED_TOKENS)
 
 
 class _Reply(BaseModel):

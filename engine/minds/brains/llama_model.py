@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import EngineBug, TTWoodError
+from engine.minds.brains.lora_check import lora_problem
 
 SYS_MARK, USER_MARK = "@@TTWOOD-SYSTEM@@", "@@TTWOOD-USER@@"
 
@@ -163,6 +164,9 @@ class LlamaModel:
                     h.update(chunk)
         except OSError as exc:
             raise ModelError(f"{p}: cannot read it ({exc.strerror or exc})") from None
+        problem = lora_problem(p)
+        if problem is not None:  # llama.cpp would load it, then abort the process at the first token
+            raise ModelError(f"{p}: refused as a LoRA adapter: {problem}")
         ptr = self.lib.llama_adapter_lora_init(self.model, str(p).encode())
         if not ptr:
             kind, arch = gguf_says(p)

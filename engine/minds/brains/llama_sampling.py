@@ -138,8 +138,8 @@ class GrammarSampling:
         """Sample a token, check only it against the grammar, and scan the whole vocabulary only
         when the grammar refuses it (``t.grammar`` is not in the chain)."""
         lib = self.lib
+        logits = self.logits(ctx, t)
         tok = int(lib.llama_sampler_sample(t.chain, ctx, t.last))
-        logits = np.ctypeslib.as_array(lib.llama_get_logits_ith(ctx, t.last), shape=(self.n_vocab,))
         one = self._one
         one["id"][0] = tok
         one["logit"][0] = logits[tok]
@@ -172,8 +172,18 @@ class GrammarSampling:
         self.lib.llama_sampler_free(t.grammar)
         t.grammar = g
 
+    def logits(self, ctx: Any, t: Track) -> np.ndarray[Any, Any]:
+        """``t``'s logits for its next token; a :class:`ModelError` when any is NaN or infinite (a
+        broken adapter or model: llama.cpp's sampler would abort the whole process on them)."""
+        logits = np.ctypeslib.as_array(self.lib.llama_get_logits_ith(ctx, t.last), shape=(self.n_vocab,))
+        if not np.isfinite(logits).all():
+            raise ModelError(f"the model computed NaN or infinite logits for {t.obs.name}: its weights or its "
+                             "LoRA adapter are broken (train the adapter again, or play without it)")
+        return logits
+
     def whole(self, ctx: Any, t: Track) -> int:
         """Sample with the grammar in the chain: it masks the whole vocabulary at every token."""
+        self.logits(ctx, t)
         t.full_passes += 1
         return int(self.lib.llama_sampler_sample(t.chain, ctx, t.last))
 
