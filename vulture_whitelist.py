@@ -66,3 +66,10 @@ _.daemon_threads
 # Attributes tests set on purpose, to see that the save format refuses a field it does not know.
 _.mood
 _.weather
+
+# pydantic models' fields that validation reads from the data (a save's tape, a sweep's tables).
+_.latency_ms
+_.reference_prices
+_.forced_tokens
+_.grammar_full_passes
+_.shared_prefix_tokens

@@ -17,6 +17,8 @@ from engine import scenario as scenarios
 from ttwood.options import AsJson
 
 if TYPE_CHECKING:
+    from engine.learn.dataset import Stats
+    from engine.minds.brains.llama_model import LlamaModel
     from engine.scenario import Scenario
     from engine.turn.brain import Brain
 
@@ -59,10 +61,9 @@ def dataset(
     Answers the grammar refuses are counted by reason and left out. Then train with
     `ttwood train --data FILE --out ADAPTER.gguf`.
     """
-    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, label_save, plan_games, play_games, write_jsonl
+    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, plan_games, play_games, write_jsonl
     from engine.minds.brains.llama_model import LlamaModel
     from engine.minds.brains.models import embedded_model_path
-
     chosen = list(scenario or DEFAULT_SCENARIOS)
     loaded = {ref: scenarios.load(ref)[0] for ref in chosen}
     plans = plan_games(chosen, games, first_seed=first_seed, validation=validation)
@@ -71,26 +72,14 @@ def dataset(
     # only its tokenizer and chat template: the packaged file has them (no need for the Q8_0 copy)
     lm = LlamaModel(Path(model).expanduser() if model else embedded_model_path())
     try:
-        with Progress(TextColumn("[bold green]teacher games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        rows = _labelled(from_save, lm, stats) if from_save else play_games(
+            plans, turns, lm, stats, lambda ref: loaded[ref], legends=legends,
+            play=_student_player(student, model) if student else None)
+        with Progress(TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.fields[info]}"), console=err, disable=not err.is_terminal) as progress:
-            task = progress.add_task("games", total=len(plans), info="")
-
-            def on_game(plan: object) -> None:
-                progress.update(task, advance=1, info=f"{stats.examples} examples, {sum(stats.refused.values())} refused")
-
-            if from_save:
-                task2 = progress.add_task("saves", total=len(from_save), info="")
-                progress.update(task, visible=False)
-
-                def labelled() -> Iterator[dict[str, Any]]:
-                    for path in from_save or []:
-                        yield from label_save(path.expanduser(), lm, stats)
-                        progress.update(task2, advance=1, info=f"{stats.examples} examples")
-
-                write_jsonl(out, labelled())
-            else:
-                play = _student_player(student, model) if student else None
-                write_jsonl(out, play_games(plans, turns, lm, stats, lambda ref: loaded[ref], on_game, legends=legends, play=play))
+            task = progress.add_task("saves labelled" if from_save else "games", total=len(from_save or plans), info="")
+            write_jsonl(out, _counted(rows, stats, lambda: progress.update(
+                task, completed=stats.games, info=f"{stats.examples} examples, {sum(stats.refused.values())} refused")))
     except KeyboardInterrupt:
         err.print(f"stopped: {out} is as it was (a dataset is written whole, at the end)", markup=False)
         raise
@@ -139,3 +128,22 @@ def _student_player(adapter: str, model: str | None) -> Callable[[Scenario, int]
         return make_brains(sc, BrainChoice(kind="llama", model=model, adapter=adapter, seed=seed, threads=None), loaded)["*"]
 
     return make
+
+
+def _labelled(saves: list[Path], lm: LlamaModel, stats: Stats) -> Iterator[dict[str, Any]]:
+    """Every creature-turn of each saved game, answered by the teacher."""
+    from engine.learn.dataset import label_save
+
+    for path in saves:
+        yield from label_save(path.expanduser(), lm, stats)
+
+
+def _counted(rows: Iterator[dict[str, Any]], stats: Stats, tick: Callable[[], None]) -> Iterator[dict[str, Any]]:
+    """``rows`` as they come, ``tick`` called whenever another game is done."""
+    games = stats.games
+    for row in rows:
+        if stats.games != games:
+            games = stats.games
+            tick()
+        yield row
+    tick()

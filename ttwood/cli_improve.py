@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Table
 
 from engine import scenario as scenarios
 from ttwood.options import AsJson, Model, Threads
+
+if TYPE_CHECKING:
+    from engine.learn.improve import Progress as Steps
 
 err = Console(stderr=True)
 
@@ -27,8 +30,8 @@ def improve(
     out: Annotated[Path, typer.Option("--out", "-o",
         help="The run's folder (one sub-folder a round; run again to go on).")] = Path("improve"),
     rounds: Annotated[int, typer.Option("--rounds", "-r", min=1, max=100, help="DAgger rounds after round 0.")] = 2,
-    scenario: Annotated[list[str] | None, typer.Option("--scenario",
-        help="Woods the student plays and is measured on (repeatable; default: the default wood).")] = None,
+    scenario: Annotated[list[str] | None, typer.Argument(
+        help="Woods the student plays and is measured on (bundled ids or .toml paths; default: the default wood).")] = None,
     games: Annotated[int, typer.Option("--games", "-g", min=1, max=10_000, help="Student games a round.")] = 2,
     turns: Annotated[int, typer.Option("--turns", "-n", min=2, max=1000, help="Turns of each student game.")] = 60,
     start: Annotated[str, typer.Option("--start", help="The adapter round 0 plays with: a .gguf path, or 'shipped'.")] = "shipped",
@@ -52,7 +55,6 @@ def improve(
     command goes on where a stopped run stopped. rounds.json holds the table."""
     from engine.core.errors import TTWoodError
     from engine.learn.improve import ImproveConfig
-    from engine.learn.improve import Progress as Steps
     from engine.learn.improve import improve as run_loop
     from engine.sweeps.spec import parse_seeds
 
@@ -65,20 +67,33 @@ def improve(
     cfg = ImproveConfig(out=out.expanduser(), start=start, rounds=rounds, scenarios=chosen, games=games, turns=turns,
                         first_seed=first_seed, teacher_data=teacher_data, steps=steps, lr=lr, batch=batch,
                         measure_seeds=seeds, measure_turns=measure_turns, threads=threads, model=model)
-    with Progress(TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, disable=not err.is_terminal) as bars:
-        tasks: dict[str, TaskID] = {}
-
-        def turn(what: str, done: int, total: int) -> None:
-            if what not in tasks:
-                tasks[what] = bars.add_task(what, total=total)
-            bars.update(tasks[what], completed=done)
-
-        table = run_loop(cfg, lambda ref: loaded[ref], Steps(note=lambda text: err.print(text, markup=False), turn=turn))
+    bars = Progress(TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, disable=not err.is_terminal)
+    with bars:
+        table = run_loop(cfg, lambda ref: loaded[ref], _steps(bars))
     if as_json:
         sys.stdout.write(json.dumps({"out": str(cfg.out), "rounds": table}) + "\n")
         return
-    view = Table(title=f"DAgger rounds ({cfg.out / 'rounds.json'})")
+    _show(table, cfg.out)
+
+
+def _steps(bars: Progress) -> Steps:
+    """The loop's notes above the bars, and a bar for each batch of games it plays."""
+    from engine.learn.improve import Progress as Steps
+
+    tasks: dict[str, TaskID] = {}
+
+    def turn(what: str, done: int, total: int) -> None:
+        if what not in tasks:
+            tasks[what] = bars.add_task(what, total=total)
+        bars.update(tasks[what], completed=done)
+
+    return Steps(note=lambda text: bars.console.print(text, markup=False), turn=turn)
+
+
+def _show(table: list[dict[str, Any]], out: Path) -> None:
+    """The rounds side by side, a row per measuring game."""
+    view = Table(title=f"DAgger rounds ({out / 'rounds.json'})")
     for col in ("round", "scenario", "seed", "alive", "trades late", "deals late", "message turns", "valid", "accepted"):
         view.add_column(col, justify="right")
     for row in table:

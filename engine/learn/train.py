@@ -31,7 +31,7 @@ import torch
 
 from engine.core.errors import TTWoodError
 from engine.learn import checkpoint as ckpt
-from engine.learn.adapter import file_sha256, head_counts, read_adapter, write_adapter
+from engine.learn.adapter import LoraWeights, file_sha256, head_counts, read_adapter, write_adapter
 from engine.learn.card import command_line, model_card
 from engine.learn.data import Tokens, batch_order, common_prefix, group_keys, load_examples, split_examples, tokenize
 from engine.learn.finite import MAX_LR, check_loss, check_weights
@@ -332,12 +332,7 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
     saved = ckpt.read(folder)
     cfg = _resumed_warmup(cfg, saved)
     n_head, n_kv = head_counts(base)  # and a clear error now for a model of another architecture
-    start = None
-    if cfg.init is not None:  # go on from an adapter: its rank, alpha and targets
-        if not cfg.init.is_file():
-            raise TTWoodError(f"{cfg.init}: no such adapter to start from", title="train")
-        start = read_adapter(cfg.init, n_head=n_head, n_kv_head=n_kv)
-        cfg = replace(cfg, rank=start.rank, alpha=start.alpha, targets=tuple(start.targets))
+    cfg, start = _start_from(cfg, n_head, n_kv)
     data_sha = file_sha256(cfg.data) if cfg.data.is_file() else ""
     rep.note(f"reading {cfg.data}")
     p = prepare(cfg, base)
@@ -379,6 +374,14 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
     finally:
         torch.set_num_threads(threads)
         torch.set_flush_denormal(False)
+
+
+def _start_from(cfg: TrainConfig, n_head: int, n_kv: int) -> tuple[TrainConfig, LoraWeights | None]:
+    """The adapter ``--init`` names, read (its rank, alpha and targets become the run's), or none."""
+    if cfg.init is None:
+        return cfg, None
+    start = read_adapter(cfg.init, n_head=n_head, n_kv_head=n_kv)  # a missing or foreign file: one AdapterError
+    return replace(cfg, rank=start.rank, alpha=start.alpha, targets=tuple(start.targets)), start
 
 
 def _resumed_warmup(cfg: TrainConfig, saved: dict[str, Any] | None) -> TrainConfig:
