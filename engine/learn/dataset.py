@@ -32,7 +32,7 @@ from engine.minds.brains.llama_model import LlamaModel
 from engine.minds.choices import answer_json
 from engine.minds.replan import Replanner
 from engine.minds.spelling import Spelling, SpellingError, decoder_spelling
-from engine.scenario import CreatureSpec, Scenario
+from engine.scenario import CreatureSpec, LegendSpec, RumourEffect, Scenario
 from engine.turn.brain import Answer, Brain, HoldsNothing
 from engine.turn.game import Game
 from engine.turn.observation import Observation
@@ -93,7 +93,16 @@ def variant_cast(sc: Scenario, seed: int) -> Scenario:
     if rng.random() < 0.5:
         extra = rng.choice([c for c in base if c.role == "producer"] or base)
         cast.append(extra.model_copy(update={"name": names[len(base)], "species": rng.choice(_SPECIES), "den": None}))
-    return sc.model_copy(update={"creatures": cast, "generate": []})
+    renamed = {old.name: new.name for old, new in zip(base, cast, strict=False)}
+    return sc.model_copy(update={"creatures": cast, "generate": [], "legends": [_retold(lg, renamed) for lg in sc.legends]})
+
+
+def _retold(lg: LegendSpec, renamed: dict[str, str]) -> LegendSpec:
+    """A legend whose rumours' tellers follow the cast's new names (a legend that sends to named
+    creatures is left as it is: the wood then falls back to its own cast, :func:`cast_for`)."""
+    effects = [e.model_copy(update={"teller": renamed.get(e.teller, e.teller)}) if isinstance(e, RumourEffect) and e.teller else e
+               for e in lg.effects]
+    return lg.model_copy(update={"effects": effects})
 
 
 def _name_pool(n: int) -> list[str]:
