@@ -168,7 +168,8 @@ def _one_round(cfg: ImproveConfig, r: int, load: Callable[[str], Scenario], p: P
     if not student.is_file():
         p.note(f"round {r}: the student plays {cfg.games} games of {cfg.turns} turns; the teacher labels them")
         seed = cfg.first_seed + (r - 1) * cfg.games
-        plans = plan_games(list(cfg.scenarios), cfg.games, first_seed=seed, validation=0.0 if cfg.games < 2 else 0.5 / cfg.games)
+        # few games: every one trains (the trainer then holds out every 20th example to score on)
+        plans = plan_games(list(cfg.scenarios), cfg.games, first_seed=seed, validation=0.0 if cfg.games < 5 else 0.1)
         stats = Stats()
         lm = LlamaModel(Path(cfg.model).expanduser()) if cfg.model else _embedded()
         made: dict[tuple[Any, ...], Any] = {}
