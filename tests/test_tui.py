@@ -21,7 +21,7 @@ from ttwood_tui.screens.charts import ChartsScreen
 from ttwood_tui.screens.games import GameChoice, GamesScreen
 from ttwood_tui.screens.inspector import InspectorScreen
 from ttwood_tui.screens.main import MainScreen
-from ttwood_tui.widgets.game_header import GameHeader
+from ttwood_tui.widgets.game_header import GameHeader, seconds_text
 from ttwood_tui.widgets.ledgers import Ledgers
 
 pytestmark = pytest.mark.anyio
@@ -128,6 +128,7 @@ async def test_new_game_steps_inspect_legend_patron_loan_save_quit_open(tmp_path
     other = make_app(tmp_path, session=new_session(seed=99))
     async with other.run_test(size=SIZE) as pilot:
         await pilot.press("o")
+        await settle(other, pilot)  # the saves (and scenarios) are listed off the UI thread
         assert isinstance(other.screen, PickDialog)
         ids = [oid for oid, _ in other.screen.options]
         assert str(saved) in ids and len(ids) == 2, "the saved game and the one just started"
@@ -173,7 +174,17 @@ async def test_speed_keys_change_the_pause_between_turns(tmp_path: Path) -> None
         assert app.speed == start + 1
         await pilot.press("minus", "minus")
         assert app.speed == start - 1
-        assert app.screen.query_one(GameHeader).speed == "0.5 turn/s"
+        header = app.screen.query_one(GameHeader)
+        # Pacing reads as pacing (it read "speed 0.5 turn/s", like a measured speed) ...
+        assert header.pace == "2 s between turns"
+        text = str(header.render())
+        assert "‖ paused, 2 s between turns" in text and "turn/s" not in text and "took" not in text
+        # ... and once a turn is played the header says how long it took, measured.
+        await pilot.press("n")
+        await settle(app, pilot)
+        seconds = app.session.view.turn_seconds
+        assert seconds is not None and 0 < seconds < 60
+        assert f"turn 1 took {seconds_text(seconds)}" in str(header.render())
 
 
 async def test_a_failing_brain_shows_an_error_and_the_app_keeps_running(tmp_path: Path) -> None:
@@ -248,6 +259,7 @@ async def test_charts_games_and_help_screens_open_and_close(tmp_path: Path) -> N
         assert "turns 1–2" in str(app.screen.query_one("#chart-gini Label", Static).render())
         await pilot.press("escape")
         await pilot.press("g")
+        await settle(app, pilot)  # the saves (and scenarios) are listed off the UI thread
         assert isinstance(app.screen, GamesScreen)
         await pilot.press("escape")
         await pilot.press("question_mark")
@@ -264,6 +276,7 @@ async def test_new_game_from_the_games_screen(tmp_path: Path) -> None:
         await pilot.press("n")
         await settle(app, pilot)
         await pilot.press("g")
+        await settle(app, pilot)  # the saves (and scenarios) are listed off the UI thread
         app.screen.query_one("#seed", Input).value = "11"
         app.screen.query_one("#scenarios").focus()
         await pilot.press("enter")
@@ -283,6 +296,7 @@ async def test_the_games_screen_starts_from_the_game_being_played(tmp_path: Path
     app = make_app(tmp_path, autosave=False)  # scripted, seed 3
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("g")
+        await settle(app, pilot)  # the saves (and scenarios) are listed off the UI thread
         assert isinstance(app.screen, GamesScreen)
         assert app.screen.query_one("#brain", Select).value == "scripted"
         assert app.screen.query_one("#seed", Input).value == "3"

@@ -47,6 +47,8 @@ class TTWoodApp(PlayerHands, GamesAndSaves):
                 tooltip="Play the selected creature's turns yourself (again: give it back)."),
         Binding("a", "act", "act", id="act", tooltip="Queue an action for a creature you have taken over."),
         Binding("c", "charts", "charts", id="charts", tooltip="Prices, Gini, trees and trades over the whole game."),
+        Binding("v", "next_pane", "pane", id="pane",
+                tooltip="On a narrow terminal: show the next lower pane (the clearing, private threads, events, prices)."),
         Binding("s", "save", "save", id="save", tooltip="Save the game now (it also saves after every turn)."),
         Binding("o", "open", "open", id="open", tooltip="Open a saved game."),
         Binding("r", "rewind", "rewind", id="rewind", tooltip="Branch a new game from this one at an earlier turn."),
@@ -91,6 +93,11 @@ class TTWoodApp(PlayerHands, GamesAndSaves):
 
     def action_charts(self) -> None:
         self.push_screen(ChartsScreen(self.session.view))
+
+    def action_next_pane(self) -> None:
+        m = self.main()
+        if m is not None and self.screen is m and not m.next_pane():
+            self.notify("every pane is on screen at this width")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

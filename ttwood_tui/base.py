@@ -13,8 +13,7 @@ from pathlib import Path
 
 from textual.app import App
 
-from engine.core.errors import TTWoodError
-from engine.session import Session, saves_folder
+from engine.session import Session, TTWoodError, saves_folder
 from ttwood_tui.screens.games import GameChoice
 from ttwood_tui.screens.main import MainScreen
 
@@ -26,7 +25,8 @@ SessionFactory = Callable[[GameChoice], Session]
 
 
 def speed_label(delay: float) -> str:
-    return "max" if delay == 0 else f"{1 / delay:g} turn/s"
+    """The pacing the player set, said as pacing (the header beside it shows the measured time)."""
+    return "no pause between turns" if delay == 0 else f"{delay:g} s between turns"
 
 
 class WoodAppBase(App[None]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 from rich.markup import escape
 
-from engine.core.errors import TTWoodError
+from engine.session import TTWoodError
 from ttwood_tui.base import WoodAppBase
 from ttwood_tui.dialogs.act import ActionDialog, Request
 from ttwood_tui.dialogs.pick import PickDialog

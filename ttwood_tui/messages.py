@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from engine.session import Session, SessionView
+from engine.session import SaveEntry, ScenarioEntry, Session, SessionView
 
 
 @dataclass
@@ -36,3 +36,16 @@ class SessionReady(Message):
     """A worker built a session (a new game, an opened save or a rewind) for the app to play."""
 
     session: Session
+
+
+@dataclass
+class Listed(Message):
+    """A worker read the scenarios and the saves folder (off the UI thread)."""
+
+    purpose: str
+    """What they were listed for: ``games`` (the games screen) or ``open`` (the open dialog)."""
+    scenarios: tuple[ScenarioEntry, ...]
+    saves: tuple[SaveEntry, ...]
+    """Newest first."""
+    error: str | None = None
+    """Why the folder could not be listed."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine import session as S
-from engine.session import Session, SessionError, SessionView, describe, outcome
-from engine.turn import actions as A
+from engine.session import Session, SessionError, SessionView, acting, describe, outcome
 from ttwood_tui.dialogs.act import Request
 
 
@@ -17,16 +16,16 @@ def carry_out(session: Session, actor: str, r: Request) -> str:
     v = r.values
     if actor == session.view.player.patron:
         return _patron(session, r.kind, v)
-    action: A.Action
+    action: acting.Action
     if r.kind == "produce":
-        action = A.Produce(qty=v["qty"])
+        action = acting.produce(v["qty"])
     elif r.kind == "order":
-        action = A.PlaceOrder(side=v["side"], good=v["good"], qty=v["qty"], price=v["price"])
+        action = acting.place_order(v["side"], v["good"], v["qty"], v["price"])
     elif r.kind in ("accept", "reject"):
         oid = int(v["offer"])
-        action = A.Accept(id=oid) if r.kind == "accept" else A.Reject(id=oid)
+        action = acting.accept(oid) if r.kind == "accept" else acting.reject(oid)
     elif r.kind == "talk":
-        action = A.Say(text=v["text"]) if v["to"] == "*" else A.Whisper(to=v["to"], text=v["text"])
+        action = acting.speak(v["to"], v["text"])
     else:
         raise SessionError(f"{actor} cannot {r.kind} from this form")
     turn = session.player.act_as(actor, action)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.core.errors import TTWoodError
+from textual import on, work
+
+from engine.session import TTWoodError
 from ttwood_tui.dialogs.pick import AskTurnDialog, PickDialog
-from ttwood_tui.screens.games import GameChoice, GamesScreen, save_options
+from ttwood_tui.messages import Listed
+from ttwood_tui.screens.games import GameChoice, GamesScreen, list_games, save_options
 from ttwood_tui.turns import TurnRunner
 
 
@@ -31,7 +34,22 @@ class GamesAndSaves(TurnRunner):
             self._save()
 
     def action_open(self) -> None:
-        options = save_options(self.saves_dir, self.session.save_path)
+        self.notify(f"reading the saves in {self.saves_dir}/ …", timeout=2)
+        self._list_saves()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="listing", description="list the saves")
+    def _list_saves(self) -> None:
+        """Read the saves folder off the UI thread (each save is checked); a :class:`Listed` message brings it."""
+        self.post_message(list_games(self.saves_dir, "open", scenarios=False))
+
+    @on(Listed)
+    def _saves_listed(self, message: Listed) -> None:
+        if message.purpose != "open":
+            return
+        if message.error is not None:
+            self.show_error(message.error)
+            return
+        options = save_options(message.saves, self.session.view.save)
         if not options:
             self.show_error(f"no saves in {self.saves_dir}/ yet")
             return
@@ -55,8 +73,9 @@ class GamesAndSaves(TurnRunner):
         self.build_session(lambda: old.rewind(turn, self.saves_dir))
 
     def action_games(self) -> None:
-        s = self.session
-        self.push_screen(GamesScreen(self.saves_dir, s.save_path, brain=s.brain_label, seed=s.game.seed), self._game_chosen)
+        s, view = self.session, self.session.view
+        playing = None if view.save is None else Path(view.save)
+        self.push_screen(GamesScreen(self.saves_dir, playing, brain=s.brain_label, seed=view.seed), self._game_chosen)
 
     def _game_chosen(self, choice: GameChoice | None) -> None:
         if choice is not None:

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from textual import on, work
 from textual.worker import Worker, WorkerState
 
-from engine.core.errors import TTWoodError
-from engine.session import Session, SessionView
+from engine.session import Session, SessionView, TTWoodError
 from ttwood_tui.base import SPEEDS, WoodAppBase
 from ttwood_tui.messages import SessionReady, TurnDone, TurnFailed
 from ttwood_tui.player import patron_results

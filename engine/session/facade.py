@@ -9,12 +9,12 @@ something); it never reads the live game while a turn runs.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.minds.brains.models import shown_name
 from engine.minds.factory import model_cards
 from engine.saves import Autosaver, branch, open_save
 from engine.scenario import Scenario, load, parse
@@ -22,7 +22,7 @@ from engine.session.errors import SessionError
 from engine.session.files import free_path, saves_folder
 from engine.session.patron import with_patron
 from engine.session.player import Player
-from engine.session.seeing import decided_view, turn_events, turn_point, wood_view
+from engine.session.seeing import decided_view, minds_line, turn_events, turn_point, wood_view
 from engine.session.views import DecidedView, SessionView, TurnEvents, TurnPoint, WoodView
 from engine.turn.brain import Brain
 from engine.turn.game import Game
@@ -63,8 +63,12 @@ class Session:
         self._decided: dict[str, DecidedView] = {
             d.creature: decided_view(d, r.turn, game.brain_of(d.creature).name) for r in game.reports[-1:] for d in r.decided
         }
+        self._seed = game.seed
+        self._minds = ""
+        self._turn_seconds: float | None = None
+        self._turn_started = 0.0
         self._wood = self._see()
-        self._view = SessionView(self.name, self._wood, self.player.view())
+        self._view = self._session_view()
 
     # ------------------------------------------------------------------ making one
     @classmethod
@@ -97,6 +101,7 @@ class Session:
                 brain_label=brain_label, make_brains=make_brains)
         if at is None:
             s.save_path = path
+            s._publish()
         return s
 
     # ------------------------------------------------------------------ looking
@@ -121,6 +126,8 @@ class Session:
         return self.game.wood.by_name[self.player.patron] if self.player.patron else None
 
     def _see(self, notices: list[str] | None = None) -> WoodView:
+        """The wood as it stands, and which models think for it (call between turns only)."""
+        self._minds = minds_line(self._brains())
         return wood_view(self.game, brains=self.player.brains(), decided=self._decided, history=self._points,
                          recent=self._recent, notices=notices or [])
 
@@ -128,7 +135,11 @@ class Session:
         with self._lock:
             if wood is not None:
                 self._wood = wood
-            self._view = SessionView(self.name, self._wood, self.player.view())
+            self._view = self._session_view()
+
+    def _session_view(self) -> SessionView:
+        return SessionView(self.name, self._wood, self.player.view(), seed=self._seed, minds=self._minds,
+                           save=None if self.save_path is None else str(self.save_path), turn_seconds=self._turn_seconds)
 
     # ------------------------------------------------------------------ playing
     def step(self) -> TurnReport:
@@ -138,6 +149,7 @@ class Session:
         for while it runs waits for the next one."""
         self.player.begin_turn()
         self._publish()
+        self._turn_started = time.perf_counter()
         try:
             (report,) = self.game.run(1, self._finished)
         except BaseException:
@@ -151,6 +163,7 @@ class Session:
         """The loop's ``on_turn``: save the turn, remember it, and publish its view."""
         if self.saver is not None:
             self.saver.record(report)
+        self._turn_seconds = time.perf_counter() - self._turn_started
         self.history.append(report.summary())
         self._points.append(turn_point(report))
         self._recent.append(turn_events(report))
@@ -190,15 +203,8 @@ class Session:
 
     @property
     def minds(self) -> str:
-        """The models that think for the wood, each with its adapter (empty when only rules and
-        the player decide): what the header shows, e.g. ``SmolLM2-135M-Instruct + adapter wood``."""
-        seen = []
-        for c in model_cards(self._brains()):
-            adapter = c.get("adapter")
-            line = shown_name(c) + (f" + adapter {adapter.get('name')}" if isinstance(adapter, dict) else "")
-            if line not in seen:
-                seen.append(line)
-        return ", ".join(seen)
+        """The models that think for the wood (:attr:`SessionView.minds`, as of the last finished turn)."""
+        return self._view.minds
 
     def _played(self) -> dict[str, Any]:
         """What decides, for a new save: as asked (to rebuild the brains on resume, when the maker

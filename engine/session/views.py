@@ -9,6 +9,7 @@ turn. Build one with :func:`engine.session.seeing.wood_view`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -24,6 +25,24 @@ V = TypeVar("V")
 def frozen(d: Mapping[K, V]) -> Mapping[K, V]:
     """A read-only copy of a mapping."""
     return MappingProxyType(dict(d))
+
+
+LONGEST = 16_000
+"""Characters of one free text (a thought, a raw answer, a prompt) a view keeps. A real answer is
+a few thousand at most (the token budget); a save from someone else may hold megabytes, which a
+screen would take minutes to lay out."""
+_UNSHOWN = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2069\\ufeff\\ufff9-\\ufffb]")
+"""Control characters (escape sequences, carriage returns; not tabs and line breaks), the
+bidirectional marks, overrides and isolates that make a terminal draw text in another order than
+it is stored, and the zero-width and separator characters that hide or break text."""
+
+
+def printable(text: str, longest: int = LONGEST) -> str:
+    """Text as a screen may show it: each control or bidirectional-override character spelled out
+    (``<U+202E>``), and at most ``longest`` characters, the rest counted."""
+    if len(text) > longest:
+        text = f"{text[:longest]}… ({len(text) - longest:,} more characters not shown)"
+    return _UNSHOWN.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +108,18 @@ class OfferView:
     get: Mapping[str, int]
     principal: int
     interest: int
+    due: int | None = None
+    """The turn it is due (a forward trade or a loan), ``None`` for a swap now."""
+
+    def terms(self) -> str:
+        """What it offers in words, as the sender sees it: ``lend 15 pebbles at 2 interest, due turn 9``,
+        ``trade 2 honey for 12 pebbles now`` (the sender gives the first, wants the second)."""
+        due = f", due turn {self.due}" if self.due is not None else ""
+        if self.kind in ("lend", "borrow"):
+            return f"{self.kind} {self.principal} pebbles at {self.interest} interest{due}"
+        give = " + ".join(f"{q} {a}" for a, q in self.give.items()) or "nothing"
+        get = " + ".join(f"{q} {a}" for a, q in self.get.items()) or "nothing"
+        return f"trade {give} for {get}{due or ' now'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +284,15 @@ class SessionView:
     """The game's name (the save file's stem)."""
     wood: WoodView
     player: PlayerView
+    seed: int
+    """The seed of the game's one random generator."""
+    minds: str
+    """The models that think for the wood, each with its adapter (empty when only rules and the
+    player decide), e.g. ``SmolLM2-135M-Instruct + adapter wood``."""
+    save: str | None
+    """The file the game is being saved to (``None``: it is not being saved)."""
+    turn_seconds: float | None
+    """How long the last turn took to play, measured (``None`` before this session played one)."""
 
     @property
     def turn(self) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.markup import escape
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -14,10 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from engine import scenario as scenarios
-from engine.core.errors import TTWoodError
-from engine.minds.factory import BRAIN_KINDS
-from engine.saves import list_saves
+from engine.session import BRAIN_KINDS, SaveEntry, ScenarioEntry, TTWoodError, save_entries, scenario_entries
+from ttwood_tui.messages import Listed
 
 
 @dataclass
@@ -30,32 +28,40 @@ class GameChoice:
     save: Path | None = None
 
 
+def scenario_text(e: ScenarioEntry) -> str:
+    """``name (id, N creatures)`` over its description (markup), or why it cannot be read."""
+    if e.error is not None:
+        return f"[red]{escape(e.id)}: cannot be read[/red] {escape(e.error[:80])}"
+    return f"[b]{escape(e.name)}[/b] ({e.id}, {e.creatures} creatures)\n  {escape(e.description)}"
+
+
 def scenario_options() -> list[tuple[str, str]]:
-    """``(id, "name — description")`` for every scenario found, bad ones marked rather than hidden."""
-    out = []
-    for f in scenarios.known():
-        try:
-            sc, _ = scenarios.load_found(f)
-            cast = len(sc.expanded_cast())  # generated creatures too
-            out.append((f.id, f"[b]{escape(sc.meta.name)}[/b] ({f.id}, {cast} creatures)\n  {escape(sc.meta.description)}"))
-        except TTWoodError as exc:
-            out.append((f.id, f"[red]{f.id}: cannot be read[/red] {escape(str(exc)[:80])}"))
-    return out
+    """``(id, text)`` for every scenario found, bad ones marked rather than hidden (reads every
+    scenario file: call it off the UI thread)."""
+    return [(e.id, scenario_text(e)) for e in scenario_entries()]
 
 
-def save_options(folder: Path, playing: Path | None = None) -> list[tuple[str, str]]:
-    """``(file, text)`` for every save in a folder, newest first (``engine.saves.list_saves``); a
-    save that would be refused says why, except ``playing``, the one being written now."""
+def save_options(saves: tuple[SaveEntry, ...], playing: str | Path | None = None) -> list[tuple[str, str]]:
+    """``(file, text)`` for the saves listed (:func:`engine.session.save_entries`, newest first);
+    a save that would be refused says why, except ``playing``, the one being written now."""
     out = []
-    for row in list_saves(folder):
-        file = str(row["file"])
-        name = Path(file).name
-        if playing is not None and Path(file) == playing:
-            text = f"{name} [dim](playing now)[/dim]"
+    for e in saves:
+        if playing is not None and Path(e.file) == Path(playing):
+            text = f"{escape(e.name)} [dim](playing now)[/dim]"
         else:
-            text = name if row["status"] == "ok" else f"{name} [dim]({row['status']})[/dim]"
-        out.append((file, text))
+            text = escape(e.name) if e.status == "ok" else f"{escape(e.name)} [dim]({escape(e.status)})[/dim]"
+        out.append((e.file, text))
     return out
+
+
+def list_games(folder: Path, purpose: str, *, scenarios: bool = True) -> Listed:
+    """The scenarios (when asked) and the saves in ``folder``, for ``purpose`` (a save is read to
+    say whether it opens, a scenario to say what it is: call it off the UI thread)."""
+    try:
+        found = scenario_entries() if scenarios else ()
+        return Listed(purpose, found, save_entries(folder))
+    except (TTWoodError, OSError) as exc:
+        return Listed(purpose, (), (), f"cannot list {folder}: {exc}")
 
 
 class GamesScreen(Screen[GameChoice | None]):
@@ -80,25 +86,52 @@ class GamesScreen(Screen[GameChoice | None]):
         self.playing = playing
         self.brain = brain if brain in BRAIN_KINDS else BRAIN_KINDS[0]
         self.seed = seed
+        self.saves: tuple[SaveEntry, ...] = ()
+        """The saves listed, newest first (empty until they have been read)."""
 
     def compose(self) -> ComposeResult:
-        saves = save_options(self.saves_dir, self.playing)
         with Vertical(id="games"):
             yield Static("[b]Thousand Token Wood[/b] — choose a game", id="games-title")
             yield Label("a new game", classes="section")
-            yield OptionList(*[Option(text, id=sid) for sid, text in scenario_options()], id="scenarios")
+            yield OptionList(id="scenarios")
             with Horizontal():
                 yield Label("brain")
                 yield Select([(k, k) for k in BRAIN_KINDS], value=self.brain, allow_blank=False, id="brain")
                 yield Label("seed")
                 yield Input(str(self.seed), type="integer", id="seed")
-                yield Button("continue the last game", id="continue", disabled=not saves)
+                yield Button("continue the last game", id="continue", disabled=True)
             yield Label("open a save", classes="section")
-            if saves:
-                yield OptionList(*[Option(text, id=file) for file, text in saves], id="saves")
-            else:
-                yield Label(f"no saves in {self.saves_dir}/ yet", id="no-saves")
+            yield OptionList(id="saves")
+            yield Label(f"reading {escape(str(self.saves_dir))}/ …", id="no-saves")
         yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#saves").display = False
+        self._list()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="listing", description="list the scenarios and saves")
+    def _list(self) -> None:
+        """Read the scenarios and the saves off the UI thread; a :class:`Listed` message brings them."""
+        self.post_message(list_games(self.saves_dir, "games"))
+
+    @on(Listed)
+    def _listed(self, message: Listed) -> None:
+        message.stop()
+        scenarios = self.query_one("#scenarios", OptionList)
+        scenarios.add_options([Option(scenario_text(e), id=e.id) for e in message.scenarios])
+        if scenarios.option_count:
+            scenarios.highlighted = 0
+        self.saves = message.saves
+        saves = save_options(message.saves, self.playing)
+        listed = self.query_one("#saves", OptionList)
+        listed.add_options([Option(text, id=file) for file, text in saves])
+        if saves:
+            listed.highlighted = 0
+        listed.display = bool(saves)
+        empty = self.query_one("#no-saves", Label)
+        empty.display = not saves
+        empty.update(escape(message.error) if message.error else f"no saves in {escape(str(self.saves_dir))}/ yet")
+        self.query_one("#continue", Button).disabled = not saves
 
     def _new_game(self, scenario: str) -> GameChoice:
         seed_text = self.query_one("#seed", Input).value.strip() or "1"
@@ -114,9 +147,8 @@ class GamesScreen(Screen[GameChoice | None]):
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
-        saves = save_options(self.saves_dir, self.playing)
-        if saves:
-            self.dismiss(GameChoice(save=Path(saves[0][0]), brain=str(self.query_one("#brain", Select).value)))
+        if self.saves:
+            self.dismiss(GameChoice(save=Path(self.saves[0].file), brain=str(self.query_one("#brain", Select).value)))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -14,8 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from engine.session import DecidedView, SessionView, describe
-from engine.session.views import PromptView
+from engine.session import DecidedView, PromptView, SessionView, describe
 
 SCRIPTED_NOTE = (
     "This creature has a scripted brain: fixed rules of thumb decide for it, so there is no prompt "

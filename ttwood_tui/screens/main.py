@@ -18,7 +18,12 @@ from ttwood_tui.widgets.prices import PriceSparklines
 from ttwood_tui.widgets.talk import TalkPanes
 
 NARROW = 120
-"""Below this many columns the screen stacks the map over the ledgers and hides the talk and prices."""
+"""Below this many columns the screen stacks the map over the ledgers and shows one of the lower
+panes at a time (:data:`PANES`, the next one on ``v``)."""
+PANES = ("clearing", "private", "events", "prices")
+"""The lower panes a narrow screen shows one at a time, in the order ``v`` steps through them; the
+clearing first, so a newcomer sees the creatures talk."""
+PANE_NAMES = {"clearing": "clearing", "private": "private threads", "events": "events", "prices": "prices"}
 
 
 def trade_parties(kind: str, text: str) -> set[str]:
@@ -33,14 +38,24 @@ def trade_parties(kind: str, text: str) -> set[str]:
     return set()
 
 
+def pane_hint(shown: str) -> str:
+    """What a narrow screen's pane title says about the others: ``(v: private threads, events, prices)``."""
+    i = PANES.index(shown)
+    others = [PANE_NAMES[p] for p in PANES[i + 1:] + PANES[:i]]
+    return f"(v: {', '.join(others)})"
+
+
 class MainScreen(Screen[None]):
-    """Everything about the wood at once. The app sets its state with :meth:`show`; every widget
-    draws the session's :class:`~engine.session.SessionView` (the last finished turn), never the
-    live game."""
+    """Everything about the wood at once (one lower pane at a time on a narrow terminal). The app
+    sets its state with :meth:`show`; every widget draws the session's
+    :class:`~engine.session.SessionView` (the last finished turn), never the live game."""
 
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        self.pane = PANES[0]
+        """The lower pane a narrow screen shows."""
+        self.narrow = False
 
     def compose(self) -> ComposeResult:
         yield GameHeader(id="header")
@@ -71,14 +86,14 @@ class MainScreen(Screen[None]):
 
     _play_state: tuple[str, bool, bool, str] = ("", False, False, "thinking")
 
-    def set_play_state(self, speed: str, playing: bool, thinking: bool, doing: str = "thinking") -> None:
-        """The app tells the screen its speed, whether it plays, and whether it is busy and with
+    def set_play_state(self, pace: str, playing: bool, thinking: bool, doing: str = "thinking") -> None:
+        """The app tells the screen its pacing, whether it plays, and whether it is busy and with
         what (``doing``: "thinking" while a turn is in flight, or opening a game)."""
-        self._play_state = (speed, playing, thinking, doing)
+        self._play_state = (pace, playing, thinking, doing)
         if not self.is_mounted:
             return
         h = self.query_one(GameHeader)
-        h.speed, h.playing, h.thinking, h.doing = speed, playing, thinking, doing
+        h.pace, h.playing, h.thinking, h.doing = pace, playing, thinking, doing
         self.query_one(TalkPanes).thinking(thinking and doing == "thinking", self.session.view.turn + 1)
 
     def selected(self) -> str | None:
@@ -90,7 +105,27 @@ class MainScreen(Screen[None]):
         self.query_one(EventLog).note(text, style)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.set_class(event.size.width < NARROW, "-narrow")
+        self.narrow = event.size.width < NARROW
+        self._show_pane()
+
+    def next_pane(self) -> bool:
+        """Show the next lower pane on a narrow screen; ``False`` when the screen is wide (all show)."""
+        if not self.narrow:
+            return False
+        self.pane = PANES[(PANES.index(self.pane) + 1) % len(PANES)]
+        self._show_pane()
+        return True
+
+    def _show_pane(self) -> None:
+        self.set_class(self.narrow, "-narrow")
+        for p in PANES:
+            self.set_class(self.narrow and self.pane == p, f"-show-{p}")
+        talk = self.query_one(TalkPanes)
+        hint = pane_hint(self.pane) if self.narrow else ""
+        for p in ("clearing", "private"):
+            talk.hint(p, hint if p == self.pane else "")
+        self.query_one(EventLog).border_title = f"events  {hint}".rstrip() if self.pane == "events" else "events"
+        self.query_one(PriceSparklines).border_title = f"prices  {hint}".rstrip() if self.pane == "prices" else "prices"
 
     def show(self, view: SessionView, *, fresh: bool = False) -> None:
         """Render a view; ``fresh`` when its turn has just ended (its talk and events are written)."""
@@ -109,8 +144,9 @@ class MainScreen(Screen[None]):
         h = self.query_one(GameHeader)
         h.game_name = view.name
         h.turn = w.turn
+        h.last_turn = view.turn_seconds
         h.season = w.season
-        h.extra = self.session.minds
+        h.extra = view.minds
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

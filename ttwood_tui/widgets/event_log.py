@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import RichLog
 
 from engine.session import TurnEvents
+from ttwood_tui.widgets.wrapped_log import WrappedLog
 
 STYLES = {
     "trade": "green",
@@ -22,15 +22,15 @@ SHOWN = tuple(STYLES)
 """Event kinds written here (talk goes to the negotiation panes)."""
 
 
-class EventLog(RichLog):
-    """A scrolling log of what happened, newest at the bottom."""
+class EventLog(WrappedLog):
+    """A scrolling log of what happened, newest at the bottom, every line wrapped whole."""
 
     DEFAULT_CSS = """
     EventLog { height: 1fr; border: round $primary; padding: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(wrap=True, markup=False, max_lines=1000, id=id)
+        super().__init__(max_lines=1000, id=id)
         self.border_title = "events"
 
     def add_turn(self, turn: TurnEvents) -> None:

@@ -13,8 +13,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from engine.session import WoodView
-from engine.world.tiles import TileKind
+from engine.session import TileKind, WoodView
 
 TILE_W = 3
 """Characters per tile."""

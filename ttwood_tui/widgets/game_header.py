@@ -1,10 +1,18 @@
-"""The header: the game's name, turn, season, speed, and whether the wood is playing or thinking."""
+"""The header: the game's name, turn, season, the pause between turns, how long the last turn
+took, and whether the wood is playing or thinking."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
+
+
+def seconds_text(seconds: float) -> str:
+    """``0.42 s``, ``3.1 s``, ``75 s``: a measured time, as precise as it is worth."""
+    if seconds < 10:
+        return f"{seconds:.2f} s" if seconds < 1 else f"{seconds:.1f} s"
+    return f"{seconds:.0f} s"
 
 
 class GameHeader(Widget):
@@ -17,7 +25,10 @@ class GameHeader(Widget):
     game_name: reactive[str] = reactive("")
     turn: reactive[int] = reactive(0)
     season: reactive[str] = reactive("")
-    speed: reactive[str] = reactive("")
+    pace: reactive[str] = reactive("")
+    """The pause between turns while playing, as the player set it (``pause 1 s``)."""
+    last_turn: reactive[float | None] = reactive(None)
+    """Seconds the last turn took to play, measured (``None``: none played here yet)."""
     playing: reactive[bool] = reactive(False)
     thinking: reactive[bool] = reactive(False)
     doing: reactive[str] = reactive("thinking")
@@ -25,15 +36,18 @@ class GameHeader(Widget):
     extra: reactive[str] = reactive("")
 
     def render(self) -> Text:
-        t = Text()
+        t = Text(no_wrap=True, overflow="ellipsis")
         t.append(self.game_name, style="bold")
         t.append("  turn ", style="dim")
         t.append(str(self.turn), style="bold")
+        if self.last_turn is not None:
+            t.append(" took ", style="dim")
+            t.append(seconds_text(self.last_turn))
         t.append(f"  {self.season}", style="bold green")
-        t.append("  speed ", style="dim")
-        t.append(self.speed)
         t.append("  ")
-        t.append("▶ playing" if self.playing else "⏸ paused", style="bold green" if self.playing else "bold yellow")
+        t.append("▶ playing" if self.playing else "‖ paused", style="bold green" if self.playing else "bold yellow")
+        if self.pace:
+            t.append(f", {self.pace}", style="dim")
         if self.thinking:
             t.append(f"  ⟳ {self.doing}…", style="bold cyan")
         if self.extra:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from engine.core.assets import PEBBLES
-from engine.session import CreatureView, SessionView
+from engine.session import PEBBLES, CreatureView, SessionView
 
 COLUMNS = ("creature", "brain", "pebbles", "goods", "health", "debts", "credit", "tokens")
 
