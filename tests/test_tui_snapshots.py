@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_tui_talk import SIZES, play_long_lines
 from tests.tui_helpers import SIZE, make_app, settle
 
 
@@ -44,3 +45,24 @@ def test_charts(snap_compare, tmp_path: Path) -> None:  # noqa: ANN001
 
 def test_patron_form(snap_compare, tmp_path: Path) -> None:  # noqa: ANN001
     assert snap_compare(make_app(tmp_path, autosave=False), terminal_size=SIZE, run_before=_after(1, "p"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_talk_panes_with_long_lines(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+    """A legend and a long whispered tip: every line whole, wrapped at its pane's width; at 80×24
+    the clearing is on screen (its title says how to see the other panes)."""
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await play_long_lines(pilot.app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path, autosave=False), terminal_size=size, run_before=run_before)
+
+
+def test_private_threads_at_80_by_24(snap_compare, tmp_path: Path) -> None:  # noqa: ANN001
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await play_long_lines(pilot.app, pilot)
+        await pilot.press("v")
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path, autosave=False), terminal_size=(80, 24), run_before=run_before)

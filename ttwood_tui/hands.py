@@ -60,12 +60,16 @@ class PlayerHands(WoodAppBase):
         self.push_screen(ActionDialog(view, actor), lambda r: self._request(actor, r))
 
     def _request(self, actor: str, request: Request | None) -> None:
+        """Queue what a form asked for, and say what was queued, or that nothing was (the form was
+        closed, or the rules' bounds refused a number)."""
         if request is None:
+            self.notify(f"nothing queued for {actor} (the form was closed)", timeout=4)
             return
         try:
             text = carry_out(self.session, actor, request)
         except (TTWoodError, ValidationError) as exc:
-            self.show_error(exc.message if isinstance(exc, TTWoodError) else _pydantic_text(exc))
+            why = exc.message if isinstance(exc, TTWoodError) else _pydantic_text(exc)
+            self.show_error(f"{why}; nothing was queued for {actor}")
             return
         self.say(text, "bold yellow")
         self.refresh_view()

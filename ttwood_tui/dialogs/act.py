@@ -21,6 +21,11 @@ from textual.widgets import Button, Input, Label, Select, Switch, TabbedContent,
 from engine.session import SessionView, WoodView
 
 
+ENTER_SUBMITS = {"tab-lend": "lend", "tab-order": "order", "tab-tip": "tip", "tab-broker": "broker",
+                 "tab-produce": "produce", "tab-talk": "talk"}
+"""What Enter in a field of each tab does (the tab of offers has two buttons and no field)."""
+
+
 @dataclass
 class Request:
     """What the player asked for: a kind (the Patron's ``lend``, ``order``, ``tip``, ``broker``; a
@@ -51,8 +56,15 @@ class ActionDialog(ModalScreen[Request | None]):
     ActionDialog Input { width: 1fr; }
     ActionDialog Select { width: 1fr; }
     ActionDialog #act-error { color: $error; height: auto; }
+    ActionDialog #act-keys { color: $text-muted; height: auto; }
     ActionDialog TabPane { height: auto; width: 100%; }
     ActionDialog TabbedContent { height: auto; width: 100%; }
+    /* The focused control stands out: a bright border on fields, reversed text on buttons. */
+    ActionDialog Input:focus, ActionDialog Switch:focus { border: tall $warning; }
+    ActionDialog Select:focus > SelectCurrent { border: tall $warning; }
+    ActionDialog Button:focus, ActionDialog Button.-primary:focus, ActionDialog Button.-success:focus,
+    ActionDialog Button.-error:focus { text-style: bold reverse; border-top: tall $warning; border-bottom: tall $warning; }
+    ActionDialog Tabs:focus .-active { text-style: bold reverse; }
     """
     BINDINGS = [Binding("escape", "cancel", "cancel", id="act-cancel", tooltip="Close without acting.")]
 
@@ -88,6 +100,7 @@ class ActionDialog(ModalScreen[Request | None]):
                 else:
                     yield from self._creature_tabs(me.makes)
             yield Label("", id="act-error")
+            yield Label("enter in a field: the tab's button · tab: next control · escape: close, nothing queued", id="act-keys")
 
     def _patron_tabs(self) -> ComposeResult:
         others, goods = self._others(), self._goods()
@@ -137,8 +150,7 @@ class ActionDialog(ModalScreen[Request | None]):
             yield Button("place the order", id="order-go", variant="primary")
         offers = [o for o in self.wood.offers if o.to == me.name]
         with TabPane("offers to you", id="tab-reply"):
-            choices = [(f"#{o.id} from {o.sender}: {o.kind} "
-                        f"{dict(o.give) or o.principal} for {dict(o.get) or o.interest}", str(o.id)) for o in offers]
+            choices = [(f"#{o.id} from {o.sender}: {o.terms()}", str(o.id)) for o in offers]
             if choices:
                 yield Select(choices, id="reply-offer", allow_blank=False)
                 with Horizontal():
@@ -178,7 +190,19 @@ class ActionDialog(ModalScreen[Request | None]):
     @on(Button.Pressed)
     def _go(self, event: Button.Pressed) -> None:
         event.stop()
-        kind = (event.button.id or "").removesuffix("-go")
+        self.submit((event.button.id or "").removesuffix("-go"))
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        """Enter in a field does what its tab's button does."""
+        event.stop()
+        pane = self.query_one("#act-tabs", TabbedContent).active
+        kind = ENTER_SUBMITS.get(pane)
+        if kind is not None:
+            self.submit(kind)
+
+    def submit(self, kind: str) -> None:
+        """Read the form of ``kind`` and close with its :class:`Request` (or say what is wrong)."""
         spec = {
             "lend": ("lend-to", "lend-pebbles", "lend-interest", "lend-due"),
             "order": ("order-side", "order-good", "order-qty", "order-price"),
@@ -195,6 +219,9 @@ class ActionDialog(ModalScreen[Request | None]):
             values = self._fields(*spec)
         except ValueError as exc:
             self.query_one("#act-error", Label).update(str(exc))
+            return
+        if kind == "talk" and not str(values["text"]).strip():
+            self.query_one("#act-error", Label).update("say something first: the text is empty")
             return
         self.dismiss(Request(kind, values))
 

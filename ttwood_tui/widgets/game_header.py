@@ -9,10 +9,10 @@ from textual.widget import Widget
 
 
 def seconds_text(seconds: float) -> str:
-    """``0.42 s``, ``3.1 s``, ``75 s``: a measured time, as precise as it is worth."""
-    if seconds < 10:
-        return f"{seconds:.2f} s" if seconds < 1 else f"{seconds:.1f} s"
-    return f"{seconds:.0f} s"
+    """``3 ms``, ``420 ms``, ``3.1 s``, ``75 s``: a measured time, as precise as it is worth."""
+    if seconds < 1:
+        return f"{max(1, round(seconds * 1000))} ms"
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
 class GameHeader(Widget):

@@ -23,7 +23,7 @@ class WrappedLog(ScrollView, can_focus=True):
     newest line unless the reader has scrolled up."""
 
     DEFAULT_CSS = """
-    WrappedLog { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
+    WrappedLog { height: 1fr; scrollbar-size-vertical: 1; scrollbar-gutter: stable; overflow-x: hidden; }
     """
 
     def __init__(self, *, max_lines: int = 1000, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
@@ -34,11 +34,12 @@ class WrappedLog(ScrollView, can_focus=True):
         self._rows: list[Strip] = []
         self._laid_out_at = 0
         """The width :attr:`_rows` were laid out at (0: not yet)."""
+        self.following = True
+        """Whether the log shows the newest line as lines come (until the reader scrolls up)."""
 
     def write(self, text: Text | str) -> None:
         """Add a line at the bottom (it wraps over as many rows as it needs)."""
         entry = Text(text) if isinstance(text, str) else text
-        following = self.is_vertical_scroll_end or self.max_scroll_y == 0
         dropped = len(self.entries) == self.entries.maxlen
         self.entries.append(entry)
         width = self._width()
@@ -47,8 +48,6 @@ class WrappedLog(ScrollView, can_focus=True):
         elif width:
             self._rows.extend(self._wrap(entry, width))
             self._sized()
-        if following:
-            self.scroll_end(animate=False, immediate=False, x_axis=False)
 
     def clear(self) -> None:
         """Forget every line."""
@@ -76,15 +75,18 @@ class WrappedLog(ScrollView, can_focus=True):
 
     def _sized(self) -> None:
         self.virtual_size = Size(self._laid_out_at, len(self._rows))
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self.following = new >= self.max_scroll_y
 
     def on_resize(self) -> None:
         width = self._width()
         if width != self._laid_out_at:
-            following = self.is_vertical_scroll_end or self.max_scroll_y == 0
             self._lay_out(width)
-            if following:
-                self.scroll_end(animate=False, immediate=False, x_axis=False)
 
     def render_line(self, y: int) -> Strip:
         row = y + self.scroll_offset.y
