@@ -4,7 +4,9 @@ HTML page), through the real command line on scripted games."""
 from __future__ import annotations
 
 import base64
+import html
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -83,12 +85,14 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def test_report_of_a_comparison(blight: tuple[Path, dict[str, Any]]) -> None:
-    out, _ = blight
+    """A comparison's report shows the two runs' difference and the verdict (it showed a league of
+    one brain set)."""
+    out, data = blight
     rep = invoke_json("report", str(out))
     assert rep["games"] == 2 and rep["failed"] == 0
     assert rep["groups"] == ["beetle-blight@4", "none"]
     names = {Path(p).name for p in rep["pngs"]}
-    assert names == {"prices.png", "gini.png", "trades.png", "defaults.png", "alive.png", "league.png", "trades-per-10.png"}
+    assert names == {"prices.png", "gini.png", "trades.png", "defaults.png", "alive.png", "difference.png", "trades-per-10.png"}
     for p in rep["pngs"]:
         w, h = _png_size(Path(p))
         assert w >= 800 and h >= 200
@@ -96,7 +100,56 @@ def test_report_of_a_comparison(blight: tuple[Path, dict[str, Any]]) -> None:
     inlined = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
     assert len(inlined) == 7 and all(base64.b64decode(s)[:8] == PNG for s in inlined)
     assert "<h2>Trades per 10 turns</h2>" in page and "<th>1-10</th>" in page
-    assert "<h2>League</h2>" in page and "scripted" in page and "http" not in page.replace("http-equiv", "")
+    assert "<h2>League</h2>" not in page
+    assert "The two runs: with (beetle-blight@4) against without (none)" in page
+    assert html.escape(data["verdict"]["text"]) in page
+    assert "scripted" in page and "http" not in page.replace("http-equiv", "")
+
+
+def test_a_comparisons_difference_is_the_first_run_minus_the_second(blight: tuple[Path, dict[str, Any]]) -> None:
+    from engine.sweeps.comparing import comparison, differences
+    from engine.sweeps.tables import RESULTS, TURNS, read_table
+
+    out, data = blight
+    results, turns = read_table(out / RESULTS), read_table(out / TURNS)
+    pair = comparison(out, results, lambda r: str(r["legend_set"]))
+    assert pair is not None and pair.labels == ("with (beetle-blight@4)", "without (none)")
+    assert pair.verdict == data["verdict"]["text"]
+    panels = {d.title: d for d in differences(turns, pair, ["honey"], {})}
+    trees = panels["Trees standing"]
+    assert trees.values == [float(d["trees"]) for d in data["diff"]]
+    honey = panels["Price of honey"]
+    for v, d in zip(honey.values, data["diff"], strict=True):
+        assert (d["prices"]["honey"] is None and math.isnan(v)) or v == d["prices"]["honey"]
+
+
+def test_a_turn_without_a_trade_is_a_gap_not_a_bridge() -> None:
+    from engine.sweeps.report import _bands
+
+    rows = [{"game": "g", "turn": t, "label": "x", "price_acorns": p} for t, p in [(1, 4), (2, None), (3, None), (4, 6)]]
+    (band,) = _bands(rows, lambda r: r["label"], lambda r: r["price_acorns"])
+    assert band.turns == [1, 2, 3, 4], "the turns without a trade stay on the axis"
+    assert band.mean[0] == 4 and math.isnan(band.mean[1]) and math.isnan(band.mean[2]) and band.mean[3] == 6
+
+
+def test_the_alive_axis_starts_at_zero(blight: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from engine.sweeps import plots
+    from engine.sweeps.report import write_report
+
+    folder = tmp_path / "cmp"
+    shutil.copytree(blight[0], folder)
+    limits: dict[str, tuple[float, float]] = {}
+    save = plots._save
+
+    def keep(fig: Any, path: Path) -> Path:
+        limits[path.name] = fig.axes[0].get_ylim()
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    write_report(folder)
+    assert limits["alive.png"][0] == 0, limits["alive.png"]
 
 
 @pytest.mark.slow

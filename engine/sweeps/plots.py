@@ -1,7 +1,10 @@
 """The report's charts, drawn with matplotlib (no screen needed: the Agg backend writes PNGs).
 
 Each chart takes :class:`Band` series: per group of games (the labels that vary in the folder),
-the mean over its seeds per turn and the band from the lowest to the highest seed.
+the mean over its seeds per turn and the band from the lowest to the highest seed. A turn where no
+game of a group has a number (no trade of a good) is NaN: a gap in the line, never a line drawn
+across it. A comparison (two runs of one seed) gets :func:`difference_chart`: the first run minus
+the second, turn by turn.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class Band:
     label: str
     turns: list[int]
     mean: list[float]
+    """NaN where no game of the group has a number that turn."""
     low: list[float]
     high: list[float]
     seeds: int
@@ -67,13 +71,27 @@ MARKS: dict[int, str] = {}
 """Turns to mark with a vertical line on every chart (the legends placed), set by the report."""
 
 
-def _draw(ax: Axes, bands: list[Band], colors: dict[str, Any], title: str, ylabel: str) -> None:
+def _gappy(values: list[float]) -> bool:
+    return any(math.isnan(v) for v in values)
+
+
+def _draw(ax: Axes, bands: list[Band], colors: dict[str, Any], title: str, ylabel: str, *, from_zero: bool = False) -> None:
     for i, b in enumerate(bands):
         c = colors[b.label]
-        ax.plot(b.turns, b.mean, color=c, lw=1.8, ls=STYLES[i % len(STYLES)],
-                label=f"{plain(b.label)} ({b.seeds} seed{'s' if b.seeds != 1 else ''})")
+        # a number between two gaps is a point of its own: a marker shows it
+        ax.plot(b.turns, b.mean, color=c, lw=1.8, ls=STYLES[i % len(STYLES)], marker="." if _gappy(b.mean) else None,
+                markersize=4, label=f"{plain(b.label)} ({b.seeds} seed{'s' if b.seeds != 1 else ''})")
         if b.seeds > 1:
             ax.fill_between(b.turns, b.low, b.high, color=c, alpha=0.18, lw=0)
+    _finish(ax, title, ylabel)
+    turns = [t for b in bands for t in b.turns]
+    if turns:  # every turn played, those without a number at either end too
+        ax.set_xlim(min(turns) - 0.25, max(turns) + 0.25)
+    if from_zero:
+        ax.set_ylim(bottom=0)
+
+
+def _finish(ax: Axes, title: str, ylabel: str) -> None:
     for turn, what in MARKS.items():
         ax.axvline(turn, color="0.35", lw=0.9, ls=":")
         ax.annotate(plain(what), (turn, 1.0), xycoords=("data", "axes fraction"), fontsize=8, color="0.3",
@@ -105,7 +123,8 @@ def price_chart(by_good: dict[str, list[Band]], colors: dict[str, Any], path: Pa
     if goods:
         _legend(fig, axes[0])
     several = any(b.seeds > 1 for bands in by_good.values() for b in bands)
-    fig.suptitle("Prices: mean over seeds, band from the lowest to the highest seed" if several else "Prices per turn", fontsize=12)
+    title = "Prices: mean over seeds, band from the lowest to the highest seed" if several else "Prices per turn"
+    fig.suptitle(f"{title} (a gap: no trade that turn)", fontsize=12)
     return _save(fig, path)
 
 
@@ -114,11 +133,44 @@ def _legend(fig: Figure, ax: Axes) -> None:
     fig.legend(handles, labels, loc="outside lower center", ncol=min(4, max(1, len(labels))), fontsize=9, frameon=False)
 
 
-def line_chart(bands: list[Band], colors: dict[str, Any], path: Path, title: str, ylabel: str) -> Path:
-    """One series per group over the turns (Gini, trades, defaults, ...)."""
+def line_chart(bands: list[Band], colors: dict[str, Any], path: Path, title: str, ylabel: str, *, from_zero: bool = False) -> Path:
+    """One series per group over the turns (Gini, trades, defaults, ...); ``from_zero``: the axis
+    starts at 0 (a count whose fall towards 0 is the story, as creatures alive)."""
     fig, axes = _figure(1, 1, height=4.2)
-    _draw(axes[0], bands, colors, title, ylabel)
+    _draw(axes[0], bands, colors, title, ylabel, from_zero=from_zero)
     _legend(fig, axes[0])
+    return _save(fig, path)
+
+
+@dataclass(slots=True)
+class Difference:
+    """One panel of a comparison: the first run's number minus the second's, per turn (NaN where
+    either has none)."""
+
+    title: str
+    ylabel: str
+    turns: list[int]
+    values: list[float]
+
+
+def difference_chart(panels: list[Difference], labels: tuple[str, str], path: Path) -> Path:
+    """A comparison: per series, the first run minus the second, turn by turn, as bars about a
+    zero line (above: the first run has more)."""
+    cols = 2
+    fig, axes = _figure(max(1, math.ceil(len(panels) / cols)), cols, height=2.8)
+    for ax, d in zip(axes, panels, strict=False):
+        colours = ["#0072B2" if v >= 0 else "#D55E00" for v in (0.0 if math.isnan(v) else v for v in d.values)]
+        ax.bar(d.turns, [0.0 if math.isnan(v) else v for v in d.values], color=colours, width=0.8)
+        gaps = [t for t, v in zip(d.turns, d.values, strict=True) if math.isnan(v)]
+        if gaps:
+            ax.plot(gaps, [0.0] * len(gaps), ls="none", marker="x", color="0.55", markersize=4)
+        ax.axhline(0, color="0.2", lw=0.8)
+        _finish(ax, plain(d.title), d.ylabel)
+        if d.turns:
+            ax.set_xlim(min(d.turns) - 0.6, max(d.turns) + 0.6)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{plain(labels[0])} minus {plain(labels[1])}, turn by turn (× : a turn where either has no number)", fontsize=12)
     return _save(fig, path)
 
 

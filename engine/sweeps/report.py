@@ -20,7 +20,8 @@ from statistics import fmean
 from typing import Any
 
 from engine.sweeps import plots
-from engine.sweeps.plots import Band, colors_for, league_chart, line_chart, price_chart
+from engine.sweeps.comparing import Pair, comparison, differences
+from engine.sweeps.plots import Band, colors_for, difference_chart, league_chart, line_chart, price_chart
 from engine.sweeps.spec import SweepError
 from engine.sweeps.tables import RESULT_NEEDS, RESULTS, TURN_NEEDS, TURNS, TableError, read_table
 
@@ -49,23 +50,29 @@ Row = dict[str, Any]
 
 
 def _bands(turns: list[Row], label_of: Callable[[Row], str], value: Callable[[Row], float | None]) -> list[Band]:
-    """Per group: per turn, the mean, lowest and highest value over its games (turns where no game
-    has a value are left out)."""
+    """Per group: per turn, the mean, lowest and highest value over its games; NaN for a turn where
+    no game has a value (a gap in the line), and no band for a group with no value at all."""
     by: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    played: dict[str, set[int]] = defaultdict(set)
     games: dict[str, set[str]] = defaultdict(set)
     for r in turns:
         v = value(r)
         label = label_of(r)
         games[label].add(r["game"])
+        played[label].add(r["turn"])
         if v is not None and not (isinstance(v, float) and math.isnan(v)):
             by[label][r["turn"]].append(float(v))
     out = []
+    nan = math.nan
     for label in sorted(games):
         per = by.get(label, {})
-        ts = sorted(per)
-        if ts:
-            means, lows, highs = [fmean(per[t]) for t in ts], [min(per[t]) for t in ts], [max(per[t]) for t in ts]
-            out.append(Band(label, ts, means, lows, highs, len(games[label])))
+        if not per:
+            continue
+        ts = sorted(played[label])
+        means = [fmean(per[t]) if t in per else nan for t in ts]
+        lows = [min(per[t]) if t in per else nan for t in ts]
+        highs = [max(per[t]) if t in per else nan for t in ts]
+        out.append(Band(label, ts, means, lows, highs, len(games[label])))
     return out
 
 
@@ -173,14 +180,19 @@ def _write(folder: Path, results: list[Row], turns: list[Row]) -> Report:
         line_chart(_bands(turns, label_of, lambda r: r["trades"]), colors, out / "trades.png", "Trades per turn", "trades"),
         line_chart(_bands(turns, label_of, lambda r: defaults[(r["game"], r["turn"])]), colors, out / "defaults.png",
                    "Defaults so far", "defaults (cumulative)"),
-        line_chart(_bands(turns, label_of, lambda r: r["alive"]), colors, out / "alive.png", "Survival: creatures alive", "alive"),
+        line_chart(_bands(turns, label_of, lambda r: r["alive"]), colors, out / "alive.png", "Survival: creatures alive", "alive",
+                   from_zero=True),
     ]
     windows = per_window(turns, label_of)
     pngs.append(line_chart(windows, colors, out / "trades-per-10.png", f"Trades per {WINDOW} turns", f"trades / {WINDOW} turns"))
+    pair = comparison(folder, results, label_of)
     table = league(results)
-    pngs.append(league_chart(table, out / "league.png"))
+    if pair is not None:  # two runs of one seed: their difference, not a league of one
+        pngs.append(difference_chart(differences(turns, pair, goods, defaults), pair.labels, out / "difference.png"))
+    else:
+        pngs.append(league_chart(table, out / "league.png"))
     page = out / "report.html"
-    page.write_text(_html(folder, results, table, pngs, windows), encoding="utf-8")
+    page.write_text(_html(folder, results, table, pngs, pair, windows), encoding="utf-8")
     return Report(folder, page, pngs, len(results), sum(1 for r in results if r["status"] != "done"), labels)
 
 
@@ -188,6 +200,15 @@ _CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px
 h1{font-weight:600}img{max-width:100%;margin:1em 0;border:1px solid #eee}
 table{border-collapse:collapse;margin:1em 0}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.failed{color:#b00}"""
+
+
+def _pair_html(pair: Pair) -> list[str]:
+    a, b = (html.escape(x) for x in pair.labels)
+    parts = [f"<h2>The two runs: {a} against {b}</h2>",
+             f"<p>One seed played twice, differing in one thing. The last chart is {a} minus {b}, turn by turn.</p>"]
+    if pair.verdict:
+        parts.append(f"<p><b>Verdict:</b> {html.escape(pair.verdict)}</p>")
+    return parts
 
 
 def _html_table(rows: list[dict[str, Any]], cols: list[str]) -> str:
@@ -201,7 +222,7 @@ def _html_table(rows: list[dict[str, Any]], cols: list[str]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _html(folder: Path, results: list[dict[str, Any]], table: list[dict[str, Any]], pngs: list[Path],
+def _html(folder: Path, results: list[dict[str, Any]], table: list[dict[str, Any]], pngs: list[Path], pair: Pair | None,
           windows: list[Band] | None = None) -> str:
     failed = [r for r in results if r["status"] != "done"]
     imgs = "".join(f'<img alt="{p.stem}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">' for p in pngs)
@@ -210,8 +231,9 @@ def _html(folder: Path, results: list[dict[str, Any]], table: list[dict[str, Any
         f"<!doctype html><html><head><meta charset='utf-8'><title>ttwood report: {html.escape(folder.name)}</title>",
         f"<style>{_CSS}</style></head><body><h1>Thousand Token Wood: {html.escape(str(folder))}</h1>",
         f"<p>{len(results)} games, {len(failed)} failed.</p>",
-        "<h2>League</h2>", _html_table(table, ["label", "games", "trades", "deals", "defaults", "survival", "valid_rate",
-                                               "accepted_rate", "ms_per_agent_turn", "gini_end"]),
+        *(_pair_html(pair) if pair is not None else
+          ["<h2>League</h2>", _html_table(table, ["label", "games", "trades", "deals", "defaults", "survival", "valid_rate",
+                                                  "accepted_rate", "ms_per_agent_turn", "gini_end"])]),
         *_window_table(windows or []),
         "<h2>Charts</h2>", imgs,
         "<h2>Games</h2>", _html_table(games, ["scenario", "seed", "brain_set", "legend_set", "trades", "deals", "defaults",

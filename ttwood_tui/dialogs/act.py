@@ -20,7 +20,6 @@ from textual.widgets import Button, Input, Label, Select, Switch, TabbedContent,
 
 from engine.session import SessionView, WoodView
 
-
 ENTER_SUBMITS = {"tab-lend": "lend", "tab-order": "order", "tab-tip": "tip", "tab-broker": "broker",
                  "tab-produce": "produce", "tab-talk": "talk"}
 """What Enter in a field of each tab does (the tab of offers has two buttons and no field)."""
