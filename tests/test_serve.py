@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 
 from engine.saves import open_save
-from ttwood.serve import is_loopback
+from ttwood.serve import MAX_COLUMNS, MAX_ROWS, bounded, host_name, is_loopback, page_template
 
 CMD = [sys.executable, "-c", "from ttwood.cli import main; main()"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -147,6 +147,119 @@ def test_a_host_that_is_not_loopback_is_warned_about(tmp_path: Path) -> None:
     assert "warning:" in out and "not loopback" in out and "not encrypted" in out
 
 
+def test_a_bare_ipv6_loopback_host_is_this_server(served: Served) -> None:
+    """`Host: [::1]` (no port) was refused as another host name."""
+    assert asyncio.run(_status(f"{served.base}/?token={served.token}", Host="[::1]")) == 200
+    assert asyncio.run(_status(f"{served.base}/?token={served.token}", Host=f"[::1]:{served.port}")) == 200
+    assert asyncio.run(_status(f"{served.base}/?token={served.token}", Host="[::1].evil.example")) == 403
+    assert host_name("[::1]") == "::1" and host_name("[::1]:8000") == "::1" and host_name("localhost:80") == "localhost"
+    assert host_name("::1") == "::1" and host_name("LOCALHOST") == "localhost" and host_name("[::1]x") == "[::1]x"
+
+
+def test_the_log_never_shows_the_token_and_refusals_stay_small(served: Served) -> None:
+    """The request log printed the token in every line, and a bad-token request added ~12.8 KB."""
+
+    async def many() -> None:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{served.base}/?token={served.token}") as resp:
+                assert resp.status == 200
+            for i in range(200):
+                async with session.get(f"{served.base}/?token={'x' * 4000}{i}") as resp:
+                    assert resp.status == 403
+
+    before = len(served.output())
+    asyncio.run(many())
+    time.sleep(0.5)
+    out = served.output()
+    assert served.token not in out.split("Open this link", 1)[-1].split("\n", 2)[-1], "the token is printed once, in the link"
+    assert out.count(served.token) == 1
+    assert "/?token=TOKEN" in out, "the page request is logged, its token hidden"
+    assert len(out) - before < 4000, f"200 refusals grew the log by {len(out) - before} bytes"
+    assert out.count("refused GET /") <= 11
+
+
+def test_the_page_needs_nothing_from_the_internet(served: Served) -> None:
+    async def page() -> str:
+        async with aiohttp.ClientSession() as session, session.get(f"{served.base}/?token={served.token}") as resp:
+            return await resp.text()
+
+    html = asyncio.run(page())
+    assert "googleapis" not in html
+    urls = re.findall(r"(?:src|href)=\"([^\"]+)\"", html) + re.findall(r"url\(\"?([^\")]+)", html)
+    assert urls and all(u.startswith(served.base) for u in urls), urls
+    assert any(u.endswith("RobotoMono-VariableFont_wght.ttf") for u in urls), "the font textual-serve ships"
+
+
+def test_page_template_keeps_textual_serves_page_and_drops_only_the_font_link(tmp_path: Path) -> None:
+    (tmp_path / "app_index.html").write_text('<head>\n<link rel="stylesheet"\n href="https://fonts.googleapis.com/css?x" />\n<b>keep</b></head>')
+    text = page_template(tmp_path)
+    assert "googleapis" not in text and "<b>keep</b>" in text and "@font-face" in text
+
+
+def test_sizes_from_the_page_are_bounded() -> None:
+    assert bounded(100000, 20, MAX_COLUMNS, 80) == MAX_COLUMNS and bounded("-5", 8, MAX_ROWS, 24) == 8
+    assert bounded("junk", 8, MAX_ROWS, 24) == 24 and bounded(None, 8, MAX_ROWS, 24) == 24 and bounded(10**400, 8, 240, 24) == 240
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(d.name))
+    return out
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.slow
+def test_a_huge_resize_is_bounded_and_the_game_ends_with_its_socket(served: Served) -> None:
+    """A 100000×100000 resize grew the game process to 4.7 GB, and it lived on after its socket closed."""
+    own = f"http://127.0.0.1:{served.port}"
+
+    async def play() -> tuple[list[int], float]:
+        url = f"ws://127.0.0.1:{served.port}/ws/{served.token}?width=100000&height=100000"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url, headers={"Origin": own}) as ws:
+            await asyncio.wait_for(ws.receive(), 60)
+            await ws.send_json(["resize", {"width": 100000, "height": 100000}])
+            await asyncio.sleep(4)
+            games = _children(served.proc.pid)
+            rss = max((_rss_mb(p) for p in games), default=0.0)
+        return games, rss
+
+    games, rss = asyncio.run(play())
+    assert games, "the page's game ran as a child of the server"
+    assert rss < 400, f"the game grew to {rss:.0f} MB"
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{p}").exists() and "zombie" not in Path(f"/proc/{p}/status").read_text() for p in games):
+        assert time.monotonic() < deadline, "the game lived on after its socket closed"
+        time.sleep(0.25)
+
+
+@pytest.mark.slow
+def test_connecting_again_plays_on_in_the_one_save(served: Served) -> None:
+    """Two connections one after the other left two turn-0 saves; now the server saves the game
+    once, before it listens, and every page plays on in it."""
+    own = f"http://127.0.0.1:{served.port}"
+    saves = sorted(served.saves.glob("*.ttwood"))
+    assert len(saves) == 1, "the server made the game's one save at start"
+    assert f"The game is saved in {saves[0]}" in served.output()
+    for _ in range(3):
+        status, first = asyncio.run(_ws(f"ws://127.0.0.1:{served.port}/ws/{served.token}", own))
+        assert status == 101 and first
+    time.sleep(1)
+    assert sorted(served.saves.glob("*.ttwood")) == saves
+
+
 def test_loopback_names() -> None:
     assert is_loopback("localhost") and is_loopback("127.0.0.2") and is_loopback("::1") and is_loopback("[::1]")
     assert not is_loopback("0.0.0.0") and not is_loopback("8.8.8.8")
@@ -160,6 +273,7 @@ def test_a_browser_loads_the_page_presses_n_and_the_turn_advances(served: Served
 
     assert CHROMIUM is not None, "CI installs chromium (.ci/run)"
     save = served.saves / "thousand-token-wood-seed1.ttwood"
+    assert save.exists() and _turns(save) == 0, "the server saves the game before it listens"
     shots = Path(os.environ.get("TTWOOD_SCREENSHOTS", tmp_path))
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -167,10 +281,7 @@ def test_a_browser_loads_the_page_presses_n_and_the_turn_advances(served: Served
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{served.base}/?token={served.token}")
             deadline = time.monotonic() + 90
-            while not save.exists():  # the game process started and saved turn 0
-                assert time.monotonic() < deadline, served.output()
-                page.wait_for_timeout(250)
-            page.wait_for_timeout(3000)  # the first frame drawn
+            page.wait_for_timeout(4000)  # the game process started and drew its first frame
             page.screenshot(path=str(shots / "serve-turn-0.png"))
             page.mouse.click(700, 450)
             page.keyboard.press("n")

@@ -151,12 +151,10 @@ def serve(
             help="Games open at once (each browser tab runs its own, ~80 MB).")] = 3,
 ) -> None:
     """Serve `ttwood play` in a web browser (textual-serve), behind a secret link printed at start."""
-    from ttwood.serve import GuardedServer
+    from ttwood.serve import GuardedServer, served_game
 
-    # Fail here, with a clear message, rather than in every browser tab.
-    open_session(game, brain, seed)
-    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "ttwood.cli", *tab_args(game, brain, seed)])
-    GuardedServer(command, host=host, port=port, title="Thousand Token Wood", max_sessions=max_sessions).serve()
+    served = served_game(game, brain, seed)  # one save for every page; refusals come here, not in every tab
+    GuardedServer(served, host=host, port=port, title="Thousand Token Wood", max_sessions=max_sessions).serve()
 
 
 def tab_args(game: str | None, brain: str, seed: int) -> list[str]:

@@ -12,23 +12,103 @@ open in the user's browser (a page may open a WebSocket to ``localhost``). So, a
 - **A cap on concurrent sessions**: each connection starts its own game process (~80 MB); past
   the cap a connection is refused (503) until one closes.
 - **A warning for a non-loopback host**: ``--host 0.0.0.0`` serves every interface, unencrypted.
+- **One game, one save**: ``ttwood serve`` makes (or takes) one save before it listens, and every
+  page load plays on in it; a reload waits for the previous page's game to save and end. A second
+  tab while one plays is refused (the save has one writer).
+- **Bounded**: a terminal size is held to :data:`MAX_COLUMNS` × :data:`MAX_ROWS` (a 100000×100000
+  resize grew a game to gigabytes) and a message to :data:`MAX_MESSAGE`; a game whose socket
+  closed is asked to save and quit, then stopped (SIGTERM, then SIGKILL) if it does not.
+- **A quiet log**: the token never appears in it (the request log shows ``TOKEN``), and refusals
+  are one short line each, at most :data:`REFUSALS_SHOWN` a minute.
+- **Offline**: the page's font is the one textual-serve ships, not one fetched from the internet.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
+import re
 import secrets
+import shlex
+import signal
 import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import web
+from aiohttp import WSMsgType, web
+from aiohttp.abc import AbstractAccessLogger
+from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+MAX_COLUMNS, MAX_ROWS = 640, 240
+"""The largest terminal a page may ask for (a 4K screen at a small font is about 480×135)."""
+MIN_COLUMNS, MIN_ROWS = 20, 8
+MAX_MESSAGE = 64 * 1024
+"""Bytes of one WebSocket message from the page (keys, a paste, a resize)."""
+GRACE = 10.0
+"""Seconds a game has to save and quit after its socket closed, and again after SIGTERM."""
+WAIT_FOR_PREVIOUS = 20.0
+"""Seconds a page waits for the previous page's game to save and end (a reload) before it is refused."""
+REFUSED = (403, 409, 503)
+"""The statuses of refusals (logged by the guard, not the request log)."""
+REFUSALS_SHOWN = 10
+"""Refusals logged a minute; past that they are counted, and the count is logged."""
+_FONT_LINK = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>", re.DOTALL)
+_OWN_FONT = """<style>
+      @font-face { font-family: "Roboto Mono"; src: url("{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf"); }
+      @font-face { font-family: "Roboto Mono"; font-style: italic;
+                   src: url("{{ config.static.url }}fonts/RobotoMono-Italic-VariableFont_wght.ttf"); }
+    </style>"""
+
+
+def bounded(value: str | int | float | None, low: int, high: int, default: int) -> int:
+    """A terminal dimension from the page, held between ``low`` and ``high``."""
+    try:
+        n = int(value) if value is not None else default
+    except (TypeError, ValueError, OverflowError):
+        n = default
+    return max(low, min(high, n))
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without its port or an IPv6 address's brackets, lowercased:
+    ``[::1]:8000`` and ``[::1]`` give ``::1``, ``localhost:8000`` gives ``localhost``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        inside, _, rest = header[1:].partition("]")
+        return inside if rest == "" or re.fullmatch(r":\d{1,5}", rest) else header
+    if header.count(":") == 1:
+        return header.partition(":")[0]
+    return header  # a bare name, or a bare IPv6 address without brackets
+
+
+def page_template(templates: Path) -> str:
+    """textual-serve's page, its Google font replaced by the copy textual-serve ships."""
+    text = (templates / "app_index.html").read_text(encoding="utf-8")
+    return _FONT_LINK.sub(_OWN_FONT, text)
+
+
+class TokenHidingAccessLog(AbstractAccessLogger):
+    """One line per request served, with the secret token replaced by ``TOKEN`` (a refused
+    request has its own line, :meth:`GuardedServer._refuse`, at most so many a minute)."""
+
+    token = ""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if response.status in REFUSED:
+            return
+        path = request.path_qs
+        if self.token:
+            path = path.replace(self.token, "TOKEN")
+        self.logger.info('%s "%s %s" %s', request.remote, request.method, path[:200], response.status)
 
 
 def _games(n: int) -> str:
@@ -52,28 +132,73 @@ def is_loopback(host: str, *, resolve: bool = True) -> bool:
     return bool(infos) and all(ipaddress.ip_address(str(i[4][0]).split("%")[0]).is_loopback for i in infos)
 
 
-class GuardedServer(Server):
-    """textual-serve's server behind a token, an Origin and Host check, and a session cap."""
+@dataclass(frozen=True, slots=True)
+class ServedGame:
+    """What ``ttwood serve`` plays: the one save every page plays on, and what a second page open
+    at the same time runs instead (``None``: it is refused)."""
 
-    def __init__(self, command: str, *, host: str, port: int, title: str, max_sessions: int, token: str | None = None) -> None:
-        super().__init__(command, host=host, port=port, title=title)
+    save: Path
+    command: str
+    """The ``ttwood play`` that goes on with :attr:`save`."""
+    other_tab: str | None
+    """A ``ttwood play`` that starts a new game (of the same scenario, brain and seed) in its own save."""
+
+
+def served_game(game: str | None, brain: str, seed: int) -> ServedGame:
+    """Open (or start, and save at turn 0) the game ``ttwood serve`` plays; refusals come here,
+    with a clear message, rather than in every browser tab."""
+    from ttwood.cli_play import as_save, open_session, tab_args
+
+    session = open_session(game, brain, seed)
+    try:
+        if session.save_path is None:
+            session.start_saving()
+        save = session.save_path
+        assert save is not None
+    finally:
+        session.close()
+    fresh = None if as_save(game) else _command(tab_args(game, brain, seed))
+    return ServedGame(save, _command(tab_args(str(save), brain, seed)), fresh)
+
+
+def _command(args: list[str]) -> str:
+    # exec: the shell becomes the game, so stopping the process stops the game
+    return "exec " + " ".join(shlex.quote(a) for a in [sys.executable, "-m", "ttwood.cli", *args])
+
+
+class GuardedServer(Server):
+    """textual-serve's server behind a token, an Origin and Host check, and a session cap, playing
+    one game (see the module's docstring)."""
+
+    def __init__(self, game: ServedGame, *, host: str, port: int, title: str, max_sessions: int, token: str | None = None) -> None:
+        super().__init__(game.command, host=host, port=port, title=title)
+        self.game = game
         self.token = token or secrets.token_urlsafe(24)
         self.max_sessions = max_sessions
         self.sessions = 0
+        """Games running."""
+        self.waiting = 0
+        """Pages waiting for the save's game to be free (a reload waits for the page before it)."""
         shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+        shown = f"[{shown}]" if ":" in shown else shown
         self.url = f"http://{shown}:{port}/?token={self.token}"
         """The link to open (printed at start)."""
         self.refused: list[str] = []
         """Why each refused request was refused (for the log and tests)."""
+        self._logged: list[float] = []
+        self._unlogged = 0
+        self._save_state = "free"
+        """The save's game: ``free``, ``playing`` (its page is open) or ``ending`` (saving and quitting)."""
+        self._save_freed: asyncio.Event | None = None
 
     # ------------------------------------------------------------------ checks
     def _token_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
 
     def _host_ok(self, request: web.Request) -> bool:
-        host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+        host = host_name(request.host or "")
         # (a name is not looked up: another site's name pointed at 127.0.0.1 is refused)
-        return is_loopback(host, resolve=False) or host == self.host.strip("[]").lower() or not is_loopback(self.host)
+        return is_loopback(host, resolve=False) or host == host_name(self.host) or not is_loopback(self.host)
 
     def _origin_ok(self, request: web.Request) -> bool:
         origin = request.headers.get("Origin")
@@ -84,13 +209,23 @@ class GuardedServer(Server):
 
     def _refuse(self, request: web.Request, status: int, why: str) -> web.Response:
         self.refused.append(why)
-        self.console.print(f"[yellow]refused[/] {request.method} {request.path}: {why}")
+        del self.refused[:-100]
+        now = time.monotonic()
+        self._logged = [t for t in self._logged if now - t < 60]
+        if len(self._logged) < REFUSALS_SHOWN:
+            self._logged.append(now)
+            more = f" (and {self._unlogged} more refused in the last minute)" if self._unlogged else ""
+            self._unlogged = 0
+            path = request.path.replace(self.token, "TOKEN")[:80]
+            self.console.print(f"[yellow]refused[/] {request.method} {path}: {why}{more}", markup=True, highlight=False)
+        else:
+            self._unlogged += 1
         return web.Response(status=status, text=f"{why}\n")
 
     # ------------------------------------------------------------------ routes
     async def _make_app(self) -> web.Application:
-        app = web.Application()
-        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        app = web.Application(client_max_size=MAX_MESSAGE)
+        aiohttp_jinja2.setup(app, loader=jinja2.DictLoader({"app_index.html": page_template(Path(self.templates_path))}))
         app.add_routes([
             web.get("/", self.handle_index, name="index"),
             web.get("/ws/{token}", self.handle_websocket, name="websocket"),
@@ -126,18 +261,143 @@ class GuardedServer(Server):
         if not self._host_ok(request):
             return self._refuse(request, 403, "this server is not served under that host name")
         if not self._origin_ok(request):
-            return self._refuse(request, 403, f"a page from {request.headers.get('Origin')} may not drive this game")
-        if self.sessions >= self.max_sessions:
-            return self._refuse(request, 503, f"already {_games(self.max_sessions)} open (--max-sessions); close one first")
-        self.sessions += 1
+            return self._refuse(request, 403, f"a page from {str(request.headers.get('Origin'))[:80]} may not drive this game")
+        if self.waiting >= self.max_sessions:
+            return self._refuse(request, 503, "too many pages are waiting to open the game")
+        self.waiting += 1
         try:
-            response: web.StreamResponse = await super().handle_websocket(request)
-            return response
+            mine = await self._claim_save()  # a reload waits here for the page before it to save and end
         finally:
-            self.sessions -= 1
+            self.waiting -= 1
+        try:
+            if not mine and self.game.other_tab is None:
+                return self._refuse(request, 409, f"{self.game.save.name} is open in another tab; close it there first")
+            if self.sessions >= self.max_sessions:
+                return self._refuse(request, 503, f"already {_games(self.max_sessions)} open (--max-sessions); close one first")
+            self.sessions += 1
+            try:
+                return await self._play(request, self.game.command if mine else str(self.game.other_tab), mine)
+            finally:
+                self.sessions -= 1
+        finally:
+            if mine:
+                self._free_save()
+
+    # ------------------------------------------------------------------ the save's one game
+    async def _claim_save(self) -> bool:
+        """Take the save for this page: at once when it is free; after the previous page's game
+        has saved and ended (a reload); ``False`` when another page plays it."""
+        if self._save_freed is None:
+            self._save_freed = asyncio.Event()
+            self._save_freed.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_FOR_PREVIOUS
+        while True:
+            if self._save_state == "free":
+                self._save_state = "playing"
+                self._save_freed.clear()
+                return True
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            if self._save_state == "ending":
+                await asyncio.wait([asyncio.ensure_future(self._save_freed.wait())], timeout=left + 2 * GRACE)
+            elif left < WAIT_FOR_PREVIOUS - 3:  # still playing after 3 s: another tab, not a reload
+                return False
+            else:
+                await asyncio.sleep(0.1)
+
+    def _free_save(self) -> None:
+        self._save_state = "free"
+        if self._save_freed is not None:
+            self._save_freed.set()
+
+    async def _play(self, request: web.Request, command: str, mine: bool) -> web.WebSocketResponse:
+        """Run one game for one page, as textual-serve does, within bounds; it ends with its socket."""
+        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
+        width = bounded(request.query.get("width"), MIN_COLUMNS, MAX_COLUMNS, 80)
+        height = bounded(request.query.get("height"), MIN_ROWS, MAX_ROWS, 24)
+        service: AppService | None = None
+        try:
+            await websocket.prepare(request)
+
+            async def close() -> None:
+                await websocket.close()
+
+            service = AppService(command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                                 close=close, download_manager=self.download_manager, debug=self.debug)
+            await service.start(width, height)
+            await self._relay(websocket, service)
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as exc:  # a page that sent garbage: its game ends, the server goes on
+            self.console.print(f"[yellow]a page's connection failed:[/] {type(exc).__name__}: {str(exc)[:200]}", highlight=False)
+        finally:
+            if mine:
+                self._save_state = "ending"
+            if service is not None:
+                await self._end(service)
+        return websocket
+
+    async def _relay(self, websocket: web.WebSocketResponse, service: AppService) -> None:
+        """Pass the page's keys and sizes to its game (sizes held to the bounds)."""
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            envelope = message.json()
+            if not isinstance(envelope, list) or not envelope:
+                continue
+            kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
+            if kind == "stdin" and isinstance(data, str):
+                await service.send_bytes(data.encode("utf-8"))
+            elif kind == "resize" and isinstance(data, dict):
+                await service.set_terminal_size(bounded(data.get("width"), MIN_COLUMNS, MAX_COLUMNS, 80),
+                                                bounded(data.get("height"), MIN_ROWS, MAX_ROWS, 24))
+            elif kind == "ping":
+                await websocket.send_json(["pong", data])
+            elif kind == "blur":
+                await service.blur()
+            elif kind == "focus":
+                await service.focus()
+
+    async def _end(self, service: AppService) -> None:
+        """Ask the game to save and quit; stop it if it has not within :data:`GRACE` seconds."""
+        try:
+            await asyncio.wait_for(service.stop(), GRACE)
+            return
+        except (TimeoutError, asyncio.CancelledError):
+            pass
+        process = service._process
+        if process is None or process.returncode is not None:
+            return
+        self.console.print("[yellow]a game did not quit when its page closed: stopping it[/]")
+        process.terminate()  # SIGTERM: the game saves and quits
+        try:
+            await asyncio.wait_for(process.wait(), GRACE)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+    # ------------------------------------------------------------------ running
+    def access_log(self) -> type[AbstractAccessLogger]:
+        """The request log, the token hidden."""
+        return type("AccessLog", (TokenHidingAccessLog,), {"token": self.token})
+
+    def serve(self, debug: bool = False) -> None:
+        """Serve until Ctrl+C (or SIGTERM), as textual-serve does, with this request log."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.request_exit)
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                    print=lambda *args: None, access_log_class=self.access_log())
 
     async def on_startup(self, app: web.Application) -> None:
         self.console.print(f"Serving Thousand Token Wood on {self.host}:{self.port} (at most {_games(self.max_sessions)} at once)")
+        self.console.print(f"The game is saved in {self.game.save}: every page (and every reload) plays on in it.",
+                           soft_wrap=True, markup=False, highlight=False)
         self.console.print(f"Open this link (it holds the secret token):\n    [bold]{self.url}[/]", soft_wrap=True)
         if not is_loopback(self.host):
             self.console.print(
@@ -145,4 +405,3 @@ class GuardedServer(Server):
                 "the link can play, and the connection is not encrypted (plain http)."
             )
         self.console.print("[cyan]Press Ctrl+C to quit")
-

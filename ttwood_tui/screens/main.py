@@ -81,6 +81,8 @@ class MainScreen(Screen[None]):
             self.query_one(TalkPanes).add_turn(turn)
             self.query_one(EventLog).add_turn(turn)
         self.show(view)
+        if view.save is not None:
+            self.note(f"this game is saved in {view.save} after every turn", "dim")
         self.set_play_state(*self._play_state)
         self.query_one(Ledgers).focus()
 
