@@ -191,7 +191,8 @@ def test_the_page_needs_nothing_from_the_internet(served: Served) -> None:
 
 
 def test_page_template_keeps_textual_serves_page_and_drops_only_the_font_link(tmp_path: Path) -> None:
-    (tmp_path / "app_index.html").write_text('<head>\n<link rel="stylesheet"\n href="https://fonts.googleapis.com/css?x" />\n<b>keep</b></head>')
+    link = '<link rel="stylesheet"\n href="https://fonts.googleapis.com/css?x" />'
+    (tmp_path / "app_index.html").write_text(f"<head>\n{link}\n<b>keep</b></head>")
     text = page_template(tmp_path)
     assert "googleapis" not in text and "<b>keep</b>" in text and "@font-face" in text
 
@@ -295,9 +296,64 @@ def test_a_browser_loads_the_page_presses_n_and_the_turn_advances(served: Served
     assert _turns(save) == 1
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="needs Debian's chromium (apt-get install chromium)")
+def test_a_browser_reloading_twice_plays_on_in_one_save(served: Served, tmp_path: Path) -> None:
+    """Each page load started a new game in a new save; now a reload goes on with the game."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM is not None, "CI installs chromium (.ci/run)"
+    (save,) = served.saves.glob("*.ttwood")
+    shots = Path(os.environ.get("TTWOOD_SCREENSHOTS", tmp_path))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{served.base}/?token={served.token}")
+            deadline = time.monotonic() + 120
+            for turn in (1, 2, 3):
+                page.wait_for_timeout(4000)  # the game started (or went on) and drew its first frame
+                page.mouse.click(700, 450)
+                page.keyboard.press("n")
+                while _turns(save) < turn:
+                    assert time.monotonic() < deadline, served.output()
+                    page.wait_for_timeout(250)
+                page.wait_for_timeout(1000)
+                page.screenshot(path=str(shots / f"serve-reload-{turn}.png"))
+                if turn < 3:
+                    page.reload()
+        finally:
+            browser.close()
+    assert list(served.saves.glob("*.ttwood")) == [save], "one save, whatever the reloads"
+    assert _turns(save) == 3, "each page went on where the one before it stopped"
+
+
 def _turns(save: Path) -> int:
     try:
         with open_save(save, full_check=False) as s:
             return s.turns
     except Exception:
         return 0
+
+
+DEJAVU_MONO = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+
+
+@pytest.mark.skipif(not DEJAVU_MONO.exists(), reason="needs DejaVu Sans Mono (fonts-dejavu-core, which chromium pulls in)")
+def test_the_headers_glyphs_are_in_the_fonts_a_browser_draws_them_with() -> None:
+    """The page's terminal draws with Roboto Mono (shipped by textual-serve), then the system's
+    monospace font; "⏸ paused" (U+23F8) is in neither and showed as a box."""
+    import textual_serve
+    from fontTools.ttLib import TTFont
+
+    from ttwood_tui.widgets.game_header import GameHeader
+
+    roboto = Path(textual_serve.__file__).parent / "static" / "fonts" / "RobotoMono-VariableFont_wght.ttf"
+    known = set(TTFont(roboto).getBestCmap()) | set(TTFont(DEJAVU_MONO).getBestCmap())
+    header = GameHeader()
+    texts = []
+    for playing, thinking in ((False, False), (True, True)):
+        header.playing, header.thinking = playing, thinking
+        texts.append(str(header.render()))
+    missing = {ch for text in texts for ch in text if ord(ch) > 127 and ord(ch) not in known}
+    assert not missing, f"{sorted(missing)} would be drawn as boxes"

@@ -364,7 +364,7 @@ async def test_keys_answer_while_a_turn_is_being_decided(tmp_path: Path) -> None
         await pilot.press("n")
         assert started.wait(10)
         assert app.busy and app.screen.query_one(GameHeader).thinking
-        assert "⟳ thinking…" in str(app.screen.query_one(GameHeader).render())
+        assert "↻ thinking…" in str(app.screen.query_one(GameHeader).render())
         await pilot.press("c")  # the UI answers while the engine thinks
         assert isinstance(app.screen, ChartsScreen)
         await pilot.press("escape", "plus")
@@ -493,13 +493,13 @@ async def test_the_header_says_a_game_is_being_opened_not_thought_about(tmp_path
     async with app.run_test(size=SIZE) as pilot:
         app._load(GameChoice(scenario="credit-crunch", brain="scripted", seed=2))
         text = str(app.screen.query_one(GameHeader).render())
-        assert "⟳ starting the game…" in text and "thinking" not in text
+        assert "↻ starting the game…" in text and "thinking" not in text
         await settle(app, pilot)
         await pilot.pause(0.1)
         assert app.session.game.scenario.meta.id == "credit-crunch" and not app.busy
         saved = app.session.save()
         app._load(GameChoice(save=saved, brain="scripted"))
-        assert "⟳ opening the save (it is checked turn by turn)…" in str(app.screen.query_one(GameHeader).render())
+        assert "↻ opening the save (it is checked turn by turn)…" in str(app.screen.query_one(GameHeader).render())
         await settle(app, pilot)
         await pilot.pause(0.1)
         assert app.session.save_path == saved and not app.busy

@@ -6,12 +6,22 @@ and look at the report before committing.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 
+from engine.session import facade
+
 from tests.test_tui_talk import SIZES, play_long_lines
 from tests.tui_helpers import SIZE, make_app, settle
+
+
+@pytest.fixture(autouse=True)
+def steady_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every turn takes a quarter of a second, so the header's measured time draws the same."""
+    ticks = itertools.count()
+    monkeypatch.setattr(facade, "clock", lambda: next(ticks) * 0.25)
 
 
 def _after(turns: int, *keys: str):  # noqa: ANN202
@@ -54,6 +64,7 @@ def test_talk_panes_with_long_lines(snap_compare, tmp_path: Path, size: tuple[in
 
     async def run_before(pilot) -> None:  # noqa: ANN001
         await play_long_lines(pilot.app, pilot)
+        pilot.app.clear_notifications()  # (they time out: a slow machine would draw fewer)
         await pilot.pause()
 
     assert snap_compare(make_app(tmp_path, autosave=False), terminal_size=size, run_before=run_before)
@@ -62,6 +73,7 @@ def test_talk_panes_with_long_lines(snap_compare, tmp_path: Path, size: tuple[in
 def test_private_threads_at_80_by_24(snap_compare, tmp_path: Path) -> None:  # noqa: ANN001
     async def run_before(pilot) -> None:  # noqa: ANN001
         await play_long_lines(pilot.app, pilot)
+        pilot.app.clear_notifications()
         await pilot.press("v")
         await pilot.pause()
 

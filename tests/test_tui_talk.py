@@ -90,3 +90,22 @@ async def test_at_80_by_24_the_talk_is_on_screen_and_says_how_to_see_the_rest(tm
             shown_pane = screen.query_one(f"#{screen.pane}")
             assert shown_pane.region.height >= 4, f"{screen.pane} is on screen"
         assert seen == ["private", "events", "prices", "clearing"]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_event_log_shows_its_newest_lines(tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=size) as pilot:
+        await play_long_lines(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        while screen.narrow and screen.pane != "events":
+            await pilot.press("v")
+        await pilot.pause()
+        log = screen.query_one("#events", WrappedLog)
+        height = log.scrollable_content_region.height
+        assert len(log.rows) > height, "more lines than fit"
+        shown = [log.render_line(y).text.rstrip() for y in range(height)]
+        assert shown == [r.rstrip() for r in log.rows[-height:]]

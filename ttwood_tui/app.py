@@ -61,7 +61,7 @@ class TTWoodApp(PlayerHands, GamesAndSaves):
         self._stop_on_signals()
         self.start_saving()
         self.push_screen(MainScreen(self.session))
-        self.title = self.session.name
+        self.title = self.session.view.name
         self.call_after_refresh(self.header_state)
 
     def _stop_on_signals(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.markup import escape
 from textual.app import App
 
 from engine.session import Session, TTWoodError, saves_folder
@@ -119,12 +120,12 @@ class WoodAppBase(App[None]):
         self.session.close()
         self.session = session
         self.start_saving()
-        self.title = session.name
+        self.title = session.view.name
         while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
             self.pop_screen()
         self.switch_screen(MainScreen(session))
         self.call_after_refresh(self.header_state)
-        self.notify(f"now playing {session.name} (turn {session.turn})")
+        self.notify(f"now playing {escape(session.view.name)} (turn {session.turn})")
 
     def close_and_exit(self) -> None:
         """Stop saving (the file is left whole) and quit."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from textual import on, work
 
 from engine.session import TTWoodError
@@ -62,7 +63,8 @@ class GamesAndSaves(TurnRunner):
     def action_rewind(self) -> None:
         if not self.idle("rewinding happens"):
             return
-        self.push_screen(AskTurnDialog(f"Branch a new game from {self.session.name} at turn…", self.session.turn), self._rewind_to)
+        self.push_screen(AskTurnDialog(f"Branch a new game from {escape(self.session.view.name)} at turn…", self.session.turn),
+                         self._rewind_to)
 
     def _rewind_to(self, turn: int | None) -> None:
         if turn is None:

@@ -27,6 +27,7 @@ from engine.session.listing import BRAIN_KINDS, SaveEntry, ScenarioEntry, save_e
 from engine.session.patron import PATRON, PATRON_PEBBLES, Move, PatronLog, broker, lend, order, outcome, tip, with_patron
 from engine.session.player import Player
 from engine.session.views import (
+    LONGEST,
     CreatureView,
     DecidedView,
     LegendView,
@@ -43,7 +44,7 @@ from engine.session.views import (
 from engine.world.tiles import TileKind
 
 __all__ = [
-    "BRAIN_KINDS", "PATRON", "PATRON_PEBBLES", "PEBBLES", "RECENT_TURNS", "BrainMaker", "CreatureView", "DecidedView",
+    "BRAIN_KINDS", "LONGEST", "PATRON", "PATRON_PEBBLES", "PEBBLES", "RECENT_TURNS", "BrainMaker", "CreatureView", "DecidedView",
     "LegendView", "Move", "OfferView", "PatronLog", "Player", "PlayerView", "PromptView", "SaveEntry", "ScenarioEntry",
     "Session", "SessionError", "SessionView", "TTWoodError", "TileKind", "TurnEvents", "TurnPoint", "WoodView", "acting",
     "broker", "describe", "free_path", "is_save", "lend", "order", "outcome", "printable", "save_entries", "saves_folder",

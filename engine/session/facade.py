@@ -23,7 +23,7 @@ from engine.session.files import free_path, saves_folder
 from engine.session.patron import with_patron
 from engine.session.player import Player
 from engine.session.seeing import decided_view, minds_line, turn_events, turn_point, wood_view
-from engine.session.views import DecidedView, SessionView, TurnEvents, TurnPoint, WoodView
+from engine.session.views import DecidedView, SessionView, TurnEvents, TurnPoint, WoodView, printable
 from engine.turn.brain import Brain
 from engine.turn.game import Game
 from engine.turn.report import TurnReport
@@ -34,6 +34,8 @@ BrainMaker = Callable[[Scenario], "Brain | Mapping[str, Brain]"]
 """Builds the brains for a scenario (the front end decides which kinds)."""
 RECENT_TURNS = 8
 """Turns whose events a view keeps (a game opened part-way shows them)."""
+clock: Callable[[], float] = time.perf_counter
+"""What measures a turn's seconds (a test that draws the screen sets a steady one)."""
 
 
 class Session:
@@ -138,7 +140,7 @@ class Session:
             self._view = self._session_view()
 
     def _session_view(self) -> SessionView:
-        return SessionView(self.name, self._wood, self.player.view(), seed=self._seed, minds=self._minds,
+        return SessionView(printable(self.name, 200), self._wood, self.player.view(), seed=self._seed, minds=self._minds,
                            save=None if self.save_path is None else str(self.save_path), turn_seconds=self._turn_seconds)
 
     # ------------------------------------------------------------------ playing
@@ -149,7 +151,7 @@ class Session:
         for while it runs waits for the next one."""
         self.player.begin_turn()
         self._publish()
-        self._turn_started = time.perf_counter()
+        self._turn_started = clock()
         try:
             (report,) = self.game.run(1, self._finished)
         except BaseException:
@@ -163,7 +165,7 @@ class Session:
         """The loop's ``on_turn``: save the turn, remember it, and publish its view."""
         if self.saver is not None:
             self.saver.record(report)
-        self._turn_seconds = time.perf_counter() - self._turn_started
+        self._turn_seconds = clock() - self._turn_started
         self.history.append(report.summary())
         self._points.append(turn_point(report))
         self._recent.append(turn_events(report))

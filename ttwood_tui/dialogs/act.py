@@ -56,6 +56,7 @@ class ActionDialog(ModalScreen[Request | None]):
     ActionDialog Select { width: 1fr; }
     ActionDialog #act-error { color: $error; height: auto; }
     ActionDialog #act-keys { color: $text-muted; height: auto; }
+    ActionDialog #act-tabs Tab { padding: 0 2; }
     ActionDialog TabPane { height: auto; width: 100%; }
     ActionDialog TabbedContent { height: auto; width: 100%; }
     /* The focused control stands out: a bright border on fields, reversed text on buttons. */
@@ -100,6 +101,12 @@ class ActionDialog(ModalScreen[Request | None]):
                     yield from self._creature_tabs(me.makes)
             yield Label("", id="act-error")
             yield Label("enter in a field: the tab's button · tab: next control · escape: close, nothing queued", id="act-keys")
+
+    def on_mount(self) -> None:
+        """The first field of the first form has the focus (its bright border shows where typing goes)."""
+        first = self.query("#act-tabs TabPane").first().query("Input, Select, Switch, Button")
+        if first:
+            first.first().focus()
 
     def _patron_tabs(self) -> ComposeResult:
         others, goods = self._others(), self._goods()

@@ -26,7 +26,7 @@ class EventLog(WrappedLog):
     """A scrolling log of what happened, newest at the bottom, every line wrapped whole."""
 
     DEFAULT_CSS = """
-    EventLog { height: 1fr; border: round $primary; padding: 0 1; }
+    EventLog { height: 1fr; border: round $primary; padding: 0 1; border-title-color: $text-muted; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002

@@ -49,7 +49,7 @@ class GameHeader(Widget):
         if self.pace:
             t.append(f", {self.pace}", style="dim")
         if self.thinking:
-            t.append(f"  ⟳ {self.doing}…", style="bold cyan")
+            t.append(f"  ↻ {self.doing}…", style="bold cyan")
         if self.extra:
             t.append(f"  {self.extra}", style="magenta")
         return t

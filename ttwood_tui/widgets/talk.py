@@ -20,7 +20,7 @@ class TalkPanes(Horizontal):
 
     DEFAULT_CSS = """
     TalkPanes { height: 1fr; }
-    TalkPanes WrappedLog { width: 1fr; border: round $secondary; padding: 0 1; }
+    TalkPanes WrappedLog { width: 1fr; border: round $secondary; padding: 0 1; border-title-color: $text-muted; }
     """
 
     def compose(self) -> ComposeResult:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import deque
 
-from rich.segment import Segment
 from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -66,7 +65,7 @@ class WrappedLog(ScrollView, can_focus=True):
     def _wrap(self, entry: Text, width: int) -> list[Strip]:
         console = self.app.console
         options = console.options.update_width(width)
-        return [Strip(line, width) for line in console.render_lines(entry, options, pad=False)]
+        return [Strip(line) for line in console.render_lines(entry, options, pad=False)]
 
     def _lay_out(self, width: int) -> None:
         self._laid_out_at = width
@@ -76,8 +75,14 @@ class WrappedLog(ScrollView, can_focus=True):
     def _sized(self) -> None:
         self.virtual_size = Size(self._laid_out_at, len(self._rows))
         if self.following:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._follow()  # at once, for the size known now ...
+            self.call_after_refresh(self._follow)  # ... and again once a new size is laid out
         self.refresh()
+
+    def _follow(self) -> None:
+        """Show the newest row (once the new size has been laid out)."""
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
@@ -92,5 +97,5 @@ class WrappedLog(ScrollView, can_focus=True):
         row = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
         if 0 <= row < len(self._rows):
-            return self._rows[row].extend_cell_length(width).crop(0, width)
-        return Strip([Segment(" " * width)], width)
+            return self._rows[row].crop(0, width).extend_cell_length(width).apply_style(self.rich_style)
+        return Strip.blank(width, self.rich_style)
