@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from engine.session import facade
-
 from tests.test_tui_talk import SIZES, play_long_lines
 from tests.tui_helpers import SIZE, make_app, settle
 
