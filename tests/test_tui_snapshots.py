@@ -64,7 +64,8 @@ def test_talk_panes_with_long_lines(snap_compare, tmp_path: Path, size: tuple[in
     async def run_before(pilot) -> None:  # noqa: ANN001
         await play_long_lines(pilot.app, pilot)
         pilot.app.clear_notifications()  # (they time out: a slow machine would draw fewer)
-        await pilot.pause()
+        await settle(pilot.app, pilot)
+        await pilot.pause(0.2)  # the ledgers measure their columns when next idle
 
     assert snap_compare(make_app(tmp_path, autosave=False), terminal_size=size, run_before=run_before)
 
@@ -74,6 +75,7 @@ def test_private_threads_at_80_by_24(snap_compare, tmp_path: Path) -> None:  # n
         await play_long_lines(pilot.app, pilot)
         pilot.app.clear_notifications()
         await pilot.press("v")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
+        await pilot.pause(0.2)
 
     assert snap_compare(make_app(tmp_path, autosave=False), terminal_size=(80, 24), run_before=run_before)
