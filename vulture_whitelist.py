@@ -34,6 +34,10 @@ _.max_width  # a style
 _.highlighted  # an OptionList's cursor
 _.active  # a TabbedContent's tab
 _.discover  # a command palette provider's suggestions
+_.display  # whether a widget takes part in the layout
+_.disabled  # a button that cannot be pressed
+_.watch_scroll_y  # a reactive's watcher (the logs follow their newest line)
+_.render_line  # a line-API widget's rows
 
 # textual-serve's Server builds its web app by calling this method, which ttwood serve overrides.
 _._make_app
@@ -44,6 +48,9 @@ _.level
 _.frame
 _.tb
 _.exitstatus
+
+# A pytest fixture that applies itself (autouse): no test names it.
+_.steady_clock
 
 # The save format: a table SQLModel registers by defining it, and a column of one.
 _.MetaRow

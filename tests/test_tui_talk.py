@@ -109,3 +109,29 @@ async def test_the_event_log_shows_its_newest_lines(tmp_path: Path, size: tuple[
         assert len(log.rows) > height, "more lines than fit"
         shown = [log.render_line(y).text.rstrip() for y in range(height)]
         assert shown == [r.rstrip() for r in log.rows[-height:]]
+
+
+async def test_a_log_follows_its_newest_line_through_resizes_until_the_reader_scrolls_up(tmp_path: Path) -> None:
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await play_long_lines(app, pilot)
+        log = app.screen.query_one("#events", WrappedLog)
+
+        def newest_shown() -> bool:
+            height = log.scrollable_content_region.height
+            return [log.render_line(y).text.rstrip() for y in range(height)] == [r.rstrip() for r in log.rows[-height:]]
+
+        assert newest_shown()
+        await pilot.resize_terminal(130, 36)
+        await pilot.pause(0.2)
+        assert all(cell_len(r) <= log.scrollable_content_region.width for r in log.rows), "laid out again at the new width"
+        assert newest_shown()
+        log.scroll_to(y=0, animate=False)  # the reader scrolls up to read
+        await pilot.pause()
+        assert not log.following
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert log.scroll_y == 0, "a reader who scrolled up is not pulled down"
+        log.scroll_end(animate=False)
+        await pilot.pause()
+        assert log.following

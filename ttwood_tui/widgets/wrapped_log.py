@@ -92,6 +92,9 @@ class WrappedLog(ScrollView, can_focus=True):
         width = self._width()
         if width != self._laid_out_at:
             self._lay_out(width)
+        elif self.following:  # a new height: the newest row may have dropped below the edge
+            self._follow()
+            self.call_after_refresh(self._follow)
 
     def render_line(self, y: int) -> Strip:
         row = y + self.scroll_offset.y
