@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
+
 from engine.session import Session
 from ttwood.cli_play import brain_maker, open_session
 from ttwood_tui.app import TTWoodApp
+from ttwood_tui.widgets.ledgers import Ledgers
 from ttwood_tui.screens.games import GameChoice
 
 SEED = 3
@@ -33,17 +36,30 @@ async def settle(app: TTWoodApp, pilot) -> None:  # noqa: ANN001
         await pilot.pause()
         if not app.busy:
             await pilot.pause()
+            await measured(app, pilot)
             return
     raise AssertionError("the engine worker never finished")
 
 
-def state(session: Session) -> tuple:
-    """Everything that makes two games the same game."""
-    w = session.wood
-    return (
-        w.turn,
-        [(c.name, dict(c.free), dict(c.escrow), c.health, c.credit, c.alive, list(c.notes)) for c in w.creatures],
-        [(t.x, t.y, t.trees, t.collapsed_until) for t in w.tiles],
-        sorted(w.book.orders), sorted(w.deals.offers), sorted(w.deals.contracts),
-        w.rng.getstate(),
-    )
+async def measured(app: TTWoodApp, pilot) -> None:  # noqa: ANN001
+    """Wait until the ledgers' columns are as wide as what they hold (a DataTable measures them
+    when next idle, which a busy machine may put off past a snapshot)."""
+    main = app.main()
+    if main is None:
+        return
+    table = main.query_one(Ledgers)
+
+    def fits() -> bool:
+        for key, column in table.columns.items():
+            cells = [Text.from_markup(c) if isinstance(c, str) else c for c in table.get_column(key)]
+            widest = max([column.label.cell_len, *(c.cell_len for c in cells)])
+            if column.auto_width and column.content_width < widest:
+                return False
+        return True
+
+    for _ in range(200):
+        if fits():
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the ledgers never measured their columns")
