@@ -135,3 +135,13 @@ async def test_a_log_follows_its_newest_line_through_resizes_until_the_reader_sc
         log.scroll_end(animate=False)
         await pilot.pause()
         assert log.following
+
+
+async def test_the_player_is_told_where_the_game_is_saved(tmp_path: Path) -> None:
+    app = make_app(tmp_path)  # saving, as `ttwood play` and every page of `ttwood serve` do
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        save = app.session.view.save
+        assert save is not None and Path(save).parent == tmp_path
+        events = app.screen.query_one("#events", WrappedLog)
+        assert words(f"this game is saved in {save} after every turn") in words(" ".join(events.rows))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal
@@ -83,6 +84,7 @@ class MainScreen(Screen[None]):
         self.show(view)
         if view.save is not None:
             self.note(f"this game is saved in {view.save} after every turn", "dim")
+            self.notify(f"saving to {escape(view.save)}", timeout=6)
         self.set_play_state(*self._play_state)
         self.query_one(Ledgers).focus()
 
