@@ -9,8 +9,8 @@ from rich.text import Text
 from engine.session import Session
 from ttwood.cli_play import brain_maker, open_session
 from ttwood_tui.app import TTWoodApp
-from ttwood_tui.widgets.ledgers import Ledgers
 from ttwood_tui.screens.games import GameChoice
+from ttwood_tui.widgets.ledgers import Ledgers
 
 SEED = 3
 SIZE = (160, 50)
