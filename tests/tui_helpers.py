@@ -63,3 +63,15 @@ async def measured(app: TTWoodApp, pilot) -> None:  # noqa: ANN001
             return
         await pilot.pause(0.02)
     raise AssertionError("the ledgers never measured their columns")
+
+
+def state(session: Session) -> tuple:
+    """Everything that makes two games the same game."""
+    w = session.wood
+    return (
+        w.turn,
+        [(c.name, dict(c.free), dict(c.escrow), c.health, c.credit, c.alive, list(c.notes)) for c in w.creatures],
+        [(t.x, t.y, t.trees, t.collapsed_until) for t in w.tiles],
+        sorted(w.book.orders), sorted(w.deals.offers), sorted(w.deals.contracts),
+        w.rng.getstate(),
+    )

@@ -47,6 +47,8 @@ from aiohttp.abc import AbstractAccessLogger
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
+from engine.minds.factory import close_brains
+
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 MAX_COLUMNS, MAX_ROWS = 640, 240
 """The largest terminal a page may ask for (a 4K screen at a small font is about 480×135)."""
@@ -157,6 +159,7 @@ def served_game(game: str | None, brain: str, seed: int) -> ServedGame:
         assert save is not None
     finally:
         session.close()
+        close_brains({c.name: session.game.brain_of(c.name) for c in session.game.wood.creatures})  # each page loads its own
     fresh = None if as_save(game) else _command(tab_args(game, brain, seed))
     return ServedGame(save, _command(tab_args(str(save), brain, seed)), fresh)
 
