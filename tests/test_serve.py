@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 
 from engine.saves import open_save
-from ttwood.serve import MAX_COLUMNS, MAX_ROWS, bounded, host_name, is_loopback, page_template
+from ttwood.serve_page import MAX_COLUMNS, MAX_ROWS, bounded, host_name, is_loopback, page_template
 
 CMD = [sys.executable, "-c", "from ttwood.cli import main; main()"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
