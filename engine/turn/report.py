@@ -25,8 +25,9 @@ class Decided:
     answer: Answer
     results: list[tuple[Action, str | None]] = field(default_factory=list)
     """Each action with ``None`` (applied) or the reason it was refused."""
-    held: dict[str, int] = field(default_factory=dict)
-    """What it held free when it decided (for the speech audit; empty in a replayed turn)."""
+    held: dict[str, int] = field(default_factory=dict, compare=False)
+    """What it held free when it decided (for the speech audit; empty in a turn read back from a
+    save, and so left out when two turns are compared)."""
 
 
 MESSAGE_EVENTS = frozenset({"say", "whisper"})
