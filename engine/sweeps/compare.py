@@ -164,14 +164,22 @@ def price_shocks(a: list[dict[str, Any]], b: list[dict[str, Any]], since: int) -
         change = pa / pb - 1
         if abs(change) < SHOCK_AT_LEAST:
             continue
-        back = next((x for x, y in zip(a, b, strict=True) if x["turn"] > turn and x["prices"].get(good) is not None
-                     and y["prices"].get(good) and abs(x["prices"][good] / y["prices"][good] - 1) <= BACK_WITHIN
-                     or x["turn"] > turn and x["prices"].get(good) is not None and y["prices"].get(good)
-                     and (x["prices"][good] - y["prices"][good]) * change < 0), None)
         found = next((x["turn"] for x in a if x["turn"] >= since and x.get("rumours_found_false")), None)
         out.append({"series": f"price:{good}", "turn": turn, "with": pa, "without": pb, "change": round(change, 4),
-                    "back_at": back["turn"] if back else None, "found_false_at": found})
+                    "back_at": _came_back(a, b, good, turn, change), "found_false_at": found})
     return sorted(out, key=lambda s: -abs(s["change"]))
+
+
+def _came_back(a: list[dict[str, Any]], b: list[dict[str, Any]], good: str, turn: int, change: float) -> int | None:
+    """The first turn after ``turn`` when both runs traded ``good`` and the first run's price was
+    within :data:`BACK_WITHIN` of the second's again, or past it the other way."""
+    for x, y in zip(a, b, strict=True):
+        pa, pb = x["prices"].get(good), y["prices"].get(good)
+        if x["turn"] <= turn or pa is None or not pb:
+            continue
+        if abs(pa / pb - 1) <= BACK_WITHIN or (pa - pb) * change < 0:
+            return int(x["turn"])
+    return None
 
 
 def _shock_text(s: dict[str, Any], what: str, labels: tuple[str, str]) -> str:
