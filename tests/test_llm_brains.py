@@ -393,16 +393,20 @@ def test_a_failed_turn_frees_every_sampler_it_made(model: LlamaModel, wood_at_tu
     freed: list[int] = []
     init_grammar, init_chain, free = lib.llama_sampler_init_grammar, lib.llama_sampler_chain_init, lib.llama_sampler_free
 
-    def count(real, into):  # noqa: ANN001, ANN202
+    def count_made(real):  # noqa: ANN001, ANN202
         def wrapped(*args):  # noqa: ANN002, ANN202
             got = real(*args)
-            into.append(id(got) if got is None else ctypes_address(got))
+            made.append(ctypes_address(got))
             return got
         return wrapped
 
-    monkeypatch.setattr(lib, "llama_sampler_init_grammar", count(init_grammar, made))
-    monkeypatch.setattr(lib, "llama_sampler_chain_init", count(init_chain, made))
-    monkeypatch.setattr(lib, "llama_sampler_free", count(free, freed))
+    def count_freed(pointer):  # noqa: ANN001, ANN202
+        freed.append(ctypes_address(pointer))
+        return free(pointer)
+
+    monkeypatch.setattr(lib, "llama_sampler_init_grammar", count_made(init_grammar))
+    monkeypatch.setattr(lib, "llama_sampler_chain_init", count_made(init_chain))
+    monkeypatch.setattr(lib, "llama_sampler_free", count_freed)
 
     def broken(seqs):  # noqa: ANN001, ANN202
         raise RuntimeError("decoding failed")

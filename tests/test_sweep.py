@@ -196,7 +196,7 @@ def test_a_worker_loads_each_model_once_for_all_its_games() -> None:
     for spec in specs:
         sc, _ = scenarios.load(spec.scenario)
         brains = make_brains(sc, spec.choice(), models=play._MODELS)
-        loaded.append(brains["*"].m)  # type: ignore[attr-defined]
+        loaded.append(brains["*"].model)  # type: ignore[attr-defined]
         close_brains(brains)
     assert loaded[0] is loaded[1] and len(play._MODELS) == 1
     assert loaded[0].model is not None  # closing a game's brains left the shared model loaded
