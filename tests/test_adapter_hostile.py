@@ -102,6 +102,7 @@ def test_train_refuses_a_learning_rate_that_cannot_work(tmp_path: Path, lr: str,
 
 
 @needs_train
+@pytest.mark.slow
 def test_a_run_whose_loss_is_not_a_number_stops_and_writes_no_adapter(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -145,20 +145,22 @@ def train(
     """Fine-tune a LoRA adapter on (prompt, answer) examples and write it as a GGUF adapter that
     llama.cpp applies at run time (`ttwood run --adapter OUT`). Loss on the answers only; running
     the same command again resumes from its last checkpoint. --json prints the model card."""
-    try:
-        from engine.learn.train import TrainConfig
-        from engine.learn.train import train as run_training
-    except ImportError as exc:
-        raise TTWoodError(
-            f"training needs the train extra ({exc.name or exc} is missing): pip install -e '.[train]' "
-            "(on a CPU-only machine, pip install torch==2.13.0 takes the CPU build)", title="train"
-        ) from None
+    from engine.learn.config import TrainConfig
+
     cfg = TrainConfig(
         data=data, out=out_path, base=base, steps=steps, rank=rank, alpha=alpha, lr=lr, batch=batch,
         targets=_targets(targets), seed=seed, warmup=warmup, prefix_no_grad=prefix_no_grad, bf16=bf16,
         max_tokens=max_tokens, checkpoint_every=checkpoint_every, eval_every=eval_every, val_max=val_max,
         resume=resume, verify=verify, threads=threads, loader=loader, device=device, init=init,
     )
+    cfg.check()  # a setting that cannot work is said before torch and the model load
+    try:
+        from engine.learn.train import train as run_training
+    except ImportError as exc:
+        raise TTWoodError(
+            f"training needs the train extra ({exc.name or exc} is missing): pip install -e '.[train]' "
+            "(on a CPU-only machine, pip install torch==2.13.0 takes the CPU build)", title="train"
+        ) from None
     progress = Progress(
         TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=err, disable=not err.is_terminal,

@@ -15,8 +15,9 @@ from engine.learn import checkpoint as ckpt
 from engine.learn.adapter import file_sha256
 
 if TYPE_CHECKING:
+    from engine.learn.config import TrainConfig
     from engine.learn.logits import AdapterCheck
-    from engine.learn.train import Prepared, TrainConfig
+    from engine.learn.train import Prepared
 
 
 VALIDATION_FROM_DATASET = "the dataset's validation split"

@@ -2,7 +2,7 @@
 
 A learning rate far too high (``--lr 1e30``, ``--lr inf``) made the loss NaN and the run still
 wrote an adapter of NaN weights, which llama.cpp then loaded and aborted on at the first token.
-Such a rate is refused before any work (:data:`MAX_LR`); a loss or a LoRA weight that stops being
+Such a rate is refused before any work (:data:`engine.learn.config.MAX_LR`); a loss or a LoRA weight that stops being
 finite stops the run (:class:`Diverged`), before its optimizer step or its checkpoint.
 """
 
@@ -16,9 +16,6 @@ import torch
 
 from engine.core.errors import TTWoodError
 from engine.learn import checkpoint as ckpt
-
-MAX_LR = 1.0
-"""The largest learning rate taken (a LoRA trains at 1e-4 to 1e-2; far above, the loss diverges)."""
 
 
 class Diverged(TTWoodError):

@@ -225,7 +225,8 @@ def _adapter_path(adapter: str, model: str | None) -> Path:
 
 
 def _train(data: Path, init: Path, out: Path, cfg: ImproveConfig) -> None:
-    from engine.learn.train import TrainConfig, train
+    from engine.learn.config import TrainConfig
+    from engine.learn.train import train
 
     train(TrainConfig(data=data, out=out, init=init, steps=cfg.steps, lr=cfg.lr, batch=cfg.batch, threads=cfg.threads,
                       warmup=max(1, cfg.steps // 10), eval_every=cfg.steps, val_max=16,
