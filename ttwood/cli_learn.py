@@ -146,7 +146,6 @@ def train(
     llama.cpp applies at run time (`ttwood run --adapter OUT`). Loss on the answers only; running
     the same command again resumes from its last checkpoint. --json prints the model card."""
     from engine.learn.config import TrainConfig
-
     cfg = TrainConfig(
         data=data, out=out_path, base=base, steps=steps, rank=rank, alpha=alpha, lr=lr, batch=batch,
         targets=_targets(targets), seed=seed, warmup=warmup, prefix_no_grad=prefix_no_grad, bf16=bf16,
@@ -161,10 +160,8 @@ def train(
             f"training needs the train extra ({exc.name or exc} is missing): pip install -e '.[train]' "
             "(on a CPU-only machine, pip install torch==2.13.0 takes the CPU build)", title="train"
         ) from None
-    progress = Progress(
-        TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=err, disable=not err.is_terminal,
-    )
+    progress = Progress(TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=err, disable=not err.is_terminal)
     try:
         with progress:
             result = run_training(cfg, BarReporter(progress))
