@@ -85,3 +85,17 @@ def test_the_lender_lends_on_a_trusted_request() -> None:
     game.step()
     offers, whispers = _answer_to(game.step(), "Oona")
     assert [type(a) for a in offers] == [A.Lend] and offers[0].pebbles == 20 and whispers
+
+
+def test_the_elders_own_answers_read_as_no_new_request() -> None:
+    """An answer must not start a round of answers to answers: every refusal, thanks and loan line
+    reads as no request (a yes comes with its offer, and a whisper with an offer is answered
+    through the offer)."""
+    from engine.elders.speech import TEMPLATES
+
+    fields = {"to": "Oona", "why": "the wood settles every debt on its day", "due": 5, "qty": 2, "good": "honey",
+              "price": 4, "total": 8, "mine": 5, "p": 20}
+    for situation in ("ask_no", "ask_wait_no", "lend_no", "loan_thanks", "thanks", "kept", "square", "reject", "accept"):
+        for template in TEMPLATES[situation]:
+            text = template.format(**fields)
+            assert read_request("X", text, GOODS) is None, (situation, text)

@@ -194,9 +194,9 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "I must refuse, {to}: {why}.",
         "No, {to}; {why}.",
     ),
-    "ask_wait_no": (
+    "ask_wait_no": (  # worded so that it reads as no request itself (engine.elders.requests)
         "{to}, the loan is due on turn {due}: {why}.",
-        "I cannot wait, {to}: {why}. Turn {due} it is.",
+        "Turn {due} it is, {to}: {why}.",
     ),
 }
 
