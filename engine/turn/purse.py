@@ -163,7 +163,7 @@ def spend(o: Observation, terms: Terms, action: A.Action) -> Observation:
     if isinstance(action, A.Produce):  # what it makes this turn: at least its share of the full yield
         made = o.can_make * action.qty // o.capacity if 0 < action.qty < o.capacity else o.can_make
         return replace(o, capacity=0, can_make=made)
-    orders, offers = list(o.my_orders), list(o.my_offers)
+    orders, offers, obligations = list(o.my_orders), list(o.my_offers), list(o.obligations)
     closed: int | None = None
     if isinstance(action, A.PlaceOrder):
         pay(terms.order_cost(action.side, action.good, action.qty, action.price))
@@ -182,8 +182,12 @@ def spend(o: Observation, terms: Terms, action: A.Action) -> Observation:
         ob = next((x for x in o.obligations if x.id == action.id), None)
         owed = ob.i_owe.get(PEBBLES, 0) if ob is not None else action.pebbles
         pay({PEBBLES: min(action.pebbles, owed)})
-        if ob is not None and action.pebbles >= owed:  # paid in full: the collateral comes back
+        if ob is not None and action.pebbles >= owed:  # paid in full: the collateral comes back, the loan is gone
             pay(ob.collateral, -1)
+            obligations = [x for x in obligations if x.id != ob.id]
+        elif ob is not None:  # paid in part: what is still owed
+            left = replace(ob, i_owe={**ob.i_owe, PEBBLES: owed - action.pebbles})
+            obligations = [left if x.id == ob.id else x for x in obligations]
     elif isinstance(action, A.Cancel):  # what the order or offer held comes back
         for x in own_open(o):
             if x.id == action.id:
@@ -195,7 +199,7 @@ def spend(o: Observation, terms: Terms, action: A.Action) -> Observation:
                 pay(pays(y), -1)
     if isinstance(action, A.Cancel | A.Accept | A.Reject | A.Counter):
         closed = action.id
-    return replace(o, free=free, can_make=can_make, my_orders=[x for x in orders if x.id != closed],
+    return replace(o, free=free, can_make=can_make, obligations=obligations, my_orders=[x for x in orders if x.id != closed],
                    my_offers=[y for y in offers if y.id != closed],
                    offers_to_me=[y for y in o.offers_to_me if y.id != closed])
 
