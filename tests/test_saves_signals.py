@@ -102,3 +102,23 @@ def test_a_save_whose_header_is_still_in_the_log_opens(tmp_path: Path) -> None:
     with open_save(old) as save:
         assert save.turns == turns
     con.close()
+
+
+def test_a_stop_that_lands_while_a_state_is_written_stops_rather_than_blaming_the_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """orjson wraps an exception raised in its ``default`` hook in a TypeError: a SIGTERM landing
+    there (while a set is written) said "cannot save the state" instead of stopping cleanly."""
+    from engine.saves import snapshot
+    from engine.world import state
+
+    def interrupted(value: object) -> bytes:
+        import orjson
+
+        def default(obj: object) -> object:
+            raise KeyboardInterrupt
+
+        return orjson.dumps(value, default=default)
+
+    monkeypatch.setattr(snapshot, "to_json", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        snapshot.dumps([{"a set"}])
+    assert state.to_json([{"a set"}]) == b'[["a set"]]'

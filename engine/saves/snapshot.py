@@ -59,6 +59,10 @@ def dumps(value: Any) -> bytes:
     try:
         return to_json(value)
     except TypeError as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            # Ctrl-C (or SIGTERM/SIGHUP, raised as one) landed inside orjson's default hook, which
+            # wraps it in a TypeError: it is the stop the user asked for, not a state we cannot save
+            raise exc.__cause__ from None
         raise EngineBug(f"cannot save the state: {exc}") from exc
 
 
