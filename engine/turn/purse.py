@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from engine.core.assets import PEBBLES
 from engine.scenario import Scenario
 from engine.turn import actions as A
-from engine.turn.observation import Observation, OfferView, OrderView
+from engine.turn.observation import ObligationView, Observation, OfferView, OrderView
 from engine.world.wood import Wood
 
 MAX_OPEN_ORDERS = 8
@@ -179,15 +179,9 @@ def spend(o: Observation, terms: Terms, action: A.Action) -> Observation:
         offers.append(OfferView(NEW, action.type, o.name, action.to, {}, {}, action.due, action.pebbles,
                                 action.interest, dict(action.collateral)))
     elif isinstance(action, A.Repay):
-        ob = next((x for x in o.obligations if x.id == action.id), None)
-        owed = ob.i_owe.get(PEBBLES, 0) if ob is not None else action.pebbles
-        pay({PEBBLES: min(action.pebbles, owed)})
-        if ob is not None and action.pebbles >= owed:  # paid in full: the collateral comes back, the loan is gone
-            pay(ob.collateral, -1)
-            obligations = [x for x in obligations if x.id != ob.id]
-        elif ob is not None:  # paid in part: what is still owed
-            left = replace(ob, i_owe={**ob.i_owe, PEBBLES: owed - action.pebbles})
-            obligations = [left if x.id == ob.id else x for x in obligations]
+        paid, back, obligations = _repaid(o, action)
+        pay({PEBBLES: paid})
+        pay(back, -1)
     elif isinstance(action, A.Cancel):  # what the order or offer held comes back
         for x in own_open(o):
             if x.id == action.id:
@@ -202,6 +196,19 @@ def spend(o: Observation, terms: Terms, action: A.Action) -> Observation:
     return replace(o, free=free, can_make=can_make, obligations=obligations, my_orders=[x for x in orders if x.id != closed],
                    my_offers=[y for y in offers if y.id != closed],
                    offers_to_me=[y for y in o.offers_to_me if y.id != closed])
+
+
+def _repaid(o: Observation, action: A.Repay) -> tuple[int, dict[str, int], list[ObligationView]]:
+    """A repayment: the pebbles it pays (no more than is owed), the collateral it frees (paid in
+    full), and the obligations after it (the loan gone, or what is still owed on it)."""
+    ob = next((x for x in o.obligations if x.id == action.id), None)
+    if ob is None:
+        return action.pebbles, {}, list(o.obligations)
+    owed = ob.i_owe.get(PEBBLES, 0)
+    if action.pebbles >= owed:
+        return owed, dict(ob.collateral), [x for x in o.obligations if x.id != ob.id]
+    left = replace(ob, i_owe={**ob.i_owe, PEBBLES: owed - action.pebbles})
+    return action.pebbles, {}, [left if x.id == ob.id else x for x in o.obligations]
 
 
 def _to(o: Observation, action: A.MakeOffer | A.Counter) -> str:
