@@ -14,7 +14,7 @@ only through the actions its brain queues (the TUI adds one; a scripted patron d
 
 def _unprintable(v: str, allowed: str = "") -> str | None:
     """The first control, formatting (a right-to-left override, a zero-width joiner…), private or
-    unassigned character of ``v`` as ``U+XXXX NAME``, else None."""
+    unassigned character of ``v`` as its code point and name (``U+202E RIGHT-TO-LEFT OVERRIDE``), else None."""
     for ch in v:
         if unicodedata.category(ch)[0] == "C" and ch not in allowed or unicodedata.category(ch) in ("Zl", "Zp"):
             return f"U+{ord(ch):04X} {unicodedata.name(ch, '(a control character)')}"
