@@ -1,5 +1,5 @@
-"""One source of legal choices: the GBNF grammar and the JSON Schema admit the same answers, and
-the rules accept every action either one admits.
+"""One source of legal choices: the GBNF grammar, the JSON Schema and the terse lines' grammar
+admit the same answers, and the rules accept every action any one admits.
 
 Random woods (a small scenario with random caps, fees, terms, budgets and holdings, a few scripted
 turns and random legal actions by the others, so there are orders, offers, loans and forward
@@ -34,7 +34,8 @@ from hypothesis import strategies as st
 from engine import scenario as scenarios
 from engine.minds.allowance import plan_answer
 from engine.minds.choices import answer_json
-from engine.minds.grammar import max_len
+from engine.minds.forms import LINES
+from engine.minds.grammar import max_len, to_gbnf
 from engine.minds.matcher import admits
 from engine.turn import actions as A
 from engine.turn.game import Game
@@ -90,9 +91,12 @@ def _stir(game: Game, rng: random.Random) -> None:
 
 
 def check_creature(game: Game, o: Observation, rng: random.Random) -> set[str]:
-    """Draw answers from both renderings of one creature's choices; returns the kinds drawn."""
+    """Draw answers from the three renderings of one creature's choices (GBNF of JSON, JSON
+    Schema, GBNF of lines); returns the kinds drawn."""
     plan = _plan(game, o, rng)
     gbnf = parse_gbnf(plan.gbnf())
+    lines_node = LINES.answer_node(plan.choices)
+    lines_gbnf = parse_gbnf(to_gbnf(lines_node))
     schema = plan.schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
@@ -106,9 +110,19 @@ def check_creature(game: Game, o: Observation, rng: random.Random) -> set[str]:
         value = sample_schema(schema, rng)
         assert gbnf_accepts(gbnf, compact(value)), compact(value)
         for raw in (text, compact(value)):
-            actions, problems, _ = A.parse_decision(raw, o.max_actions)
+            actions, problems, thought = A.parse_decision(raw, o.max_actions)
             assert problems == [], (raw, problems)
             drawn += actions
+            said = LINES.write(thought, [a.model_dump() for a in actions], o.goods)
+            assert admits(lines_node, said), said  # the same decision in lines: admitted too
+        said = sample_gbnf(lines_gbnf, rng)
+        assert admits(lines_node, said), said
+        actions, problems, thought = LINES.parse(said, o)
+        assert problems == [], (said, problems)
+        assert LINES.write(thought, [a.model_dump() for a in actions], o.goods) == said  # read back whole
+        as_json = answer_json(thought, [a.model_dump() for a in actions], o.goods)
+        assert gbnf_accepts(gbnf, as_json), (said, as_json)  # the same decision in JSON: admitted too
+        drawn += actions
     for a in drawn:
         check_alone(game, o.name, a)
     return {a.type for a in drawn}

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine import scenario as scenarios
-from ttwood.options import AsJson
+from ttwood.options import AsJson, Form
 
 if TYPE_CHECKING:
     from engine.learn.dataset import Stats
@@ -51,6 +51,9 @@ def dataset(
              "creature-turn it met (DAgger): the student's own mistakes, answered the teacher's way.")] = None,
     from_save: Annotated[list[Path] | None, typer.Option("--from-save",
         help="Label a saved game instead (repeatable): replayed from its tape, every creature-turn answered by the teacher.")] = None,
+    form: Annotated[Form, typer.Option("--form",
+        help="How answers are spelled: 'lines' (a thought, then one action a line: what the llama brain writes) "
+             "or 'json' (for a model served with a JSON Schema).")] = Form.lines,
     as_json: AsJson = False,
 ) -> None:
     """Play teacher games (scripted brains) and write one example per creature-turn: the exact
@@ -72,9 +75,9 @@ def dataset(
     # only its tokenizer and chat template: the packaged file has them (no need for the Q8_0 copy)
     lm = LlamaModel(Path(model).expanduser() if model else embedded_model_path())
     try:
-        rows = _labelled(from_save, lm, stats) if from_save else play_games(
+        rows = _labelled(from_save, lm, stats, form.value) if from_save else play_games(
             plans, turns, lm, stats, lambda ref: loaded[ref], legends=legends,
-            play=_student_player(student, model) if student else None)
+            play=_student_player(student, model) if student else None, form=form.value)
         with Progress(TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.fields[info]}"), console=err, disable=not err.is_terminal) as progress:
             task = progress.add_task("saves labelled" if from_save else "games", total=len(from_save or plans), info="")
@@ -130,12 +133,12 @@ def _student_player(adapter: str, model: str | None) -> Callable[[Scenario, int]
     return make
 
 
-def _labelled(saves: list[Path], lm: LlamaModel, stats: Stats) -> Iterator[dict[str, Any]]:
+def _labelled(saves: list[Path], lm: LlamaModel, stats: Stats, form: str) -> Iterator[dict[str, Any]]:
     """Every creature-turn of each saved game, answered by the teacher."""
     from engine.learn.dataset import label_save
 
     for path in saves:
-        yield from label_save(path.expanduser(), lm, stats)
+        yield from label_save(path.expanduser(), lm, stats, form=form)
 
 
 def _counted(rows: Iterator[dict[str, Any]], stats: Stats, tick: Callable[[], None]) -> Iterator[dict[str, Any]]:

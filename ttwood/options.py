@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -24,6 +25,15 @@ DEFAULTS = BrainChoice(kind=DEFAULT_KIND)
 # ------------------------------------------------------------------ any command
 AsJson = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace files that exist.")]
+
+
+
+class Form(StrEnum):
+    """How a model's answers are spelled (:mod:`engine.minds.forms`)."""
+
+    lines = "lines"
+    json = "json"
+
 
 # ------------------------------------------------------------------ the game
 ScenarioArg = Annotated[str | None, typer.Argument(help="A bundled scenario id or a path to a .toml file (default: the default wood).",

@@ -29,7 +29,6 @@ from engine.learn.data import DataError
 from engine.minds.allowance import AnswerPlan
 from engine.minds.brains.llama import LlamaBrain
 from engine.minds.brains.llama_model import LlamaModel
-from engine.minds.choices import answer_json
 from engine.minds.replan import Replanner
 from engine.minds.spelling import Spelling, SpellingError, decoder_spelling
 from engine.scenario import CreatureSpec, LegendSpec, RumourEffect, Scenario
@@ -151,7 +150,7 @@ class Recorder(HoldsNothing):
             if o.role == "patron":
                 continue
             prompt, ids, plan = self.student.prompt_for(o)
-            text = answer_json(a.thinking, [x.model_dump(mode="json") for x in a.actions], o.goods)
+            text = plan.form.write(a.thinking, [x.model_dump(mode="json") for x in a.actions], o.goods)
             step = Replanner(o, self.student.scenario, plan).follow if self.student.replans else None
             reason = plan.refusal(text, self.student.model.count, step)
             spelled = _spell(self.student, o, plan, text) if reason is None else reason
@@ -244,11 +243,12 @@ def _turned(on_turn: Callable[[int], None] | None) -> Callable[[TurnReport], Non
 def play_games(plans: Sequence[GamePlan], turns: int, model: LlamaModel, stats: Stats,
                load: Callable[[str], Scenario], on_game: Callable[[GamePlan], None] | None = None,
                *, legends: bool = False, play: Callable[[Scenario, int], Brain] | None = None,
-               on_turn: Callable[[int], None] | None = None) -> Iterator[dict[str, Any]]:
+               on_turn: Callable[[int], None] | None = None, form: str = "lines") -> Iterator[dict[str, Any]]:
     """Play every planned game and yield its examples as they are made. ``legends``: fire the
     scenario's on-demand legends at random turns (:func:`random_legends`, kept in each row);
     ``play``: a brain for a game's scenario and seed whose answers are played while the teacher
-    labels what it met (DAgger), instead of the teacher's own."""
+    labels what it met (DAgger), instead of the teacher's own; ``form``: the answers' spelling
+    (:mod:`engine.minds.forms`)."""
     rows: list[dict[str, Any]] = []
     for plan in plans:
         sc, cast = cast_for(load(plan.scenario), plan)
@@ -256,7 +256,7 @@ def play_games(plans: Sequence[GamePlan], turns: int, model: LlamaModel, stats: 
         key: dict[str, Any] = {"scenario": plan.scenario, "cast": cast, "seed": plan.seed, "split": plan.split}
         if fired:
             key["legends"] = [f"{lg}@{t}" for t, lg in fired]
-        student = LlamaBrain(sc, model, seed=plan.seed, lean=True)
+        student = LlamaBrain(sc, model, seed=plan.seed, lean=True, form=form)
         player = play(sc, plan.seed) if play is not None else None
         try:
             game = Game(sc, plan.seed, Recorder(student, key, stats, rows.append, play=player))
@@ -296,7 +296,7 @@ def write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> None:
         raise
 
 
-def label_save(path: Path, model: LlamaModel, stats: Stats, split: str = "train") -> list[dict[str, Any]]:
+def label_save(path: Path, model: LlamaModel, stats: Stats, split: str = "train", form: str = "lines") -> list[dict[str, Any]]:
     """The observations of a saved game (a model's, say), answered by the teacher: the game is
     replayed from its tape (the creatures do what they did) while the teacher labels every
     creature-turn the players met. A damaged save is refused with the save's own error."""
@@ -307,7 +307,7 @@ def label_save(path: Path, model: LlamaModel, stats: Stats, split: str = "train"
     with open_save(path) as save:
         sc = save.scenario
         key = {"scenario": sc.meta.id, "cast": "save", "seed": save.seed, "split": split, "source": Path(path).name}
-        student = LlamaBrain(sc, model, seed=save.seed, lean=True)
+        student = LlamaBrain(sc, model, seed=save.seed, lean=True, form=form)
         try:
             game = Game(sc, save.seed, Recorder(student, key, stats, rows.append, play=TapeBrain(save.tape(1, save.turns))))
             game.run(save.turns, before=lambda t: save.ask_legends(game, t))

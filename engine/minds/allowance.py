@@ -24,7 +24,8 @@ from typing import Any
 
 from engine.core.errors import TTWoodError
 from engine.minds.choices import Choices, Limits
-from engine.minds.grammar import Node, action_node, answer_node, head_node, max_len, to_gbnf
+from engine.minds.forms import JSON, AnswerForm
+from engine.minds.grammar import Node, max_len, to_gbnf
 from engine.minds.legal import legal_choices
 from engine.minds.mask import mask_schema
 from engine.minds.matcher import Matcher
@@ -34,8 +35,8 @@ from engine.turn.purse import held, own_open, pays
 
 TIERS: tuple[tuple[int, int], ...] = ((80, 100), (64, 80), (48, 64), (32, 48), (24, 32), (16, 24), (0, 0))
 """``(thinking, message)`` characters at most, richest first."""
-CLOSE = "]}"
-"""What closes an answer after its last action."""
+CLOSE = JSON.close
+"""What closes a JSON answer after its last action (each spelling says its own: ``plan.form.close``)."""
 SLACK = 2
 """Tokens kept beyond the closing text (a token that crosses into the next action is cut back)."""
 STATIC_ACTIONS = 3
@@ -59,6 +60,8 @@ class AnswerPlan:
     reserve: int | None
     """Closing plans: tokens that must remain to start another action (else close with ``]}``);
     ``None``: the grammar's longest answer fits as it is."""
+    form: AnswerForm = JSON
+    """How the answer is spelled (:mod:`engine.minds.forms`)."""
 
     @property
     def closing(self) -> bool:
@@ -89,7 +92,7 @@ class AnswerPlan:
         m = self.matcher()
         started = 0
         for i, ch in enumerate(text):
-            if ch in ",{" and m.can_end_with(CLOSE):  # between two actions: another one starts here
+            if self.form.starts_action(ch) and m.can_end_with(self.form.close):  # between two actions: another one starts here
                 started += 1
                 if self.must_close(count(text[:i])):
                     return f"the allowance closes the answer before action {started}"
@@ -116,33 +119,35 @@ def _freed(o: Observation) -> Observation | None:
     return replace(o, free=free, my_orders=[], my_offers=[])
 
 
-def _sizes(o: Observation, sc: Scenario, thinking: int, message: int, locked: bool) -> tuple[Choices, Node | None, int, int]:
+def _sizes(o: Observation, sc: Scenario, thinking: int, message: int, locked: bool,
+           form: AnswerForm = JSON) -> tuple[Choices, Node | None, int, int]:
     """The choices at these lengths, their action node, and the longest head and action."""
     choices = legal_choices(o, sc, Limits(o.max_actions, thinking, message, locked=locked))
-    act = action_node(choices) if choices.kinds else None
-    return choices, act, max_len(head_node(choices)), max_len(act) if act is not None else 0
+    act = form.action_node(choices) if choices.kinds else None
+    return choices, act, max_len(form.head_node(choices)), max_len(act) if act is not None else 0
 
 
 def plan_answer(o: Observation, sc: Scenario, prompt_tokens: int, budget: int, *, closing: bool = True,
-                replanned: bool = False) -> AnswerPlan:
+                replanned: bool = False, form: AnswerForm = JSON) -> AnswerPlan:
     """The plan for a creature whose prompt takes ``prompt_tokens`` of ``budget`` (see the module's
     notes for ``closing``). ``replanned``: the decoder plans the rest again after each action
     (:mod:`engine.minds.replan`), so a bid counts no locked pebbles until a cancel gives them back.
+    ``form``: how the answer is spelled (:mod:`engine.minds.forms`).
     A clear error when the prompt leaves no room to answer."""
     max_tokens = budget - prompt_tokens
     room = max_tokens - 1  # the end token
     best: tuple[int, Choices] | None = None
     freed = _freed(o) if replanned and closing else None
     for thinking, message in TIERS:
-        choices, node, head, act = _sizes(o, sc, thinking, message, not replanned)
+        choices, node, head, act = _sizes(o, sc, thinking, message, not replanned, form)
         if freed is not None:  # a cancel may free what makes a later action longer
-            act = max(act, _sizes(freed, sc, thinking, message, False)[3])
+            act = max(act, _sizes(freed, sc, thinking, message, False, form)[3])
         if closing:
-            reserve = act + 1 + len(CLOSE) + SLACK
+            reserve = act + 1 + len(form.close) + SLACK
             if choices.actions and head + reserve <= room:
-                return AnswerPlan(choices, answer_node(choices, node), max_tokens, reserve)
+                return AnswerPlan(choices, form.answer_node(choices, node), max_tokens, reserve, form)
             continue
-        k = min(choices.actions, (room - head - len(CLOSE) + 1) // (act + 1)) if choices.actions else 0
+        k = min(choices.actions, (room - head - len(form.close) + 1) // (act + 1)) if choices.actions else 0
         if k >= 1 and (best is None or k > best[0]):
             best = (k, choices)
         if k >= min(o.max_actions, STATIC_ACTIONS):
@@ -150,15 +155,15 @@ def plan_answer(o: Observation, sc: Scenario, prompt_tokens: int, budget: int, *
     if best is not None:
         k, choices = best
         fitted = Choices(choices.kinds, k, choices.thinking, choices.message)
-        return AnswerPlan(fitted, answer_node(fitted), max_tokens, None)
+        return AnswerPlan(fitted, form.answer_node(fitted), max_tokens, None, form)
     nothing = Choices((), 0, 0)
-    node = answer_node(nothing)
+    node = form.answer_node(nothing)
     if max_len(node) > room:
         raise TTWoodError(
             f"{o.name}'s prompt takes {prompt_tokens} of {budget} tokens, leaving no room to answer: "
             "raise [budget] tokens in the scenario"
         )
-    return AnswerPlan(nothing, node, max_tokens, None)
+    return AnswerPlan(nothing, node, max_tokens, None, form)
 
 
 def least_room(o: Observation, sc: Scenario) -> int:
@@ -168,5 +173,5 @@ def least_room(o: Observation, sc: Scenario) -> int:
     thinking, message = TIERS[-1]
     choices, _, head, act = _sizes(o, sc, thinking, message, True)
     if not choices.actions:
-        return max_len(answer_node(Choices((), 0, 0))) + 1
+        return max_len(JSON.answer_node(Choices((), 0, 0))) + 1
     return head + act + 1 + len(CLOSE) + SLACK + 1

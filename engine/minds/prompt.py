@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.core.text import clean_text
+from engine.minds.forms import JSON, AnswerForm
 from engine.scenario import Scenario
 from engine.turn.observation import Observation
 
@@ -64,14 +65,16 @@ def _persona(text: str, limit: int = 60) -> str:
     return clean_text(text, limit)
 
 
-def static_sections(sc: Scenario) -> list[Section]:
-    """The rules and a worked example: the same for every creature, all game."""
+def static_sections(sc: Scenario, form: AnswerForm = JSON) -> list[Section]:
+    """The rules and a worked example, in the answer's spelling ``form``: the same for every
+    creature, all game."""
     food = [g.id for g in sc.goods if g.kind == "food"]
     fuel = [g.id for g in sc.goods if g.kind == "fuel"]
     food0 = food[0] if food else sc.goods[0].id
+    goods = [g.id for g in sc.goods]
     rules = Section(
         "rules",
-        f"You are a creature in {sc.meta.name}, a small woodland economy. Answer with one JSON object only.",
+        f"You are a creature in {sc.meta.name}, a small woodland economy. {form.instruction}",
         [
             f"Every turn each creature eats {sc.needs.meal_size} different foods ({', '.join(food)}) and burns {', '.join(fuel) or 'fuel'} "
             "(more when it is cold). Missing food or fire costs health; at 0 health you leave the wood.",
@@ -83,29 +86,25 @@ def static_sections(sc: Scenario) -> list[Section]:
             "Prices are in pebbles per unit. Keep your promises.",
         ],
     )
+    produce = {"type": "produce", "qty": 3}
+    sell = {"type": "order", "side": "sell", "good": food0, "qty": 2, "price": 5}
     shapes = Section(
         "actions",
         "Action shapes:",
         [
-            '{"type":"produce","qty":3}',
-            '{"type":"order","side":"sell","good":"' + food0 + '","qty":2,"price":5}',
-            '{"type":"offer","to":"NAME","give":{"' + food0 + '":2},"get":{"pebbles":9}}',
-            '{"type":"accept","id":7}',
-            '{"type":"lend","to":"NAME","pebbles":20,"interest":2,"due":4}',
-            '{"type":"repay","id":7,"pebbles":5}',
-            '{"type":"say","text":"hello"}',
+            form.shape(a, goods) for a in (
+                produce, sell,
+                {"type": "offer", "to": "NAME", "give": {food0: 2}, "get": {"pebbles": 9}},
+                {"type": "accept", "id": 7},
+                {"type": "lend", "to": "NAME", "pebbles": 20, "interest": 2, "due": 4},
+                {"type": "repay", "id": 7, "pebbles": 5},
+                {"type": "say", "text": "hello"},
+            )
         ],
         priority=8,
     )
-    example = Section(
-        "example",
-        "Example answer:",
-        [
-            '{"thinking":"make my good and sell it","actions":[{"type":"produce","qty":3},'
-            '{"type":"order","side":"sell","good":"' + food0 + '","qty":2,"price":5}]}'
-        ],
-        priority=9,
-    )
+    example = Section("example", "Example answer:", [form.write("make my good and sell it", [produce, sell], goods).strip("\n")],
+                      priority=9)
     return [rules, shapes, example]
 
 
@@ -311,13 +310,15 @@ class PromptBuilder:
     the public part once a turn, each creature's private part within what the budget leaves.
 
     ``count`` counts a text's tokens; ``lean``: no worked example nor action shapes (a trained
-    model needs neither); section heads that came from a scenario are cleaned like creature text."""
+    model needs neither); ``form``: the answers' spelling the rules ask for; section heads that
+    came from a scenario are cleaned like creature text."""
 
-    def __init__(self, sc: Scenario, count: Callable[[str], int], *, lean: bool = False) -> None:
+    def __init__(self, sc: Scenario, count: Callable[[str], int], *, lean: bool = False,
+                 form: AnswerForm = JSON) -> None:
         self.scenario = sc
         self.count = count
         self.budget = sc.budget.tokens
-        sections = [s for s in static_sections(sc) if not (lean and s.name in ("example", "actions"))]
+        sections = [s for s in static_sections(sc, form) if not (lean and s.name in ("example", "actions"))]
         static = fit_static(sections, count, self.budget)
         for s in static:
             s.head = clean_text(s.head, 400)

@@ -17,14 +17,13 @@ at once (a spot swap's goods, a loan's pebbles) is its to spend in the rest of t
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
-from engine.minds.allowance import CLOSE, AnswerPlan
+from engine.minds.allowance import AnswerPlan
 from engine.minds.choices import Limits
-from engine.minds.grammar import Lit, Node, Rep, action_node, seq
+from engine.minds.grammar import Node
 from engine.minds.legal import legal_choices, promisable
 from engine.minds.matcher import Matcher, derive_text
 from engine.scenario import Scenario
@@ -32,8 +31,6 @@ from engine.turn import purse
 from engine.turn.actions import ONE_ACTION
 from engine.turn.observation import Observation
 from engine.turn.purse import terms_of
-
-_HEAD = '"actions":['
 
 
 def spend(o: Observation, sc: Scenario, action: dict[str, Any]) -> Observation:
@@ -54,22 +51,7 @@ def rest_node(o: Observation, sc: Scenario, plan: AnswerPlan, left: int,
     c = plan.choices
     limits = Limits(left, c.thinking, c.message, locked=False, promise=promise)
     rest = legal_choices(o, sc, limits) if left > 0 else None
-    if rest is None or not rest.kinds:
-        return Lit(CLOSE)
-    return seq(Rep(seq(",", action_node(rest)), 0, left), CLOSE)
-
-
-def _actions(text: str) -> list[dict[str, Any]] | None:
-    """The complete actions of an answer that has just finished one."""
-    at = text.find(_HEAD)
-    if at < 0:
-        return None
-    try:
-        got = json.loads(text + CLOSE)
-    except json.JSONDecodeError:
-        return None
-    acts = got.get("actions") if isinstance(got, dict) else None
-    return [a for a in acts if isinstance(a, dict)] if isinstance(acts, list) else None
+    return plan.form.rest_node(rest, left)
 
 
 class Replanner:
@@ -83,12 +65,13 @@ class Replanner:
     def after(self, before: Matcher, text: str, piece: str) -> Node | None:
         """The grammar of what is left after ``piece`` when an action of the answer ends inside it
         (``text``: the answer before ``piece``; ``before``: the matcher there), else ``None``."""
-        if self.plan.choices.actions <= 1 or "}" not in piece:
+        form = self.plan.form
+        if self.plan.choices.actions <= 1 or not form.ends_action(piece):
             return None
-        cut = before.end_point(piece, CLOSE)
+        cut = before.end_point(piece, form.close)
         if cut is None:
             return None
-        acts = _actions(text + piece[:cut])
+        acts = form.finished(text + piece[:cut], self.o)
         if not acts or len(acts) <= self.done:
             return None
         o = self.o

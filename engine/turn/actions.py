@@ -8,7 +8,7 @@ parsed here and validated again by the rules: grammar never replaces validation.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -175,6 +175,14 @@ def parse_decision(raw: str, max_actions: int) -> tuple[list[Action], list[str],
         problems.append(f"unknown key {extra[0]!r} ignored")
     if not isinstance(items, list):
         return [], problems + ["'actions' must be a list"], thinking
+    actions, more = validate_items(items, max_actions)
+    return actions, problems + more, thinking
+
+
+def validate_items(items: list[Any], max_actions: int) -> tuple[list[Action], list[str]]:
+    """The actions among ``items`` (dicts as an answer spells them, at most ``max_actions``) and
+    a reason for every item that is not one."""
+    problems: list[str] = []
     if len(items) > max_actions:
         problems.append(f"{len(items)} actions given; only the first {max_actions} count")
         items = items[:max_actions]
@@ -187,4 +195,4 @@ def parse_decision(raw: str, max_actions: int) -> tuple[list[Action], list[str],
             where = ".".join(str(p) for p in err["loc"][1:]) or "action"
             kind = item.get("type", "?") if isinstance(item, dict) else "?"
             problems.append(f"action {i + 1} ({kind}): {where}: {err['msg']}")
-    return actions, problems, thinking
+    return actions, problems

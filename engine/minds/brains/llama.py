@@ -40,13 +40,13 @@ import zlib
 from typing import Any
 
 from engine.core.errors import EngineBug
-from engine.minds.allowance import CLOSE, AnswerPlan, plan_answer
+from engine.minds.allowance import AnswerPlan, plan_answer
 from engine.minds.brains.llama_model import LlamaModel, ModelError, check_model_file
 from engine.minds.brains.llama_sampling import BatchDecoder, GrammarSampling, Sampler, Track
+from engine.minds.forms import FORMS, AnswerForm
 from engine.minds.prompt import PromptBuilder
 from engine.minds.replan import Replanner
 from engine.scenario import Scenario
-from engine.turn.actions import parse_decision
 from engine.turn.brain import Answer
 from engine.turn.observation import Observation
 
@@ -77,12 +77,16 @@ class LlamaBrain:
         flash_attn: bool | None = None,
         lean: bool = False,
         jump_forward: bool = True,
+        form: str = "lines",
     ) -> None:
-        """``lean``: no worked example nor action shapes in the prompt (a trained model needs neither)."""
+        """``lean``: no worked example nor action shapes in the prompt (a trained model needs neither);
+        ``form``: how answers are spelled, ``lines`` or ``json`` (:mod:`engine.minds.forms`; an
+        adapter must be given the spelling it learned)."""
         self.scenario = scenario
         self.model = model
         self.lean = lean
         self.jump_forward = jump_forward  # off for a student that learned the whole answer's spelling
+        self.form: AnswerForm = FORMS[form]
         self.lib = model.lib
         self.seed = seed
         self.sampler = sampler or Sampler()
@@ -94,7 +98,7 @@ class LlamaBrain:
         self.flash_attn = flash_attn
         """True/False forces flash attention on/off; None: off on a CPU, llama.cpp's choice on a GPU."""
         self.budget = scenario.budget.tokens
-        self.prompts = PromptBuilder(scenario, model.count, lean=lean)
+        self.prompts = PromptBuilder(scenario, model.count, lean=lean, form=self.form)
         self.static_text = self.prompts.static_text
         self.static_sections = self.prompts.static_sections
         self.static_tokens = (
@@ -175,11 +179,11 @@ class LlamaBrain:
         (its grammar, allowance and :meth:`~AnswerPlan.matcher`): what a training example needs."""
         public, public_tokens, _ = self._public(o)
         tokens, text, _ = self._prompt(o, public, public_tokens)
-        return text, tokens, plan_answer(o, self.scenario, len(tokens), self.budget, replanned=self.replans)
+        return text, tokens, plan_answer(o, self.scenario, len(tokens), self.budget, replanned=self.replans, form=self.form)
 
     def _build(self, index: int, o: Observation, public: tuple[str, list[int], dict[str, int]]) -> Track:
         tokens, prompt_text, sections = self._prompt(o, public[0], public[1])
-        plan = plan_answer(o, self.scenario, len(tokens), self.budget, replanned=self.replans)
+        plan = plan_answer(o, self.scenario, len(tokens), self.budget, replanned=self.replans, form=self.form)
         grammar = self.lib.llama_sampler_init_grammar(self.model.vocab, plan.gbnf().encode(), b"root")
         if not grammar:
             raise EngineBug(f"llama.cpp refused the grammar for {o.name}")
@@ -259,18 +263,19 @@ class LlamaBrain:
         """Add a sampled token (and what it forces) to the answer; the tokens to decode next, or
         ``None`` when the answer is finished. Closes the answer when the allowance runs short."""
         piece = self.model.piece(tok)
+        close = s.plan.form.close
         if s.matcher is not None and s.plan.must_close(len(s.out)):
             text = piece.decode(errors="replace")
-            cut = s.matcher.end_point(text, CLOSE)
+            cut = s.matcher.end_point(text, close)
             if cut is not None and cut < len(text):  # the token runs on into another action
-                self._insert(s, text[:cut] + CLOSE, accept=False)
+                self._insert(s, text[:cut] + close, accept=False)
                 return None
         s.out.append(tok)
         if s.follow(piece):  # an action ended: the rest was planned again on what it left
             self.sampling.regrammar(self.model.vocab, s)
         new = [tok] + self._forced(s)
-        if s.matcher is not None and s.plan.must_close(len(s.out)) and s.matcher.can_end_with(CLOSE):
-            self._insert(s, CLOSE, accept=False)
+        if s.matcher is not None and s.plan.must_close(len(s.out)) and s.matcher.can_end_with(close):
+            self._insert(s, close, accept=False)
             return None
         if s.matcher is not None and s.matcher.complete():
             return None  # nothing can follow: no need to decode it or to sample an end token
@@ -335,7 +340,7 @@ class LlamaBrain:
 
     def _answer(self, s: Track) -> Answer:
         raw = s.text.decode(errors="replace")
-        actions, problems, thinking = parse_decision(raw, s.obs.max_actions)
+        actions, problems, thinking = s.plan.form.parse(raw, s.obs)
         meta = s.meta() | {"model": self.model.name, "sampler": self.sampler.describe(), "mode": self.mode}
         self._release(s)
         return Answer(actions=actions, problems=problems, raw=raw, thinking=thinking, meta=meta)
@@ -359,7 +364,7 @@ class LlamaBrain:
             "flash_attn": {True: "on", False: "off", None: "off" if not self.model.gpu else "auto"}[self.flash_attn],
             "sampler": self.sampler.describe(),
             "adapter": {"name": self.model.adapter_name, "sha256": self.model.adapter_sha256} if self.model.adapter is not None else None,
-            "lean_prompt": self.lean, "jump_forward": self.jump_forward,
+            "lean_prompt": self.lean, "jump_forward": self.jump_forward, "answer_form": self.form.name,
         }
 
     def _kv_card(self) -> str:

@@ -31,6 +31,9 @@ def quiet_llama_logs() -> None:
 
 
 SPELLING_KEY = "ttwood.answer_spelling"
+FORM_KEY = "ttwood.answer_form"
+"""An adapter's metadata: how the answers it learned were written (``lines`` or ``json``); an
+adapter without it learned ``json``, the only spelling there was."""
 """The adapter's GGUF key saying how it learned to spell answers (``decoder`` or ``text``)."""
 
 TARGETS: dict[str, str] = {
@@ -135,6 +138,8 @@ class LlamaModel:
         """How the adapter learned to spell answers: ``"decoder"`` (as the jump-forward decoder
         inserts forced text, see :mod:`engine.minds.spelling`) or ``"text"`` (the tokenizer's
         spelling of the whole answer: the decoder must then sample every token)."""
+        self.adapter_form = "json"
+        """How the adapter's answers are written (:data:`FORM_KEY`)."""
         self.adapter_scale = adapter_scale
         if adapter is not None:
             try:
@@ -183,6 +188,10 @@ class LlamaModel:
         self.adapter_name = buf.value.decode(errors="replace") if n > 0 else p.stem
         n = self.lib.llama_adapter_meta_val_str(ptr, SPELLING_KEY.encode(), buf, 512)
         self.adapter_spelling = buf.value.decode(errors="replace") if n > 0 else "text"
+        n = self.lib.llama_adapter_meta_val_str(ptr, FORM_KEY.encode(), buf, 512)
+        self.adapter_form = buf.value.decode(errors="replace") if n > 0 else "json"
+        if self.adapter_form not in ("lines", "json"):
+            raise ModelError(f"{p}: this adapter learned answers spelled {self.adapter_form!r}, which this version does not know")
 
     def attach(self, ctx: Any) -> None:
         """Apply the adapter (if any) to a context made from this model: call it once per context,
