@@ -96,7 +96,15 @@ def test_adapter_round_trip_and_llama_cpp_loads_it(tiny: Path, tmp_path: Path) -
     decoder = write_adapter(tmp_path / "d.gguf", w, spelling="decoder")
     m = LlamaModel(tiny, adapter=decoder)
     assert m.adapter_spelling == "decoder"
+    assert m.adapter_form == "json"  # written so by default, as every adapter before the lines spelling learned
     m.close()
+    lined = write_adapter(tmp_path / "l.gguf", w, spelling="decoder", form="lines")
+    m = LlamaModel(tiny, adapter=lined)
+    assert m.adapter_form == "lines"
+    m.close()
+    odd = write_adapter(tmp_path / "o.gguf", w, form="yaml")
+    with pytest.raises(ModelError, match="spelled 'yaml'"):
+        LlamaModel(tiny, adapter=odd)
 
 
 def test_an_adapter_for_other_shapes_is_one_clear_error(tiny: Path, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.core.errors import TTWoodError
-from engine.minds.brains.llama_model import SPELLING_KEY, TARGETS
+from engine.minds.brains.llama_model import FORM_KEY, SPELLING_KEY, TARGETS
 
 Array = npt.NDArray[np.float32]
 
@@ -100,12 +100,14 @@ def write_adapter(
     name: str | None = None,
     permute: bool = True,
     spelling: str = "text",
+    form: str = "json",
 ) -> Path:
     """Write ``weights`` as a GGUF LoRA adapter for a llama-architecture model; atomically (a
     temporary file renamed into place). ``permute=False`` writes the q/k rows unpermuted, which is
     wrong for llama.cpp: it exists only so a test can show that the logits check catches it.
     ``spelling``: how the answers it learned were spelled (``decoder`` or ``text``), written as
-    ``ttwood.answer_spelling`` so the brain knows whether it may jump forward."""
+    ``ttwood.answer_spelling`` so the brain knows whether it may jump forward; ``form``: how they
+    were written (``lines`` or ``json``), as ``ttwood.answer_form`` so the brain writes the same."""
     import gguf
 
     out = Path(path).expanduser()
@@ -117,6 +119,7 @@ def write_adapter(
     w.add_string(gguf.Keys.Adapter.TYPE, "lora")
     w.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(weights.alpha))
     w.add_string(SPELLING_KEY, spelling)
+    w.add_string(FORM_KEY, form)
     order = list(TARGETS)
     for (layer, target), (a, b) in sorted(weights.pairs.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))):
         heads = _heads_for(target, weights.n_head, weights.n_kv_head)

@@ -33,13 +33,14 @@ from engine.learn import checkpoint as ckpt
 from engine.learn.adapter import LoraWeights, file_sha256, head_counts, read_adapter, write_adapter
 from engine.learn.card import command_line, model_card
 from engine.learn.config import TrainConfig
-from engine.learn.data import Tokens, batch_order, common_prefix, group_keys, load_examples, split_examples, tokenize
+from engine.learn.data import DataError, Tokens, batch_order, common_prefix, group_keys, load_examples, split_examples, tokenize
 from engine.learn.finite import check_loss, check_weights
 from engine.learn.logits import AdapterCheck, check_adapter
 from engine.learn.loss import Evaluation, autocast, batch_loss, device_of, evaluate
 from engine.learn.torch_model import add_lora, load_base, lora_weights, with_lora
 from engine.minds.brains.llama_model import LlamaModel
 from engine.minds.brains.models import embedded_model_path
+from engine.minds.forms import form_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,9 @@ class Prepared:
     """The file had no validation examples: every 20th training example was held out."""
     spelling: str = "text"
     """``decoder`` when every training answer comes as the decoder spells it (``answer_ids``)."""
+    form: str = "json"
+    """How its answers are written (:mod:`engine.minds.forms`): the adapter says so, so the brain
+    asks for that spelling."""
     val_split: int = 0
     """Examples in the validation split (``val`` holds the ``--val-examples`` of them scored)."""
     _orders: dict[int, list[list[int]]] = field(default_factory=dict)
@@ -129,8 +133,12 @@ def prepare(cfg: TrainConfig, base: Path) -> Prepared:
         m.close()
     prefix = common_prefix(train_t + val_t)
     spelling = "decoder" if all(e.answer_ids is not None for e in train) else "text"
+    forms = {form_of(e.answer) for e in examples}
+    if len(forms) > 1:
+        raise DataError(f"{cfg.data}: its answers are spelled two ways (lines and JSON): an adapter learns one; "
+                        "remake the dataset with one `ttwood dataset --form`")
     return Prepared(train=train_t, val=val_t, prefix=prefix, pad=max(0, pad), examples=len(examples),
-                    held_out=held_out, spelling=spelling, val_split=val_split)
+                    held_out=held_out, spelling=spelling, val_split=val_split, form=forms.pop())
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +282,7 @@ def train(cfg: TrainConfig, reporter: Reporter | None = None) -> TrainResult:
             _loop(cfg, p, model, state, rep, folder)
         weights = lora_weights(model, alpha=cfg.alpha, n_head=n_head, n_kv_head=n_kv)
         try:
-            write_adapter(cfg.out, weights, name=cfg.out.stem, spelling=p.spelling)
+            write_adapter(cfg.out, weights, name=cfg.out.stem, spelling=p.spelling, form=p.form)
         except OSError as exc:
             raise TTWoodError(f"{cfg.out}: cannot write the adapter ({exc.strerror or exc}); the checkpoint in "
                               f"{folder} keeps the training: run the same command again", title="train") from None

@@ -158,6 +158,11 @@ class LinesForm:
         return reader_for(o).complete(text)
 
 
+def form_of(answer: str) -> str:
+    """The spelling an answer is written in (a dataset's, so its adapter says what it learned)."""
+    return JSON.name if answer.startswith('{"thinking":') else LINES.name
+
+
 JSON = JsonForm()
 LINES = LinesForm()
 FORMS: dict[str, AnswerForm] = {"json": JSON, "lines": LINES}
