@@ -171,10 +171,11 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
     tape: Tape = {}
 
     def student(kind: type[_Recording | _Replay], model: LlamaModel) -> _Phased:
-        return kind(sc, model, seed=seed, lean=True, jump_forward=jump, sampler=Sampler(temperature=STUDENT_TEMPERATURE), tape=tape)
+        return kind(sc, model, seed=seed, lean=True, jump_forward=jump, sampler=Sampler(temperature=STUDENT_TEMPERATURE), tape=tape,
+                    form=adapted.adapter_form)
 
     pair = _Pair({
-        "bare": _Phased(sc, bare, seed=seed),
+        "bare": _Phased(sc, bare, seed=seed, form="json"),  # the untrained model: the spelling of the worked example it follows
         "adapter": student(_Recording, adapted),
         "replay_with": student(_Replay, adapted),
         "replay_without": student(_Replay, bare),
@@ -201,6 +202,7 @@ def bench_adapter(scenario: Scenario, bare: LlamaModel, adapted: LlamaModel, cre
         "gpu_layers": bare.gpu_layers,
         **{f"{w}_{k}": v for w in WAYS for k, v in figures[w].items()},
         "jump_forward": jump,
+        "answer_form": adapted.adapter_form,
         "time_ratio": _ratio(with_ms, base_ms),
         "time_ratio_per_sampled_token": _ratio(with_tok, base_tok),
         "time_ratio_per_action": _ratio(figures["adapter"]["ms_per_action"], figures["bare"]["ms_per_action"]),

@@ -81,11 +81,12 @@ def bench_llm(
     (``on_turn`` gets how many turns are done)."""
     sc = scenario.scaled(creatures)
     # Touch the weights once so page faults are not charged to whichever way runs first.
-    warm = NaiveLlamaBrain(sc, model, seed=seed)
+    warm = NaiveLlamaBrain(sc, model, seed=seed, form="json")
     warm._context(1)
     warm._decode([(t, p, 0, p == len(warm.static_tokens) - 1) for p, t in enumerate(warm.static_tokens)])
     warm.close()
-    both = _Both(NaiveLlamaBrain(sc, model, seed=seed), LlamaBrain(sc, model, seed=seed))
+    # the untrained model, both ways, in the spelling whose keys the grammar mostly forces (JSON)
+    both = _Both(NaiveLlamaBrain(sc, model, seed=seed, form="json"), LlamaBrain(sc, model, seed=seed, form="json"))
     game = Game(sc, seed, both)
     first = game.turn
     reports = game.run(turns, None if on_turn is None else lambda r: on_turn(r.turn - first))

@@ -156,7 +156,7 @@ def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any,
             # an adapter that learned the whole answer's spelling must sample every token
             brain = LlamaBrain(scenario, lm, seed=choice.seed, lean=adapter is not None,
                                jump_forward=adapter is None or lm.adapter_spelling == "decoder",
-                               form=lm.adapter_form if adapter is not None else "lines",
+                               form=lm.adapter_form if adapter is not None else "json",
                                sampler=Sampler(temperature=STUDENT_TEMPERATURE) if adapter is not None else None)
         else:
             from engine.minds.brains.http import HTTPBrain

@@ -7,8 +7,9 @@
   line at the end — the same decision in about a third of the tokens.
 
 Both are drawn from the same :class:`~engine.minds.choices.Choices`, both read back to the same
-actions, and a property test (``tests/test_lines.py``) ties them. The llama brain writes ``lines``
-unless its adapter learned ``json`` (the adapter's metadata says which); the HTTP brain keeps
+actions, and a property test (``tests/test_choices.py``) ties them. The llama brain writes the
+spelling its adapter learned (the adapter's metadata says which), and JSON for a model with no
+adapter (it follows the worked example, and the grammar forces most of it); the HTTP brain keeps
 ``json``.
 """
 

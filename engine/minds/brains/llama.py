@@ -77,11 +77,12 @@ class LlamaBrain:
         flash_attn: bool | None = None,
         lean: bool = False,
         jump_forward: bool = True,
-        form: str = "lines",
+        form: str = "json",
     ) -> None:
         """``lean``: no worked example nor action shapes in the prompt (a trained model needs neither);
-        ``form``: how answers are spelled, ``lines`` or ``json`` (:mod:`engine.minds.forms`; an
-        adapter must be given the spelling it learned)."""
+        ``form``: how answers are spelled, ``json`` or ``lines`` (:mod:`engine.minds.forms`): an
+        untrained model follows the JSON example best (the grammar forces most of it); a student
+        must be given the spelling it learned."""
         self.scenario = scenario
         self.model = model
         self.lean = lean
