@@ -148,6 +148,12 @@ class Matcher:
             n = derive(n, ch)
         return "".join(out)
 
+    def jump(self) -> str:
+        """What a decoder inserts without sampling: the forced text, less any spaces it ends with.
+        A space before a word is spelled with the word (`` firewood`` is one token): inserted on
+        its own it would cost a token of its own and split the word from its usual spelling."""
+        return self.forced().rstrip(" ")
+
     def complete(self) -> bool:
         """Nothing more can follow: the answer is finished."""
         return nullable(self.node) and not first(self.node)

@@ -60,7 +60,7 @@ def decoder_spelling(
 
     def force() -> None:
         nonlocal pos
-        chunk = matcher.forced() if jump_forward else ""
+        chunk = matcher.jump() if jump_forward else ""
         if not chunk:
             return
         if not text.startswith(chunk, pos) or take(matcher, replan, text[:pos], chunk) is None:

@@ -257,7 +257,7 @@ class LlamaBrain:
 
     def _forced(self, s: Track) -> list[int]:
         """Tokens for the text the grammar forces next (jump-forward), accepted by the grammar sampler."""
-        text = s.matcher.forced() if s.matcher is not None and self.jump_forward else ""
+        text = s.matcher.jump() if s.matcher is not None and self.jump_forward else ""
         return self._insert(s, text, accept=True) if text else []
 
     def _take(self, s: Track, tok: int) -> list[int] | None:
