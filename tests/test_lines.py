@@ -4,6 +4,8 @@ the two to the same choices is in ``tests/test_choices.py``)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.minds.allowance import plan_answer
@@ -12,6 +14,7 @@ from engine.minds.lines import LineReader, answer_lines
 from engine.minds.matcher import admits
 from engine.minds.prompt import static_sections
 from engine.minds.replan import Replanner, take
+from engine.minds.spelling import decoder_spelling
 from engine.turn import actions as A
 from engine.turn.observation import Observation
 from engine.turn.observe import observe_all
@@ -107,3 +110,27 @@ def test_the_prompt_asks_for_lines_and_its_example_reads_back() -> None:
     actions, problems, thought = LINES.parse(example.items[0] + "\n\n", o)
     assert problems == [] and thought == "make my good and sell it" and [a.type for a in actions] == ["produce", "order"]
     assert "Answer with one JSON object only." in static_sections(game.scenario, JSON)[0].head  # type: ignore[attr-defined]
+
+
+def test_a_space_the_grammar_forces_is_sampled_with_the_word_after_it() -> None:
+    """Jump-forward inserts what the grammar forces, but not a space it ends with: `` firewood``
+    is one token of a tokenizer that keeps a word's leading space, and inserted alone the space
+    would cost a token of its own and split the word from its usual spelling."""
+    game, o = _observe("Bo")
+    plan = plan_answer(o, game.scenario, 300, 1000, replanned=True, form=LINES)
+    text = answer_lines("sell", [A.PlaceOrder(side="sell", good="firewood", qty=2, price=5).model_dump()], o.goods)
+    vocab: list[str] = []
+
+    def words(s: str) -> list[int]:  # a word with its leading space a token, and each line break
+        out = []
+        for w in re.findall(r" ?[^ \n]+|\n| ", s):
+            if w not in vocab:
+                vocab.append(w)
+            out.append(vocab.index(w))
+        return out
+
+    s = decoder_spelling(text, plan.matcher(), words, lambda t: vocab[t].encode(), replan=Replanner(o, game.scenario, plan))
+    spelled = [(vocab[t], f) for t, f in zip(s.ids, s.forced, strict=True)]
+    assert ("sell", False) in spelled and (" firewood", False) in spelled  # the space came with the word
+    assert (" ", True) not in spelled
+    assert "".join(w for w, _ in spelled) == text
