@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from engine.minds.choices import (
     SPEECH_CHARS,
@@ -131,9 +132,12 @@ def _common_prefix(texts: list[str]) -> str:
     return lo[:i]
 
 
+@lru_cache(maxsize=1 << 16)
 def int_range(lo: int, hi: int) -> Node:
     """Exactly the decimal integers ``lo..hi`` (no leading zeros), compactly: the numbers of every
-    length strictly between ``lo``'s and ``hi``'s as one ``[1-9][0-9]{a,b}``."""
+    length strictly between ``lo``'s and ``hi``'s as one ``[1-9][0-9]{a,b}``. Kept once made:
+    every creature's grammar, every turn, asks for the same few ranges (nodes are never changed,
+    so one may sit in many trees)."""
     if lo < 0 or hi < lo:
         raise ValueError(f"bad range {lo}..{hi}")
     a, b = len(str(lo)), len(str(hi))
