@@ -17,6 +17,7 @@ from engine.learn.dataset import Stats, label_save, random_legends
 from engine.learn.improve import ImproveConfig, improve, long_game_figures
 from engine.minds.brains.llama_model import LlamaModel
 from engine.minds.brains.models import SHIPPED_ADAPTER, resolve_model
+from engine.minds.forms import form_of
 from engine.saves.store import Autosaver
 from engine.turn.game import Game
 from engine.turn.report import run_json
@@ -58,7 +59,10 @@ def test_a_saved_game_is_labelled_by_the_teacher_turn_by_turn(model: LlamaModel,
     stats = Stats()
     rows = label_save(path, model, stats)
     assert {(r["turn"], r["creature"]) for r in rows} == {(t, c.name) for t in (1, 2, 3) for c in sc.creatures}
-    assert all(r["source"] == "g.ttwood" and r["answer"].startswith('{"thinking":') for r in rows)
+    # in the spelling the llama brain writes by default: a thought, one action a line, an empty line
+    assert all(r["source"] == "g.ttwood" and form_of(r["answer"]) == "lines" and r["answer"].endswith("\n\n") for r in rows)
+    as_json = label_save(path, model, Stats(), form="json")
+    assert [r["answer"].startswith('{"thinking":') for r in as_json] == [True] * len(rows)
 
 
 def _fake_train(data: Path, init: Path, out: Path, cfg: ImproveConfig) -> None:
