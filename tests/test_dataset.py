@@ -124,6 +124,10 @@ def test_validation_holds_out_every_scenario_and_honours_zero() -> None:
     assert [p.seed for p in plan_games(DEFAULT_SCENARIOS, 48) if p.split == "validation"] == [44, 45, 46, 47, 48]
     # too few games for one of each: the share alone, and never every game
     assert [p.split for p in plan_games(DEFAULT_SCENARIOS, 6)].count("validation") == 1
+    # one game of each wood would be half of ten games, five times the share asked: the share alone
+    assert [p.split for p in plan_games(DEFAULT_SCENARIOS, 10)].count("validation") == 1
+    assert [p.split for p in plan_games(DEFAULT_SCENARIOS, 30)].count("validation") == 5  # 3 asked: 5 is within twice
+    assert [p.split for p in plan_games(DEFAULT_SCENARIOS, 20)].count("validation") == 2  # 2 asked: 5 is not
     assert [p.split for p in plan_games(["thousand-token-wood"], 2, validation=0.9)] == ["train", "validation"]
     assert all(p.split == "train" for p in plan_games(DEFAULT_SCENARIOS, 10, validation=0.0))
 

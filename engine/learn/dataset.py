@@ -199,12 +199,14 @@ def plan_games(scenarios: Sequence[str], games: int, *, first_seed: int = 1, val
     """``games`` games spread over ``scenarios`` round-robin, seeds counting up from ``first_seed``;
     every other game of a scenario has a generated cast. The last seeds are the validation split:
     the ``validation`` share of the games (at least one), and when every scenario has two games or
-    more, at least one game of each (the last ``len(scenarios)`` games fall on every scenario once);
-    none when ``validation`` is 0."""
+    more and one game of each is at most twice that share, one game of each (the last
+    ``len(scenarios)`` games fall on every scenario once); none when ``validation`` is 0. (Ten
+    games over five woods at 10% keep one game, not half the data, out of training.)"""
     n_val = 0
     if validation > 0 and games > 1:
-        every = len(scenarios) if games >= 2 * len(scenarios) else 1
-        n_val = min(games - 1, max(1, round(games * validation), every))
+        share = max(1, round(games * validation))
+        every = len(scenarios) if games >= 2 * len(scenarios) and len(scenarios) <= 2 * share else 1
+        n_val = min(games - 1, max(share, every))
     out = []
     for g in range(games):
         split = "validation" if g >= games - n_val else "train"
