@@ -1,9 +1,10 @@
 """The session: one game, its save, and the player, behind one small facade a front end drives.
 
-Threads: :meth:`Session.step` runs in the front end's worker thread; everything else is called
-from the front end's own thread. The front end reads :attr:`Session.view`, an immutable view of
-the last finished turn that the session replaces after each turn (and whenever the player asks for
-something); it never reads the live game while a turn runs.
+Threads: :meth:`Session.step` runs in the front end's worker thread (and so does the watcher it
+may be given, which hears the turn as it decodes: :class:`TurnInFlight` views); everything else
+is called from the front end's own thread. The front end reads :attr:`Session.view`, an immutable
+view of the last finished turn that the session replaces after each turn (and whenever the player
+asks for something); it never reads the live game while a turn runs.
 """
 
 from __future__ import annotations

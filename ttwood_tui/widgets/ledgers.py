@@ -85,18 +85,20 @@ class Ledgers(DataTable[Text | str]):
     _now: TurnInFlight | None = None
     _thoughts: dict[str, tuple[str, bool]] = {}
     """Each row's thought as shown, and whether it is being written."""
+    _cells: list[list[Text | str]] = []
+    """The other columns' cells as last shown (what the thought column's room is reckoned from)."""
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self._thoughts = {}
+        self._thoughts, self._cells = {}, []
         for col in COLUMNS:
             self.add_column(col, key=col, width=TOKENS_WIDTH if col == "tokens" else None)
         self.add_column("thought", width=THOUGHT_LEAST, key=THOUGHT.value)
 
     def on_resize(self, event: events.Resize) -> None:
         before = self.columns[THOUGHT].width
-        if self._fit_thought([]) != before:
+        if self._fit_thought() != before:
             for name in self._thoughts:
                 self._write_thought(name)
 
@@ -123,7 +125,8 @@ class Ledgers(DataTable[Text | str]):
                 Text("—" if used is None else f"{used}/{w.token_budget}", style="red" if used and used > w.token_budget else ""),
             ]))
         self.clear()
-        width = self._fit_thought([cells for _, cells in rows])
+        self._cells = [cells for _, cells in rows]
+        width = self._fit_thought()
         self._thoughts = {c.name: (c.decided.thinking if c.decided is not None else "", False) for c in w.creatures}
         for key, cells in rows:
             self.add_row(*cells, thought_text(self._thoughts[key][0], width), key=key)
@@ -132,13 +135,14 @@ class Ledgers(DataTable[Text | str]):
         if self._now is not None and self._now.turn == view.turn + 1:
             self.show_progress(self._now)
 
-    def _fit_thought(self, rows: list[list[Text | str]]) -> int:
-        """Give the thought column the room the other columns leave, as wide as they are drawn now
-        or as ``rows`` will make them; return its width."""
+    def _fit_thought(self) -> int:
+        """Give the thought column the room the other columns leave, as wide as the cells last
+        shown make them (or wider, as they were drawn before); return its width."""
         pad = 2 * self.cell_padding
         others = 0
         for i, column in enumerate(list(self.columns.values())[: len(COLUMNS)]):
-            widest = max([column.label.cell_len, *(c.cell_len if isinstance(c, Text) else cell_len(c) for c in (r[i] for r in rows))])
+            cells = (row[i] for row in self._cells)
+            widest = max([column.label.cell_len, *(c.cell_len if isinstance(c, Text) else cell_len(c) for c in cells)])
             others += pad + (max(widest, column.content_width) if column.auto_width else column.width)
         thought = self.columns[THOUGHT]
         thought.width = max(THOUGHT_LEAST, self.scrollable_content_region.width - others - pad)
