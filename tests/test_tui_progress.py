@@ -118,3 +118,33 @@ async def test_rows_show_waiting_thinking_done_and_the_thought_before_the_turn_e
         assert cell(ledgers, "Barnaby", "tokens") == "—"
         assert d.thinking.startswith(cell(ledgers, "Barnaby", "thought").rstrip("…"))
         assert "took" in str(header.render()) and "↻" not in str(header.render())
+
+
+async def test_a_turn_that_fails_half_way_leaves_no_creature_thinking(tmp_path: Path) -> None:
+    class Fails(HoldsNothing):
+        name = "fails"
+
+        def decide(self, observations: list[Observation]) -> list[Answer]:
+            watch = progress.current()
+            assert watch is not None
+            watch.saw([(observations[0].name, 4, '{"thinking":"I will', False)])
+            reached.set()
+            assert go.wait(30), "the test never let the brain fail"
+            raise RuntimeError("the model fell over")
+
+    reached, go = threading.Event(), threading.Event()
+    session = new_session()
+    session.game.set_brain("Barnaby", Fails())
+    app = make_app(tmp_path, session=session, autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        ledgers = app.screen.query_one(Ledgers)
+        await pilot.press("n")
+        assert reached.wait(10)
+        await until(pilot, lambda: cell(ledgers, "Barnaby", "thought") == "I will")
+        go.set()
+        await until(pilot, lambda: not app.busy)
+        await pilot.pause()
+        assert app.errors and "the model fell over" in app.errors[-1]
+        assert app.session.turn == 0
+        assert {cell(ledgers, n, "tokens") for n in ("Barnaby", "Oona", "Patron")} == {"—"}
+        assert cell(ledgers, "Barnaby", "thought") == "—"

@@ -102,6 +102,7 @@ class MainScreen(Screen[None]):
         h.pace, h.playing, h.thinking, h.doing = pace, playing, thinking, doing
         if not thinking:
             h.progress, h.started = "", None
+            self.query_one(Ledgers).end_progress()
         self.query_one(TalkPanes).thinking(thinking and doing == "thinking", self.session.view.turn + 1)
 
     def show_progress(self, now: TurnInFlight) -> None:

@@ -163,6 +163,12 @@ class Ledgers(DataTable[Text | str]):
             self._thoughts[c.name] = (c.thought, c.state == "thinking")
             self._write_thought(c.name)
 
+    def end_progress(self) -> None:
+        """No turn is in flight any more: a turn that failed leaves its rows as its view had them."""
+        now, self._now = self._now, None
+        if now is not None and self._view is not None and now.turn == self._view.turn + 1:
+            self.show(self._view)
+
     def selected_name(self) -> str | None:
         """The creature under the cursor."""
         if not self.row_count:
