@@ -38,6 +38,7 @@ _.display  # whether a widget takes part in the layout
 _.disabled  # a button that cannot be pressed
 _.watch_scroll_y  # a reactive's watcher (the logs follow their newest line)
 _.render_line  # a line-API widget's rows
+_.can_replace  # whether a newer message may replace one still queued (a status)
 
 # textual-serve's Server builds its web app by calling this method, which ttwood serve overrides.
 _._make_app

@@ -26,6 +26,7 @@ from engine.minds.brains.http import HTTPBrain
 from engine.minds.brains.http_wire import answer_cap, retry_after
 from engine.turn.game import Game
 from engine.turn.observe import observe_all
+from engine.turn.progress import Progress, Watch, watching
 
 GOOD = json.dumps({"thinking": "calm", "actions": [{"type": "note", "text": "the server answered"}]})
 HUGE = 20 * 1024 * 1024
@@ -146,6 +147,18 @@ def test_a_good_answer_is_taken(server: str, wood: tuple[scenarios.Scenario, lis
     answers = _decide(server, wood, "ok")
     assert [a.actions[0].text for a in answers] == ["the server answered"] * 2
     assert answers[0].meta["prompt_tokens"] == 100 and answers[0].meta["answer_tokens"] == 20
+
+
+def test_a_watched_turn_hears_each_creature_done_as_its_answer_comes(server: str, wood: tuple[scenarios.Scenario, list[Any]]) -> None:
+    obs = wood[1]
+    heard: list[tuple[Progress, ...]] = []
+    watch = Watch(heard.append)
+    watch.waiting(o.name for o in obs)
+    with watching(watch):
+        _decide(server, wood, "ok")
+    done = [sum(p.state == "done" for p in snap) for snap in heard]
+    assert done == [0, 1, 2], "one creature at a time, each as its answer came"
+    assert all(p.tokens == 20 and p.thought == "calm" for p in heard[-1])
 
 
 @pytest.mark.parametrize(("mode", "reason"), [

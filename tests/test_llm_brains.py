@@ -23,6 +23,7 @@ from engine.minds.brains.models import embedded_model_path
 from engine.turn.actions import parse_decision
 from engine.turn.game import Game
 from engine.turn.observe import observe_all
+from engine.turn.progress import Progress, Watch, watching
 from ttwood.cli import app
 
 pytestmark = pytest.mark.model
@@ -207,6 +208,33 @@ def test_same_seed_same_answers(model: LlamaModel, wood_at_turn_6) -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_a_watched_turn_streams_each_thought_as_it_is_written(model: LlamaModel, wood_at_turn_6) -> None:
+    """Under a watch the brain tells, as it decodes, each creature's tokens and thought so far: the
+    thought grows to the one the answer holds, every creature ends done, and the answers are the
+    ones an unwatched brain with the same seed gives."""
+    sc, g = wood_at_turn_6
+    obs = observe_all(g.wood, g.wood.alive(), {})[:2]
+    heard: list[tuple[Progress, ...]] = []
+    watch = Watch(heard.append)
+    watch.every = 0.0  # every step
+    a = LlamaBrain(sc, model, seed=11)
+    b = LlamaBrain(sc, model, seed=11)
+    try:
+        with watching(watch):
+            watched = a.decide(obs)
+        assert [x.raw for x in watched] == [x.raw for x in b.decide(obs)]
+    finally:
+        a.close()
+        b.close()
+    for o, answer in zip(obs, watched, strict=True):
+        mine = [p for snap in heard for p in snap if p.name == o.name]
+        thinking = [p for p in mine if p.state == "thinking"]
+        assert len(thinking) > 3 and mine[-1].state == "done"
+        assert [p.tokens for p in thinking] == sorted(p.tokens for p in thinking)
+        assert all(answer.thinking.startswith(p.thought) for p in mine), "each thought so far starts the final one"
+        assert any(0 < len(p.thought) < len(answer.thinking) for p in thinking), "seen part-way"
 
 
 @pytest.mark.slow

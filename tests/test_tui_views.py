@@ -241,12 +241,19 @@ async def test_inspect_charts_palette_and_take_over_while_a_slow_brain_thinks(tm
             assert entry.turn == 3 and entry.result is None
 
             # No torn state: the screen (re-rendered by each request) still shows turn 1, with
-            # only Hazel's brain column changed to the player.
+            # only Hazel's brain column changed to the player, and the turn in flight in the
+            # tokens and thought columns: the scripted creatures (asked first) done, Oona thinking
+            # in her slow brain, the Patron's turn still to come.
             assert app.busy and app.session.view.wood is turn1.wood
             now = shown(app)
-            brain = COLUMNS.index("brain")
+            brain, tokens = COLUMNS.index("brain"), COLUMNS.index("tokens")
             assert now["ledgers"]["Hazel"][brain] == "human"
             now["ledgers"]["Hazel"][brain] = before["ledgers"]["Hazel"][brain]
+            states = {name: cells[tokens] for name, cells in now["ledgers"].items()}
+            assert states == {"Barnaby": "done", "Oona": "thinking", "Hazel": "done", "Clover": "done", "Rusk": "done",
+                              "Patron": "waiting"}
+            for name, cells in now["ledgers"].items():
+                del cells[tokens:], before["ledgers"][name][tokens:]
             assert now == before
 
             gate.opened.set()

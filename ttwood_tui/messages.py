@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from engine.session import SaveEntry, ScenarioEntry, Session, SessionView
+from engine.session import SaveEntry, ScenarioEntry, Session, SessionView, TurnInFlight
 
 
 @dataclass
@@ -15,6 +15,17 @@ class TurnDone(Message):
 
     view: SessionView
     """The session's view as the turn ended (immutable)."""
+
+
+@dataclass
+class TurnProgress(Message):
+    """The turn in flight as it decodes: who waits, thinks and is done. A status, so a newer one
+    replaces one not handled yet."""
+
+    now: TurnInFlight
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TurnProgress)
 
 
 @dataclass

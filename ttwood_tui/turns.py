@@ -3,6 +3,8 @@
 The next turn is asked for only after the previous one has been rendered, so turns never overlap
 (dolphie's ticks). The worker plays the turn through the session, which publishes an immutable
 view of it; the screen renders only such views, so it never reads a wood that is being changed.
+While the turn decodes, the session's watcher posts how far each creature is (a status message: a
+newer one replaces one not handled yet), and the screen writes it into the creatures' rows.
 Every worker failure is handled in one place and shown, never raised (harlequin).
 """
 
@@ -13,9 +15,9 @@ from collections.abc import Callable
 from textual import on, work
 from textual.worker import Worker, WorkerState
 
-from engine.session import Session, SessionView, TTWoodError
+from engine.session import Session, SessionView, TTWoodError, TurnInFlight
 from ttwood_tui.base import SPEEDS, WoodAppBase
-from ttwood_tui.messages import SessionReady, TurnDone, TurnFailed
+from ttwood_tui.messages import SessionReady, TurnDone, TurnFailed, TurnProgress
 from ttwood_tui.player import patron_results
 
 
@@ -32,11 +34,22 @@ class TurnRunner(WoodAppBase):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine", description="play one turn")
     def run_turn(self) -> SessionView:
-        """Play one turn off the UI thread; its view comes back in a :class:`TurnDone` message."""
-        self.session.step()
+        """Play one turn off the UI thread; its view comes back in a :class:`TurnDone` message,
+        and while it decodes, :class:`TurnProgress` messages say how far each creature is."""
+        self.session.step(self._in_flight)
         view = self.session.view
         self.post_message(TurnDone(view))
         return view
+
+    def _in_flight(self, now: TurnInFlight) -> None:
+        """The session's watcher (in the worker thread): hand the view on to the UI thread."""
+        self.post_message(TurnProgress(now))
+
+    @on(TurnProgress)
+    def _turn_progress(self, message: TurnProgress) -> None:
+        m = self.main()
+        if self.busy and m is not None and message.now.turn == self.session.turn + 1:
+            m.show_progress(message.now)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine", description="open a game")
     def build_session(self, make: Callable[[], Session]) -> Session:

@@ -21,7 +21,7 @@ from engine.core.assets import PEBBLES
 from engine.core.errors import TTWoodError
 from engine.session import acting
 from engine.session.errors import SessionError
-from engine.session.facade import RECENT_TURNS, BrainMaker, Session
+from engine.session.facade import RECENT_TURNS, BrainMaker, Session, Watcher
 from engine.session.files import free_path, is_save, saves_folder
 from engine.session.listing import BRAIN_KINDS, SaveEntry, ScenarioEntry, save_entries, scenario_entries
 from engine.session.patron import PATRON, PATRON_PEBBLES, Move, PatronLog, broker, lend, order, outcome, tip, with_patron
@@ -35,7 +35,9 @@ from engine.session.views import (
     PlayerView,
     PromptView,
     SessionView,
+    ThinkingView,
     TurnEvents,
+    TurnInFlight,
     TurnPoint,
     WoodView,
     describe,
@@ -46,7 +48,8 @@ from engine.world.tiles import TileKind
 __all__ = [
     "BRAIN_KINDS", "LONGEST", "PATRON", "PATRON_PEBBLES", "PEBBLES", "RECENT_TURNS", "BrainMaker", "CreatureView", "DecidedView",
     "LegendView", "Move", "OfferView", "PatronLog", "Player", "PlayerView", "PromptView", "SaveEntry", "ScenarioEntry",
-    "Session", "SessionError", "SessionView", "TTWoodError", "TileKind", "TurnEvents", "TurnPoint", "WoodView", "acting",
+    "Session", "SessionError", "SessionView", "TTWoodError", "ThinkingView", "TileKind", "TurnEvents", "TurnInFlight", "TurnPoint",
+    "Watcher", "WoodView", "acting",
     "broker", "describe", "free_path", "is_save", "lend", "order", "outcome", "printable", "save_entries", "saves_folder",
     "scenario_entries", "tip", "with_patron",
 ]

@@ -1,9 +1,10 @@
 """The session: one game, its save, and the player, behind one small facade a front end drives.
 
-Threads: :meth:`Session.step` runs in the front end's worker thread; everything else is called
-from the front end's own thread. The front end reads :attr:`Session.view`, an immutable view of
-the last finished turn that the session replaces after each turn (and whenever the player asks for
-something); it never reads the live game while a turn runs.
+Threads: :meth:`Session.step` runs in the front end's worker thread (and so does the watcher it
+may be given, which hears the turn as it decodes: :class:`TurnInFlight` views); everything else
+is called from the front end's own thread. The front end reads :attr:`Session.view`, an immutable
+view of the last finished turn that the session replaces after each turn (and whenever the player
+asks for something); it never reads the live game while a turn runs.
 """
 
 from __future__ import annotations
@@ -23,15 +24,28 @@ from engine.session.files import free_path, saves_folder
 from engine.session.patron import with_patron
 from engine.session.player import Player
 from engine.session.seeing import decided_view, minds_line, turn_events, turn_point, wood_view
-from engine.session.views import DecidedView, SessionView, TurnEvents, TurnPoint, WoodView, printable
+from engine.session.views import (
+    DecidedView,
+    SessionView,
+    ThinkingView,
+    TurnEvents,
+    TurnInFlight,
+    TurnPoint,
+    WoodView,
+    printable,
+)
 from engine.turn.brain import Brain
 from engine.turn.game import Game
+from engine.turn.progress import Progress, Watch, watching
 from engine.turn.report import TurnReport
 from engine.world.creatures import Creature
 from engine.world.wood import Wood
 
 BrainMaker = Callable[[Scenario], "Brain | Mapping[str, Brain]"]
 """Builds the brains for a scenario (the front end decides which kinds)."""
+Watcher = Callable[[TurnInFlight], None]
+"""Hears the turn being played as it decodes (in the thread that plays it: it must be quick and
+hand the view on, e.g. post it to a screen)."""
 RECENT_TURNS = 8
 """Turns whose events a view keeps (a game opened part-way shows them)."""
 clock: Callable[[], float] = time.perf_counter
@@ -144,22 +158,35 @@ class Session:
                            save=None if self.save_path is None else str(self.save_path), turn_seconds=self._turn_seconds)
 
     # ------------------------------------------------------------------ playing
-    def step(self) -> TurnReport:
+    def step(self, watcher: Watcher | None = None) -> TurnReport:
         """Play one turn through the game's loop and publish its view.
 
         What the player asked for before the turn started applies as it starts; what is asked
-        for while it runs waits for the next one."""
+        for while it runs waits for the next one. ``watcher`` hears each creature wait, think
+        (with its tokens and thought so far, where its brain tells them) and be done."""
         self.player.begin_turn()
         self._publish()
         self._turn_started = clock()
         try:
-            (report,) = self.game.run(1, self._finished)
+            with watching(None if watcher is None else Watch(self._in_flight(watcher))):
+                (report,) = self.game.run(1, self._finished)
         except BaseException:
             if self.player.in_turn:
                 self.player.end_turn(None)
                 self._publish()
             raise
         return report
+
+    def _in_flight(self, watcher: Watcher) -> Callable[[tuple[Progress, ...]], None]:
+        """The watch's listener: each snapshot as a :class:`TurnInFlight`, its thoughts printable.
+        (It keeps its own clock: :data:`clock` measures whole turns.)"""
+        turn, started = self.turn + 1, time.perf_counter()
+
+        def hear(now: tuple[Progress, ...]) -> None:
+            creatures = tuple(ThinkingView(p.name, p.state, p.tokens, printable(p.thought)) for p in now)
+            watcher(TurnInFlight(turn, time.perf_counter() - started, creatures))
+
+        return hear
 
     def _finished(self, report: TurnReport) -> None:
         """The loop's ``on_turn``: save the turn, remember it, and publish its view."""

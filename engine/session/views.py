@@ -306,6 +306,35 @@ class SessionView:
         return self.wood.creature(name).brain
 
 
+@dataclass(frozen=True, slots=True)
+class ThinkingView:
+    """One creature in the turn being decided."""
+
+    name: str
+    state: str
+    """``waiting`` (its brain not asked yet), ``thinking`` or ``done``."""
+    tokens: int
+    """Answer tokens written so far (``0`` for a brain that counts none)."""
+    thought: str
+    """Its thought as written so far (printable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnInFlight:
+    """The turn being decided, as it decodes: published from the thread that plays it."""
+
+    turn: int
+    seconds: float
+    """Seconds since the turn started, measured."""
+    creatures: tuple[ThinkingView, ...]
+    """Every creature that decides this turn, in the cast's order."""
+
+    @property
+    def done(self) -> int:
+        """How many have answered."""
+        return sum(c.state == "done" for c in self.creatures)
+
+
 def describe(action: A.Action) -> str:
     """A short human reading of an action, for logs and the inspector."""
     d = action.model_dump(exclude_defaults=False)

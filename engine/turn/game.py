@@ -17,7 +17,7 @@ from engine.economy import legends, nature
 from engine.economy.metrics import gini
 from engine.economy.settlement import leave, settle_due
 from engine.scenario import LegendSpec, Scenario
-from engine.turn import memory
+from engine.turn import memory, progress
 from engine.turn.brain import Answer, Brain
 from engine.turn.observe import observe_all
 from engine.turn.report import Decided, TurnReport
@@ -131,7 +131,8 @@ class Game:
     def _decide(self) -> tuple[list[Decided], float]:
         """2–3. Every living creature observes and decides, each brain for all its creatures at once.
 
-        Returns each creature's decision and the wall time the brains took."""
+        Returns each creature's decision and the wall time the brains took. Whoever watches the turn
+        (:mod:`engine.turn.progress`) hears each creature wait, think and be done."""
         living = self.wood.alive()
         observations = observe_all(self.wood, living, self._rejections)
         groups: dict[int, list[int]] = {}
@@ -139,13 +140,20 @@ class Game:
             groups.setdefault(id(self._brain_of[c.id]), []).append(i)
         answers: list[Answer | None] = [None] * len(living)
         think = 0.0
+        watch = progress.current()
+        if watch is not None:
+            watch.waiting(c.name for c in living)
         for idxs in groups.values():
             brain = self._brain_of[living[idxs[0]].id]
+            if watch is not None:
+                watch.thinking(living[i].name for i in idxs)
             t0 = time.perf_counter()
             got = brain.decide([observations[i] for i in idxs])
             think += time.perf_counter() - t0
             if len(got) != len(idxs):
                 raise TTWoodError(f"brain {brain.name} answered {len(got)} times for {len(idxs)} creatures")
+            if watch is not None:
+                watch.answered([living[i].name for i in idxs], got)
             for i, a in zip(idxs, got, strict=True):
                 answers[i] = a
         return [Decided(c.name, a or Answer([]), held=o.free) for c, a, o in zip(living, answers, observations, strict=True)], think

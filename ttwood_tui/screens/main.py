@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.markup import escape
 from textual import events
 from textual.app import ComposeResult
@@ -9,7 +11,7 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from engine.session import Session, SessionView
+from engine.session import Session, SessionView, TurnInFlight
 from ttwood_tui.messages import CreatureChosen
 from ttwood_tui.widgets.event_log import EventLog
 from ttwood_tui.widgets.forest_map import ForestMap
@@ -98,7 +100,21 @@ class MainScreen(Screen[None]):
             return
         h = self.query_one(GameHeader)
         h.pace, h.playing, h.thinking, h.doing = pace, playing, thinking, doing
+        if not thinking:
+            h.progress, h.started = "", None
+            self.query_one(Ledgers).end_progress()
         self.query_one(TalkPanes).thinking(thinking and doing == "thinking", self.session.view.turn + 1)
+
+    def show_progress(self, now: TurnInFlight) -> None:
+        """The turn in flight as it decodes: each creature's state, tokens and thought in its row,
+        and in the header how many are done and for how long the turn has run."""
+        if not self.is_mounted:
+            return
+        self.query_one(Ledgers).show_progress(now)
+        h = self.query_one(GameHeader)
+        h.progress = f"{now.done}/{len(now.creatures)} done"
+        if h.started is None:
+            h.started = time.monotonic() - now.seconds
 
     def selected(self) -> str | None:
         """The creature under the ledgers' cursor."""

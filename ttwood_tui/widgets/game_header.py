@@ -1,7 +1,10 @@
 """The header: the game's name, turn, season, the pause between turns, how long the last turn
-took, and whether the wood is playing or thinking."""
+took, and whether the wood is playing or thinking (how many creatures are done, and for how long
+the turn has run, measured)."""
 
 from __future__ import annotations
+
+import time
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -34,6 +37,18 @@ class GameHeader(Widget):
     doing: reactive[str] = reactive("thinking")
     """What the wood is busy with while ``thinking`` (a turn, or opening a game)."""
     extra: reactive[str] = reactive("")
+    progress: reactive[str] = reactive("")
+    """How far the turn in flight is (``2/5 done``), while ``thinking``."""
+    started: reactive[float | None] = reactive(None)
+    """When the turn in flight started (``time.monotonic``), measured by the session: the header
+    counts its seconds while ``thinking``."""
+
+    def on_mount(self) -> None:
+        self.set_interval(0.5, self._tick)
+
+    def _tick(self) -> None:
+        if self.thinking and self.started is not None:
+            self.refresh()
 
     def render(self) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")
@@ -50,6 +65,10 @@ class GameHeader(Widget):
             t.append(f", {self.pace}", style="dim")
         if self.thinking:
             t.append(f"  ↻ {self.doing}…", style="bold cyan")
+            if self.progress:
+                t.append(f" {self.progress}", style="cyan")
+            if self.started is not None:
+                t.append(f" {seconds_text(time.monotonic() - self.started)}", style="cyan")
         if self.extra:
             t.append(f"  {self.extra}", style="magenta")
         return t

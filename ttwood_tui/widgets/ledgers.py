@@ -1,13 +1,25 @@
-"""Every creature's books in one table: pebbles, goods, health, debts, credit and tokens."""
+"""Every creature's books in one table: pebbles, goods, health, debts, credit, tokens and its thought.
+
+While a turn decodes, each row says whether its creature waits, thinks (with its answer's tokens
+so far) or is done, and its thought is written into the row as the brain writes it."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
-from engine.session import PEBBLES, CreatureView, SessionView
+from engine.session import PEBBLES, CreatureView, SessionView, ThinkingView, TurnInFlight
 
 COLUMNS = ("creature", "brain", "pebbles", "goods", "health", "debts", "credit", "tokens")
+TOKENS_WIDTH = len("thinking 999")
+"""The tokens column holds ``used/budget`` between turns and the state while one is in flight."""
+THOUGHT_LEAST = 12
+"""Cells the thought column keeps however narrow the table (it gets whatever room the others leave)."""
+THOUGHT = ColumnKey("thought")
+STATE_STYLES = {"waiting": "dim", "thinking": "bold cyan", "done": "green"}
 
 
 def goods_text(c: CreatureView, goods: tuple[str, ...]) -> str:
@@ -19,6 +31,31 @@ def debts_text(c: CreatureView) -> str:
     """``-20 +5``: units (pebbles and goods) it owes and is owed under active contracts."""
     parts = ([f"-{c.owes}"] if c.owes else []) + ([f"+{c.owed}"] if c.owed else [])
     return " ".join(parts) or "—"
+
+
+def thought_text(thought: str, width: int, *, writing: bool = False) -> Text:
+    """A thought on one line cut to ``width`` cells: its start, or its newest words while it is
+    being ``writing``."""
+    one = " ".join(thought.split())
+    if not one:
+        return Text("—", style="dim")
+    if writing:
+        if cell_len(one) > width:  # its newest words
+            one = one[-(width - 1):]
+            while cell_len(one) > width - 1:
+                one = one[1:]
+            one = "…" + one
+        return Text(one, style="italic")
+    t = Text(one, style="dim italic")
+    t.truncate(width, overflow="ellipsis")
+    return t
+
+
+def state_text(c: ThinkingView) -> Text:
+    """``waiting``, ``thinking 23`` or ``done 58``: where a creature is in the turn in flight, with
+    its answer's tokens so far."""
+    tokens = f" {c.tokens}" if c.tokens and c.state != "waiting" else ""
+    return Text(c.state + tokens, style=STATE_STYLES.get(c.state, ""))
 
 
 def health_text(c: CreatureView, max_health: int) -> Text:
@@ -34,7 +71,8 @@ def health_text(c: CreatureView, max_health: int) -> Text:
 
 
 class Ledgers(DataTable[Text | str]):
-    """One row per creature (the Patron last); select a row to inspect that creature."""
+    """One row per creature (the Patron last); select a row to inspect that creature. The thought
+    column takes the room the other columns leave (at least :data:`THOUGHT_LEAST` cells)."""
 
     DEFAULT_CSS = """
     Ledgers {
@@ -43,23 +81,40 @@ class Ledgers(DataTable[Text | str]):
     }
     """
 
+    _view: SessionView | None = None
+    _now: TurnInFlight | None = None
+    _thoughts: dict[str, tuple[str, bool]] = {}
+    """Each row's thought as shown, and whether it is being written."""
+    _cells: list[list[Text | str]] = []
+    """The other columns' cells as last shown (what the thought column's room is reckoned from)."""
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
+        self._thoughts, self._cells = {}, []
         for col in COLUMNS:
-            self.add_column(col, key=col)
+            self.add_column(col, key=col, width=TOKENS_WIDTH if col == "tokens" else None)
+        self.add_column("thought", width=THOUGHT_LEAST, key=THOUGHT.value)
+
+    def on_resize(self, event: events.Resize) -> None:
+        before = self.columns[THOUGHT].width
+        if self._fit_thought() != before:
+            for name in self._thoughts:
+                self._write_thought(name)
 
     def show(self, view: SessionView) -> None:
-        """Refill the table from a view of the wood, keeping the cursor on the same row."""
+        """Refill the table from a view of the wood, keeping the cursor on the same row (and, while
+        a turn is in flight, what it has shown of that turn)."""
+        self._view = view
         row = self.cursor_row
-        self.clear()
         w = view.wood
+        rows: list[tuple[str, list[Text | str]]] = []
         for c in w.creatures:
             name = Text(f"{c.glyph} ", style=f"bold {c.colour or 'white'}")
             name.append(c.name, style="bold" if c.alive else "dim strike")
             used = c.decided.tokens if c.decided is not None else None
             brain = view.brain(c.name)
-            self.add_row(
+            rows.append((c.name, [
                 name,
                 Text(brain, style="bold magenta" if brain == "human" else "dim"),
                 Text(str(c.total(PEBBLES)), justify="right"),
@@ -68,10 +123,51 @@ class Ledgers(DataTable[Text | str]):
                 debts_text(c),
                 Text(str(c.credit), justify="right"),
                 Text("—" if used is None else f"{used}/{w.token_budget}", style="red" if used and used > w.token_budget else ""),
-                key=c.name,
-            )
+            ]))
+        self.clear()
+        self._cells = [cells for _, cells in rows]
+        width = self._fit_thought()
+        self._thoughts = {c.name: (c.decided.thinking if c.decided is not None else "", False) for c in w.creatures}
+        for key, cells in rows:
+            self.add_row(*cells, thought_text(self._thoughts[key][0], width), key=key)
         if self.row_count:
             self.move_cursor(row=min(max(row, 0), self.row_count - 1))
+        if self._now is not None and self._now.turn == view.turn + 1:
+            self.show_progress(self._now)
+
+    def _fit_thought(self) -> int:
+        """Give the thought column the room the other columns leave, as wide as the cells last
+        shown make them (or wider, as they were drawn before); return its width."""
+        pad = 2 * self.cell_padding
+        others = 0
+        for i, column in enumerate(list(self.columns.values())[: len(COLUMNS)]):
+            cells = (row[i] for row in self._cells)
+            widest = max([column.label.cell_len, *(c.cell_len if isinstance(c, Text) else cell_len(c) for c in cells)])
+            others += pad + (max(widest, column.content_width) if column.auto_width else column.width)
+        thought = self.columns[THOUGHT]
+        thought.width = max(THOUGHT_LEAST, self.scrollable_content_region.width - others - pad)
+        return thought.width
+
+    def _write_thought(self, name: str) -> None:
+        text, writing = self._thoughts[name]
+        self.update_cell(name, THOUGHT, thought_text(text, self.columns[THOUGHT].width, writing=writing), update_width=True)
+
+    def show_progress(self, now: TurnInFlight) -> None:
+        """Each deciding creature's state, tokens and thought so far in its row (the tokens column
+        says the state until the turn's view replaces it)."""
+        self._now = now
+        for c in now.creatures:
+            if c.name not in self._thoughts:
+                continue
+            self.update_cell(c.name, "tokens", state_text(c))
+            self._thoughts[c.name] = (c.thought, c.state == "thinking")
+            self._write_thought(c.name)
+
+    def end_progress(self) -> None:
+        """No turn is in flight any more: a turn that failed leaves its rows as its view had them."""
+        now, self._now = self._now, None
+        if now is not None and self._view is not None and now.turn == self._view.turn + 1:
+            self.show(self._view)
 
     def selected_name(self) -> str | None:
         """The creature under the cursor."""

@@ -27,6 +27,7 @@ from engine.minds.allowance import AnswerPlan, plan_answer
 from engine.minds.brains.http_wire import Refused, answer_cap, chat
 from engine.minds.prompt import PromptBuilder
 from engine.scenario import Scenario
+from engine.turn import progress
 from engine.turn.actions import parse_decision
 from engine.turn.brain import Answer
 from engine.turn.observation import Observation
@@ -161,7 +162,15 @@ class HTTPBrain:
         sem = asyncio.Semaphore(self.parallel)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
             public, pub_tokens = self.prompts.public(observations[0])
-            answers = list(await asyncio.gather(*(self._one(session, sem, o, public, pub_tokens, deadline) for o in observations)))
+            watch = progress.current()  # each creature is done as its answer comes, for whoever shows the turn
+
+            async def one(o: Observation) -> Answer:
+                a = await self._one(session, sem, o, public, pub_tokens, deadline)
+                if watch is not None:
+                    watch.answered([o.name], [a])
+                return a
+
+            answers = list(await asyncio.gather(*(one(o) for o in observations)))
         if all(a.meta.get("deadline") for a in answers):
             raise TTWoodError(f"the model server at {self.base_url} gave no answer within the turn's deadline of "
                               f"{self.timeout:g} s (--timeout)")

@@ -47,6 +47,7 @@ from engine.minds.forms import FORMS, AnswerForm
 from engine.minds.prompt import PromptBuilder
 from engine.minds.replan import Replanner
 from engine.scenario import Scenario
+from engine.turn import progress
 from engine.turn.brain import Answer
 from engine.turn.observation import Observation
 
@@ -287,6 +288,7 @@ class LlamaBrain:
         self._feed_own(seqs)
         lib = self.lib
         live = list(seqs)
+        watch = progress.current()  # None unless someone shows the turn as it decodes
         while live:
             step: list[tuple[int, int, int, bool]] = []
             for s in live:
@@ -306,6 +308,8 @@ class LlamaBrain:
                 if s.done and not s.t_end:
                     s.t_end = time.perf_counter()
             live = [s for s in live if not s.done]
+            if watch is not None and watch.due():
+                watch.saw((s.obs.name, len(s.out), s.text, s.done) for s in seqs)
             if step:
                 idx = self._decode(step)
                 for s in live:
