@@ -86,6 +86,9 @@ cli_compare.register(app)
 from ttwood import cli_report  # noqa: E402 - registers `report`
 
 cli_report.register(app)
+from ttwood import cli_league  # noqa: E402 - registers `league`
+
+cli_league.register(app)
 
 err = Console(stderr=True)
 out = Console()

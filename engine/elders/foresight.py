@@ -62,6 +62,10 @@ class Settings:
     """Weight of being alive at the end of the look-ahead."""
     credit: float = 0.5
     """Weight of a point of credit score."""
+    others: float = 0.0
+    """Weight of the other creatures' health and wealth (per point and per pebble, the living
+    only): the partners it buys from and sells to, whose ruin can be its own a few dozen turns later,
+    beyond what it sees (0, the default: itself alone)."""
 
     def text(self) -> str:
         """The settings as ``--foresight`` takes them (every key, in order)."""
@@ -98,12 +102,14 @@ class Settings:
         return cls(**values)
 
 
-def outcome(w: Wood, c: Creature, s: Settings) -> float:
+def outcome(w: Wood, c: Creature, s: Settings, prices: dict[str, int]) -> float:
     """How well ``c`` ends by the settings' weights: wealth net of open contracts, health, being
-    alive and credit."""
-    prices = {g: w.price(g) for g in w.goods}
+    alive and credit. Wealth is counted at ``prices``, the market's when it chose: every candidate
+    at the same prices, so one that only pushes prices up (and its stock's worth with them) gains
+    nothing by it."""
+    others = sum(o.health + w.wealth(o, prices) for o in w.creatures if o.alive and o.id != c.id and o.role != "patron") if s.others else 0
     return (s.wealth * (w.wealth(c, prices) + owed(w, c, prices)) + s.health * c.health + s.alive * c.alive
-            + s.credit * c.credit)
+            + s.credit * c.credit + s.others * others)
 
 
 def owed(w: Wood, c: Creature, prices: dict[str, int]) -> int:
@@ -189,7 +195,7 @@ class ForesightBrain:
                 continue
             started = time.perf_counter()
             moment = moment or Moment(game)
-            best, gain = self._choose(moment, o.name, tried)
+            best, gain = self._choose(moment, o, tried)
             self.cost.decisions += 1
             self.cost.candidates += len(tried)
             self.cost.turns_ahead += len(tried) * self.settings.depth
@@ -202,16 +208,17 @@ class ForesightBrain:
             out.append(Answer(actions=list(best.actions), thinking=why[:SPEECH_CHARS * 4], meta={"foresight": best.label}))
         return out
 
-    def _choose(self, moment: Moment, name: str, tried: list[Candidate]) -> tuple[Candidate, float]:
-        """The best candidate for ``name`` and how much better it ends than the elder's own."""
-        scores = [self._play_ahead(moment, name, c) for c in tried]
+    def _choose(self, moment: Moment, o: Observation, tried: list[Candidate]) -> tuple[Candidate, float]:
+        """The best candidate for ``o``'s creature and how much better it ends than the elder's own."""
+        prices = {g: max(0, int(p)) for g, p in o.prices.items()}
+        scores = [self._play_ahead(moment, o.name, c, prices) for c in tried]
         best = max(range(len(tried)), key=lambda i: (scores[i], -i))
         return tried[best], scores[best] - scores[0]
 
-    def _play_ahead(self, moment: Moment, name: str, candidate: Candidate) -> float:
+    def _play_ahead(self, moment: Moment, name: str, candidate: Candidate, prices: dict[str, int]) -> float:
         twin = moment.copy({"*": self.elder, name: _Fixed(candidate)})
         twin.finish_turn()
         twin.set_brain(name, self.elder)
         for _ in range(self.settings.depth - 1):
             twin.step()
-        return outcome(twin.wood, twin.wood.by_name[name], self.settings)
+        return outcome(twin.wood, twin.wood.by_name[name], self.settings, prices)
