@@ -133,8 +133,8 @@ def _show(table: list[dict[str, Any]], woods: list[dict[str, Any]], reference: s
         t.add_column(col, justify="left" if col in ("scenario", "candidate", "seat") else "right")
     for r in table:
         seat = f"[bold]{EVERY_SEAT}[/]" if r["seat"] == EVERY_SEAT else f"{escape(r['seat'])} ({escape(r['role'])})"
-        t.add_row(escape(r["scenario"]), escape(r["candidate"]), seat, str(r["pairs"]), _iv(r, "wealth"), _iv(r, "holdings"), _iv(r, "health"),
-                  _iv(r, "alive", 2), _iv(r, "credit"), _iv(r, "kept"), _iv(r, "broken"))
+        t.add_row(escape(r["scenario"]), escape(r["candidate"]), seat, str(r["pairs"]), _iv(r, "wealth"), _iv(r, "holdings"),
+                  _iv(r, "health"), _iv(r, "alive", 2), _iv(r, "credit"), _iv(r, "kept"), _iv(r, "broken"))
     out.print(t)
     w = Table(title="the woods: every seat on one brain (means over seeds; a candidate's difference from the reference wood)")
     for col in ("scenario", "brain", "games", "alive", "alive vs reference", "wealth of the living", "vs reference", "gini"):

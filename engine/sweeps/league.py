@@ -119,6 +119,7 @@ def plan(scenario_refs: list[str], seeds: list[int], candidates: list[BrainSet],
     woods: list[WoodGame] = []
 
     def spec(sc_id: str, where: str, text: str, seed: int, brains: BrainSet, opts: Options) -> GameSpec:
+        opts = _settled(opts, brains)
         s = GameSpec(sc_id, where, text, seed, opts.turns, brains, LegendSet(), opts)
         return specs.setdefault(s.id, s)
 
@@ -152,8 +153,14 @@ def plan(scenario_refs: list[str], seeds: list[int], candidates: list[BrainSet],
     return League(reference.label, [c.label for c in candidates], list(specs.values()), pairs, woods)
 
 
+def _settled(options: Options, brains: BrainSet) -> Options:
+    """``options`` for one game: the foresight settings only where a creature plays foresight."""
+    kinds = {brains.kind, *(k for _, k in options.brain_for)}
+    return options if "foresight" in kinds else dataclasses.replace(options, foresight=None)
+
+
 def _check(sc: scenarios.Scenario, brains: BrainSet, options: Options, where: str, *, override: tuple[str, str] | None = None) -> None:
-    opts = dataclasses.replace(options, brain_for=(override,) if override else ())
+    opts = _settled(dataclasses.replace(options, brain_for=(override,) if override else ()), brains)
     probe = GameSpec(sc.meta.id, where, "", 1, options.turns, brains, LegendSet(), opts)
     try:
         preflight(sc, probe.choice())
