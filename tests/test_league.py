@@ -123,6 +123,7 @@ def test_t_quantiles_match_the_tables() -> None:
     assert (one.low, one.high, one.n) == (3.0, 3.0, 1)
 
 
+@pytest.mark.slow
 def test_the_report_draws_the_league_with_its_intervals(played: tuple[Path, Any]) -> None:
     folder, _ = played
     rep = write_report(folder)

@@ -88,7 +88,7 @@ from ttwood import cli_report  # noqa: E402 - registers `report`
 cli_report.register(app)
 from ttwood import cli_league  # noqa: E402 - registers `league`
 
-cli_league.register(app)
+cli_league.register(app, bench_app)
 
 err = Console(stderr=True)
 out = Console()

@@ -19,7 +19,7 @@ from engine.sweeps.cluster import Sweep, probe_scheduler
 from engine.sweeps.league import EVERY_SEAT, LEAGUE, PAIRS, WOODS, league_rows, pair_rows, plan, wood_rows, write_tables
 from engine.sweeps.tables import RESULTS
 from ttwood.cli_sweep import _bar, _info
-from ttwood.options import AsJson, Foresight, Turns, errors_titled
+from ttwood.options import AsJson, Foresight, ScenarioOption, Seed, Turns, errors_titled
 
 err = Console(stderr=True)
 out = Console()
@@ -54,9 +54,44 @@ Brains = Annotated[list[str] | None, typer.Option("--candidate", "-c", show_defa
                    help="A brain to try in each seat: KIND or KIND:MODEL (foresight, scripted, llama, http); repeat for several.")]
 
 
-def register(root: typer.Typer) -> None:
-    """Add ``league`` to the ``ttwood`` command."""
+def register(root: typer.Typer, bench: typer.Typer) -> None:
+    """Add ``league`` to the ``ttwood`` command and ``foresight`` to ``ttwood bench``."""
     root.command("league", help=LEAGUE_HELP)(league_cmd)
+    bench.command("foresight")(bench_foresight_cmd)
+
+
+def bench_foresight_cmd(
+    scenario: ScenarioOption = None,
+    turns: Turns = 30,
+    seed: Seed = 1,
+    foresight: Foresight = None,
+    as_json: AsJson = False,
+) -> None:
+    """The foresight elder's cost per decision: the same game played by every creature on the plain
+    elder, then on the foresight elder, one after the other in this run; the brains' own time per
+    agent-turn compared (their ratio), and the foresight elder's milliseconds per decision, candidates
+    tried and turns played ahead. Run it on an otherwise idle machine.
+
+    Example: `ttwood bench foresight --turns 30 --foresight depth=3,width=6 --json`."""
+    from engine import scenario as scenarios
+    from engine.bench.foresight import bench_foresight
+    from engine.elders.foresight import Settings
+
+    with errors_titled("bench error"):
+        settings = Settings.parse(foresight)
+        sc, _ = scenarios.load(scenario)
+        with _bar(err.is_terminal and not as_json) as bar:
+            tasks = {label: bar.add_task(label, total=turns, info="") for label in ("elder", "foresight")}
+            r = bench_foresight(sc, turns, seed, settings, lambda label, turn: bar.update(tasks[label], completed=turn))
+    if as_json:
+        sys.stdout.write(json.dumps(r) + "\n")
+        return
+    e, f = r["elder"], r["foresight"]
+    out.print(f"{r['scenario']} · seed {seed} · {turns} turns · every creature on each brain · {escape(r['settings'])}\n"
+              f"plain elder [bold]{e['ms_per_agent_turn']}[/] ms per agent-turn · foresight elder [bold]{f['ms_per_agent_turn']}[/] ms "
+              f"(ratio [bold]{r['think_ratio']}[/]) · {r['decisions']} decisions of [bold]{r['ms_per_decision']}[/] ms each: "
+              f"{r['candidates_per_decision']} candidates, {r['turns_ahead_per_decision']} turns played ahead "
+              f"({r['ms_per_turn_ahead']} ms a turn ahead) · alive at the end {e['alive']} and {f['alive']}")
 
 
 def league_cmd(
@@ -120,7 +155,7 @@ def league_cmd(
 
 def _iv(r: dict[str, Any], m: str, digits: int = 1) -> str:
     d, lo, hi = r.get(f"{m}_diff"), r.get(f"{m}_low"), r.get(f"{m}_high")
-    if d is None:
+    if d is None or lo is None or hi is None:
         return "—"
     text = f"{d:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]" if lo != hi else f"{d:+.{digits}f}"
     color = "green" if lo > 0 else "red" if hi < 0 else None

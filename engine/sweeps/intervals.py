@@ -26,20 +26,6 @@ class Interval:
     n: int
     """How many independent values it is made of."""
 
-    @property
-    def above_zero(self) -> bool:
-        return self.n > 1 and self.low > 0
-
-    @property
-    def below_zero(self) -> bool:
-        return self.n > 1 and self.high < 0
-
-    def text(self, digits: int = 1) -> str:
-        """``+12.3 [4.5, 20.1]`` (or just the mean when there is one value)."""
-        if self.n < 2:
-            return f"{self.mean:+.{digits}f} (n={self.n})"
-        return f"{self.mean:+.{digits}f} [{self.low:+.{digits}f}, {self.high:+.{digits}f}]"
-
 
 def _t_pdf(x: float, df: int) -> float:
     c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
