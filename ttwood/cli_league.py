@@ -19,7 +19,7 @@ from engine.sweeps.cluster import Sweep, probe_scheduler
 from engine.sweeps.league import EVERY_SEAT, LEAGUE, PAIRS, WOODS, league_rows, pair_rows, plan, wood_rows, write_tables
 from engine.sweeps.tables import RESULTS
 from ttwood.cli_sweep import _bar, _info
-from ttwood.options import AsJson, Foresight, ScenarioOption, Seed, Turns, errors_titled
+from ttwood.options import Address, AsJson, Foresight, Retries, ScenarioOption, Seed, Turns, Workers, errors_titled
 
 err = Console(stderr=True)
 out = Console()
@@ -29,8 +29,9 @@ LEAGUE_HELP = """Say which brain plays better for the creature that uses it: sea
 For every scenario and seed the league plays the reference wood (every creature on --reference),
 and for every --candidate and every seat the same wood and seed with that one creature on the
 candidate, everyone else as before. A seat's difference (candidate minus reference, at the end of
-the game) in wealth at market prices, health, alive, credit, contracts kept and broken comes with
-a 95% interval from its pairs, one per seed; "every seat" averages each seed's seats first and
+the game) in wealth at market prices, holdings (the same at the reference wood's prices, in both
+games), health, alive, credit, contracts kept and broken comes with a 95% interval from its pairs,
+one per seed; "every seat" averages each seed's seats first and
 takes the interval over seeds. Each candidate's own wood (every creature on it) is played too:
 creatures alive and the wealth the living hold, against the reference wood of the same seed.
 
@@ -106,10 +107,9 @@ def league_cmd(
                                                    show_default=False)] = None,
     foresight: Foresight = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="The league's folder (made if missing; reused to resume).")] = Path("league"),
-    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=512,
-            help="Worker processes of the local cluster (default: one per core).", show_default=False)] = None,
-    address: Annotated[str | None, typer.Option("--address", help="A running Dask scheduler (instead of a local cluster).")] = None,
-    retries: Annotated[int, typer.Option("--retries", min=0, max=10, help="Tries again for a game that failed.")] = 1,
+    workers: Workers = None,
+    address: Address = None,
+    retries: Retries = 1,
     as_json: AsJson = False,
 ) -> None:
     with errors_titled("league error"):

@@ -22,16 +22,19 @@ from engine.sweeps.tables import RESULTS, read_table
 from ttwood.options import (
     DEFAULTS,
     Adapter,
+    Address,
     AsJson,
     BaseUrl,
     BrainFor,
     BrainSets,
     GpuLayers,
     Legends,
+    Retries,
     ScenarioOption,
     Server,
     ThreadsPerGame,
     Turns,
+    Workers,
 )
 
 err = Console(stderr=True)
@@ -108,11 +111,9 @@ def sweep_cmd(
     threads: ThreadsPerGame = None,
     base_url: BaseUrl = DEFAULTS.base_url,
     server: Server = DEFAULTS.server,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=512,
-            help="Worker processes of the local cluster (default: one per core).", show_default=False)] = None,
-    address: Annotated[str | None, typer.Option("--address",
-            help="A running Dask scheduler, e.g. tcp://127.0.0.1:8786 (instead of a local cluster).")] = None,
-    retries: Annotated[int, typer.Option("--retries", min=0, max=10, help="Tries again for a game that failed.")] = 1,
+    workers: Workers = None,
+    address: Address = None,
+    retries: Retries = 1,
     as_json: AsJson = False,
 ) -> None:
     if workers is not None and address is not None:

@@ -36,6 +36,13 @@ SaveArg = Annotated[str, typer.Argument(help="A save file, or a NAME in the save
 Legends = Annotated[list[str] | None, typer.Option("--legend", help="A legend set: ID@TURN, several joined with +, or none "
                                                    "(repeat: with and without).")]
 
+# ------------------------------------------------------------------ many games on a cluster
+Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=512,
+                    help="Worker processes of the local cluster (default: one per core).", show_default=False)]
+Address = Annotated[str | None, typer.Option("--address",
+                    help="A running Dask scheduler, e.g. tcp://127.0.0.1:8786 (instead of a local cluster).")]
+Retries = Annotated[int, typer.Option("--retries", min=0, max=10, help="Tries again for a game that failed.")]
+
 # ------------------------------------------------------------------ the brains
 Brain = Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN",
                   help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), http (a server), "
@@ -67,7 +74,8 @@ Foresight = Annotated[str | None, typer.Option("--foresight", show_default=False
                       help="How foresight elders look ahead: KEY=VALUE pairs joined with commas, of depth (turns played "
                            "ahead, 1-20; default 3), width (answers tried a turn, 1-10; default 6) and the weights of "
                            "what they want at the end: wealth (per pebble, default 1), health (per point, 0.5), alive "
-                           "(200) and credit (per point, 0.5). E.g. depth=4,width=8,alive=500.")]
+                           "(200), credit (per point, 0.5) and others (the other creatures' health and wealth, 0). "
+                           "E.g. depth=4,width=8,alive=500.")]
 Timeout = Annotated[float, typer.Option("--timeout", min=0.001, max=86_400,
                     help="Seconds an http server has to answer all of one turn's requests (retries included).")]
 

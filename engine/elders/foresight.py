@@ -183,7 +183,7 @@ class ForesightBrain:
         if self.settings.width < 2:
             return own
         if game is None:
-            raise EngineBug("the foresight elder was asked to decide before a game handed itself over (Game.watch)")
+            raise EngineBug("the foresight elder was asked to decide before a game handed itself over (its watch)")
         moment: Moment | None = None
         out = []
         for o, answer in zip(observations, own, strict=True):
