@@ -147,3 +147,11 @@ def test_bad_league_input_is_one_clear_message(tmp_path: Path, args: list[str], 
     assert isinstance(result.exception, TTWoodError), result.output
     assert says in result.exception.message
     assert not (tmp_path / "l").exists(), "nothing is written before the league is checked"
+
+
+def test_a_league_without_woods_plays_only_the_seats_and_their_reference() -> None:
+    league = plan([], [1, 2], [parse_brain("foresight")], parse_brain("scripted"), Options(turns=3), ["Hazel"], woods=False)
+    assert len(league.specs) == 2 * (1 + 1)
+    assert {w.brain for w in league.woods} == {"scripted"}
+    full = plan([], [1, 2], [parse_brain("foresight")], parse_brain("scripted"), Options(turns=3), ["Hazel"])
+    assert len(full.specs) == 2 * (1 + 1 + 1) and {w.brain for w in full.woods} == {"scripted", "foresight"}

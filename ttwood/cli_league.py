@@ -106,6 +106,7 @@ def league_cmd(
     seat: Annotated[list[str] | None, typer.Option("--seat", help="Only this creature's seat (repeat; default: every seat).",
                                                    show_default=False)] = None,
     foresight: Foresight = None,
+    own_woods: Annotated[bool, typer.Option("--woods/--no-woods", help="Also play each candidate's own wood (every seat on it).")] = True,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="The league's folder (made if missing; reused to resume).")] = Path("league"),
     workers: Workers = None,
     address: Address = None,
@@ -118,7 +119,7 @@ def league_cmd(
         local = workers or os.cpu_count() or 1
         options = Options(turns=turns, threads=None if address else max(1, (os.cpu_count() or 1) // local), foresight=foresight)
         league = plan(scenarios or [], parse_seeds(seeds), [parse_brain(c) for c in candidate or []], parse_brain(reference),
-                      options, seat, files_here=address is None)
+                      options, seat, files_here=address is None, woods=own_woods)
         if address is not None:
             probe_scheduler(address)
         sweep = Sweep(out_dir, league.specs, retries=retries)

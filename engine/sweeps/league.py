@@ -104,8 +104,9 @@ def seat_brains(candidate: BrainSet, reference: BrainSet) -> BrainSet:
 
 
 def plan(scenario_refs: list[str], seeds: list[int], candidates: list[BrainSet], reference: BrainSet, options: Options,
-         seats: list[str] | None = None, *, files_here: bool = True) -> League:
-    """Every game of the league, checked here (scenarios, seats, brains) before any is played."""
+         seats: list[str] | None = None, *, files_here: bool = True, woods: bool = True) -> League:
+    """Every game of the league, checked here (scenarios, seats, brains) before any is played
+    (``woods``: each candidate's own wood too)."""
     if not candidates:
         raise SweepError("a league needs a brain to try: --candidate KIND (e.g. --candidate foresight)")
     if any(c == reference for c in candidates):
@@ -116,7 +117,7 @@ def plan(scenario_refs: list[str], seeds: list[int], candidates: list[BrainSet],
     found_seats: set[str] = set()
     specs: dict[str, GameSpec] = {}
     pairs: list[SeatPair] = []
-    woods: list[WoodGame] = []
+    wood_games: list[WoodGame] = []
 
     def spec(sc_id: str, where: str, text: str, seed: int, brains: BrainSet, opts: Options) -> GameSpec:
         opts = _settled(opts, brains)
@@ -135,22 +136,23 @@ def plan(scenario_refs: list[str], seeds: list[int], candidates: list[BrainSet],
             for name, _ in chosen[:1]:
                 _check(sc, seat_brains(cand, reference), options, found.location, override=(name, cand.kind))
         _check(sc, reference, options, found.location)
-        if len(seeds) * (1 + len(candidates) * (len(chosen) + 1)) * len(refs) > MAX_GAMES:
+        if len(seeds) * (1 + len(candidates) * (len(chosen) + woods)) * len(refs) > MAX_GAMES:
             raise SweepError(f"that is more than {MAX_GAMES:,} games; play the league in parts")
         for seed in seeds:
             base = spec(sid, found.location, text, seed, reference, options)
-            woods.append(WoodGame(sid, seed, reference.label, base, base))
+            wood_games.append(WoodGame(sid, seed, reference.label, base, base))
             for cand in candidates:
                 for name, role in chosen:
                     swap = dataclasses.replace(options, brain_for=((name, cand.kind),))
                     game = spec(sid, found.location, text, seed, seat_brains(cand, reference), swap)
                     pairs.append(SeatPair(sid, seed, name, role, cand.label, game, base))
-                woods.append(WoodGame(sid, seed, cand.label, spec(sid, found.location, text, seed, cand, options), base))
+                if woods:
+                    wood_games.append(WoodGame(sid, seed, cand.label, spec(sid, found.location, text, seed, cand, options), base))
     if seats is not None:
         missing = [n for n in seats if n not in found_seats]
         if missing:
             raise SweepError(f"--seat {missing[0]}: no creature of that name in {', '.join(refs)}")
-    return League(reference.label, [c.label for c in candidates], list(specs.values()), pairs, woods)
+    return League(reference.label, [c.label for c in candidates], list(specs.values()), pairs, wood_games)
 
 
 def _settled(options: Options, brains: BrainSet) -> Options:
