@@ -61,6 +61,11 @@ def test_seat_swap_pairs_differ_only_in_the_seats_brain(played: tuple[Path, Any]
         assert rest == {k: v for k, v in ref.items() if k not in ("overrides", "foresight", "models")}
         with open_save(folder / "saves" / f"{p.game.name}.ttwood") as a, open_save(folder / "saves" / f"{p.reference.name}.ttwood") as b:
             assert a.seed == b.seed and a.scenario_text == b.scenario_text
+            # the first turn starts from the same state in both: everyone but the seat answers alike
+            first_a, first_b = a.tape(1, 1)[1], b.tape(1, 1)[1]
+            assert set(first_a) == set(first_b)
+            others = [n for n in first_a if n != p.seat]
+            assert others and all(first_a[n].actions == first_b[n].actions for n in others)
 
 
 def test_pair_rows_are_the_two_games_outcomes_for_that_seat(played: tuple[Path, Any]) -> None:
