@@ -27,6 +27,7 @@ from ttwood.options import (
     BaseUrl,
     BrainFor,
     BrainSets,
+    Foresight,
     GpuLayers,
     Legends,
     Retries,
@@ -105,6 +106,7 @@ def sweep_cmd(
     turns: Turns = 30,
     brain: BrainSets = None,
     brain_for: BrainFor = None,
+    foresight: Foresight = None,
     legend: Legends = None,
     adapter: Adapter = None,
     gpu_layers: GpuLayers = 0,
@@ -122,7 +124,7 @@ def sweep_cmd(
     local_workers = workers or os.cpu_count() or 1
     options = Options(turns=turns, brain_for=tuple(parse_brain_for(brain_for).items()), adapter=adapter, gpu_layers=gpu_layers,
                       threads=threads or (None if address else max(1, (os.cpu_count() or 1) // local_workers)),
-                      base_url=base_url, server=server)
+                      base_url=base_url, server=server, foresight=foresight)
     specs = grid(scenarios or [], parse_seeds(seeds), [parse_brain(b) for b in (brain or [env_brain])],
                  [parse_legends(x) for x in (legend or ["none"])], options, files_here=address is None)
     if address is not None:
