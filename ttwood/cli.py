@@ -35,6 +35,7 @@ from ttwood.options import (
     BaseUrl,
     Brain,
     BrainFor,
+    Foresight,
     GpuLayers,
     Model,
     ScenarioArg,
@@ -85,6 +86,9 @@ cli_compare.register(app)
 from ttwood import cli_report  # noqa: E402 - registers `report`
 
 cli_report.register(app)
+from ttwood import cli_league  # noqa: E402 - registers `league`
+
+cli_league.register(app, bench_app)
 
 err = Console(stderr=True)
 out = Console()
@@ -117,6 +121,7 @@ def run(
     base_url: BaseUrl = DEFAULTS.base_url,
     server: Server = DEFAULTS.server,
     timeout: Timeout = DEFAULTS.timeout,
+    foresight: Foresight = None,
     as_json: AsJson = False,
     save: Annotated[str | None, typer.Option("--save",
             help="Autosave every turn to this file (a bare NAME goes to the saves folder).")] = None,
@@ -124,7 +129,7 @@ def run(
 ) -> None:
     """Play a game headless: a progress bar, then a summary (or JSON with --json)."""
     choice = brain_choice(brain, seed, model=model, adapter=adapter, gpu_layers=gpu_layers, threads=threads,
-                          brain_for=brain_for, base_url=base_url, server=server, timeout=timeout)
+                          brain_for=brain_for, base_url=base_url, server=server, timeout=timeout, foresight=foresight)
     game, saver, brain = cli_saves.start_run(scenario, seed, choice, save=save, resume=resume, asked=given(ctx))
     sc = game.scenario
     try:

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine import scenario as scenarios
-from engine.minds.factory import DEFAULT_KIND, parse_brain_for
+from engine.minds.factory import DEFAULT_KIND, RULE_KINDS, parse_brain_for
 from engine.saves import saves_dir
 from engine.sweeps import Options, SweepError, connect, grid, parse_brain, parse_legends
 from engine.sweeps.cluster import Sweep
@@ -83,7 +83,7 @@ def compare_cmd(
         sid = specs[0].scenario
         where = out_dir or saves_dir() / "compare" / f"{sid}-s{seed}-{slug}".replace(":", "_").replace("/", "_")
         _say_reused(where, specs, out_dir is None)
-        models = any(kind != "scripted" for s in specs for kind in (s.choice().kind, *s.choice().overrides.values()))
+        models = any(kind not in RULE_KINDS for s in specs for kind in (s.choice().kind, *s.choice().overrides.values()))
         with err.status(f"playing {sid}, seed {seed}, {turns} turns, twice" + (" (side by side on two workers)" if models else "")):
             if models:  # model brains are slow: the two games go to two worker processes at once
                 with connect(2) as client:

@@ -22,16 +22,20 @@ from engine.sweeps.tables import RESULTS, read_table
 from ttwood.options import (
     DEFAULTS,
     Adapter,
+    Address,
     AsJson,
     BaseUrl,
     BrainFor,
     BrainSets,
+    Foresight,
     GpuLayers,
     Legends,
+    Retries,
     ScenarioOption,
     Server,
     ThreadsPerGame,
     Turns,
+    Workers,
 )
 
 err = Console(stderr=True)
@@ -102,17 +106,16 @@ def sweep_cmd(
     turns: Turns = 30,
     brain: BrainSets = None,
     brain_for: BrainFor = None,
+    foresight: Foresight = None,
     legend: Legends = None,
     adapter: Adapter = None,
     gpu_layers: GpuLayers = 0,
     threads: ThreadsPerGame = None,
     base_url: BaseUrl = DEFAULTS.base_url,
     server: Server = DEFAULTS.server,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, max=512,
-            help="Worker processes of the local cluster (default: one per core).", show_default=False)] = None,
-    address: Annotated[str | None, typer.Option("--address",
-            help="A running Dask scheduler, e.g. tcp://127.0.0.1:8786 (instead of a local cluster).")] = None,
-    retries: Annotated[int, typer.Option("--retries", min=0, max=10, help="Tries again for a game that failed.")] = 1,
+    workers: Workers = None,
+    address: Address = None,
+    retries: Retries = 1,
     as_json: AsJson = False,
 ) -> None:
     if workers is not None and address is not None:
@@ -121,7 +124,7 @@ def sweep_cmd(
     local_workers = workers or os.cpu_count() or 1
     options = Options(turns=turns, brain_for=tuple(parse_brain_for(brain_for).items()), adapter=adapter, gpu_layers=gpu_layers,
                       threads=threads or (None if address else max(1, (os.cpu_count() or 1) // local_workers)),
-                      base_url=base_url, server=server)
+                      base_url=base_url, server=server, foresight=foresight)
     specs = grid(scenarios or [], parse_seeds(seeds), [parse_brain(b) for b in (brain or [env_brain])],
                  [parse_legends(x) for x in (legend or ["none"])], options, files_here=address is None)
     if address is not None:

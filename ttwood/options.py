@@ -46,9 +46,17 @@ SaveArg = Annotated[str, typer.Argument(help="A save file, or a NAME in the save
 Legends = Annotated[list[str] | None, typer.Option("--legend", help="A legend set: ID@TURN, several joined with +, or none "
                                                    "(repeat: with and without).")]
 
+# ------------------------------------------------------------------ many games on a cluster
+Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=512,
+                    help="Worker processes of the local cluster (default: one per core).", show_default=False)]
+Address = Annotated[str | None, typer.Option("--address",
+                    help="A running Dask scheduler, e.g. tcp://127.0.0.1:8786 (instead of a local cluster).")]
+Retries = Annotated[int, typer.Option("--retries", min=0, max=10, help="Tries again for a game that failed.")]
+
 # ------------------------------------------------------------------ the brains
 Brain = Annotated[str, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN",
-                  help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), http (a server). "
+                  help="Who decides: llama (the embedded model, or --model), scripted (rules, fast), http (a server), "
+                       "foresight (the scripted elder, playing its answers ahead: see --foresight). "
                        "Default from $TTWOOD_BRAIN, else llama.")]
 BrainSet = Annotated[str | None, typer.Option("--brain", "-b", envvar="TTWOOD_BRAIN", show_default=False,
                      help="A brain set, KIND or KIND:MODEL (llama, scripted, http). Default from $TTWOOD_BRAIN, else llama.")]
@@ -72,16 +80,23 @@ ThreadsPerGame = Annotated[int | None, typer.Option("--threads", min=1, max=512,
 BaseUrl = Annotated[str, typer.Option("--base-url", help="The OpenAI-compatible server of http brains.")]
 Server = Annotated[str, typer.Option("--server",
                    help="Server kind for http: llama-cpp-python, llama.cpp, vllm, sglang, ollama, openai.")]
+Foresight = Annotated[str | None, typer.Option("--foresight", show_default=False,
+                      help="How foresight elders look ahead: KEY=VALUE pairs joined with commas, of depth (turns played "
+                           "ahead, 1-20; default 3), width (answers tried a turn, 1-10; default 6) and the weights of "
+                           "what they want at the end: wealth (per pebble, default 1), health (per point, 0.5), alive "
+                           "(200), credit (per point, 0.5) and others (the other creatures' health and wealth, 0). "
+                           "E.g. depth=4,width=8,alive=500.")]
 Timeout = Annotated[float, typer.Option("--timeout", min=0.001, max=86_400,
                     help="Seconds an http server has to answer all of one turn's requests (retries included).")]
 
 
 def brain_choice(kind: str, seed: int, *, model: str | None = None, adapter: str | None = None, gpu_layers: int = 0,
                  threads: int | None = None, brain_for: list[str] | None = None, base_url: str = DEFAULTS.base_url,
-                 server: str = DEFAULTS.server, timeout: float = DEFAULTS.timeout) -> BrainChoice:
+                 server: str = DEFAULTS.server, timeout: float = DEFAULTS.timeout, foresight: str | None = None) -> BrainChoice:
     """The brains the brain options ask for."""
     return BrainChoice(kind=kind, seed=seed, model=model, adapter=adapter, gpu_layers=gpu_layers, threads=threads,
-                       overrides=parse_brain_for(brain_for), base_url=base_url, server=server, timeout=timeout)
+                       overrides=parse_brain_for(brain_for), base_url=base_url, server=server, timeout=timeout,
+                       foresight=foresight)
 
 
 def given(ctx: typer.Context) -> frozenset[str]:

@@ -53,7 +53,7 @@ class ScriptedBrain(HoldsNothing):
     def decide(self, observations: list[Observation]) -> list[Answer]:
         towns: dict[int, Town] = {}
         answers = []
-        for i, o in enumerate(observations):
+        for o in observations:
             town = towns.get(id(o.neighbours))
             if town is None:
                 town = towns[id(o.neighbours)] = Town(o, self.message_chars)
@@ -61,9 +61,17 @@ class ScriptedBrain(HoldsNothing):
             if o.role == "patron":
                 answers.append(Answer(actions=[]))
                 continue
-            actions, thinking = _Mind(o, town, i).decide()
+            actions, thinking = _Mind(o, town, place(o)).decide()
             answers.append(Answer(actions=actions, thinking=thinking))
         return answers
+
+
+def place(o: Observation) -> int:
+    """The creature's place among the living, in the wood's order: what spreads its requests over
+    partners. It depends on the wood alone, not on which creatures share this brain, so a creature
+    handed to another brain (a league's seat swap) leaves the others' choices as they were."""
+    living = [n.name for n in o.neighbours if n.alive]
+    return living.index(o.name) if o.name in living else 0
 
 
 class _Mind(Dealing, Talk, Answering):

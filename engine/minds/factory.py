@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.errors import TTWoodError
+from engine.elders.foresight import ForesightBrain, Settings
 from engine.elders.scripted import ScriptedBrain
 from engine.scenario import Scenario
 from engine.turn.brain import Brain
 
-BRAIN_KINDS = ("llama", "scripted", "http")
+BRAIN_KINDS = ("llama", "scripted", "http", "foresight")
 """Brain kinds the command line accepts (the first is the default of ``ttwood run`` and ``ttwood play``)."""
+RULE_KINDS = frozenset({"scripted", "foresight"})
+"""Kinds that load no model: the elders (``foresight``: the elder that plays its answers ahead)."""
 DEFAULT_KIND = "llama"
 
 STUDENT_TEMPERATURE = 0.2
@@ -49,14 +52,20 @@ class BrainChoice:
     ``"none"``: the bare model)."""
     timeout: float = 60.0
     """Seconds an ``http`` server has to answer every request of one turn (``--timeout``)."""
+    foresight: str | None = None
+    """How the ``foresight`` elders look ahead (``--foresight depth=4,width=8``; ``None``: the defaults)."""
 
     def describe(self) -> dict[str, Any]:
-        """A JSON-able record of the choice (for run reports and saves)."""
-        return {
+        """A JSON-able record of the choice (for run reports and saves; ``foresight`` only when set,
+        so a choice without it describes itself as before)."""
+        out = {
             "kind": self.kind, "model": self.model, "gpu_layers": self.gpu_layers, "overrides": dict(self.overrides),
             "seed": self.seed, "base_url": self.base_url, "server": self.server, "adapter": self.adapter,
             "timeout": self.timeout,
         }
+        if self.foresight is not None:
+            out["foresight"] = self.foresight
+        return out
 
     @classmethod
     def from_describe(cls, d: Mapping[str, Any]) -> BrainChoice:
@@ -88,6 +97,7 @@ _FIELD_OK: dict[str, Callable[[object], bool]] = {
     "overrides": lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()),
     "seed": _whole, "base_url": lambda v: isinstance(v, str), "server": lambda v: isinstance(v, str),
     "threads": lambda v: v is None or _whole(v), "timeout": lambda v: _whole(v) or isinstance(v, float),
+    "foresight": _text_or_none,
 }
 """What each :class:`BrainChoice` field may hold, to check one read back from a save."""
 
@@ -122,8 +132,8 @@ def plan(scenario: Scenario, choice: BrainChoice) -> dict[str, tuple[str, str | 
             out[c.name] = ("scripted", None)
             continue
         kind = choice.overrides.get(c.name) or c.brain or choice.kind
-        model = c.model if (c.model and kind != "scripted") else choice.model
-        out[c.name] = (kind, model if kind != "scripted" else None)
+        model = c.model if (c.model and kind not in RULE_KINDS) else choice.model
+        out[c.name] = (kind, model if kind not in RULE_KINDS else None)
     return out
 
 
@@ -142,6 +152,8 @@ def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any,
         brain: Brain
         if kind == "scripted":
             brain = ScriptedBrain(message_chars=scenario.budget.message_chars)
+        elif kind == "foresight":
+            brain = ForesightBrain(Settings.parse(choice.foresight), message_chars=scenario.budget.message_chars)
         elif kind == "llama":
             from engine.minds.brains.llama import LlamaBrain, LlamaModel, Sampler
             from engine.minds.brains.models import resolve_adapter, resolve_model
@@ -169,7 +181,8 @@ def make_brains(scenario: Scenario, choice: BrainChoice, models: dict[tuple[Any,
 
     assigned = plan(scenario, choice)
     _check_adapter_use(choice, {kind for kind, _ in assigned.values()})
-    default_model = choice.model if choice.kind != "scripted" else None
+    _check_foresight_use(choice, {kind for kind, _ in assigned.values()})
+    default_model = choice.model if choice.kind not in RULE_KINDS else None
     brains: dict[str, Brain] = {"*": get(choice.kind, default_model)}
     for name, (kind, model) in assigned.items():
         if (kind, model) != (choice.kind, default_model):
@@ -181,6 +194,13 @@ def _check_adapter_use(choice: BrainChoice, kinds: set[str]) -> None:
     if choice.adapter is not None and choice.adapter.strip().lower() != "none" and "llama" not in kinds:
         raise TTWoodError(f"--adapter {choice.adapter}: an adapter is for llama brains, and no creature of this game "
                           f"thinks with one ({', '.join(sorted(kinds))})")
+
+
+def _check_foresight_use(choice: BrainChoice, kinds: set[str]) -> None:
+    settings = Settings.parse(choice.foresight)
+    if choice.foresight is not None and "foresight" not in kinds:
+        raise TTWoodError(f"--foresight {settings.text()}: the settings are for foresight elders, and no creature of "
+                          "this game is one (--brain foresight, or --brain-for NAME=foresight)")
 
 
 def preflight(scenario: Scenario, choice: BrainChoice, *, files: bool = True) -> None:
@@ -195,7 +215,8 @@ def preflight(scenario: Scenario, choice: BrainChoice, *, files: bool = True) ->
     check_seed(choice.seed)
     assigned = plan(scenario, choice)
     _check_adapter_use(choice, {kind for kind, _ in assigned.values()})
-    default_model = choice.model if choice.kind != "scripted" else None
+    _check_foresight_use(choice, {kind for kind, _ in assigned.values()})
+    default_model = choice.model if choice.kind not in RULE_KINDS else None
     for kind, model in {(choice.kind, default_model), *assigned.values()}:
         if kind == "http" and not model:
             raise TTWoodError("an http brain needs a model name: --model NAME (as the server knows it)")
@@ -220,7 +241,7 @@ def brain_cards(brains: Mapping[str, Brain]) -> list[dict[str, Any]]:
 def model_cards(brains: Mapping[str, Brain]) -> list[dict[str, Any]]:
     """The cards of the model brains among ``brains`` (not rules, not the player): what a save
     records of what played, and what a run's card is made of."""
-    return [c for c in brain_cards(brains) if c["brain"] not in ("scripted", "human")]
+    return [c for c in brain_cards(brains) if c["brain"] not in ("scripted", "human", "foresight")]
 
 
 def run_card(brains: Mapping[str, Brain]) -> dict[str, Any]:

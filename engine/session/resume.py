@@ -21,7 +21,7 @@ from engine.turn.game import Game
 
 BRAIN_OPTIONS = {"brain": "kind", "model": "model", "adapter": "adapter", "brain_for": "overrides",
                  "base_url": "base_url", "server": "server", "timeout": "timeout", "gpu_layers": "gpu_layers",
-                 "threads": "threads"}
+                 "threads": "threads", "foresight": "foresight"}
 """The brain options of the command line (by parameter name) and the :class:`BrainChoice` field each sets."""
 _NOT_WHO = {"gpu_layers", "threads", "base_url", "timeout"}
 """Options that change how or where a brain runs, not who decides: a resumed game may change them."""

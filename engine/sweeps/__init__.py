@@ -6,6 +6,8 @@
   as ``ttwood run --json``'s object and the save's bytes.
 - :mod:`.tables`: ``results.parquet`` (a row per game) and ``turns.parquet`` (a row per game-turn).
 - :mod:`.cluster`: the local cluster or a scheduler's address; submission, retries, resuming.
+- :mod:`.league`: seat-swap games, their pairs and the league table (``ttwood league``), with
+  95% intervals from :mod:`.intervals`.
 """
 
 from engine.sweeps.cluster import Progress, Sweep, connect

@@ -196,3 +196,27 @@ def league_chart(rows: list[dict[str, Any]], path: Path) -> Path:
         ax.margins(x=0.25)
     fig.suptitle("League of brains: means over their games", fontsize=12)
     return _save(fig, path)
+
+
+def seat_league_chart(rows: list[dict[str, Any]], path: Path) -> Path:
+    """A league of seat swaps: per scenario, candidate and seat, the mean difference from the
+    reference in wealth, holdings and health, each with its 95% interval as a bar across the point
+    (green: the interval is above 0, red: below, grey: it holds 0)."""
+    metrics = [("wealth", "wealth (market prices)"), ("holdings", "holdings (reference prices)"), ("health", "health")]
+    fig, axes = _figure(1, len(metrics), width=13.0, height=max(2.4, 0.4 * len(rows) + 1.4))
+    names = [plain(f"{r['scenario']} · {r['candidate']} · {r['seat']}") for r in rows]
+    for i, (ax, (key, title)) in enumerate(zip(axes, metrics, strict=True)):
+        for y, r in enumerate(rows):
+            mean, low, high = r.get(f"{key}_diff"), r.get(f"{key}_low"), r.get(f"{key}_high")
+            if mean is None or low is None or high is None:
+                continue
+            color = "#2a9d3f" if low > 0 else "#c0392b" if high < 0 else "#777777"
+            ax.errorbar([mean], [y], xerr=[[mean - low], [high - mean]], fmt="o", color=color, capsize=3,
+                        markersize=6 if r["seat"] == "every seat" else 4)
+        ax.axvline(0, color="#333333", linewidth=0.8)
+        ax.set_yticks(range(len(rows)), names if i == 0 else [""] * len(rows))
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle("League of seat swaps: each seat's difference, candidate − reference, with its 95% interval", fontsize=12)
+    return _save(fig, path)

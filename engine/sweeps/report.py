@@ -21,7 +21,9 @@ from typing import Any
 
 from engine.sweeps import plots
 from engine.sweeps.comparing import Pair, comparison, differences
-from engine.sweeps.plots import Band, colors_for, difference_chart, league_chart, line_chart, price_chart
+from engine.sweeps.league import LEAGUE, LEAGUE_NEEDS, WOOD_NEEDS, WOODS
+from engine.sweeps.league import METRICS as LEAGUE_METRICS
+from engine.sweeps.plots import Band, colors_for, difference_chart, league_chart, line_chart, price_chart, seat_league_chart
 from engine.sweeps.spec import SweepError
 from engine.sweeps.tables import RESULT_NEEDS, RESULTS, TURN_NEEDS, TURNS, TableError, read_table
 
@@ -191,8 +193,11 @@ def _write(folder: Path, results: list[Row], turns: list[Row]) -> Report:
         pngs.append(difference_chart(differences(turns, pair, goods, defaults), pair.labels, out / "difference.png"))
     else:
         pngs.append(league_chart(table, out / "league.png"))
+    seats, woods = _league_tables(folder)
+    if seats:
+        pngs.insert(0, seat_league_chart(seats, out / "seat-league.png"))
     page = out / "report.html"
-    page.write_text(_html(folder, results, table, pngs, pair, windows), encoding="utf-8")
+    page.write_text(_html(folder, results, table, pngs, pair, windows, (seats, woods)), encoding="utf-8")
     return Report(folder, page, pngs, len(results), sum(1 for r in results if r["status"] != "done"), labels)
 
 
@@ -222,8 +227,49 @@ def _html_table(rows: list[dict[str, Any]], cols: list[str]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _league_tables(folder: Path) -> tuple[list[Row], list[Row]]:
+    """A league's seat rows and wood rows (none: the folder holds no league)."""
+    try:
+        return read_table(folder / LEAGUE, LEAGUE_NEEDS), read_table(folder / WOODS, WOOD_NEEDS)
+    except TableError as exc:
+        raise SweepError(str(exc)) from None
+
+
+def _with_interval(rows: list[Row], metrics: tuple[str, ...]) -> list[Row]:
+    """Each metric as ``mean [low, high]`` (text), for the page."""
+    out = []
+    for r in rows:
+        shown = dict(r)
+        for m in metrics:
+            d, lo, hi = r.get(f"{m}_diff"), r.get(f"{m}_low"), r.get(f"{m}_high")
+            if d is not None and lo is not None and hi is not None:
+                shown[m if m not in r else f"{m} vs reference"] = f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]" if lo != hi else f"{d:+.1f}"
+        out.append(shown)
+    return out
+
+
+def _league_html(seats: list[Row], woods: list[Row]) -> list[str]:
+    if not seats and not woods:
+        return []
+    parts = ["<h2>League: seat swaps</h2>",
+             "<p>Each seat played by the candidate, everyone else by the reference, against the reference wood of the "
+             "same seed: the candidate's outcome minus the reference's at the end, mean [95% interval]. A seat's interval "
+             "comes from its pairs (one per seed); <i>every seat</i> takes each seed's mean over its seats and the "
+             "interval over seeds. Holdings are valued at the reference wood's prices in both games.</p>",
+             _html_table(_with_interval(seats, LEAGUE_METRICS), ["scenario", "candidate", "seat", "role", "pairs", "seeds",
+                                                                 *LEAGUE_METRICS])]
+    if woods:
+        parts += ["<h3>The woods: every seat on one brain</h3>",
+                  "<p>Means over seeds at the end; a candidate's difference from the reference wood of the same seed, "
+                  "mean [95% interval].</p>",
+                  _html_table(_with_interval(woods, ("alive", "welfare")), ["scenario", "brain", "games", "alive",
+                                                                             "alive vs reference", "welfare",
+                                                                             "welfare vs reference", "gini_end", "trades"])]
+    return parts
+
+
 def _html(folder: Path, results: list[dict[str, Any]], table: list[dict[str, Any]], pngs: list[Path], pair: Pair | None,
-          windows: list[Band] | None = None) -> str:
+          windows: list[Band] | None = None, league: tuple[list[Row], list[Row]] = ([], [])) -> str:
     failed = [r for r in results if r["status"] != "done"]
     imgs = "".join(f'<img alt="{p.stem}" src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}">' for p in pngs)
     games = sorted((r for r in results if r["status"] == "done"), key=lambda r: (r["scenario"], r["brain_set"], r["legend_set"], r["seed"]))
@@ -231,6 +277,7 @@ def _html(folder: Path, results: list[dict[str, Any]], table: list[dict[str, Any
         f"<!doctype html><html><head><meta charset='utf-8'><title>ttwood report: {html.escape(folder.name)}</title>",
         f"<style>{_CSS}</style></head><body><h1>Thousand Token Wood: {html.escape(str(folder))}</h1>",
         f"<p>{len(results)} games, {len(failed)} failed.</p>",
+        *_league_html(*league),
         *(_pair_html(pair) if pair is not None else
           ["<h2>League</h2>", _html_table(table, ["label", "games", "trades", "deals", "defaults", "survival", "valid_rate",
                                                   "accepted_rate", "ms_per_agent_turn", "gini_end"])]),

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine import scenario as scenarios
 from engine.core.errors import MAX_SEED, TTWoodError
-from engine.minds.factory import BRAIN_KINDS, BrainChoice, preflight
+from engine.minds.factory import BRAIN_KINDS, RULE_KINDS, BrainChoice, preflight
 
 MAX_GAMES = 100_000
 """A sweep larger than this is almost certainly a typo in ``--seeds``."""
@@ -65,6 +65,8 @@ class Options:
     threads: int | None = None
     base_url: str = "http://127.0.0.1:8000/v1"
     server: str = "llama-cpp-python"
+    foresight: str | None = None
+    """How foresight elders look ahead (``--foresight``; ``None``: their defaults)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,7 @@ class GameSpec:
         o = self.options
         return BrainChoice(kind=self.brains.kind, model=self.brains.model, gpu_layers=o.gpu_layers,
                            overrides=dict(o.brain_for), seed=self.seed, base_url=o.base_url, server=o.server,
-                           threads=o.threads, adapter=o.adapter)
+                           threads=o.threads, adapter=o.adapter, foresight=o.foresight)
 
     @property
     def id(self) -> str:
@@ -102,13 +104,21 @@ class GameSpec:
     @property
     def name(self) -> str:
         """The save's file name (without suffix): readable, and unique through the id."""
-        raw = f"{self.scenario}-s{self.seed}-{self.brains.label}-{self.legends.label}"
+        raw = f"{self.scenario}-s{self.seed}-{self.brain_label}-{self.legends.label}"
         return re.sub(r"[^A-Za-z0-9_.@+-]+", "_", raw)[:120] + f"-{self.id[:8]}"
 
     def labels(self) -> dict[str, Any]:
         """The columns that say which game a row belongs to."""
         return {"game": self.id, "name": self.name, "scenario": self.scenario, "seed": self.seed, "turns": self.turns,
-                "brain_set": self.brains.label, "legend_set": self.legends.label}
+                "brain_set": self.brain_label, "legend_set": self.legends.label}
+
+    @property
+    def brain_label(self) -> str:
+        """The brain set, with the creatures that play another brain named: ``scripted (Oona=foresight)``."""
+        overrides = self.options.brain_for
+        if not overrides:
+            return self.brains.label
+        return f"{self.brains.label} ({', '.join(f'{n}={k}' for n, k in overrides)})"
 
 
 def parse_seeds(spec: str) -> list[int]:
@@ -139,8 +149,8 @@ def parse_brain(text: str) -> BrainSet:
         raise SweepError(f"--brain {text!r}: unknown brain {kind!r}; available: {', '.join(BRAIN_KINDS)} (optionally KIND:MODEL)")
     if sep and not model.strip():
         raise SweepError(f"--brain {text!r}: nothing after the colon; give KIND:MODEL or just KIND")
-    if kind == "scripted" and sep:
-        raise SweepError(f"--brain {text!r}: scripted creatures use no model")
+    if kind in RULE_KINDS and sep:
+        raise SweepError(f"--brain {text!r}: {kind} creatures use no model")
     return BrainSet(kind, model.strip() or None)
 
 
@@ -200,4 +210,5 @@ def grid(scenario_refs: list[str], seeds: list[int], brains: list[BrainSet], leg
 
 
 def _choice(b: BrainSet, options: Options) -> BrainChoice:
-    return BrainChoice(kind=b.kind, model=b.model, overrides=dict(options.brain_for), adapter=options.adapter)
+    return BrainChoice(kind=b.kind, model=b.model, overrides=dict(options.brain_for), adapter=options.adapter,
+                       foresight=options.foresight)

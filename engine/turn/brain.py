@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from engine.turn.actions import Action
 from engine.turn.observation import Observation
+
+if TYPE_CHECKING:
+    from engine.turn.game import Game
 
 
 @dataclass(slots=True)
@@ -51,3 +54,16 @@ class HoldsNothing:
 
     def close(self) -> None:
         return None
+
+
+@runtime_checkable
+class Foresees(Protocol):
+    """A brain that looks ahead on copies of the game it plays in (:mod:`engine.elders.foresight`).
+
+    The game hands itself to such a brain when it is made (or when the brain takes a creature
+    over), so the brain can copy the game's present moment while its creatures decide. The brain
+    must only read the game: its copies play on, never the game itself."""
+
+    def watch(self, game: Game) -> None:
+        """Look ahead on ``game`` from now on (a brain plays in one game at a time)."""
+        ...

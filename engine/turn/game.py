@@ -18,7 +18,7 @@ from engine.economy.metrics import gini
 from engine.economy.settlement import leave, settle_due
 from engine.scenario import LegendSpec, Scenario
 from engine.turn import memory, progress
-from engine.turn.brain import Answer, Brain
+from engine.turn.brain import Answer, Brain, Foresees
 from engine.turn.observe import observe_all
 from engine.turn.report import Decided, TurnReport
 from engine.turn.rules import resolve
@@ -38,7 +38,16 @@ class Game:
         self.wood = Wood(scenario, check_seed(seed))
         self.scenario = scenario
         self.seed = seed
-        self._brain_of: list[Brain] = []
+        self._brain_of: list[Brain] = self._assign(brains)
+        self._rejections: dict[int, list[str]] = {}
+        self.reports: list[TurnReport] = []
+        for b in {id(b): b for b in self._brain_of}.values():
+            if isinstance(b, Foresees):
+                b.watch(self)
+
+    def _assign(self, brains: Brain | Mapping[str, Brain]) -> list[Brain]:
+        """Each creature's brain, in creature order (see :meth:`__init__`)."""
+        out = []
         for c in self.wood.creatures:
             if isinstance(brains, Mapping):
                 b = brains.get(c.name) or brains.get("*")
@@ -46,9 +55,8 @@ class Game:
                     raise TTWoodError(f"no brain given for {c.name}")
             else:
                 b = brains
-            self._brain_of.append(b)
-        self._rejections: dict[int, list[str]] = {}
-        self.reports: list[TurnReport] = []
+            out.append(b)
+        return out
 
     @property
     def turn(self) -> int:
@@ -62,6 +70,8 @@ class Game:
         if name not in self.wood.by_name:
             raise TTWoodError(f"no creature called {name!r}")
         self._brain_of[self.wood.by_name[name].id] = brain
+        if isinstance(brain, Foresees):
+            brain.watch(self)
 
     def inject(self, legend_id: str) -> None:
         """Ask for an on-demand legend; it fires at the start of the next turn."""
@@ -96,6 +106,18 @@ class Game:
         defaults_before = self.wood.defaults_total
         self._begin()
         fired = self._advance_world()
+        return self._finish(fired, defaults_before)
+
+    def finish_turn(self) -> TurnReport:
+        """Play the rest of a turn whose world has advanced, from its creatures' decisions on.
+
+        For a copy of a game made while its creatures decide (a brain looking ahead,
+        :mod:`engine.elders.foresight`): the copy plays its turn on from there, as the game it
+        was copied from would with the same answers. Its report lists no legends fired this turn,
+        and counts only the defaults from here on."""
+        return self._finish([], self.wood.defaults_total)
+
+    def _finish(self, fired: list[LegendSpec], defaults_before: int) -> TurnReport:
         decided, think = self._decide()
         valid, rejected = self._resolve(decided)
         trades, prices = self._clear_and_settle()

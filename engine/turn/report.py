@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from engine.turn.actions import Action
 from engine.turn.brain import Answer
 from engine.turn.honesty import speech_audit
+from engine.world.creatures import Creature
 from engine.world.wood import Event
 
 if TYPE_CHECKING:
@@ -200,6 +201,18 @@ def survival(reports: list[TurnReport], year_length: int) -> list[dict[str, Any]
     return out
 
 
+def kept_word(creatures: list[Creature], name: str) -> dict[str, int]:
+    """How often ``name`` kept its word and broke it, by the books of everyone it dealt with:
+    ``kept`` contracts it was a party to that settled, ``broken`` the ones it defaulted on."""
+    kept = broken = 0
+    for other in creatures:
+        seen = other.trust.get(name) if other.name != name else None
+        if seen:
+            kept += seen[0]
+            broken += seen[1]
+    return {"kept": kept, "broken": broken}
+
+
 def run_json(game: Game, reports: list[TurnReport], *, brain: str, model: dict[str, Any] | None = None) -> dict[str, Any]:
     """The one JSON object ``ttwood run --json`` prints."""
     w = game.wood
@@ -237,6 +250,7 @@ def run_json(game: Game, reports: list[TurnReport], *, brain: str, model: dict[s
                     "credit": c.credit,
                     "wealth": w.wealth(c),
                     "holdings": {a: c.total(a) for a in w.assets if c.total(a)},
+                    **kept_word(w.creatures, c.name),
                 }
                 for c in w.creatures
             ],
