@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 from textual.widgets import Input, Select, Static
 
 from engine.saves import open_save
-from engine.session import Session, describe
+from engine.session import Session, SessionView, describe
 from engine.turn.brain import HoldsNothing
 from tests.tui_helpers import SIZE, make_app, new_session, settle, state
 from ttwood.cli_play import brain_maker
@@ -22,7 +23,7 @@ from ttwood_tui.screens.games import GameChoice, GamesScreen
 from ttwood_tui.screens.inspector import InspectorScreen
 from ttwood_tui.screens.main import MainScreen
 from ttwood_tui.widgets.game_header import GameHeader, seconds_text
-from ttwood_tui.widgets.ledgers import Ledgers
+from ttwood_tui.widgets.ledgers import COLUMNS, Ledgers
 
 pytestmark = pytest.mark.anyio
 
@@ -314,6 +315,38 @@ async def test_readable_at_80_by_24(tmp_path: Path) -> None:
         ledgers = app.screen.query_one(Ledgers)
         assert ledgers.region.height >= len(app.session.wood.creatures) + 1, "every creature's row is on screen"
         assert app.screen.query_one("#map").region.height == app.session.wood.scenario.map.height
+
+
+async def test_the_ledgers_draw_a_turn_at_its_own_column_widths_whenever_they_are_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refresh may draw the ledgers before the table is next idle (a busy machine makes that
+    likely): the rows are drawn at the widths of what they hold, and stay so. (A DataTable measures
+    its columns only when next idle and kept the cells it had drawn at the old widths: a turn's
+    goods and health were cut short until the next change, and the snapshots failed now and then.)"""
+    shown = Ledgers.show
+
+    def show_and_draw(self: Ledgers, view: SessionView) -> None:
+        shown(self, view)
+        for y in range(self.size.height):  # a refresh before the table is next idle
+            self.render_line(y)
+
+    monkeypatch.setattr(Ledgers, "show", show_and_draw)
+    app = make_app(tmp_path, autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        ledgers = app.screen.query_one(Ledgers)
+        before = {str(key.value): column.get_render_width(ledgers) for key, column in ledgers.columns.items()}
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert ledgers.size.height > ledgers.row_count
+        after = {str(key.value): column.get_render_width(ledgers) for key, column in ledgers.columns.items()}
+        assert after["goods"] > before["goods"] and after["health"] > before["health"], "turn 1 widens columns"
+        for y, c in enumerate(app.session.view.wood.creatures, start=1):
+            drawn = ledgers.render_line(y).text
+            for column, cell in zip(COLUMNS, ledgers.get_row(c.name), strict=False):
+                text = (cell if isinstance(cell, Text) else Text.from_markup(cell)).plain
+                assert f" {text} " in drawn, f"{c.name}'s {column} is drawn whole: {drawn!r}"
 
 
 async def test_rewind_branches_a_new_game_at_an_earlier_turn(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_talk_panes_with_long_lines(snap_compare, tmp_path: Path, size: tuple[in
         await play_long_lines(pilot.app, pilot)
         pilot.app.clear_notifications()  # (they time out: a slow machine would draw fewer)
         await settle(pilot.app, pilot)
-        await pilot.pause(0.2)  # the ledgers measure their columns when next idle
+        await pilot.pause()
 
     assert snap_compare(make_app(tmp_path, autosave=False), terminal_size=size, run_before=run_before)
 
@@ -76,6 +76,6 @@ def test_private_threads_at_80_by_24(snap_compare, tmp_path: Path) -> None:  # n
         pilot.app.clear_notifications()
         await pilot.press("v")
         await settle(pilot.app, pilot)
-        await pilot.pause(0.2)
+        await pilot.pause()
 
     assert snap_compare(make_app(tmp_path, autosave=False), terminal_size=(80, 24), run_before=run_before)

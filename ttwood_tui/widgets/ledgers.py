@@ -70,9 +70,19 @@ def health_text(c: CreatureView, max_health: int) -> Text:
     return t
 
 
+def cell_width(cell: Text | str) -> int:
+    """Cells a table cell takes on one line (a string cell is markup to the table)."""
+    return (cell if isinstance(cell, Text) else Text.from_markup(cell)).cell_len
+
+
 class Ledgers(DataTable[Text | str]):
     """One row per creature (the Patron last); select a row to inspect that creature. The thought
-    column takes the room the other columns leave (at least :data:`THOUGHT_LEAST` cells)."""
+    column takes the room the other columns leave (at least :data:`THOUGHT_LEAST` cells).
+
+    The table sets every column's width itself, as it fills the rows, rather than leave them to
+    the :class:`DataTable`, which measures its columns only when it is next idle: whatever it drew
+    before then it keeps (its cache of drawn cells does not notice a column grow), so a refresh
+    that came first drew the new rows at the old widths until the next change to the table."""
 
     DEFAULT_CSS = """
     Ledgers {
@@ -93,12 +103,12 @@ class Ledgers(DataTable[Text | str]):
         self.zebra_stripes = True
         self._thoughts, self._cells = {}, []
         for col in COLUMNS:
-            self.add_column(col, key=col, width=TOKENS_WIDTH if col == "tokens" else None)
+            self.add_column(col, key=col, width=TOKENS_WIDTH if col == "tokens" else cell_len(col))
         self.add_column("thought", width=THOUGHT_LEAST, key=THOUGHT.value)
 
     def on_resize(self, event: events.Resize) -> None:
         before = self.columns[THOUGHT].width
-        if self._fit_thought() != before:
+        if self._fit_columns() != before:
             for name in self._thoughts:
                 self._write_thought(name)
 
@@ -126,7 +136,7 @@ class Ledgers(DataTable[Text | str]):
             ]))
         self.clear()
         self._cells = [cells for _, cells in rows]
-        width = self._fit_thought()
+        width = self._fit_columns()  # before the rows go in: they are drawn at these widths
         self._thoughts = {c.name: (c.decided.thinking if c.decided is not None else "", False) for c in w.creatures}
         for key, cells in rows:
             self.add_row(*cells, thought_text(self._thoughts[key][0], width), key=key)
@@ -135,15 +145,15 @@ class Ledgers(DataTable[Text | str]):
         if self._now is not None and self._now.turn == view.turn + 1:
             self.show_progress(self._now)
 
-    def _fit_thought(self) -> int:
-        """Give the thought column the room the other columns leave, as wide as the cells last
-        shown make them (or wider, as they were drawn before); return its width."""
+    def _fit_columns(self) -> int:
+        """Make each column as wide as the cells last shown in it (never narrower than it was, so
+        the columns do not jump about from turn to turn) and give the thought column the room the
+        others leave; return the thought column's width."""
         pad = 2 * self.cell_padding
         others = 0
         for i, column in enumerate(list(self.columns.values())[: len(COLUMNS)]):
-            cells = (row[i] for row in self._cells)
-            widest = max([column.label.cell_len, *(c.cell_len if isinstance(c, Text) else cell_len(c) for c in cells)])
-            others += pad + (max(widest, column.content_width) if column.auto_width else column.width)
+            column.width = max([column.width, column.label.cell_len, *(cell_width(row[i]) for row in self._cells)])
+            others += pad + column.width
         thought = self.columns[THOUGHT]
         thought.width = max(THOUGHT_LEAST, self.scrollable_content_region.width - others - pad)
         return thought.width
