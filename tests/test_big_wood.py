@@ -170,3 +170,11 @@ def test_the_collector_is_back_after_a_turn_that_failed() -> None:
         assert not gc.isenabled()
         raise RuntimeError("a brain failed")
     assert gc.isenabled()
+
+
+@given(now=st.integers(1, 14), seed=st.integers(0, 2**32), size=st.sampled_from([0, 1, 5, KEPT, KEPT + 4]), n=st.integers(0, 8))
+def test_recall_is_the_most_salient_oldest_first(now: int, seed: int, size: int, n: int) -> None:
+    """Ties in salience and turn keep the order remembered, as a sort by (salience, turn) keeps them."""
+    mems = some_memories(random.Random(seed), now, [size])
+    best = sorted(mems, key=lambda m: (salience(now, m[0], m[1]), m[0]), reverse=True)[:n]
+    assert memory.recall(mems, now, n) == [f"turn {t}: {text}" for t, _, text in sorted(best, key=lambda m: m[0])]

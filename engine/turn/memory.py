@@ -8,6 +8,9 @@ from what anyone said.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from operator import itemgetter
+
 from engine.world.wood import Event, Wood
 
 KEPT = 24
@@ -24,6 +27,7 @@ PUBLIC = frozenset({"legend", "collapse", "left", "default", "rumour"})
 """Events every creature hears of."""
 
 
+@lru_cache(maxsize=4096)
 def salience(turn_now: int, turn: int, importance: int) -> float:
     return importance * DECAY ** max(0, turn_now - turn)
 
@@ -50,6 +54,10 @@ def _involved(wood: Wood, e: Event) -> list[int] | None:
 
 Memory = tuple[int, int, str]
 """A remembered event: ``(turn, importance, text)``."""
+Ranked = tuple[float, int, int, Memory]
+"""A memory as forgetting ranks it on one turn: ``(salience, turn, order told, memory)``, the
+earlier-told first among equals (the order told is unique, so memories are never compared)."""
+_TOLD = itemgetter(2)
 
 
 def remember(wood: Wood) -> None:
@@ -63,19 +71,20 @@ def remember(wood: Wood) -> None:
     many creatures there are.
     """
     finished = {k.id: k for k in wood.deals.finished[-64:]}
-    private: dict[int, list[tuple[int, Memory]]] = {}
-    public: list[tuple[int, Memory]] = []
+    sal = _Salience(wood.turn)
+    private: dict[int, list[Ranked]] = {}
+    public: list[Ranked] = []
     for seq, e in enumerate(wood.events):
         importance = IMPORTANCE.get(e.kind, 1)
         if importance < MIN_IMPORTANCE:
             continue
-        memory = (e.turn, importance, e.text[:160])
+        ranked = (sal[e.turn, importance], e.turn, seq, (e.turn, importance, e.text[:160]))
         involved = _involved(wood, e)
         if involved is None:
-            public.append((seq, memory))
+            public.append(ranked)
         else:
             for cid in involved:
-                private.setdefault(cid, []).append((seq, memory))
+                private.setdefault(cid, []).append(ranked)
         if e.kind == "default":
             debtor, creditor = e.data.get("debtor"), e.data.get("creditor")
             if debtor in wood.by_name and creditor in wood.by_name:
@@ -86,50 +95,52 @@ def remember(wood: Wood) -> None:
                 a, b = (wood.creatures[p] for p in k.parties)
                 a.trust.setdefault(b.name, [0, 0])[0] += 1
                 b.trust.setdefault(a.name, [0, 0])[0] += 1
-    if not public and not private:
-        return
-    rank = _Ranking(wood.turn)
     if public:
         # a public memory outranked by as many other public memories as any creature keeps is forgotten by all
         most = max([KEPT, *(len(c.memories) for c in wood.creatures if c.alive)])
-        public = rank.best(public, most)
+        if len(public) > most:
+            public = sorted(sorted(public, reverse=True)[:most], key=_TOLD)
+    elif not private:
+        return
     for c in wood.creatures:
-        told = private.get(c.id, [])
+        told = private.get(c.id)
         if c.alive and public:
-            told = sorted(told + public) if told else public
+            told = sorted(told + public, key=_TOLD) if told else public
         if told:
-            c.memories[:] = rank.kept(c.memories, told)
+            c.memories[:] = _kept(c.memories, told, sal)
 
 
-class _Ranking:
-    """Memories ranked as forgetting ranks them on one turn: by salience, then turn, then the order
-    they were told in (the earlier-told goes first)."""
+class _Salience(dict[tuple[int, int], float]):
+    """Salience on one turn by ``(turn, importance)``, each worked out once."""
 
     def __init__(self, turn_now: int) -> None:
+        super().__init__()
         self.turn_now = turn_now
-        self._salience: dict[tuple[int, int], float] = {}
 
-    def key(self, memory: Memory, told: int) -> tuple[float, int, int]:
-        turn, importance, _ = memory
-        s = self._salience.get((turn, importance))
-        if s is None:
-            s = self._salience[turn, importance] = salience(self.turn_now, turn, importance)
-        return s, turn, told
+    def __missing__(self, key: tuple[int, int]) -> float:
+        value = self[key] = salience(self.turn_now, *key)
+        return value
 
-    def best(self, told: list[tuple[int, Memory]], n: int) -> list[tuple[int, Memory]]:
-        """The ``n`` highest ranked of ``(order told, memory)`` pairs, in the order told."""
-        if len(told) <= n:
-            return told
-        return sorted(sorted(told, key=lambda x: self.key(x[1], x[0]), reverse=True)[:n])
 
-    def kept(self, memories: list[Memory], told: list[tuple[int, Memory]]) -> list[Memory]:
-        """What a creature remembers after being told ``told`` (in order) on top of ``memories``."""
-        keep = max(KEPT, len(memories))
-        everything = [(i - len(memories), m) for i, m in enumerate(memories)] + told
-        return [m for _, m in self.best(everything, keep)]
+def _kept(memories: list[Memory], told: list[Ranked], sal: _Salience) -> list[Memory]:
+    """What a creature remembers after being told ``told`` (in the order told) on top of ``memories``."""
+    keep = max(KEPT, len(memories))
+    if len(memories) + len(told) <= keep:
+        return memories + [r[3] for r in told]
+    n = len(memories)
+    ranked = [(sal[m[0], m[1]], m[0], i - n, m) for i, m in enumerate(memories)] + told
+    ranked.sort(reverse=True)
+    del ranked[keep:]
+    ranked.sort(key=_TOLD)
+    return [r[3] for r in ranked]
+
+
+_TURN = itemgetter(1)
 
 
 def recall(memories: list[tuple[int, int, str]], turn_now: int, n: int) -> list[str]:
     """The ``n`` most salient memories, oldest first, as ``"turn T: text"``."""
-    best = sorted(memories, key=lambda m: (salience(turn_now, m[0], m[1]), m[0]), reverse=True)[:n]
-    return [f"turn {t}: {text}" for t, _, text in sorted(best, key=lambda m: m[0])]
+    # ranked as sorting by (salience, turn), most salient first, would rank them: ties keep their order
+    best = sorted([(salience(turn_now, t, i), t, -k, text) for k, (t, i, text) in enumerate(memories)], reverse=True)[:n]
+    best.sort(key=_TURN)  # stable: memories of one turn stay in the order ranked
+    return [f"turn {t}: {text}" for _, t, _, text in best]
