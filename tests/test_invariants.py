@@ -1,8 +1,9 @@
 """Hypothesis state machine over random action sequences, invalid ones included.
 
 After every step: every asset is conserved except through named sources and sinks, nothing is
-negative, escrow equals what open orders, offers and contracts lock, and every order, offer and
-contract has only moved along its lifecycle.
+negative, escrow equals what open orders, offers and contracts lock, the indexes of open orders by
+owner and open offers by sender agree with the books, and every order, offer and contract has only
+moved along its lifecycle.
 """
 
 from __future__ import annotations
@@ -91,6 +92,14 @@ class Economy(RuleBasedStateMachine):
     def books_balance(self) -> None:
         ok, detail = self.game.conservation()
         assert ok, detail["problems"]
+
+    @invariant()
+    def indexes_match_the_books(self) -> None:
+        """Each creature's open orders and offers, as the indexes give them, are the books' own."""
+        w = self.game.wood
+        for c in w.creatures:
+            assert list(w.book.by_owner.get(c.id, {}).values()) == [o for o in w.book.orders.values() if o.owner == c.id]
+            assert w.deals.sent_by(c.id) == [o for o in w.deals.offers.values() if o.sender == c.id]
 
     @invariant()
     def lifecycles_are_legal(self) -> None:

@@ -113,6 +113,9 @@ def test_bench_engine_json() -> None:
     assert data["creatures"] == 12 and data["turns"] == 5
     assert data["agent_turns"] > 0 and data["agent_turns_per_s"] > 0
     assert data["conservation_ok"] is True
+    # every run plays the same turns: the sum of each turn's fastest is no slower than the fastest run
+    assert 0 < data["best_turns_us_per_agent_turn"] <= data["us_per_agent_turn"] + 0.1
+    assert data["cpu_us_per_agent_turn"] > 0
 
 
 def test_season_prices_leave_out_swaps_as_the_turns_prices_do() -> None:

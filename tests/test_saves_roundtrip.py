@@ -61,10 +61,10 @@ def assert_same(a: Any, b: Any, where: str) -> None:
                 assert list(v) == list(w), where
                 assert all(w[n] is c for n, c in zip(w, [b.by_name[n] for n in w], strict=True)), where
                 assert all(w[c.name] is c for c in b.creatures), f"{where}.by_name points at the creatures"
-            elif k == "forest":
+            elif k in ("forest", "forest_at"):
                 ids = {id(t) for t in b.tiles}
-                assert all(id(t) in ids for t in w), f"{where}.forest points at the tiles"
-                assert_same(v, w, f"{where}.forest")
+                assert all(id(t) in ids for t in (w.values() if isinstance(w, dict) else w)), f"{where}.{k} points at the tiles"
+                assert_same(v, w, f"{where}.{k}")
             else:
                 assert_same(v, w, f"{where}.{k}")
         return
@@ -72,9 +72,10 @@ def assert_same(a: Any, b: Any, where: str) -> None:
         assert set(vars(a)) == set(vars(b)), f"{where}: attributes differ"
         for k, v in vars(a).items():
             w = getattr(b, k)
-            if k == "by_owner":
+            if k in ("by_owner", "by_sender"):
                 assert {o: list(d) for o, d in v.items() if d} == {o: list(d) for o, d in w.items() if d}, where
-                assert all(d[i] is b.orders[i] for d in w.values() for i in d), f"{where}.by_owner points at the orders"
+                indexed = b.orders if k == "by_owner" else b.offers
+                assert all(d[i] is indexed[i] for d in w.values() for i in d), f"{where}.{k} points at the open ones"
             else:
                 assert_same(v, w, f"{where}.{k}")
         return

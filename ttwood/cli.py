@@ -214,7 +214,8 @@ def bench_engine_cmd(
         return
     out.print(
         f"{result['creatures']} creatures × {result['turns']} turns: "
-        f"[bold]{result['agent_turns_per_s']:,}[/] agent-turns/s ({result['us_per_agent_turn']} µs each), "
+        f"[bold]{result['agent_turns_per_s']:,}[/] agent-turns/s ({result['us_per_agent_turn']} µs each, "
+        f"{result['cpu_us_per_agent_turn']} µs of CPU), "
         f"{result['trades']} trades, books {'ok' if result['conservation_ok'] else 'FAILED'}"
     )
     if autosave:

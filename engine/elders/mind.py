@@ -170,9 +170,16 @@ class Town:
 
     @staticmethod
     def pick(names: list[str], me: str, k: int) -> str | None:
-        """A partner other than me, spread over creatures so no one gets every request."""
-        others = [n for n in names if n != me] if me in names else names
-        return others[k % len(others)] if others else None
+        """A partner other than me, spread over creatures so no one gets every request: the
+        ``k``-th of the others, round the list (the list is not copied: a big wood has many)."""
+        try:
+            mine = names.index(me)
+        except ValueError:
+            return names[k % len(names)] if names else None
+        if len(names) == 1:
+            return None
+        i = k % (len(names) - 1)
+        return names[i if i < mine else i + 1]
 
 
 class MindBase:

@@ -61,7 +61,9 @@ class ScriptedBrain(HoldsNothing):
             if o.role == "patron":
                 answers.append(Answer(actions=[]))
                 continue
-            actions, thinking = _Mind(o, town, place(o)).decide()
+            mind = _Mind(o, town, place(o))
+            actions, thinking = mind.decide()
+            mind.cands.clear()  # its candidates' closures point back at it: freed now, not by the garbage collector
             answers.append(Answer(actions=actions, thinking=thinking))
         return answers
 
@@ -159,7 +161,7 @@ class _Mind(Dealing, Talk, Answering):
         if qty <= 0:
             return 0, -1
         seq = self.add(A.Produce(qty=qty), Priority.PRODUCE, ("fell", str(qty)))
-        others = len([n for n in self.town.woodcutters if n != o.name])
+        others = len(self.town.woodcutters) - self.town.woodcutters.count(o.name)
         if others and o.can_make < o.capacity:
             # few trees near its den, and another woodcutter may share them and fell them all
             # first (it cannot tell whether their patches meet): it sells only what it holds,

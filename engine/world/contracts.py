@@ -119,11 +119,14 @@ class Deals:
     """Every bilateral offer and contract, with indexes by creature."""
 
     SAVED = ("offers", "contracts", "closed_offers", "finished")
-    DERIVED: tuple[str, ...] = ()
+    DERIVED = ("by_sender",)
+    """An index over the open offers."""
 
     def __init__(self) -> None:
         self.offers: dict[int, Offer] = {}
         """Open offers only."""
+        self.by_sender: dict[int, dict[int, Offer]] = {}
+        """Open offers by sender, each sender's in the order they were made (as in ``offers``)."""
         self.contracts: dict[int, Contract] = {}
         """Active contracts only."""
         self.closed_offers = 0
@@ -147,6 +150,9 @@ class Deals:
         self.closed_offers = take(state, "closed_offers", int, layout, "deals")
         self.finished = take(state, "finished", list[Contract], layout, "deals")
         self.offers = {o.id: o for o in offers}
+        self.by_sender = {}
+        for o in offers:
+            self.by_sender.setdefault(o.sender, {})[o.id] = o
         self.contracts = {k.id: k for k in contracts}
 
     # ------------------------------------------------------------------ offers
@@ -159,6 +165,14 @@ class Deals:
             ledger.lock(sender, a, q)
         offer.history.append((offer.created, str(OfferStatus.OPEN), ""))
         self.offers[offer.id] = offer
+        self.by_sender.setdefault(offer.sender, {})[offer.id] = offer
+
+    def _take_off(self, offer: Offer) -> None:
+        """Drop an offer from the open ones (and the index)."""
+        self.offers.pop(offer.id, None)
+        mine = self.by_sender.get(offer.sender)
+        if mine is not None:
+            mine.pop(offer.id, None)
 
     def close_offer(self, offer: Offer, status: OfferStatus, turn: int, creatures: list[Creature], ledger: Ledger) -> None:
         sender = creatures[offer.sender]
@@ -166,11 +180,12 @@ class Deals:
             ledger.unlock(sender, a, q)
         offer.locked = {}
         advance(offer, status, turn)
-        self.offers.pop(offer.id, None)
+        self._take_off(offer)
         self.closed_offers += 1
 
     def sent_by(self, cid: int) -> list[Offer]:
-        return [o for o in self.offers.values() if o.sender == cid]
+        """A creature's open offers, in the order it made them."""
+        return list(self.by_sender.get(cid, {}).values())
 
     def accept(self, offer: Offer, turn: int, creatures: list[Creature], ledger: Ledger, next_id: int) -> Contract | None:
         """Carry out an accepted offer (already validated). Returns the contract it makes, if any."""
@@ -182,7 +197,7 @@ class Deals:
             for a, q in offer.get.items():
                 ledger.move(taker, sender, a, q)
             advance(offer, OfferStatus.ACCEPTED, turn)
-            self.offers.pop(offer.id, None)
+            self._take_off(offer)
             self.closed_offers += 1
             return None
         if offer.kind == "trade":
@@ -221,7 +236,7 @@ class Deals:
         contract.history.append((turn, str(ContractStatus.ACTIVE), f"from offer {offer.id}"))
         self.contracts[contract.id] = contract
         advance(offer, OfferStatus.ACCEPTED, turn, f"contract {contract.id}")
-        self.offers.pop(offer.id, None)
+        self._take_off(offer)
         self.closed_offers += 1
         return contract
 

@@ -99,7 +99,7 @@ class Wood:
     )
     PARTS = ("ledger", "book", "deals")
     """Objects the wood holds that give and take their own state."""
-    DERIVED = ("scenario", "goods", "food", "fuel", "base_value", "assets", "by_name", "forest", "patches")
+    DERIVED = ("scenario", "goods", "food", "fuel", "base_value", "assets", "by_name", "name_lengths", "forest", "forest_at", "patches")
     """Rebuilt from the scenario and the seed (or, for ``patches``, a cache computed on demand)."""
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
@@ -131,7 +131,11 @@ class Wood:
         self.tiles = self._make_map()
         self.creatures = self._make_cast()
         self.by_name = {c.name: c for c in self.creatures}
+        self.name_lengths = frozenset(map(len, self.by_name))
+        """The lengths the cast's names come in (to find names in a text by its substrings)."""
         self.forest = [t for t in self.tiles if t.kind == TileKind.FOREST]
+        self.forest_at = {(t.x, t.y): t for t in self.forest}
+        """Forest tiles by position (a woodcutter's patch is looked up around its den)."""
         self.initial = asset_totals(self.creatures, self.assets)
         self.patches: dict[int, list[Tile]] = {}
         self.rumours: list[Rumour] = []
@@ -329,13 +333,29 @@ class Wood:
         self.clearing.append(InboxItem(self.turn, kind, sender, text))
 
     def patch(self, c: Creature) -> list[Tile]:
-        """The forest tiles a woodcutter works: the nearest to its den (computed once)."""
+        """The forest tiles a woodcutter works: the :data:`PATCH_TILES` nearest to its den by
+        walking distance, then by row and column (computed once)."""
         tiles = self.patches.get(c.id)
         if tiles is None:
-            x0, y0 = c.den
-            tiles = sorted(self.forest, key=lambda t: (abs(t.x - x0) + abs(t.y - y0), t.y, t.x))[:PATCH_TILES]
-            self.patches[c.id] = tiles
+            tiles = self.patches[c.id] = self._nearest_forest(*c.den)
         return tiles
+
+    def _nearest_forest(self, x0: int, y0: int) -> list[Tile]:
+        """The forest tiles nearest ``(x0, y0)``, found ring by ring of one walking distance (each
+        ring in row, then column order), so the cost goes with the patch, not with the map."""
+        at = self.forest_at
+        want = min(PATCH_TILES, len(at))
+        out: list[Tile] = []
+        d = 0
+        while len(out) < want:
+            for dy in range(-d, d + 1):
+                dx = d - abs(dy)
+                for x in ((x0 - dx, x0 + dx) if dx else (x0,)):
+                    t = at.get((x, y0 + dy))
+                    if t is not None:
+                        out.append(t)
+            d += 1
+        return out[:want]
 
     def event(self, kind: str, text: str, **data: Any) -> None:
         self.events.append(Event(self.turn, kind, text, data))
