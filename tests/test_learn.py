@@ -539,3 +539,13 @@ def test_a_model_card_says_where_its_validation_came_from_in_words_and_old_cards
     assert validation_source({"validation_held_out_from_train": True}) == VALIDATION_FROM_TRAIN
     assert validation_source({"validation_source": VALIDATION_FROM_TRAIN}) == VALIDATION_FROM_TRAIN
     assert validation_source({}) is None
+
+
+def test_the_card_s_command_names_the_adapter_it_went_on_from(tmp_path: Path) -> None:
+    from engine.learn.card import command_line
+    from engine.learn.config import TrainConfig
+
+    fresh = TrainConfig(data=tmp_path / "d.jsonl", out=tmp_path / "a.gguf")
+    assert "--init" not in command_line(fresh, tmp_path / "base.gguf")
+    more = TrainConfig(data=tmp_path / "d.jsonl", out=tmp_path / "b.gguf", init=tmp_path / "a.gguf")
+    assert f"--init {tmp_path / 'a.gguf'}" in command_line(more, tmp_path / "base.gguf")

@@ -48,6 +48,8 @@ def command_line(cfg: TrainConfig, base: Path) -> str:
         parts.append(f"--base {base}")
     if cfg.warmup is not None:
         parts.append(f"--warmup {cfg.warmup}")
+    if cfg.init is not None:  # what it went on from is part of how it was made
+        parts.append(f"--init {cfg.init}")
     defaults = type(cfg)(data=cfg.data, out=cfg.out)
     for flag, value, default in (("--eval-every", cfg.eval_every, defaults.eval_every),
                                  ("--val-examples", cfg.val_max, defaults.val_max),
