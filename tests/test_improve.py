@@ -102,7 +102,9 @@ def test_training_goes_on_from_an_adapter(tmp_path: Path) -> None:
     """Started from the shipped adapter, training begins where it left off: the validation loss
     before the first step is the shipped adapter's (low), not a fresh LoRA's (~2.7)."""
     data = tmp_path / "d.jsonl"
-    r = CliRunner().invoke(app, ["dataset", "--games", "2", "--turns", "2", "--no-legends", "--out", str(data), "--json"])
+    learned = json.loads(SHIPPED_ADAPTER.with_suffix(".json").read_text())["data"].get("answer_form", "json")
+    r = CliRunner().invoke(app, ["dataset", "--games", "2", "--turns", "2", "--no-legends", "--form", learned,  # its spelling
+                                 "--out", str(data), "--json"])
     assert r.exit_code == 0, r.output
     out = tmp_path / "a.gguf"
     r = CliRunner().invoke(app, ["train", "--data", str(data), "--out", str(out), "--init", str(SHIPPED_ADAPTER), "--steps", "1",
