@@ -295,22 +295,25 @@ class _Render:
         return seq(f'{{"type":"{k.type}"', self.parts(k.parts), "}")
 
 
-def bundle_node(b: Bundle, value: Callable[[Value], Node] | None = None) -> Node:
+def bundle_node(b: Bundle, value: Callable[[Value], Node] | None = None, *,
+                entry: Callable[[str, Node], Node] = lambda a, n: seq(f'"{a}":', n),
+                sep: str = ",", braces: tuple[str, str] = ("{", "}")) -> Node:
     """``{...}`` with 1..``b.most`` of the assets, in their order, each 1..its limit (``value``
-    renders each quantity, so equal ones can be one node)."""
+    renders each quantity, so equal ones can be one node). ``entry`` writes one asset and its
+    quantity, ``sep`` goes between two, ``braces`` around them all (JSON's by default)."""
     number = value or (lambda v: int_range(v.lo, v.hi) if isinstance(v, Ints) else Lit(""))
-    entries = [seq(f'"{a}":', number(Ints(1, q))) for a, q in b.limits]
+    entries = [entry(a, number(Ints(1, q))) for a, q in b.limits]
     memo: dict[tuple[int, int], Node] = {}
 
     def after(i: int, k: int) -> Node:
-        """Nothing more, or ``,entry`` for an asset from ``i`` on, then up to ``k - 1`` more."""
+        """Nothing more, or ``sep entry`` for an asset from ``i`` on, then up to ``k - 1`` more."""
         if k <= 0 or i >= len(entries):
             return Lit("")
         if (i, k) not in memo:
-            memo[(i, k)] = alt("", *[seq(",", entries[j], after(j + 1, k - 1)) for j in range(i, len(entries))])
+            memo[(i, k)] = alt("", *[seq(sep, entries[j], after(j + 1, k - 1)) for j in range(i, len(entries))])
         return memo[(i, k)]
 
-    return seq("{", alt(*[seq(entries[j], after(j + 1, b.most - 1)) for j in range(len(entries))]), "}")
+    return seq(braces[0], alt(*[seq(entries[j], after(j + 1, b.most - 1)) for j in range(len(entries))]), braces[1])
 
 
 def action_node(choices: Choices) -> Node:

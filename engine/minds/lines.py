@@ -23,15 +23,15 @@ the grammar (:func:`action_node`), the writer (:func:`answer_lines`) and the rea
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from engine.core.assets import PEBBLES
+from engine.minds import grammar
 from engine.minds.choices import (
     SPEECH_CHARS,
     SPEECH_FIRST,
     THOUGHT_CHARS,
-    Bundle,
     Choices,
     Const,
     Field,
@@ -86,17 +86,8 @@ def _mark(kind: str, key: str) -> str:
 
 
 # ------------------------------------------------------------------ the grammar
-class _Render:
+class _Render(grammar._Render):
     """Turns choices into this spelling's nodes; equal values become one node (one GBNF rule)."""
-
-    def __init__(self) -> None:
-        self.values: dict[Value, Node] = {}
-
-    def value(self, v: Value) -> Node:
-        got = self.values.get(v)
-        if got is None:
-            got = self.values[v] = self._value(v)
-        return got
 
     def _value(self, v: Value) -> Node:
         if isinstance(v, Const):
@@ -109,34 +100,20 @@ class _Render:
             if v.kind == "thought":
                 return Rep(Chars(THOUGHT_CHARS), 0, v.most)
             return seq(Chars(SPEECH_FIRST), Rep(Chars(SPEECH_CHARS), 0, v.most - 1))
-        return bundle_node(v, self.value)
+        # 1..most assets, each ``qty asset``: ``2 honey, 1 nuts``
+        return grammar.bundle_node(v, self.value, entry=lambda a, n: seq(n, f" {a}"), sep=BUNDLE_SEP, braces=("", ""))
 
-    def parts(self, kind: str, parts: tuple[Part, ...]) -> Node:
+    def _parts_of(self, kind: str, parts: tuple[Part, ...]) -> Node:
         out: list[Node] = []
         for p in parts:
             if isinstance(p, Field):
                 out.append(seq(_mark(kind, p.key), self.value(p.value)))
             else:
-                out.append(alt(*[self.parts(kind, o) for o in p.options]))
+                out.append(alt(*[self._parts_of(kind, o) for o in p.options]))
         return seq(*out)
 
     def kind(self, k: Kind) -> Node:
-        return seq(_verb(k.type), self.parts(k.type, k.parts), END)
-
-
-def bundle_node(b: Bundle, value: Callable[[Value], Node]) -> Node:
-    """1..``b.most`` of the assets, in their order, each ``qty asset`` with qty 1..its limit."""
-    entries = [seq(value(Ints(1, q)), f" {a}") for a, q in b.limits]
-    memo: dict[tuple[int, int], Node] = {}
-
-    def after(i: int, k: int) -> Node:
-        if k <= 0 or i >= len(entries):
-            return Lit("")
-        if (i, k) not in memo:
-            memo[(i, k)] = alt("", *[seq(BUNDLE_SEP, entries[j], after(j + 1, k - 1)) for j in range(i, len(entries))])
-        return memo[(i, k)]
-
-    return alt(*[seq(entries[j], after(j + 1, b.most - 1)) for j in range(len(entries))])
+        return seq(_verb(k.type), self._parts_of(k.type, k.parts), END)
 
 
 def action_node(choices: Choices) -> Node:
