@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine import scenario as scenarios
-from ttwood.options import AsJson, Form
+from ttwood.options import AsJson, Form, FormOption
 
 if TYPE_CHECKING:
     from engine.learn.dataset import Stats
@@ -40,8 +40,8 @@ def dataset(
     out: Annotated[Path, typer.Option("--out", "-o", help="The JSONL file to write (replaced when done).")] = Path("dataset.jsonl"),
     first_seed: Annotated[int, typer.Option("--first-seed", help="Seed of the first game; the others count up.")] = 1,
     validation: Annotated[float, typer.Option("--validation", min=0.0, max=0.9,
-        help="Share of the games (the last seeds) held out as the validation split; at least one game of "
-             "every scenario when each has two; 0: none.")] = 0.1,
+        help="Share of the games (the last seeds) held out as the validation split; one game of every scenario "
+             "when that is at most twice the share; 0: none.")] = 0.1,
     model: Annotated[str | None, typer.Option("--model", "-m",
         help="The GGUF whose tokenizer and chat template build the prompts (default: the embedded SmolLM2-135M).")] = None,
     legends: Annotated[bool, typer.Option("--legends/--no-legends",
@@ -51,9 +51,7 @@ def dataset(
              "creature-turn it met (DAgger): the student's own mistakes, answered the teacher's way.")] = None,
     from_save: Annotated[list[Path] | None, typer.Option("--from-save",
         help="Label a saved game instead (repeatable): replayed from its tape, every creature-turn answered by the teacher.")] = None,
-    form: Annotated[Form, typer.Option("--form",
-        help="How answers are spelled: 'lines' (a thought, then one action a line: what the llama brain writes) "
-             "or 'json' (for a model served with a JSON Schema).")] = Form.lines,
+    form: FormOption = Form.lines,
     as_json: AsJson = False,
 ) -> None:
     """Play teacher games (scripted brains) and write one example per creature-turn: the exact
@@ -64,7 +62,7 @@ def dataset(
     Answers the grammar refuses are counted by reason and left out. Then train with
     `ttwood train --data FILE --out ADAPTER.gguf`.
     """
-    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, plan_games, play_games, write_jsonl
+    from engine.learn.dataset import DEFAULT_SCENARIOS, Stats, plan_games, play_games
     from engine.minds.brains.llama_model import LlamaModel
     from engine.minds.brains.models import embedded_model_path
     chosen = list(scenario or DEFAULT_SCENARIOS)
@@ -78,11 +76,7 @@ def dataset(
         rows = _labelled(from_save, lm, stats, form.value) if from_save else play_games(
             plans, turns, lm, stats, lambda ref: loaded[ref], legends=legends,
             play=_student_player(student, model) if student else None, form=form.value)
-        with Progress(TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.fields[info]}"), console=err, disable=not err.is_terminal) as progress:
-            task = progress.add_task("saves labelled" if from_save else "games", total=len(from_save or plans), info="")
-            write_jsonl(out, _counted(rows, stats, lambda: progress.update(
-                task, completed=stats.games, info=f"{stats.examples} examples, {sum(stats.refused.values())} refused")))
+        _write(out, rows, stats, "saves labelled" if from_save else "games", len(from_save or plans))
     except KeyboardInterrupt:
         err.print(f"stopped: {out} is as it was (a dataset is written whole, at the end)", markup=False)
         raise
@@ -93,6 +87,17 @@ def dataset(
         sys.stdout.write(json.dumps(summary) + "\n")
         return
     _say(summary)
+
+
+def _write(out: Path, rows: Iterator[dict[str, Any]], stats: Stats, what: str, total: int) -> None:
+    """Write the rows under a progress bar of the games (or saves) done."""
+    from engine.learn.dataset import write_jsonl
+
+    with Progress(TextColumn("[bold green]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[info]}"), console=err, disable=not err.is_terminal) as progress:
+        task = progress.add_task(what, total=total, info="")
+        write_jsonl(out, _counted(rows, stats, lambda: progress.update(
+            task, completed=stats.games, info=f"{stats.examples} examples, {sum(stats.refused.values())} refused")))
 
 
 def _writable(out: Path) -> Path:

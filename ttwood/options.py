@@ -35,6 +35,11 @@ class Form(StrEnum):
     json = "json"
 
 
+FormOption = Annotated[Form, typer.Option("--form",
+                       help="How answers are spelled: 'lines' (a thought, then one action a line: what the llama brain writes) "
+                            "or 'json' (for a model served with a JSON Schema).")]
+
+
 # ------------------------------------------------------------------ the game
 ScenarioArg = Annotated[str | None, typer.Argument(help="A bundled scenario id or a path to a .toml file (default: the default wood).",
                                                    show_default=False)]
